@@ -1,0 +1,142 @@
+"""Settings read once from the environment and injected everywhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "CATALOG_"
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the variable and the reason."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the gateway reads from its environment.
+
+    Variables carry the ``CATALOG_`` prefix except ``MONGODB_URI``, whose conventional name
+    deployment tooling already sets.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        frozen=True,
+        validate_default=True,
+    )
+
+    mongodb_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MONGODB_URI", "mongodb_uri"),
+        description="Connect to this MongoDB; when unset, an embedded mongod is started.",
+    )
+    db: str = Field(default="catalog", min_length=1, max_length=63)
+    data_dir: Path = Path(".catalog-data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: LogLevel = "info"
+    mongod: Path | None = Field(
+        default=None, description="Path of the mongod binary for the embedded MongoDB."
+    )
+    mongod_port: int = Field(default=27117, ge=1, le=65535)
+    demo: bool = Field(
+        default=False, description="Seed the demo catalog when the catalog is empty."
+    )
+    demo_products: int = Field(default=300, ge=1, le=1_000_000)
+    locales: Annotated[list[str], NoDecode] = Field(
+        default=["en-US", "de-DE", "de-AT", "fr-FR", "fr-CA", "it-IT"]
+    )
+    default_locale: str = "en-US"
+    locale_fallbacks: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default={
+            "de-AT": ["de-DE"],
+            "fr-CA": ["fr-FR"],
+        },
+        description="Fallback chains, e.g. 'de-AT:de-DE,fr-CA:fr-FR'; every chain ends in the "
+        "default locale.",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    loader_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    mongo_timeout_ms: int = Field(default=5000, ge=100)
+
+    @field_validator("db")
+    @classmethod
+    def _db_name(cls, value: str) -> str:
+        bad = set('/\\. "$') & set(value)
+        if bad:
+            raise ValueError(f"database names cannot contain {''.join(sorted(bad))!r}")
+        return value
+
+    @field_validator("locales", mode="before")
+    @classmethod
+    def _parse_locales(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("locale_fallbacks", mode="before")
+    @classmethod
+    def _parse_fallbacks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        chains: dict[str, list[str]] = {}
+        for entry in value.split(";"):
+            if not entry.strip():
+                continue
+            locale, sep, rest = entry.partition(":")
+            if not sep or not locale.strip():
+                raise ValueError(
+                    f"expected 'locale:fallback,fallback;…', got {entry.strip()!r}"
+                )
+            chains[locale.strip()] = [p.strip() for p in rest.split(",") if p.strip()]
+        return chains
+
+    @field_validator("mongodb_uri")
+    @classmethod
+    def _uri_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return value or None
+
+    @model_validator(mode="after")
+    def _locales_consistent(self) -> Settings:
+        from resolvers.locales import LocaleError, LocaleResolver
+
+        try:
+            LocaleResolver(self.locales, self.default_locale, self.locale_fallbacks)
+        except LocaleError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    if field == "mongodb_uri":
+        return "MONGODB_URI"
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation failures into one line each."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            loc = error["loc"]
+            field = str(loc[0]) if loc else ""
+            name = env_name(field) if field else "settings"
+            value = error.get("input")
+            shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+            lines.append(f"{name}: {error['msg']}{shown}")
+        raise SettingsError("; ".join(lines)) from None

@@ -1,0 +1,99 @@
+"""Locale validation and fallback chains (e.g. ``de-AT → de-DE → en-US``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# BCP 47 language tags as used for catalog content: language, optional script and region.
+_TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?$")
+
+
+class LocaleError(ValueError):
+    """A locale tag is malformed or not configured."""
+
+
+def canonical_tag(tag: str) -> str:
+    """Canonical case for a BCP 47 tag: ``de-at`` → ``de-AT``, ``zh-hant-tw`` → ``zh-Hant-TW``."""
+    if not _TAG.match(tag):
+        raise LocaleError(f"{tag!r} is not a BCP 47 language tag such as 'en-US'")
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        out.append(part.title() if len(part) == 4 else part.upper())
+    return "-".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Localized:
+    """A value picked from a localized map, with the locale it really came from."""
+
+    value: str | None
+    requested: str
+    locale: str | None
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.locale is not None and self.locale != self.requested
+
+
+class LocaleResolver:
+    """Knows the supported locales and walks fallback chains."""
+
+    def __init__(
+        self,
+        locales: Iterable[str],
+        default_locale: str,
+        fallbacks: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self.locales: tuple[str, ...] = tuple(canonical_tag(t) for t in locales)
+        if not self.locales:
+            raise LocaleError("at least one locale must be configured")
+        self.default = canonical_tag(default_locale)
+        if self.default not in self.locales:
+            raise LocaleError(
+                f"default locale {self.default} is not among the locales {', '.join(self.locales)}"
+            )
+        chains: dict[str, tuple[str, ...]] = {}
+        for source, targets in (fallbacks or {}).items():
+            src = canonical_tag(source)
+            chain = [canonical_tag(t) for t in targets]
+            for tag in (src, *chain):
+                if tag not in self.locales:
+                    raise LocaleError(
+                        f"fallback chain for {src} names {tag}, which is not among the locales"
+                    )
+            chains[src] = tuple(chain)
+        self._chains: dict[str, tuple[str, ...]] = {}
+        for tag in self.locales:
+            chain = [tag, *chains.get(tag, ())]
+            if self.default not in chain:
+                chain.append(self.default)
+            self._chains[tag] = tuple(dict.fromkeys(chain))
+        self._lookup = {t.lower(): t for t in self.locales}
+
+    def resolve(self, tag: str | None) -> str:
+        """The supported locale for ``tag`` (default when None), or raise LocaleError."""
+        if tag is None:
+            return self.default
+        found = self._lookup.get(tag.lower())
+        if found is None:
+            canonical_tag(tag)  # a malformed tag gets the more precise message
+            raise LocaleError(
+                f"unsupported locale {tag!r}; supported locales: {', '.join(self.locales)}"
+            )
+        return found
+
+    def chain(self, tag: str) -> tuple[str, ...]:
+        """The locales tried, in order, for a supported ``tag``."""
+        return self._chains[tag]
+
+    def pick(self, values: Mapping[str, str] | None, tag: str) -> Localized:
+        """The first non-blank value along ``tag``'s fallback chain."""
+        if values:
+            for candidate in self._chains[tag]:
+                value = values.get(candidate)
+                if value is not None and value.strip():
+                    return Localized(value, tag, candidate)
+        return Localized(None, tag, None)
