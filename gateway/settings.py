@@ -10,6 +10,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "CATALOG_"
 
+# Regional locales fall back to their language's main market, then to the default locale.
+DEFAULT_FALLBACKS: dict[str, list[str]] = {
+    "de-AT": ["de-DE"],
+    "de-CH": ["de-DE"],
+    "fr-CA": ["fr-FR"],
+}
+
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
 
@@ -59,13 +66,10 @@ class Settings(BaseSettings):
         default=["en-US", "de-DE", "de-AT", "fr-FR", "fr-CA", "it-IT"]
     )
     default_locale: str = "en-US"
-    locale_fallbacks: Annotated[dict[str, list[str]], NoDecode] = Field(
-        default={
-            "de-AT": ["de-DE"],
-            "fr-CA": ["fr-FR"],
-        },
-        description="Fallback chains, e.g. 'de-AT:de-DE,fr-CA:fr-FR'; every chain ends in the "
-        "default locale.",
+    locale_fallbacks: Annotated[dict[str, list[str]] | None, NoDecode] = Field(
+        default=None,
+        description="Fallback chains, e.g. 'de-AT:de-DE;fr-CA:fr-FR'; every chain ends in the "
+        "default locale. Unset: the built-in chains for the configured locales.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     loader_batch_size: int = Field(default=1000, ge=1, le=10_000)
@@ -84,6 +88,16 @@ class Settings(BaseSettings):
     def _parse_locales(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("locales")
+    @classmethod
+    def _canonical_locales(cls, value: list[str]) -> list[str]:
+        from resolvers.locales import LocaleError, canonical_tag
+
+        try:
+            return list(dict.fromkeys(canonical_tag(tag) for tag in value))
+        except LocaleError as exc:
+            raise ValueError(str(exc)) from exc
+
     @field_validator("locale_fallbacks", mode="before")
     @classmethod
     def _parse_fallbacks(cls, value: object) -> object:
@@ -95,9 +109,7 @@ class Settings(BaseSettings):
                 continue
             locale, sep, rest = entry.partition(":")
             if not sep or not locale.strip():
-                raise ValueError(
-                    f"expected 'locale:fallback,fallback;…', got {entry.strip()!r}"
-                )
+                raise ValueError(f"expected 'locale:fallback,fallback;…', got {entry.strip()!r}")
             chains[locale.strip()] = [p.strip() for p in rest.split(",") if p.strip()]
         return chains
 
@@ -108,20 +120,36 @@ class Settings(BaseSettings):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return value or None
 
+    @property
+    def fallback_chains(self) -> dict[str, list[str]]:
+        """The configured chains, or the built-in ones restricted to the configured locales."""
+        if self.locale_fallbacks is not None:
+            return self.locale_fallbacks
+        return {
+            source: [t for t in chain if t in self.locales]
+            for source, chain in DEFAULT_FALLBACKS.items()
+            if source in self.locales
+        }
+
     @model_validator(mode="after")
     def _locales_consistent(self) -> Settings:
         from resolvers.locales import LocaleError, LocaleResolver
 
         try:
-            LocaleResolver(self.locales, self.default_locale, self.locale_fallbacks)
+            LocaleResolver(self.locales, self.default_locale, self.fallback_chains)
         except LocaleError as exc:
-            raise ValueError(str(exc)) from exc
+            culprit = (
+                "CATALOG_DEFAULT_LOCALE"
+                if "default locale" in str(exc)
+                else ("CATALOG_LOCALE_FALLBACKS")
+            )
+            raise ValueError(f"{culprit}: {exc}") from exc
         return self
 
 
 def env_name(field: str) -> str:
     """The environment variable that sets ``field``."""
-    if field == "mongodb_uri":
+    if field.lower() == "mongodb_uri":
         return "MONGODB_URI"
     return f"{ENV_PREFIX}{field.upper()}"
 
@@ -134,9 +162,10 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for error in exc.errors():
             loc = error["loc"]
-            field = str(loc[0]) if loc else ""
-            name = env_name(field) if field else "settings"
+            if not loc:  # a check across several variables names them in its message
+                lines.append(error["msg"].removeprefix("Value error, "))
+                continue
             value = error.get("input")
             shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
-            lines.append(f"{name}: {error['msg']}{shown}")
+            lines.append(f"{env_name(str(loc[0]))}: {error['msg']}{shown}")
         raise SettingsError("; ".join(lines)) from None

@@ -22,7 +22,14 @@ MediaRole = Literal["hero", "front", "side", "back", "detail", "swatch", "lifest
 PRODUCT_STATUSES: tuple[ProductStatus, ...] = ("draft", "published", "archived")
 ATTRIBUTE_TYPES: tuple[AttributeType, ...] = ("text", "number", "boolean", "enum", "list")
 MEDIA_ROLES: tuple[MediaRole, ...] = (
-    "hero", "front", "side", "back", "detail", "swatch", "lifestyle", "video",
+    "hero",
+    "front",
+    "side",
+    "back",
+    "detail",
+    "swatch",
+    "lifestyle",
+    "video",
 )
 
 

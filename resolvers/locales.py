@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # BCP 47 language tags as used for catalog content: language, optional script and region.
 _TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?$")
@@ -29,7 +30,7 @@ def canonical_tag(tag: str) -> str:
 class Localized:
     """A value picked from a localized map, with the locale it really came from."""
 
-    value: str | None
+    value: Any
     requested: str
     locale: str | None
 
@@ -89,11 +90,21 @@ class LocaleResolver:
         """The locales tried, in order, for a supported ``tag``."""
         return self._chains[tag]
 
-    def pick(self, values: Mapping[str, str] | None, tag: str) -> Localized:
+    def pick(self, values: Mapping[str, Any] | None, tag: str) -> Localized:
         """The first non-blank value along ``tag``'s fallback chain."""
         if values:
             for candidate in self._chains[tag]:
                 value = values.get(candidate)
-                if value is not None and value.strip():
+                if not _is_blank(value):
                     return Localized(value, tag, candidate)
         return Localized(None, tag, None)
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple):
+        return not value
+    return False

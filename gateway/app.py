@@ -1,0 +1,125 @@
+"""The ASGI application, built by ``create_app(settings)``; its lifespan owns every resource."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, TypedDict
+
+import anyio
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.embedded_mongo import EmbeddedMongo, find_mongod
+from gateway.graphql_http import GraphQLHTTPHandler
+from gateway.request_id import RequestIdMiddleware
+from gateway.settings import Settings
+from resolvers.db import Catalog, ensure_indexes
+from resolvers.locales import LocaleResolver
+from schema.context import Services
+from schema.schema import CatalogSchema, build_schema
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 2.0
+
+
+class State(TypedDict):
+    services: Services
+    mongo_client: AsyncMongoClient[dict[str, Any]]
+
+
+def mongo_client(uri: str, settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
+    return AsyncMongoClient(
+        uri,
+        appname="catalog-gateway",
+        tz_aware=True,
+        retryReads=True,
+        retryWrites=True,
+        serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+    )
+
+
+async def start_embedded_mongo(settings: Settings) -> EmbeddedMongo:
+    """Start the gateway's own mongod (blocking work, so off the event loop)."""
+    server = EmbeddedMongo(
+        binary=find_mongod(settings.mongod),
+        dbpath=settings.data_dir / "mongo",
+        port=settings.mongod_port,
+    )
+    await anyio.to_thread.run_sync(server.start)
+    return server
+
+
+async def seed_demo_if_empty(catalog: Catalog, settings: Settings) -> None:
+    from resolvers.demo_catalog import seed_demo_catalog
+
+    if await catalog.products.estimated_document_count() > 0:
+        return
+    try:
+        report = await seed_demo_catalog(
+            catalog.db, products=settings.demo_products, locales=settings.locales
+        )
+    except PyMongoError as exc:
+        # Another replica starting at the same moment seeded first; the unique indexes held.
+        log.warning("demo catalog not seeded here (%s); another process seeded it", exc)
+        return
+    log.info("seeded the demo catalog: %s", report)
+
+
+def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starlette:
+    """Build the gateway for ``settings``; nothing is connected until the lifespan starts."""
+    schema = schema or build_schema()
+    locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        async with AsyncExitStack() as stack:
+            uri = settings.mongodb_uri
+            if uri is None:
+                server = await start_embedded_mongo(settings)
+                stack.callback(server.stop)
+                uri = server.uri
+            client = mongo_client(uri, settings)
+            stack.push_async_callback(client.close)
+            catalog = Catalog(client[settings.db])
+            await ensure_indexes(catalog, locales.locales)
+            if settings.demo:
+                await seed_demo_if_empty(catalog, settings)
+            services = Services(catalog, locales, settings.loader_batch_size)
+            log.info("catalog gateway ready on database %r", settings.db)
+            yield {"services": services, "mongo_client": client}
+
+    graphql = GraphQLHTTPHandler(schema, settings.max_body_bytes)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+
+
+async def healthz(request: Request) -> Response:
+    """The process is up and serving HTTP."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready when a MongoDB primary answers: replicas not ready leave the load balancer."""
+    client: AsyncMongoClient[dict[str, Any]] = request.state.mongo_client
+    try:
+        hello = await asyncio.wait_for(client.admin.command("hello"), READY_TIMEOUT_S)
+        # Through a replica set connection commands go to the primary; say so explicitly.
+        primary = bool(hello.get("isWritablePrimary") or hello.get("msg") == "isdbgrid")
+    except (PyMongoError, TimeoutError) as exc:
+        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+    if not primary:
+        return JSONResponse({"status": "unavailable", "reason": "no primary"}, status_code=503)
+    return JSONResponse({"status": "ready"})

@@ -1,0 +1,197 @@
+"""The ``catalog-gateway`` command: parses arguments and calls into the library."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from gateway.embedded_mongo import EmbeddedMongo, MongodNotFoundError, MongodStartError, find_mongod
+from gateway.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("gateway.cli")
+
+
+class CLIError(Exception):
+    """A failure to report in one line, with exit status 1."""
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="catalog-gateway",
+        description="GraphQL gateway over the product catalog (MongoDB) and its media "
+        "(Cloudinary). Settings come from the environment: MONGODB_URI and CATALOG_*.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the GraphQL API",
+        description="Serve /graphql, /healthz and /readyz. Without MONGODB_URI, start and own "
+        "an embedded mongod (single-node replica set) with data under CATALOG_DATA_DIR.",
+    )
+    serve.add_argument("--host", help="interface to bind (CATALOG_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (CATALOG_PORT, default 8000)")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
+
+    seed = commands.add_parser(
+        "seed",
+        help="load a catalog",
+        description="Load the deterministic demo catalog into the configured database.",
+    )
+    seed.add_argument("--demo", action="store_true", required=True, help="the demo catalog")
+    seed.add_argument("--products", type=_positive, default=300, help="how many (default 300)")
+    seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    seed.add_argument("--replace", action="store_true", help="delete the existing catalog first")
+
+    commands.add_parser(
+        "schema", help="print the SDL", description="Print the subgraph's SDL (Federation 2)."
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "schema":
+            return cmd_schema()
+        settings = _settings(args)
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        if args.command == "serve":
+            return cmd_serve(settings, reload=args.reload)
+        if args.command == "seed":
+            return asyncio.run(cmd_seed(settings, args.products, args.seed, args.replace))
+    except (CLIError, SettingsError, MongodNotFoundError, MongodStartError) as exc:
+        print(f"catalog-gateway: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    return load_settings(**overrides)
+
+
+def cmd_schema() -> int:
+    from schema import schema
+
+    print(schema.as_str())
+    return 0
+
+
+def cmd_serve(settings: Settings, *, reload: bool) -> int:
+    import uvicorn
+
+    if settings.mongodb_uri is None:
+        find_mongod(settings.mongod)  # fail now with the full message, not inside the lifespan
+    if reload:
+        # The reloader imports the app in a child process that rebuilds settings from the
+        # environment, so command-line overrides travel through it.
+        os.environ["CATALOG_HOST"] = settings.host
+        os.environ["CATALOG_PORT"] = str(settings.port)
+        uvicorn.run(
+            "gateway.asgi:app_factory",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            reload=True,
+            reload_dirs=["gateway", "schema", "resolvers"],
+            log_level=settings.log_level,
+        )
+        return 0
+    from gateway.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+@asynccontextmanager
+async def connected_database(settings: Settings) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """The configured database: MONGODB_URI, the running embedded mongod, or a temporary one."""
+    server: EmbeddedMongo | None = None
+    uri = settings.mongodb_uri
+    if uri is None:
+        server = EmbeddedMongo(
+            binary=find_mongod(settings.mongod),
+            dbpath=settings.data_dir / "mongo",
+            port=settings.mongod_port,
+        )
+        if await _answers(server.uri):
+            server = None  # `serve` owns it; share it rather than fight over the data files
+        else:
+            await asyncio.to_thread(server.start)
+        uri = f"mongodb://127.0.0.1:{settings.mongod_port}/?replicaSet=rs0"
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        uri, tz_aware=True, serverSelectionTimeoutMS=settings.mongo_timeout_ms
+    )
+    try:
+        yield client[settings.db]
+    finally:
+        await client.close()
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+
+
+async def _answers(uri: str) -> bool:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, serverSelectionTimeoutMS=700)
+    try:
+        await client.admin.command("ping")
+        return True
+    except Exception:
+        return False
+    finally:
+        await client.close()
+
+
+async def cmd_seed(settings: Settings, products: int, seed: int, replace: bool) -> int:
+    from resolvers.demo_catalog import CatalogNotEmptyError, seed_demo_catalog
+
+    from resolvers.db import Catalog, ensure_indexes
+
+    async with connected_database(settings) as db:
+        await ensure_indexes(Catalog(db), settings.locales)
+        try:
+            report = await seed_demo_catalog(
+                db, products=products, seed=seed, locales=settings.locales, replace=replace
+            )
+        except CatalogNotEmptyError as exc:
+            raise CLIError(str(exc)) from exc
+    print(f"seeded database {settings.db!r}: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""GraphQL over HTTP (the GraphQL Foundation's spec, SHOULDs included) on top of Starlette.
+
+Request errors (unparsable bodies, parse, validation and variable-coercion failures) answer 4xx
+with no ``data`` key when the client accepts ``application/graphql-response+json``; a client that
+only accepts ``application/json`` gets the legacy behaviour: 200 for every well-formed request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from gateway.graphiql import graphiql_html
+from gateway.request_id import request_id_of
+from schema.context import Context, Services
+from schema.schema import CatalogSchema
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+GRAPHQL_RESPONSE_UTF8 = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+JSON = "application/json"
+JSON_UTF8 = f"{JSON}; charset=utf-8"
+
+
+class HTTPRequestError(Exception):
+    """The request is not a well-formed GraphQL-over-HTTP request."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLParams:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def negotiate(accept_header: str | None) -> str:
+    """The response media type for an ``Accept`` header, or raise 406."""
+    if not accept_header or not accept_header.strip():
+        # The spec's legacy watershed (2025-01-01) has passed: no Accept means the new type.
+        return GRAPHQL_RESPONSE
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_header.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        if quality <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE or media in ("*/*", "application/*"):
+            ranked.append((quality, -index, GRAPHQL_RESPONSE))
+        elif media == JSON:
+            ranked.append((quality, -index, JSON))
+    if not ranked:
+        raise HTTPRequestError(
+            406, f"Not Acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}"
+        )
+    return max(ranked)[2]
+
+
+def _json_object(value: Any, name: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise HTTPRequestError(400, f"'{name}' must be a JSON object")
+    return value
+
+
+def parse_params(payload: Any) -> GraphQLParams:
+    """Validate the request parameters of a POST body or a GET query string."""
+    if not isinstance(payload, dict):
+        raise HTTPRequestError(400, "The request body must be a JSON object")
+    query = payload.get("query")
+    if query is None:
+        raise HTTPRequestError(400, "Missing 'query': send the GraphQL document in 'query'")
+    if not isinstance(query, str):
+        raise HTTPRequestError(400, "'query' must be a string")
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise HTTPRequestError(400, "'operationName' must be a string")
+    return GraphQLParams(
+        query=query,
+        variables=_json_object(payload.get("variables"), "variables"),
+        operation_name=operation_name or None,
+        extensions=_json_object(payload.get("extensions"), "extensions"),
+    )
+
+
+def _query_string_params(request: Request) -> GraphQLParams:
+    params: dict[str, Any] = dict(request.query_params)
+    for name in ("variables", "extensions"):
+        if name in params:
+            try:
+                params[name] = json.loads(params[name]) if params[name] else None
+            except json.JSONDecodeError as exc:
+                raise HTTPRequestError(400, f"'{name}' is not valid JSON: {exc.msg}") from exc
+    return parse_params(params)
+
+
+async def _body_params(request: Request, max_body_bytes: int) -> GraphQLParams:
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";")[0].strip().lower()
+    if media != JSON:
+        raise HTTPRequestError(
+            415, f"Unsupported Media Type {media or '(none)'!r}: send the request as {JSON}"
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+        raise HTTPRequestError(413, f"The request body is larger than {max_body_bytes} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_body_bytes:
+            raise HTTPRequestError(413, f"The request body is larger than {max_body_bytes} bytes")
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HTTPRequestError(400, f"The request body is not valid JSON: {exc}") from exc
+    return parse_params(payload)
+
+
+def _wants_graphiql(request: Request) -> bool:
+    return "query" not in request.query_params and "text/html" in request.headers.get("accept", "")
+
+
+def _error_code(error: GraphQLError, pre_execution: bool) -> GraphQLError:
+    """Give errors without one an ``extensions.code`` (Apollo's names, which routers know)."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    if not pre_execution:
+        code = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
+    elif error.message.startswith("Syntax Error"):
+        code = "GRAPHQL_PARSE_FAILED"
+    else:
+        code = "GRAPHQL_VALIDATION_FAILED"
+    error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: parse, validation or variable-coercion failure."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(e.path is None for e in result.errors or ())
+    )
+
+
+class GraphQLHTTPHandler:
+    """The ``/graphql`` endpoint."""
+
+    def __init__(self, schema: CatalogSchema, max_body_bytes: int) -> None:
+        self.schema = schema
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, request: Request) -> Response:
+        request_id = request_id_of(request)
+        try:
+            if request.method == "GET" and _wants_graphiql(request):
+                return HTMLResponse(graphiql_html())
+            media_type = negotiate(request.headers.get("accept"))
+            if request.method == "GET":
+                params = _query_string_params(request)
+            elif request.method == "POST":
+                params = await _body_params(request, self.max_body_bytes)
+            else:
+                raise HTTPRequestError(405, "Use GET or POST", {"Allow": "GET, POST"})
+            return await self._execute(request, params, media_type, request_id)
+        except HTTPRequestError as exc:
+            return JSONResponse(
+                {"errors": [{"message": exc.message, "extensions": {"code": "BAD_REQUEST"}}]},
+                status_code=exc.status,
+                headers=exc.headers,
+                media_type=JSON_UTF8 if exc.status == 406 else GRAPHQL_RESPONSE_UTF8,
+            )
+
+    async def _execute(
+        self, request: Request, params: GraphQLParams, media_type: str, request_id: str
+    ) -> Response:
+        services: Services = request.state.services
+        context = Context.for_request(services, request_id)
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
+        try:
+            result = await self.schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
+            )
+        except InvalidOperationTypeError as exc:
+            if request.method == "GET":
+                raise HTTPRequestError(
+                    405,
+                    f"{exc.operation_type.value}s are not allowed over GET; use POST",
+                    {"Allow": "POST"},
+                ) from exc
+            raise HTTPRequestError(400, f"{exc.operation_type.value}s are not supported") from exc
+        except MissingQueryError as exc:
+            raise HTTPRequestError(400, "'query' is empty") from exc
+        except CannotGetOperationTypeError as exc:
+            name = params.operation_name
+            message = f"Unknown operation named {name!r}" if name else "No operation to execute"
+            raise HTTPRequestError(400, message) from exc
+        return self._respond(result, media_type)
+
+    @staticmethod
+    def _respond(result: ExecutionResult, media_type: str) -> Response:
+        request_error = _is_request_error(result)
+        body: dict[str, Any] = {}
+        if not (request_error and media_type == GRAPHQL_RESPONSE):
+            body["data"] = result.data
+        if result.errors:
+            body["errors"] = [_error_code(e, request_error).formatted for e in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions
+        status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
+        content_type = GRAPHQL_RESPONSE_UTF8 if media_type == GRAPHQL_RESPONSE else JSON_UTF8
+        return JSONResponse(body, status_code=status, media_type=content_type)

@@ -1,0 +1,106 @@
+"""Collections of the catalog database and the indexes the API relies on."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+Database = AsyncDatabase[Document]
+Collection = AsyncCollection[Document]
+
+TEXT_INDEX = "search_text"
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The catalog's collections, resolved once per process."""
+
+    db: Database
+
+    @property
+    def products(self) -> Collection:
+        return self.db["products"]
+
+    @property
+    def categories(self) -> Collection:
+        return self.db["categories"]
+
+    @property
+    def attributes(self) -> Collection:
+        return self.db["attributes"]
+
+
+def _text_index(locales: Sequence[str]) -> IndexModel:
+    keys: list[tuple[str, Any]] = [("sku", TEXT), ("brand", TEXT)]
+    weights: dict[str, int] = {"sku": 10, "brand": 5}
+    for locale in locales:
+        keys += [(f"name.{locale}", TEXT), (f"description.{locale}", TEXT)]
+        weights[f"name.{locale}"] = 8
+        weights[f"description.{locale}"] = 1
+    # "none": no stemming or stop words, because one index serves every content language.
+    return IndexModel(keys, name=TEXT_INDEX, weights=weights, default_language="none")
+
+
+def product_indexes(locales: Sequence[str]) -> list[IndexModel]:
+    """Indexes behind lookups, filters and every sort (each sort ends in ``_id`` for stability)."""
+    models = [
+        IndexModel([("sku", ASCENDING)], name="sku_unique", unique=True),
+        IndexModel(
+            [("variants.sku", ASCENDING)],
+            name="variant_sku_unique",
+            unique=True,
+            # Products without variants have no key at all and must not collide on null.
+            partialFilterExpression={"variants.sku": {"$exists": True}},
+        ),
+        IndexModel([("categories", ASCENDING), ("_id", ASCENDING)], name="categories"),
+        IndexModel([("brand", ASCENDING), ("_id", ASCENDING)], name="brand"),
+        IndexModel([("status", ASCENDING), ("_id", ASCENDING)], name="status"),
+        IndexModel([("updatedAt", DESCENDING), ("_id", DESCENDING)], name="updated_at"),
+        IndexModel([("attributes.$**", ASCENDING)], name="attributes_wildcard"),
+        IndexModel([("variants.options.$**", ASCENDING)], name="variant_options_wildcard"),
+        _text_index(locales),
+    ]
+    models += [
+        IndexModel([(f"name.{locale}", ASCENDING), ("_id", ASCENDING)], name=f"name_{locale}")
+        for locale in locales
+    ]
+    return models
+
+
+def category_indexes() -> list[IndexModel]:
+    return [
+        IndexModel([("slug", ASCENDING)], name="slug_unique", unique=True),
+        IndexModel([("ancestors", ASCENDING)], name="ancestors"),
+        IndexModel([("parent", ASCENDING), ("position", ASCENDING)], name="parent_position"),
+    ]
+
+
+def attribute_indexes() -> list[IndexModel]:
+    return [IndexModel([("code", ASCENDING)], name="code_unique", unique=True)]
+
+
+async def ensure_indexes(catalog: Catalog, locales: Sequence[str]) -> None:
+    """Create the indexes; safe to run on every start and from many replicas at once."""
+    await _sync_text_index(catalog.products, locales)
+    await catalog.products.create_indexes(product_indexes(locales))
+    await catalog.categories.create_indexes(category_indexes())
+    await catalog.attributes.create_indexes(attribute_indexes())
+
+
+async def _sync_text_index(products: Collection, locales: Sequence[str]) -> None:
+    # A collection has at most one text index; when the configured locales change, its fields
+    # change and createIndexes would fail with IndexOptionsConflict, so rebuild it.
+    wanted = _text_index(locales).document["weights"]
+    async for index in await products.list_indexes():
+        if index["name"] == TEXT_INDEX and dict(index.get("weights", {})) != wanted:
+            log.info("locales changed: rebuilding the product text index")
+            await products.drop_index(TEXT_INDEX)

@@ -1,0 +1,100 @@
+"""Per-request dataloaders: one loader per entity and key, each batch one ``$in`` query."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any, ClassVar
+
+from aiodataloader import DataLoader
+from bson import ObjectId
+
+from resolvers.db import Catalog, Collection, Document
+
+
+class _DocumentLoader(DataLoader[Hashable, Document | None]):
+    """Loads documents of one collection by one unique field; ``None`` for misses."""
+
+    field: ClassVar[str]
+
+    def __init__(self, collection: Collection, max_batch_size: int) -> None:
+        super().__init__(max_batch_size=max_batch_size)
+        self.collection = collection
+
+    async def batch_load_fn(self, keys: list[Hashable]) -> list[Document | None]:
+        by_key: dict[Hashable, Document] = {}
+        async for document in self.collection.find({self.field: {"$in": list(keys)}}):
+            by_key[document[self.field]] = document
+        return [by_key.get(key) for key in keys]
+
+    async def load_optional(self, key: Hashable | None) -> Document | None:
+        """Like ``load`` but ``None`` for a ``None`` key (aiodataloader raises on it)."""
+        if key is None:
+            return None
+        return await self.load(key)
+
+    async def load_existing(self, keys: Iterable[Hashable]) -> list[Document]:
+        """Documents for ``keys`` in order, skipping keys that match nothing."""
+        documents = await self.load_many(list(keys))
+        return [d for d in documents if d is not None]
+
+
+class ProductBySkuLoader(_DocumentLoader):
+    field = "sku"
+
+
+class ProductByIdLoader(_DocumentLoader):
+    field = "_id"
+
+
+class CategoryBySlugLoader(_DocumentLoader):
+    field = "slug"
+
+
+class CategoryByIdLoader(_DocumentLoader):
+    field = "_id"
+
+
+class AttributeByCodeLoader(_DocumentLoader):
+    field = "code"
+
+
+class CategoryChildrenByParentLoader(DataLoader[str, list[Document]]):
+    """Child categories of each parent slug, in position order."""
+
+    def __init__(self, collection: Collection, max_batch_size: int) -> None:
+        super().__init__(max_batch_size=max_batch_size)
+        self.collection = collection
+
+    async def batch_load_fn(self, parents: list[str]) -> list[list[Document]]:
+        by_parent: dict[str, list[Document]] = {parent: [] for parent in parents}
+        query = {"parent": {"$in": parents}}
+        async for document in self.collection.find(query).sort([("position", 1), ("slug", 1)]):
+            by_parent[document["parent"]].append(document)
+        return [by_parent[parent] for parent in parents]
+
+
+class Loaders:
+    """The loaders of one request. Never share an instance between requests."""
+
+    def __init__(self, catalog: Catalog, max_batch_size: int) -> None:
+        self.product_by_sku = ProductBySkuLoader(catalog.products, max_batch_size)
+        self.product_by_id = ProductByIdLoader(catalog.products, max_batch_size)
+        self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)
+        self.category_by_id = CategoryByIdLoader(catalog.categories, max_batch_size)
+        self.category_children = CategoryChildrenByParentLoader(catalog.categories, max_batch_size)
+        self.attribute_by_code = AttributeByCodeLoader(catalog.attributes, max_batch_size)
+
+    def prime_products(self, documents: Iterable[Document]) -> None:
+        """Make products already fetched (a page, a detail) free for relations that point back."""
+        for document in documents:
+            self.product_by_sku.prime(document["sku"], document)
+            self.product_by_id.prime(document["_id"], document)
+
+
+def object_id(value: Any) -> ObjectId | None:
+    """The ObjectId in ``value``, or None when it is not one."""
+    if isinstance(value, ObjectId):
+        return value
+    if isinstance(value, str) and ObjectId.is_valid(value):
+        return ObjectId(value)
+    return None

@@ -1,0 +1,167 @@
+"""Product listing: filters to MongoDB queries, sorts, and keyset-paginated pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from resolvers.db import Catalog, Document
+from resolvers.documents import PRODUCT_STATUSES
+from resolvers.errors import BadUserInputError
+from resolvers.pagination import SortSpec, after_clause, check_page_size, decode_cursor
+
+# Codes become parts of document paths, so they must never carry "." or "$".
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+MAX_SEARCH_LENGTH = 200
+
+
+class SortField(Enum):
+    NAME = "name"
+    SKU = "sku"
+    CREATED_AT = "createdAt"
+    UPDATED_AT = "updatedAt"
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeCondition:
+    """``equals`` a value, or within ``minimum``..``maximum`` (inclusive); localizable by locale."""
+
+    code: str
+    equals: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    category: str | None = None
+    brands: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    search: str | None = None
+    attributes: Sequence[AttributeCondition] = ()
+    variant_options: dict[str, str] = field(default_factory=dict)
+
+
+def check_code(code: str, what: str) -> str:
+    if not _CODE.match(code):
+        raise BadUserInputError(
+            f"{what} code {code!r} is invalid: use lowercase letters, digits and '_'"
+        )
+    return code
+
+
+def sort_spec(sort_field: SortField, descending: bool, locale: str) -> SortSpec:
+    if sort_field is SortField.NAME:
+        return SortSpec(f"name:{locale}", f"name.{locale}", descending)
+    return SortSpec(sort_field.value, sort_field.value, descending)
+
+
+def _attribute_clause(condition: AttributeCondition) -> dict[str, Any]:
+    path = f"attributes.{check_code(condition.code, 'attribute')}.value"
+    if condition.locale is not None:
+        path += f".{condition.locale}"
+    has_range = condition.minimum is not None or condition.maximum is not None
+    if condition.equals is not None and has_range:
+        raise BadUserInputError(
+            f"attribute {condition.code!r}: give either 'equals' or a range, not both"
+        )
+    if condition.equals is not None:
+        if not isinstance(condition.equals, str | int | float | bool):
+            raise BadUserInputError(
+                f"attribute {condition.code!r}: 'equals' must be a string, number or boolean"
+            )
+        return {path: condition.equals}
+    if not has_range:
+        raise BadUserInputError(f"attribute {condition.code!r}: give 'equals', 'min' or 'max'")
+    bounds: dict[str, float] = {}
+    if condition.minimum is not None:
+        bounds["$gte"] = condition.minimum
+    if condition.maximum is not None:
+        bounds["$lte"] = condition.maximum
+    if len(bounds) == 2 and bounds["$gte"] > bounds["$lte"]:
+        raise BadUserInputError(f"attribute {condition.code!r}: 'min' is above 'max'")
+    return {path: bounds}
+
+
+async def category_with_descendants(catalog: Catalog, slug: str) -> list[str]:
+    """``slug`` and the slugs of every category below it; BAD_USER_INPUT when unknown."""
+    slugs = [
+        document["slug"]
+        async for document in catalog.categories.find(
+            {"$or": [{"slug": slug}, {"ancestors": slug}]}, {"slug": 1, "_id": 0}
+        )
+    ]
+    if slug not in slugs:
+        raise BadUserInputError(f"unknown category {slug!r}", argumentName="filter")
+    return slugs
+
+
+async def build_query(catalog: Catalog, product_filter: ProductFilter | None) -> dict[str, Any]:
+    """The MongoDB filter for a product filter (one categories query when filtering by one)."""
+    if product_filter is None:
+        return {}
+    clauses: list[dict[str, Any]] = []
+    if product_filter.category is not None:
+        slugs = await category_with_descendants(catalog, product_filter.category)
+        clauses.append({"categories": {"$in": slugs}})
+    if product_filter.brands:
+        clauses.append({"brand": {"$in": list(product_filter.brands)}})
+    if product_filter.statuses:
+        unknown = set(product_filter.statuses) - set(PRODUCT_STATUSES)
+        if unknown:
+            raise BadUserInputError(f"unknown status {sorted(unknown)}")
+        clauses.append({"status": {"$in": list(product_filter.statuses)}})
+    if product_filter.search is not None:
+        text = product_filter.search.strip()
+        if not text or len(text) > MAX_SEARCH_LENGTH:
+            raise BadUserInputError(
+                f"'search' must have 1 to {MAX_SEARCH_LENGTH} characters", argumentName="filter"
+            )
+        clauses.append({"$text": {"$search": text}})
+    clauses.extend(_attribute_clause(c) for c in product_filter.attributes)
+    if product_filter.variant_options:
+        options = {
+            f"options.{check_code(code, 'variant option')}": value
+            for code, value in product_filter.variant_options.items()
+        }
+        # All options on the same variant: "red in size M", not "something red, something M".
+        clauses.append({"variants": {"$elemMatch": options}})
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass(frozen=True, slots=True)
+class ProductPage:
+    documents: list[Document]
+    has_next_page: bool
+    sort: SortSpec
+    query: dict[str, Any]
+
+
+async def fetch_page(
+    catalog: Catalog,
+    query: dict[str, Any],
+    sort: SortSpec,
+    first: int,
+    after: str | None,
+) -> ProductPage:
+    """One page of products in one ``find``: ``first`` rows after the cursor, plus one to peek."""
+    check_page_size(first)
+    page_query = query
+    if after is not None:
+        clause = after_clause(sort, decode_cursor(after, sort))
+        page_query = {"$and": [query, clause]} if query else clause
+    documents: list[Document] = []
+    if first > 0:
+        cursor = catalog.products.find(page_query).sort(sort.mongo_sort).limit(first + 1)
+        documents = await cursor.to_list()
+    return ProductPage(documents[:first], len(documents) > first, sort, query)
+
+
+async def count_products(catalog: Catalog, query: dict[str, Any]) -> int:
+    return await catalog.products.count_documents(query)

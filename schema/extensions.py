@@ -1,0 +1,53 @@
+"""Operation-level schema extensions (none hooks individual fields: that costs every resolver)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers.errors import CatalogError
+
+log = logging.getLogger("gateway.graphql")
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def is_internal(error: GraphQLError) -> bool:
+    """An error raised by our code unexpectedly, as opposed to one the client can act on."""
+    original = error.original_error
+    return original is not None and not isinstance(original, CatalogError | GraphQLError)
+
+
+class LocaleFallbacks(SchemaExtension):
+    """Reports in ``extensions.localeFallbacks`` each localized value taken from another locale."""
+
+    def get_results(self) -> dict[str, Any]:
+        fallbacks = getattr(self.execution_context.context, "locale_fallbacks", None)
+        return {"localeFallbacks": fallbacks} if fallbacks else {}
+
+
+class MaskInternalErrors(SchemaExtension):
+    """Replaces unexpected exceptions by a generic message that carries the request id."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if not result or not result.errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        result.errors = [self._mask(e, request_id) if is_internal(e) else e for e in result.errors]
+
+    @staticmethod
+    def _mask(error: GraphQLError, request_id: str | None) -> GraphQLError:
+        return GraphQLError(
+            INTERNAL_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )

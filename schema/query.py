@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+
+from resolvers.errors import BadUserInputError
+from resolvers.loaders import object_id
+from schema.context import Context
+from schema.global_ids import from_global_id
+from schema.types.category import Category
+from schema.types.connection import ProductConnection, product_connection
+from schema.types.inputs import ProductFilterInput, ProductSortInput
+from schema.types.node import Node
+from schema.types.product import Product, load_product
+
+Info = strawberry.Info[Context, None]
+
+MAX_NODES = 100
+
+
+async def _node(info: Info, global_id: str) -> Node | None:
+    type_name, key = from_global_id(global_id)
+    loaders = info.context.loaders
+    oid = object_id(key)
+    if type_name == "Product" and oid is not None:
+        product = await loaders.product_by_id.load(oid)
+        return Product.from_document(product) if product else None
+    if type_name == "Category" and oid is not None:
+        category = await loaders.category_by_id.load(oid)
+        return Category.from_document(category) if category else None
+    raise BadUserInputError(f"{global_id!r} is not the ID of a Product or a Category")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One product by SKU or by ID (give exactly one).")
+    async def product(
+        self, info: Info, sku: strawberry.ID | None = None, id: strawberry.ID | None = None
+    ) -> Product | None:
+        if (sku is None) == (id is None):
+            raise BadUserInputError("give exactly one of 'sku' and 'id'")
+        if id is not None and from_global_id(id)[0] != "Product":
+            raise BadUserInputError(f"{id!r} is not the ID of a Product", argumentName="id")
+        return await load_product(info, sku=sku, global_id=id)
+
+    @strawberry.field(description="Products, filtered and sorted, in pages of at most 100.")
+    async def products(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: ProductFilterInput | None = None,
+        sort: ProductSortInput | None = None,
+    ) -> ProductConnection:
+        return await product_connection(info, first, after, filter, sort)
+
+    @strawberry.field(description="One category by slug.")
+    async def category(self, info: Info, slug: str) -> Category | None:
+        document = await info.context.loaders.category_by_slug.load(slug)
+        return Category.from_document(document) if document else None
+
+    @strawberry.field(
+        description="Children of 'parent' (a slug) in tree order; the root categories when "
+        "'parent' is omitted."
+    )
+    async def categories(self, info: Info, parent: str | None = None) -> list[Category]:
+        if parent is not None and await info.context.loaders.category_by_slug.load(parent) is None:
+            raise BadUserInputError(f"unknown category {parent!r}", argumentName="parent")
+        cursor = info.context.catalog.categories.find({"parent": parent}).sort(
+            [("position", 1), ("slug", 1)]
+        )
+        return [Category.from_document(d) async for d in cursor]
+
+    @strawberry.field(description="Any object by its global ID.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _node(info, id)
+
+    @strawberry.field(description=f"Objects by global IDs, in order (at most {MAX_NODES}).")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise BadUserInputError(
+                f"'ids' has {len(ids)} entries; the maximum is {MAX_NODES}", argumentName="ids"
+            )
+        # Gathered, not awaited one by one, so the loaders see every key in one batch.
+        return list(await asyncio.gather(*(_node(info, i) for i in ids)))

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers.attributes import display_value, infer_type
+from resolvers.db import Document
+from schema.context import Context
+from schema.types.enums import AttributeType
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A typed attribute value of a product or variant.")
+class ProductAttribute:
+    code: str
+    type: AttributeType
+    unit: str | None
+    localizable: bool
+    raw: strawberry.Private[Any]
+    definition: strawberry.Private[Document | None]
+
+    @classmethod
+    def build(
+        cls, code: str, stored: dict[str, Any], definition: Document | None
+    ) -> ProductAttribute:
+        raw = stored.get("value")
+        type_name = definition["type"] if definition else infer_type(raw)
+        localizable = bool(definition["localizable"]) if definition else isinstance(raw, dict)
+        unit = stored.get("unit") or (definition or {}).get("unit")
+        return cls(
+            code=code,
+            type=AttributeType(type_name),
+            unit=unit,
+            localizable=localizable,
+            raw=raw,
+            definition=definition,
+        )
+
+    @strawberry.field(description="Label in the locale (default locale when omitted).")
+    def label(self, info: Info, locale: str | None = None) -> str | None:
+        labels = self.definition.get("label") if self.definition else None
+        return info.context.localized(labels, locale, info.path.as_list())  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The typed value: string, number, boolean or list of strings. Localizable "
+        "values are picked along the locale's fallback chain."
+    )
+    def value(self, info: Info, locale: str | None = None) -> JSON | None:
+        if self.localizable and isinstance(self.raw, dict):
+            return info.context.localized(self.raw, locale, info.path.as_list())  # type: ignore[no-any-return]
+        return self.raw  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The value formatted for display, with its unit.")
+    def display_value(self, info: Info, locale: str | None = None) -> str | None:
+        value = self.value(info, locale)
+        return display_value(value, self.unit)
+
+
+async def resolve_attributes(
+    info: Info, values: dict[str, Any], codes: list[str] | None
+) -> list[ProductAttribute]:
+    """Attributes in stored order, their definitions loaded in one batch for the whole page."""
+    wanted = [code for code in values if codes is None or code in codes]
+    definitions = await info.context.loaders.attribute_by_code.load_many(wanted)
+    return [
+        ProductAttribute.build(code, values[code], definition)
+        for code, definition in zip(wanted, definitions, strict=True)
+        if isinstance(values[code], dict)
+    ]

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from resolvers.db import Document
+from schema.context import Context
+from schema.global_ids import to_global_id
+from schema.types.connection import ProductConnection, product_connection
+from schema.types.inputs import ProductFilterInput, ProductSortInput
+from schema.types.node import Node
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.federation.type(keys=["slug"], description="A node of the category tree.")
+class Category(Node):
+    id: strawberry.ID
+    slug: str
+    position: int
+    level: int = strawberry.field(description="Depth in the tree; roots are level 0.")
+    required_attributes: list[str] = strawberry.field(
+        description="Attribute codes every product of this category must fill."
+    )
+    doc: strawberry.Private[Document]
+
+    @classmethod
+    def from_document(cls, doc: Document) -> Category:
+        return cls(
+            id=strawberry.ID(to_global_id("Category", str(doc["_id"]))),
+            slug=doc["slug"],
+            position=int(doc.get("position", 0)),
+            level=len(doc.get("ancestors") or []),
+            required_attributes=list(doc.get("requiredAttributes") or []),
+            doc=doc,
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info, slug: str | None = None, **_: Any
+    ) -> Category | None:
+        document = await info.context.loaders.category_by_slug.load_optional(slug)
+        return cls.from_document(document) if document else None
+
+    @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
+    def name(self, info: Info, locale: str | None = None) -> str | None:
+        return info.context.localized(self.doc.get("name"), locale, info.path.as_list())  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Category | None:
+        document = await info.context.loaders.category_by_slug.load_optional(self.doc.get("parent"))
+        return Category.from_document(document) if document else None
+
+    @strawberry.field(description="Ancestors from the root down to the parent.")
+    async def ancestors(self, info: Info) -> list[Category]:
+        documents = await info.context.loaders.category_by_slug.load_existing(
+            self.doc.get("ancestors") or []
+        )
+        return [Category.from_document(d) for d in documents]
+
+    @strawberry.field
+    async def children(self, info: Info) -> list[Category]:
+        documents = await info.context.loaders.category_children.load(self.slug)
+        return [Category.from_document(d) for d in documents]
+
+    @strawberry.field(
+        description="Products of this category and its descendants ('filter.category' is "
+        "replaced by this category)."
+    )
+    async def products(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: ProductFilterInput | None = None,
+        sort: ProductSortInput | None = None,
+    ) -> ProductConnection:
+        return await product_connection(info, first, after, filter, sort, category=self.slug)

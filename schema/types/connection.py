@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import strawberry
+
+from resolvers.pagination import encode_cursor
+from resolvers.products import ProductFilter, build_query, count_products, fetch_page, sort_spec
+from schema.context import Context
+from schema.types.inputs import ProductFilterInput, ProductSortInput
+from schema.types.product import Product
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class ProductEdge:
+    cursor: str
+    node: Product
+
+
+@strawberry.type(description="A page of products (Relay connection).")
+class ProductConnection:
+    edges: list[ProductEdge]
+    page_info: PageInfo
+    query: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Products matching the filter, over all pages.")
+    async def total_count(self, info: Info) -> int:
+        return await count_products(info.context.catalog, self.query)
+
+
+async def product_connection(
+    info: Info,
+    first: int,
+    after: str | None,
+    product_filter: ProductFilterInput | None,
+    sort: ProductSortInput | None,
+    category: str | None = None,
+) -> ProductConnection:
+    """Resolve a products connection: one page query; the page primes the product loaders."""
+    context = info.context
+    sort = sort or ProductSortInput()
+    spec = sort_spec(sort.sort_field, sort.direction.value == "desc", context.locale(sort.locale))
+    domain_filter = product_filter.to_domain() if product_filter else ProductFilter()
+    if category is not None:
+        domain_filter = replace(domain_filter, category=category)
+    query = await build_query(context.catalog, domain_filter)
+    page = await fetch_page(context.catalog, query, spec, first, after)
+    context.loaders.prime_products(page.documents)
+    edges = [
+        ProductEdge(cursor=encode_cursor(spec, d), node=Product.from_document(d))
+        for d in page.documents
+    ]
+    return ProductConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        query=query,
+    )

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers.products import AttributeCondition, ProductFilter, SortField
+from schema.types.enums import ProductSortField, ProductStatus, SortDirection
+
+
+@strawberry.input(description="Match an attribute: 'equals' a value, or 'min'/'max' (inclusive).")
+class AttributeFilterInput:
+    code: str
+    equals: JSON | None = None
+    min: float | None = None
+    max: float | None = None
+    locale: str | None = strawberry.field(
+        default=None, description="For localizable attributes: match the value in this locale."
+    )
+
+
+@strawberry.input(description="A variant option value; all options given must hold on one variant.")
+class VariantOptionInput:
+    code: str
+    value: str
+
+
+@strawberry.input
+class ProductFilterInput:
+    category: str | None = strawberry.field(
+        default=None, description="Category slug; products of its descendants are included."
+    )
+    brand: list[str] | None = None
+    status: list[ProductStatus] | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Full-text search over SKU, brand, names and descriptions."
+    )
+    attributes: list[AttributeFilterInput] | None = None
+    variant_options: list[VariantOptionInput] | None = None
+
+    def to_domain(self) -> ProductFilter:
+        return ProductFilter(
+            category=self.category,
+            brands=tuple(self.brand or ()),
+            statuses=tuple(s.value for s in self.status or ()),
+            search=self.search,
+            attributes=tuple(
+                AttributeCondition(a.code, a.equals, a.min, a.max, a.locale)
+                for a in self.attributes or ()
+            ),
+            variant_options={o.code: o.value for o in self.variant_options or ()},
+        )
+
+
+@strawberry.input(description="Sort order; ties are broken by a stable internal key.")
+class ProductSortInput:
+    field: ProductSortField = ProductSortField.SKU
+    direction: SortDirection = SortDirection.ASC
+    locale: str | None = strawberry.field(
+        default=None, description="For NAME: sort by the name in this locale (default locale)."
+    )
+
+    @property
+    def sort_field(self) -> SortField:
+        return SortField(self.field.value)

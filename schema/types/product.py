@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from resolvers.attributes import effective_attributes
+from resolvers.db import Document
+from resolvers.loaders import object_id
+from schema.context import Context
+from schema.global_ids import from_global_id, to_global_id
+from schema.types.attribute import ProductAttribute, resolve_attributes
+from schema.types.enums import ProductStatus
+from schema.types.node import Node
+
+if TYPE_CHECKING:
+    from schema.types.category import Category
+
+Info = strawberry.Info[Context, None]
+LazyCategory = Annotated["Category", strawberry.lazy("schema.types.category")]
+
+
+@strawberry.type(description="One option value of a variant, e.g. color = red.")
+class VariantOption:
+    code: str
+    value: str
+
+
+@strawberry.type(description="A purchasable variant of a product, e.g. one colour in one size.")
+class ProductVariant:
+    sku: str
+    options: list[VariantOption]
+    doc: strawberry.Private[Document]
+    product_doc: strawberry.Private[Document]
+
+    @classmethod
+    def from_document(cls, doc: Document, product_doc: Document) -> ProductVariant:
+        options = [
+            VariantOption(code=k, value=str(v)) for k, v in (doc.get("options") or {}).items()
+        ]
+        return cls(sku=doc["sku"], options=options, doc=doc, product_doc=product_doc)
+
+    @strawberry.field(description="The product's attributes with this variant's overrides applied.")
+    async def attributes(
+        self, info: Info, codes: list[str] | None = None
+    ) -> list[ProductAttribute]:
+        values = effective_attributes(
+            self.product_doc.get("attributes") or {}, self.doc.get("attributes")
+        )
+        return await resolve_attributes(info, values, codes)
+
+
+@strawberry.type(description="A component of a bundle.")
+class BundleItem:
+    sku: str
+    quantity: int
+    product: Product | None = strawberry.field(
+        description="The component; null when the SKU matches no product (see catalogAudit)."
+    )
+
+
+@strawberry.federation.type(
+    keys=["sku", "id"], description="A product of the catalog (a PIM record)."
+)
+class Product(Node):
+    id: strawberry.ID
+    sku: str
+    status: ProductStatus
+    brand: str
+    schema_version: int
+    created_at: datetime
+    updated_at: datetime
+    doc: strawberry.Private[Document]
+
+    @classmethod
+    def from_document(cls, doc: Document) -> Product:
+        return cls(
+            id=strawberry.ID(to_global_id("Product", str(doc["_id"]))),
+            sku=doc["sku"],
+            status=ProductStatus(doc.get("status", "draft")),
+            brand=doc.get("brand", ""),
+            schema_version=int(doc.get("schemaVersion", 1)),
+            created_at=doc["createdAt"],
+            updated_at=doc["updatedAt"],
+            doc=doc,
+        )
+
+    @classmethod
+    def resolve_reference(
+        cls, info: Info, sku: str | None = None, id: strawberry.ID | None = None, **_: Any
+    ) -> Awaitable[Product | None]:
+        """Federation entry point; batched through the same loaders as every other lookup."""
+        return load_product(info, sku=sku, global_id=id)
+
+    @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
+    def name(self, info: Info, locale: str | None = None) -> str | None:
+        return info.context.localized(self.doc.get("name"), locale, info.path.as_list())  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Description in the locale; see extensions.localeFallbacks.")
+    def description(self, info: Info, locale: str | None = None) -> str | None:
+        return info.context.localized(self.doc.get("description"), locale, info.path.as_list())  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def categories(self, info: Info) -> list[LazyCategory]:
+        from schema.types.category import Category
+
+        documents = await info.context.loaders.category_by_slug.load_existing(
+            self.doc.get("categories") or []
+        )
+        return [Category.from_document(d) for d in documents]
+
+    @strawberry.field(description="Typed attributes; restrict to some codes with 'codes'.")
+    async def attributes(
+        self, info: Info, codes: list[str] | None = None
+    ) -> list[ProductAttribute]:
+        return await resolve_attributes(info, self.doc.get("attributes") or {}, codes)
+
+    @strawberry.field
+    def variants(self) -> list[ProductVariant]:
+        return [ProductVariant.from_document(v, self.doc) for v in self.doc.get("variants") or []]
+
+    @strawberry.field(description="Accessories; SKUs that match no product are left out.")
+    async def accessories(self, info: Info) -> list[Product]:
+        return await _products_by_sku(info, self.doc.get("accessories") or [])
+
+    @strawberry.field(description="Related products; SKUs that match no product are left out.")
+    async def related(self, info: Info) -> list[Product]:
+        return await _products_by_sku(info, self.doc.get("related") or [])
+
+    @strawberry.field(description="Components of a bundle with their quantities.")
+    async def bundle_items(self, info: Info) -> list[BundleItem]:
+        components = self.doc.get("bundle") or []
+        documents = await info.context.loaders.product_by_sku.load_many(
+            [c["sku"] for c in components]
+        )
+        return [
+            BundleItem(
+                sku=c["sku"],
+                quantity=int(c.get("quantity", 1)),
+                product=Product.from_document(d) if d else None,
+            )
+            for c, d in zip(components, documents, strict=True)
+        ]
+
+
+async def _products_by_sku(info: Info, skus: list[str]) -> list[Product]:
+    documents = await info.context.loaders.product_by_sku.load_existing(skus)
+    return [Product.from_document(d) for d in documents]
+
+
+async def load_product(
+    info: Info, *, sku: str | None = None, global_id: str | None = None
+) -> Product | None:
+    """A product by SKU or by global ID through the request's loaders."""
+    loaders = info.context.loaders
+    if sku is not None:
+        document = await loaders.product_by_sku.load(sku)
+    elif global_id is not None:
+        type_name, key = from_global_id(global_id)
+        oid = object_id(key)
+        if type_name != "Product" or oid is None:
+            return None
+        document = await loaders.product_by_id.load(oid)
+    else:
+        return None
+    return Product.from_document(document) if document else None

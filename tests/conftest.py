@@ -1,0 +1,71 @@
+"""Shared fixtures: a real MongoDB (an ephemeral mongod, or ``MONGODB_URI``), a database per test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from gateway.embedded_mongo import embedded_mongo, find_mongod
+from gateway.settings import Settings
+from tests.command_counter import CommandCounter
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri() -> Iterator[str]:
+    """``MONGODB_URI`` when given, otherwise an ephemeral single-node replica set."""
+    external = os.environ.get("MONGODB_URI")
+    if external:
+        yield external
+        return
+    binary = find_mongod(
+        Path(os.environ["CATALOG_MONGOD"]) if "CATALOG_MONGOD" in os.environ else None
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="catalog-test-mongod-") as dbpath,
+        embedded_mongo(binary, Path(dbpath)) as server,
+    ):
+        yield server.uri
+
+
+@pytest.fixture(scope="session")
+def command_counter() -> CommandCounter:
+    return CommandCounter()
+
+
+@pytest.fixture(scope="session")
+async def mongo_client(
+    mongodb_uri: str, command_counter: CommandCounter
+) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_uri, event_listeners=[command_counter], tz_aware=True
+    )
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def db_name() -> str:
+    return f"test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def db(
+    mongo_client: AsyncMongoClient[dict[str, Any]], db_name: str
+) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    database = mongo_client[db_name]
+    yield database
+    await mongo_client.drop_database(db_name)
+
+
+@pytest.fixture
+def settings(mongodb_uri: str, db_name: str, tmp_path: Path) -> Settings:
+    return Settings(mongodb_uri=mongodb_uri, db=db_name, data_dir=tmp_path / "data")

@@ -1,0 +1,55 @@
+import pytest
+
+from resolvers.locales import LocaleError, LocaleResolver, canonical_tag
+
+
+def resolver() -> LocaleResolver:
+    return LocaleResolver(["en-US", "de-DE", "de-AT", "fr-FR"], "en-US", {"de-AT": ["de-DE"]})
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [("de-at", "de-AT"), ("EN-us", "en-US"), ("zh-hant-tw", "zh-Hant-TW"), ("es-419", "es-419")],
+)
+def test_canonical_tag(tag: str, expected: str) -> None:
+    assert canonical_tag(tag) == expected
+
+
+@pytest.mark.parametrize("tag", ["", "english", "en_US", "e", "en-US-x-private-too-long-"])
+def test_malformed_tags_are_rejected(tag: str) -> None:
+    with pytest.raises(LocaleError, match="BCP 47"):
+        canonical_tag(tag)
+
+
+def test_chain_ends_in_default_locale() -> None:
+    assert resolver().chain("de-AT") == ("de-AT", "de-DE", "en-US")
+    assert resolver().chain("fr-FR") == ("fr-FR", "en-US")
+    assert resolver().chain("en-US") == ("en-US",)
+
+
+def test_pick_walks_the_chain_and_reports_the_locale_used() -> None:
+    locales = resolver()
+    picked = locales.pick({"en-US": "Shoe", "de-DE": "Schuh"}, "de-AT")
+    assert (picked.value, picked.locale, picked.is_fallback) == ("Schuh", "de-DE", True)
+    exact = locales.pick({"de-AT": "Schuach", "de-DE": "Schuh"}, "de-AT")
+    assert (exact.value, exact.is_fallback) == ("Schuach", False)
+
+
+def test_blank_values_count_as_missing() -> None:
+    picked = resolver().pick({"de-DE": "  ", "en-US": "Shoe"}, "de-DE")
+    assert (picked.value, picked.locale) == ("Shoe", "en-US")
+    assert resolver().pick({}, "de-DE").value is None
+
+
+def test_resolve_is_case_insensitive_and_lists_supported_locales() -> None:
+    assert resolver().resolve("DE-at") == "de-AT"
+    assert resolver().resolve(None) == "en-US"
+    with pytest.raises(LocaleError, match="supported locales: en-US, de-DE, de-AT, fr-FR"):
+        resolver().resolve("it-IT")
+
+
+def test_fallback_to_unconfigured_locale_is_a_configuration_error() -> None:
+    with pytest.raises(LocaleError, match="de-CH"):
+        LocaleResolver(["en-US", "de-DE"], "en-US", {"de-DE": ["de-CH"]})
+    with pytest.raises(LocaleError, match="default locale"):
+        LocaleResolver(["de-DE"], "en-US")

@@ -1,0 +1,94 @@
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from bson import ObjectId
+
+from resolvers.db import Catalog
+from resolvers.errors import BadUserInputError
+from resolvers.pagination import SortSpec, decode_cursor, encode_cursor
+from resolvers.products import SortField, fetch_page, sort_spec
+
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def rows(n: int) -> list[dict[str, Any]]:
+    """Names with duplicates and gaps: ties and nulls are where keyset pagination breaks."""
+    documents = []
+    for i in range(n):
+        name = None if i % 5 == 0 else f"name-{i % 7}"
+        documents.append(
+            {
+                "sku": f"SKU-{i:03d}",
+                "name": {"en-US": name} if name else {},
+                "updatedAt": BASE + timedelta(minutes=i % 4),
+            }
+        )
+    return documents
+
+
+async def walk(catalog: Catalog, spec: SortSpec, size: int) -> list[str]:
+    skus, after = [], None
+    while True:
+        page = await fetch_page(catalog, {}, spec, size, after)
+        skus += [d["sku"] for d in page.documents]
+        if not page.has_next_page:
+            return skus
+        after = encode_cursor(spec, page.documents[-1])
+
+
+@pytest.mark.parametrize("field", list(SortField))
+@pytest.mark.parametrize("descending", [False, True])
+async def test_pages_cover_every_row_once_in_sort_order(
+    db: Any, field: SortField, descending: bool
+) -> None:
+    catalog = Catalog(db)
+    await catalog.products.insert_many(rows(37))
+    spec = sort_spec(field, descending, "en-US")
+    expected = [d["sku"] async for d in catalog.products.find().sort(spec.mongo_sort)]
+    assert await walk(catalog, spec, 5) == expected
+    assert len(expected) == 37
+
+
+async def test_rows_inserted_between_pages_neither_repeat_nor_shift(db: Any) -> None:
+    catalog = Catalog(db)
+    await catalog.products.insert_many(rows(10))
+    spec = sort_spec(SortField.SKU, False, "en-US")
+    first = await fetch_page(catalog, {}, spec, 4, None)
+    assert [d["sku"] for d in first.documents] == ["SKU-000", "SKU-001", "SKU-002", "SKU-003"]
+    # One row lands before the cursor, one after it.
+    await catalog.products.insert_many([{"sku": "SKU-001a"}, {"sku": "SKU-005a"}])
+    second = await fetch_page(catalog, {}, spec, 4, encode_cursor(spec, first.documents[-1]))
+    assert [d["sku"] for d in second.documents] == ["SKU-004", "SKU-005", "SKU-005a", "SKU-006"]
+
+
+async def test_zero_rows_and_exact_last_page(db: Any) -> None:
+    catalog = Catalog(db)
+    await catalog.products.insert_many(rows(4))
+    spec = sort_spec(SortField.SKU, False, "en-US")
+    empty = await fetch_page(catalog, {}, spec, 0, None)
+    assert (empty.documents, empty.has_next_page) == ([], False)
+    exact = await fetch_page(catalog, {}, spec, 4, None)
+    assert (len(exact.documents), exact.has_next_page) == (4, False)
+
+
+def test_cursor_round_trip_keeps_datetimes() -> None:
+    spec = sort_spec(SortField.UPDATED_AT, True, "en-US")
+    oid = ObjectId()
+    cursor = decode_cursor(encode_cursor(spec, {"_id": oid, "updatedAt": BASE}), spec)
+    assert (cursor.value, cursor.id) == (BASE, oid)
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "", "W10", "eyJhIjoxfQ"])
+def test_malformed_cursors_are_user_errors(cursor: str) -> None:
+    with pytest.raises(BadUserInputError, match="invalid cursor"):
+        decode_cursor(cursor, sort_spec(SortField.SKU, False, "en-US"))
+
+
+def test_cursor_of_another_sort_is_rejected() -> None:
+    by_sku = sort_spec(SortField.SKU, False, "en-US")
+    cursor = encode_cursor(by_sku, {"_id": ObjectId(), "sku": "A"})
+    with pytest.raises(BadUserInputError, match="another sort"):
+        decode_cursor(cursor, sort_spec(SortField.SKU, True, "en-US"))
+    with pytest.raises(BadUserInputError, match="another sort"):
+        decode_cursor(cursor, sort_spec(SortField.NAME, False, "en-US"))

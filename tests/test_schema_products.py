@@ -1,0 +1,331 @@
+"""The product graph through the schema, as resolvers see it (no HTTP)."""
+
+from typing import Any
+
+import pytest
+
+from resolvers.db import Catalog
+from schema.context import Services
+from tests.fixtures.small_catalog import load_small_catalog
+from tests.graphql_helpers import data_of, execute, services_for
+
+
+@pytest.fixture
+async def services(db: Any) -> Services:
+    catalog = Catalog(db)
+    await load_small_catalog(catalog)
+    return services_for(catalog)
+
+
+async def skus(services: Services, arguments: str) -> list[str]:
+    data = await data_of(services, f"{{ products({arguments}) {{ edges {{ node {{ sku }} }} }} }}")
+    return [edge["node"]["sku"] for edge in data["products"]["edges"]]
+
+
+def error_codes(result: Any) -> list[str]:
+    return [e.formatted["extensions"]["code"] for e in result.errors]
+
+
+async def test_product_by_sku_and_by_id_agree(services: Services) -> None:
+    by_sku = await data_of(services, '{ product(sku: "NW-RUN-001") { id sku brand status } }')
+    product = by_sku["product"]
+    assert product == {
+        "id": product["id"],
+        "sku": "NW-RUN-001",
+        "brand": "Northwind",
+        "status": "PUBLISHED",
+    }
+    by_id = await data_of(
+        services, "query($id: ID!) { product(id: $id) { sku } }", {"id": product["id"]}
+    )
+    assert by_id["product"]["sku"] == "NW-RUN-001"
+
+
+async def test_unknown_product_is_null(services: Services) -> None:
+    assert (await data_of(services, '{ product(sku: "NOPE") { sku } }'))["product"] is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ product { sku } }",
+        '{ product(sku: "NW-RUN-001", id: "x") { sku } }',
+        '{ product(id: "not-an-id") { sku } }',
+    ],
+)
+async def test_product_lookup_needs_exactly_one_valid_key(services: Services, query: str) -> None:
+    result = await execute(services, query)
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+
+
+async def test_localized_fields_fall_back_and_say_so(services: Services) -> None:
+    result = await execute(
+        services, '{ product(sku: "NW-RUN-001") { name(locale: "de-AT") description } }'
+    )
+    assert result.errors is None
+    assert result.data == {"product": {"name": "Trailläufer", "description": "A trail shoe"}}
+    assert result.extensions == {
+        "localeFallbacks": [{"path": ["product", "name"], "requested": "de-AT", "used": "de-DE"}]
+    }
+
+
+async def test_regional_value_wins_over_fallback(services: Services) -> None:
+    result = await execute(services, '{ product(sku: "NW-RUN-002") { name(locale: "de-at") } }')
+    assert result.data == {"product": {"name": "Straßenläufer (AT)"}}
+    assert not result.extensions
+
+
+async def test_unknown_locale_lists_supported_ones(services: Services) -> None:
+    result = await execute(services, '{ product(sku: "NW-RUN-001") { name(locale: "pt-BR") } }')
+    assert result.errors is not None
+    error = result.errors[0].formatted
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["supportedLocales"] == [
+        "en-US",
+        "de-DE",
+        "de-AT",
+        "fr-FR",
+        "fr-CA",
+        "it-IT",
+    ]
+    assert "unsupported locale 'pt-BR'" in error["message"]
+
+
+async def test_attributes_are_typed_and_localized(services: Services) -> None:
+    data = await data_of(
+        services,
+        '{ product(sku: "NW-RUN-001") { attributes { code type unit label(locale: "de-DE") '
+        'value(locale: "de-DE") displayValue(locale: "fr-FR") } } }',
+    )
+    assert data["product"]["attributes"] == [
+        {
+            "code": "color",
+            "type": "ENUM",
+            "unit": None,
+            "label": "Farbe",
+            "value": "red",
+            "displayValue": "red",
+        },
+        {
+            "code": "weight",
+            "type": "NUMBER",
+            "unit": "kg",
+            "label": "Gewicht",
+            "value": 0.8,
+            "displayValue": "0.8 kg",
+        },
+        {
+            "code": "waterproof",
+            "type": "BOOLEAN",
+            "unit": None,
+            "label": "Waterproof",
+            "value": True,
+            "displayValue": "yes",
+        },
+        {
+            "code": "material",
+            "type": "TEXT",
+            "unit": None,
+            "label": "Material",
+            "value": "Netzgewebe",
+            "displayValue": "Mesh",
+        },
+    ]
+
+
+async def test_variants_apply_their_overrides(services: Services) -> None:
+    data = await data_of(
+        services,
+        '{ product(sku: "NW-RUN-001") { variants { sku options { code value } '
+        'attributes(codes: ["weight"]) { value } } } }',
+    )
+    assert data["product"]["variants"] == [
+        {
+            "sku": "NW-RUN-001-RED-42",
+            "options": [{"code": "color", "value": "red"}, {"code": "size", "value": "42"}],
+            "attributes": [{"value": 0.8}],
+        },
+        {
+            "sku": "NW-RUN-001-BLUE-43",
+            "options": [{"code": "color", "value": "blue"}, {"code": "size", "value": "43"}],
+            "attributes": [{"value": 0.85}],
+        },
+    ]
+
+
+async def test_relations(services: Services) -> None:
+    data = await data_of(
+        services,
+        '{ a: product(sku: "NW-RUN-001") { accessories { sku } related { sku } } '
+        'b: product(sku: "NW-BUNDLE-001") { bundleItems { sku quantity product { sku } } } }',
+    )
+    # The accessory SKU that matches no product is left out rather than failing the query.
+    assert data["a"] == {
+        "accessories": [{"sku": "NW-SOCK-001"}],
+        "related": [{"sku": "NW-RUN-002"}],
+    }
+    assert data["b"]["bundleItems"] == [
+        {"sku": "NW-RUN-001", "quantity": 1, "product": {"sku": "NW-RUN-001"}},
+        {"sku": "NW-SOCK-001", "quantity": 2, "product": {"sku": "NW-SOCK-001"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (
+            'filter: { category: "apparel" }',
+            ["AC-RUN-003", "NW-BUNDLE-001", "NW-RUN-001", "NW-RUN-002", "NW-SOCK-001"],
+        ),
+        ('filter: { category: "running-shoes" }', ["AC-RUN-003", "NW-RUN-001", "NW-RUN-002"]),
+        ('filter: { brand: ["Acme"] }', ["AC-HOME-001", "AC-RUN-003"]),
+        ("filter: { status: [DRAFT, ARCHIVED] }", ["AC-HOME-001", "AC-RUN-003"]),
+        ('filter: { search: "trail" }', ["NW-BUNDLE-001", "NW-RUN-001", "NW-SOCK-001"]),
+        ('filter: { search: "Trailläufer" }', ["NW-RUN-001"]),
+        (
+            'filter: { attributes: [{ code: "color", equals: "black" }] }',
+            ["AC-RUN-003", "NW-SOCK-001"],
+        ),
+        (
+            'filter: { attributes: [{ code: "weight", min: 0.6, max: 1.2 }] }',
+            ["NW-RUN-001", "NW-RUN-002"],
+        ),
+        ('filter: { attributes: [{ code: "waterproof", equals: true }] }', ["NW-RUN-001"]),
+        (
+            'filter: { attributes: [{ code: "material", locale: "de-DE", equals: "Netzgewebe" }] }',
+            ["NW-RUN-001"],
+        ),
+        (
+            'filter: { variantOptions: [{ code: "color", value: "blue" }] }',
+            ["NW-RUN-001", "NW-RUN-002"],
+        ),
+        # Both options must hold on the same variant: no blue 42 exists.
+        (
+            'filter: { variantOptions: [{ code: "color", value: "blue" }, '
+            '{ code: "size", value: "42" }] }',
+            [],
+        ),
+        (
+            'filter: { category: "apparel", brand: ["Northwind"], status: [PUBLISHED] }',
+            ["NW-BUNDLE-001", "NW-RUN-001", "NW-RUN-002", "NW-SOCK-001"],
+        ),
+    ],
+)
+async def test_filters(services: Services, arguments: str, expected: list[str]) -> None:
+    assert await skus(services, arguments) == expected
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ('filter: { category: "nope" }', "unknown category 'nope'"),
+        ('filter: { attributes: [{ code: "a.b", equals: 1 }] }', "attribute code 'a.b' is invalid"),
+        ('filter: { attributes: [{ code: "$where", equals: 1 }] }', "is invalid"),
+        ('filter: { attributes: [{ code: "weight" }] }', "give 'equals', 'min' or 'max'"),
+        ('filter: { attributes: [{ code: "weight", min: 2, max: 1 }] }', "'min' is above 'max'"),
+        ('filter: { attributes: [{ code: "color", equals: {a: 1} }] }', "must be a string"),
+        ('filter: { search: "  " }', "'search' must have 1 to 200 characters"),
+        ("first: 101", "above the maximum page size of 100"),
+        ("first: -1", "must not be negative"),
+        ('after: "bogus"', "invalid cursor"),
+        ('sort: { field: NAME, locale: "xx-XX" }', "unsupported locale"),
+    ],
+)
+async def test_bad_arguments_are_user_errors(
+    services: Services, arguments: str, message: str
+) -> None:
+    result = await execute(services, f"{{ products({arguments}) {{ totalCount }} }}")
+    assert result.data is None
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert message in result.errors[0].message
+
+
+async def test_sort_by_name_in_a_locale_and_paginate(services: Services) -> None:
+    query = """query($after: String) { products(first: 2, after: $after,
+        sort: { field: NAME, direction: DESC }) {
+        totalCount edges { node { sku } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        page = (await data_of(services, query, {"after": after}))["products"]
+        assert page["totalCount"] == 6
+        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
+        seen += [e["node"]["sku"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    # Trail Sock, Trail Runner, Trail Kit, Sprint Spike, Road Runner, Kettle
+    assert seen == [
+        "NW-SOCK-001",
+        "NW-RUN-001",
+        "NW-BUNDLE-001",
+        "AC-RUN-003",
+        "NW-RUN-002",
+        "AC-HOME-001",
+    ]
+
+
+async def test_category_tree(services: Services) -> None:
+    data = await data_of(
+        services,
+        """{ categories { slug level children { slug } }
+             category(slug: "running-shoes") { name(locale: "de-DE") level requiredAttributes
+               parent { slug } ancestors { slug }
+               products(first: 2) { totalCount edges { node { sku } } } } }""",
+    )
+    assert data["categories"] == [
+        {"slug": "apparel", "level": 0, "children": [{"slug": "footwear"}, {"slug": "socks"}]},
+        {"slug": "home", "level": 0, "children": []},
+    ]
+    assert data["category"] == {
+        "name": "Laufschuhe",
+        "level": 2,
+        "requiredAttributes": ["color", "weight"],
+        "parent": {"slug": "footwear"},
+        "ancestors": [{"slug": "apparel"}, {"slug": "footwear"}],
+        "products": {
+            "totalCount": 3,
+            "edges": [{"node": {"sku": "AC-RUN-003"}}, {"node": {"sku": "NW-RUN-001"}}],
+        },
+    }
+    children = await data_of(services, '{ categories(parent: "footwear") { slug } }')
+    assert children["categories"] == [{"slug": "running-shoes"}]
+    unknown = await execute(services, '{ categories(parent: "nope") { slug } }')
+    assert error_codes(unknown) == ["BAD_USER_INPUT"]
+
+
+async def test_node_and_nodes(services: Services) -> None:
+    ids = await data_of(
+        services, '{ product(sku: "NW-RUN-002") { id } category(slug: "home") { id } }'
+    )
+    product_id, category_id = ids["product"]["id"], ids["category"]["id"]
+    data = await data_of(
+        services,
+        """query($ids: [ID!]!, $one: ID!) {
+             node(id: $one) { id ... on Product { sku } }
+             nodes(ids: $ids) { id ... on Category { slug } ... on Product { sku } } }""",
+        {"one": product_id, "ids": [category_id, product_id]},
+    )
+    assert data["node"] == {"id": product_id, "sku": "NW-RUN-002"}
+    assert data["nodes"] == [
+        {"id": category_id, "slug": "home"},
+        {"id": product_id, "sku": "NW-RUN-002"},
+    ]
+    too_many = await execute(
+        services, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [product_id] * 101}
+    )
+    assert error_codes(too_many) == ["BAD_USER_INPUT"]
+
+
+async def test_unexpected_errors_are_masked_with_the_request_id(services: Services) -> None:
+    await services.catalog.products.insert_one({"sku": "BROKEN", "status": "bogus"})
+    result = await execute(services, '{ product(sku: "BROKEN") { sku } }')
+    assert result.data == {"product": None}
+    assert [e.formatted for e in result.errors] == [
+        {
+            "message": "Internal server error",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["product"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "test"},
+        }
+    ]
