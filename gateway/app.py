@@ -99,7 +99,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
 
     graphql = GraphQLHTTPHandler(schema, settings.max_body_bytes)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

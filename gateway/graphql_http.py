@@ -57,7 +57,8 @@ def negotiate(accept_header: str | None) -> str:
     if not accept_header or not accept_header.strip():
         # The spec's legacy watershed (2025-01-01) has passed: no Accept means the new type.
         return GRAPHQL_RESPONSE
-    ranked: list[tuple[float, int, str]] = []
+    # Highest quality wins; then an explicit type over a wildcard; then the newer media type.
+    ranked: list[tuple[float, int, int, str]] = []
     for index, part in enumerate(accept_header.split(",")):
         media, *params = (p.strip() for p in part.split(";"))
         quality = 1.0
@@ -71,15 +72,17 @@ def negotiate(accept_header: str | None) -> str:
         media = media.lower()
         if quality <= 0:
             continue
-        if media == GRAPHQL_RESPONSE or media in ("*/*", "application/*"):
-            ranked.append((quality, -index, GRAPHQL_RESPONSE))
+        if media == GRAPHQL_RESPONSE:
+            ranked.append((quality, 1, 1, GRAPHQL_RESPONSE))
+        elif media in ("*/*", "application/*"):
+            ranked.append((quality, 0, 1, GRAPHQL_RESPONSE))
         elif media == JSON:
-            ranked.append((quality, -index, JSON))
+            ranked.append((quality, 1, 0, JSON))
     if not ranked:
         raise HTTPRequestError(
             406, f"Not Acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}"
         )
-    return max(ranked)[2]
+    return max(ranked)[3]
 
 
 def _json_object(value: Any, name: str) -> dict[str, Any] | None:
@@ -155,6 +158,8 @@ def _error_code(error: GraphQLError, pre_execution: bool) -> GraphQLError:
         code = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
     elif error.message.startswith("Syntax Error"):
         code = "GRAPHQL_PARSE_FAILED"
+    elif error.message.startswith("Variable '$"):
+        code = "BAD_USER_INPUT"
     else:
         code = "GRAPHQL_VALIDATION_FAILED"
     error.extensions = {**(error.extensions or {}), "code": code}
@@ -179,7 +184,7 @@ class GraphQLHTTPHandler:
         self.schema = schema
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         request_id = request_id_of(request)
         try:
             if request.method == "GET" and _wants_graphiql(request):
