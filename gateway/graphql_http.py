@@ -59,7 +59,7 @@ def negotiate(accept_header: str | None) -> str:
         return GRAPHQL_RESPONSE
     # Highest quality wins; then an explicit type over a wildcard; then the newer media type.
     ranked: list[tuple[float, int, int, str]] = []
-    for index, part in enumerate(accept_header.split(",")):
+    for part in accept_header.split(","):
         media, *params = (p.strip() for p in part.split(";"))
         quality = 1.0
         for param in params:

@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 @asynccontextmanager
 async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client for ``app`` with its lifespan running; state reaches requests as in uvicorn."""
+    """A client for ``app`` with its lifespan running; state reaches requests as in uvicorn."""
     async with app.router.lifespan_context(app) as state:
         lifespan_state: dict[str, Any] = dict(state or {})
 
