@@ -75,7 +75,8 @@ def negotiate(accept_header: str | None) -> str:
         if media == GRAPHQL_RESPONSE:
             ranked.append((quality, 1, 1, GRAPHQL_RESPONSE))
         elif media in ("*/*", "application/*"):
-            ranked.append((quality, 0, 1, GRAPHQL_RESPONSE))
+            # What graphql-http's audit expects: a wildcard keeps the legacy type.
+            ranked.append((quality, 0, 1, JSON))
         elif media == JSON:
             ranked.append((quality, 1, 0, JSON))
     if not ranked:

@@ -41,7 +41,8 @@ async def test_post_query(client: httpx.AsyncClient) -> None:
     ("accept", "expected"),
     [
         (None, GQL),
-        ("*/*", GQL),
+        ("*/*", "application/json"),
+        (f"*/*, {GQL}", GQL),
         ("application/json", "application/json"),
         (f"application/json, {GQL}", GQL),
         (f"application/json;q=1, {GQL};q=0.5", "application/json"),
