@@ -1,4 +1,4 @@
-"""Shared fixtures: a real MongoDB (an ephemeral mongod, or ``MONGODB_URI``), a database per test."""
+"""Shared fixtures: a real MongoDB (an ephemeral mongod or ``MONGODB_URI``), a database per test."""
 
 from __future__ import annotations
 

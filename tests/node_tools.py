@@ -18,7 +18,7 @@ def run_node_script(script: str, *args: str, stdin: Any = None, timeout: float =
     assert (NODE_DIR / "node_modules").is_dir(), (
         f"run `npm ci --prefix {NODE_DIR}` (make test does it) before this check"
     )
-    completed = subprocess.run(  # noqa: S603 - our own script
+    completed = subprocess.run(  # our own script
         [node, str(NODE_DIR / script), *args],
         input=json.dumps(stdin) if stdin is not None else None,
         capture_output=True,

@@ -1,0 +1,50 @@
+# Two commands for a fresh clone: `make run` and `make test`. Everything they need is installed
+# here, into .venv (Python) and tests/node/node_modules (the Node.js reference checks).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+NODE_CHECKS := tests/node
+
+.PHONY: run test lint typecheck pytest bench clean
+
+run: $(VENV)/.run-installed
+	CATALOG_DEMO=$${CATALOG_DEMO:-true} $(BIN)/catalog-gateway serve
+
+test: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m benchmarks
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[embedded,emulator]"
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[embedded,emulator,dev]"
+	touch $@ $(VENV)/.run-installed
+
+$(NODE_CHECKS)/node_modules/.package-lock.json: $(NODE_CHECKS)/package-lock.json
+	npm ci --prefix $(NODE_CHECKS) --no-audit --no-fund --loglevel=error
+
+clean:
+	rm -rf $(VENV) $(NODE_CHECKS)/node_modules .mypy_cache .ruff_cache .pytest_cache
