@@ -22,7 +22,10 @@ class _DocumentLoader(DataLoader[Hashable, Document | None]):
 
     async def batch_load_fn(self, keys: list[Hashable]) -> list[Document | None]:
         by_key: dict[Hashable, Document] = {}
-        async for document in self.collection.find({self.field: {"$in": list(keys)}}):
+        # One round trip: with the default first batch (101 documents), or a batch exactly as
+        # large as the result, the driver would send getMore commands.
+        cursor = self.collection.find({self.field: {"$in": list(keys)}}).batch_size(len(keys) + 1)
+        async for document in cursor:
             by_key[document[self.field]] = document
         return [by_key.get(key) for key in keys]
 

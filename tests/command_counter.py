@@ -58,7 +58,8 @@ class CommandCounter(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name in _IGNORED:
             return
-        collection = event.command.get(event.command_name)
+        key = "collection" if event.command_name == "getMore" else event.command_name
+        collection = event.command.get(key)
         with self._lock:
             for database, recorded in self._active:
                 if database is None or database == event.database_name:
