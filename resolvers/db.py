@@ -65,6 +65,7 @@ def product_indexes(locales: Sequence[str]) -> list[IndexModel]:
         IndexModel([("brand", ASCENDING), ("_id", ASCENDING)], name="brand"),
         IndexModel([("status", ASCENDING), ("_id", ASCENDING)], name="status"),
         IndexModel([("updatedAt", DESCENDING), ("_id", DESCENDING)], name="updated_at"),
+        IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="created_at"),
         IndexModel([("attributes.$**", ASCENDING)], name="attributes_wildcard"),
         IndexModel([("variants.options.$**", ASCENDING)], name="variant_options_wildcard"),
         _text_index(locales),

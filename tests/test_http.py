@@ -195,7 +195,9 @@ async def test_readiness_is_503_without_a_primary() -> None:
     assert response.status_code == 503
 
 
-async def test_request_id_is_echoed_and_masks_carry_it(client: httpx.AsyncClient, db: Any) -> None:
+async def test_request_id_is_echoed_and_masks_carry_it(
+    client: httpx.AsyncClient, db: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     await db["products"].insert_one({"sku": "BROKEN", "status": "bogus"})
     response = await client.post(
         "/graphql",
@@ -207,6 +209,10 @@ async def test_request_id_is_echoed_and_masks_carry_it(client: httpx.AsyncClient
         "code": "INTERNAL_SERVER_ERROR",
         "requestId": "req-123",
     }
+    # The log has what the response hides, under the same id.
+    logged = [r for r in caplog.records if r.name == "gateway.graphql"]
+    assert [r.getMessage().split(":")[0] for r in logged] == ["request req-123"]
+    assert logged[0].exc_info and "bogus" in str(logged[0].exc_info[1])
     generated = await client.post(
         "/graphql", json={"query": QUERY}, headers={"x-request-id": "bad id with spaces"}
     )
