@@ -24,13 +24,18 @@ class CLIError(Exception):
     """A failure to report in one line, with exit status 1."""
 
 
-def _positive(value: str) -> int:
+def _demo_size(value: str) -> int:
+    from resolvers.demo_catalog import MIN_PRODUCTS
+
     try:
         number = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    if number < MIN_PRODUCTS:
+        raise argparse.ArgumentTypeError(
+            f"{value} is too few: the demo catalog plants each defect on two or more of at "
+            f"least {MIN_PRODUCTS} products"
+        )
     return number
 
 
@@ -58,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load the deterministic demo catalog into the configured database.",
     )
     seed.add_argument("--demo", action="store_true", required=True, help="the demo catalog")
-    seed.add_argument("--products", type=_positive, default=300, help="how many (default 300)")
+    seed.add_argument(
+        "--products", type=_demo_size, default=300, help="how many, at least 50 (default 300)"
+    )
     seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     seed.add_argument("--replace", action="store_true", help="delete the existing catalog first")
 
@@ -177,9 +184,8 @@ async def _answers(uri: str) -> bool:
 
 
 async def cmd_seed(settings: Settings, products: int, seed: int, replace: bool) -> int:
-    from resolvers.demo_catalog import CatalogNotEmptyError, seed_demo_catalog
-
     from resolvers.db import Catalog, ensure_indexes
+    from resolvers.demo_catalog import CatalogNotEmptyError, seed_demo_catalog
 
     async with connected_database(settings) as db:
         await ensure_indexes(Catalog(db), settings.locales)

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     demo: bool = Field(
         default=False, description="Seed the demo catalog when the catalog is empty."
     )
-    demo_products: int = Field(default=300, ge=1, le=1_000_000)
+    demo_products: int = Field(default=300, ge=50, le=1_000_000)
     locales: Annotated[list[str], NoDecode] = Field(
         default=["en-US", "de-DE", "de-AT", "fr-FR", "fr-CA", "it-IT"]
     )

@@ -15,7 +15,7 @@ def test_configured_binary_wins(tmp_path: Path) -> None:
 
 
 def test_configured_binary_must_exist(tmp_path: Path) -> None:
-    with pytest.raises(MongodNotFoundError, match="CATALOG_MONGOD=.*is not an executable file"):
+    with pytest.raises(MongodNotFoundError, match=r"CATALOG_MONGOD=.*is not an executable file"):
         find_mongod(tmp_path / "missing")
 
 
@@ -39,9 +39,8 @@ def test_nothing_found_names_every_option(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_data_survives_a_restart_on_another_port(tmp_path: Path) -> None:
     binary = find_mongod(None)
-    with embedded_mongo(binary, tmp_path) as first:
-        with MongoClient(first.uri) as client:
-            client.catalog.products.insert_one({"sku": "KEEP-ME"})
+    with embedded_mongo(binary, tmp_path) as first, MongoClient(first.uri) as client:
+        client.catalog.products.insert_one({"sku": "KEEP-ME"})
     # The replica set config remembers the old host; the restart must re-point it.
     with embedded_mongo(binary, tmp_path) as second:
         assert second.port != first.port

@@ -1,0 +1,145 @@
+"""The ``catalog-gateway`` command, run as a user would run it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.cli import main
+from gateway.embedded_mongo import free_port
+
+COMMAND = [sys.executable, "-m", "gateway.cli"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any catalog setting of the developer's own."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CATALOG_") and k != "MONGODB_URI"
+    }
+    env.update(extra)
+    return env
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args],
+        env=env or clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("args", [[], ["serve"], ["seed"], ["schema"]])
+def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: catalog-gateway" in capsys.readouterr().out
+
+
+def test_schema_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    sdl = capsys.readouterr().out
+    assert 'type Product implements Node @key(fields: "sku") @key(fields: "id")' in sdl
+
+
+def test_bad_setting_stops_with_one_line() -> None:
+    result = run("serve", env=clean_env(CATALOG_PORT="eighty"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "catalog-gateway: error: CATALOG_PORT: Input should be a valid integer, unable to parse "
+        "string as an integer (got 'eighty')"
+    ]
+
+
+def test_missing_mongod_is_explained() -> None:
+    result = run("serve", env=clean_env(CATALOG_MONGOD="/nonexistent/mongod"))
+    assert result.returncode == 1
+    assert "CATALOG_MONGOD=/nonexistent/mongod is not an executable file" in result.stderr
+
+
+def test_seed_refuses_to_overwrite_unless_asked(mongodb_uri: str, db_name: str) -> None:
+    env = clean_env(MONGODB_URI=mongodb_uri, CATALOG_DB=db_name)
+    first = run("seed", "--demo", "--products", "60", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "products=60" in first.stdout
+    again = run("seed", "--demo", "--products", "60", env=env)
+    assert again.returncode == 1
+    assert "--replace" in again.stderr
+    replaced = run("seed", "--demo", "--products", "50", "--replace", env=env)
+    assert replaced.returncode == 0, replaced.stderr
+
+
+def test_seed_rejects_bad_numbers() -> None:
+    result = run("seed", "--demo", "--products", "10")
+    assert result.returncode == 2
+    assert "--products: 10 is too few" in result.stderr
+
+
+@contextmanager
+def serving(data_dir: Path, demo: bool) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    env = clean_env(
+        CATALOG_DATA_DIR=str(data_dir),
+        CATALOG_PORT=str(port),
+        CATALOG_MONGOD_PORT=str(free_port()),
+        CATALOG_DEMO="true" if demo else "false",
+        CATALOG_DEMO_PRODUCTS="60",
+    )
+    process = subprocess.Popen(
+        [*COMMAND, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the gateway did not become ready"
+            time.sleep(0.2)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)
+        if process.stdout:
+            process.stdout.close()
+
+
+def total_count(url: str) -> Any:
+    response = httpx.post(f"{url}/graphql", json={"query": "{ products { totalCount } }"})
+    return response.json()["data"]["products"]["totalCount"]
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM])
+def test_serve_owns_an_embedded_mongod_whose_data_survives(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    with serving(tmp_path, demo=True) as (process, url):
+        assert total_count(url) == 60
+        mongod_lock = tmp_path / "mongo" / "mongod.lock"
+        assert mongod_lock.read_text().strip()  # mongod holds its lock while running
+        process.send_signal(stop_signal)
+        # uvicorn shuts down gracefully, then re-raises the signal so the status tells why.
+        assert process.wait(60) == -stop_signal
+        # A clean mongod shutdown empties its lock file.
+        assert mongod_lock.read_text().strip() == ""
+    with serving(tmp_path, demo=False) as (process, url):
+        assert total_count(url) == 60
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
+        assert (tmp_path / "mongo" / "mongod.lock").read_text().strip() == ""
