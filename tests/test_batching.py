@@ -85,3 +85,17 @@ async def test_fields_not_selected_cost_nothing(
         "find:products": 1,
         "aggregate:products": 1,
     }
+
+
+async def test_demo_catalog_pages_cost_the_same_commands(
+    db: Any, command_counter: CommandCounter
+) -> None:
+    from resolvers.demo_catalog import seed_demo_catalog
+
+    catalog = Catalog(db)
+    await ensure_indexes(catalog, LOCALES)
+    await seed_demo_catalog(db, products=300, locales=LOCALES)
+    services = services_for(catalog)
+    small = await commands_for(services, db, command_counter, PAGE, {"first": 10})
+    large = await commands_for(services, db, command_counter, PAGE, {"first": 100})
+    assert small == large == {"find:products": 2, "find:categories": 1}
