@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any, TypedDict
 
 import anyio
@@ -17,10 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.dam_setup import start_dam
 from gateway.embedded_mongo import EmbeddedMongo, find_mongod
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.request_id import RequestIdMiddleware
 from gateway.settings import Settings
+from gateway.webhooks import CloudinaryWebhook
+from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from schema.context import Services
@@ -78,6 +82,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
     """Build the gateway for ``settings``; nothing is connected until the lifespan starts."""
     schema = schema or build_schema()
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
+    channels = load_channels(settings.channels_path, locales)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -93,12 +98,22 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
             await ensure_indexes(catalog, locales.locales)
             if settings.demo:
                 await seed_demo_if_empty(catalog, settings)
-            services = Services(catalog, locales, settings.loader_batch_size)
+            dam = await start_dam(settings, stack)
+            services = Services(
+                catalog,
+                locales,
+                channels,
+                dam,
+                loader_batch_size=settings.loader_batch_size,
+                missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
+            )
             log.info("catalog gateway ready on database %r", settings.db)
             yield {"services": services, "mongo_client": client}
 
     graphql = GraphQLHTTPHandler(schema, settings.max_body_bytes)
+    webhook = CloudinaryWebhook(settings.webhook_max_age_s)
     routes = [
+        Route("/webhooks/cloudinary", webhook.handle, methods=["POST"]),
         Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("MONGODB_URI", "mongodb_uri"),
         description="Connect to this MongoDB; when unset, an embedded mongod is started.",
     )
+    cloudinary_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CLOUDINARY_URL", "cloudinary_url"),
+        description="cloudinary://KEY:SECRET@CLOUD; when unset, the built-in emulator is used.",
+    )
     db: str = Field(default="catalog", min_length=1, max_length=63)
     data_dir: Path = Path(".catalog-data")
     host: str = "127.0.0.1"
@@ -71,6 +77,18 @@ class Settings(BaseSettings):
         description="Fallback chains, e.g. 'de-AT:de-DE;fr-CA:fr-FR'; every chain ends in the "
         "default locale. Unset: the built-in chains for the configured locales.",
     )
+    channels: Path | None = Field(
+        default=None,
+        description="Channel profiles (TOML); unset: the channels.toml shipped with the gateway.",
+    )
+    emulator_port: int = Field(
+        default=0, ge=0, le=65535, description="Port of the built-in emulator (0: any free)."
+    )
+    dam_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    dam_missing_ttl_s: int = Field(
+        default=3600, ge=0, description="How long an asset Cloudinary does not have stays so."
+    )
+    webhook_max_age_s: int = Field(default=7200, ge=60)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     loader_batch_size: int = Field(default=1000, ge=1, le=10_000)
     mongo_timeout_ms: int = Field(default=5000, ge=100)
@@ -113,12 +131,25 @@ class Settings(BaseSettings):
             chains[locale.strip()] = [p.strip() for p in rest.split(",") if p.strip()]
         return chains
 
+    @field_validator("cloudinary_url")
+    @classmethod
+    def _cloudinary_url(cls, value: str | None) -> str | None:
+        from resolvers.dam import DamConfig
+
+        if value:
+            DamConfig.from_url(value)
+        return value or None
+
     @field_validator("mongodb_uri")
     @classmethod
     def _uri_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return value or None
+
+    @property
+    def channels_path(self) -> Path:
+        return self.channels or Path(str(files("gateway").joinpath("channels.toml")))
 
     @property
     def fallback_chains(self) -> dict[str, list[str]]:
@@ -149,8 +180,8 @@ class Settings(BaseSettings):
 
 def env_name(field: str) -> str:
     """The environment variable that sets ``field``."""
-    if field.lower() == "mongodb_uri":
-        return "MONGODB_URI"
+    if field.lower() in ("mongodb_uri", "cloudinary_url"):
+        return field.upper()
     return f"{ENV_PREFIX}{field.upper()}"
 
 
@@ -166,6 +197,10 @@ def load_settings(**overrides: object) -> Settings:
                 lines.append(error["msg"].removeprefix("Value error, "))
                 continue
             value = error.get("input")
-            shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+            # URLs carry credentials: never echo them into logs.
+            secret = str(loc[0]).lower() in ("mongodb_uri", "cloudinary_url")
+            shown = (
+                f" (got {value!r})" if isinstance(value, str | int | float) and not secret else ""
+            )
             lines.append(f"{env_name(str(loc[0]))}: {error['msg']}{shown}")
         raise SettingsError("; ".join(lines)) from None

@@ -38,6 +38,11 @@ class Catalog:
     def attributes(self) -> Collection:
         return self.db["attributes"]
 
+    @property
+    def assets(self) -> Collection:
+        """The mirror of Cloudinary's asset records."""
+        return self.db["assets"]
+
 
 def _text_index(locales: Sequence[str]) -> IndexModel:
     keys: list[tuple[str, Any]] = [("sku", TEXT), ("brand", TEXT)]
@@ -85,6 +90,18 @@ def category_indexes() -> list[IndexModel]:
     ]
 
 
+def asset_indexes() -> list[IndexModel]:
+    return [
+        IndexModel(
+            [("publicId", ASCENDING), ("resourceType", ASCENDING)],
+            name="public_id_unique",
+            unique=True,
+        ),
+        IndexModel([("sku", ASCENDING)], name="sku"),
+        IndexModel([("phash", ASCENDING)], name="phash", sparse=True),
+    ]
+
+
 def attribute_indexes() -> list[IndexModel]:
     return [IndexModel([("code", ASCENDING)], name="code_unique", unique=True)]
 
@@ -95,6 +112,7 @@ async def ensure_indexes(catalog: Catalog, locales: Sequence[str]) -> None:
     await catalog.products.create_indexes(product_indexes(locales))
     await catalog.categories.create_indexes(category_indexes())
     await catalog.attributes.create_indexes(attribute_indexes())
+    await catalog.assets.create_indexes(asset_indexes())
 
 
 async def _sync_text_index(products: Collection, locales: Sequence[str]) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from aiodataloader import DataLoader
 from bson import ObjectId
 
+from resolvers.assets import AssetByKeyLoader
+from resolvers.dam import DamClient
 from resolvers.db import Catalog, Collection, Document
 
 
@@ -79,7 +82,24 @@ class CategoryChildrenByParentLoader(DataLoader[str, list[Document]]):
 class Loaders:
     """The loaders of one request. Never share an instance between requests."""
 
-    def __init__(self, catalog: Catalog, max_batch_size: int) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        max_batch_size: int,
+        *,
+        dam: DamClient | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        missing_asset_ttl: timedelta = timedelta(hours=1),
+        warn: Callable[[str, str], None] = lambda code, message: None,
+    ) -> None:
+        self.asset_by_key = AssetByKeyLoader(
+            catalog.assets,
+            dam,
+            max_batch_size=max_batch_size,
+            missing_ttl=missing_asset_ttl,
+            now=now,
+            warn=warn,
+        )
         self.product_by_sku = ProductBySkuLoader(catalog.products, max_batch_size)
         self.product_by_id = ProductByIdLoader(catalog.products, max_batch_size)
         self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from resolvers.channels import ChannelProfile, Channels, SlotProfile
+from resolvers.dam import DamClient
 from resolvers.db import Catalog
 from resolvers.errors import BadUserInputError
 from resolvers.loaders import Loaders
 from resolvers.locales import LocaleError, LocaleResolver
+from resolvers.media import UrlBuilder
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,20 +26,39 @@ class Services:
 
     catalog: Catalog
     locales: LocaleResolver
+    channels: Channels
+    dam: DamClient
     loader_batch_size: int = 1000
+    clock: Callable[[], datetime] = utc_now
+    missing_asset_ttl: timedelta = timedelta(hours=1)
 
 
 @dataclass(slots=True)
 class Context:
     services: Services
-    loaders: Loaders
     request_id: str
+    loaders: Loaders = field(init=False)
     locale_fallbacks: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    now: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        services = self.services
+        # One clock reading per request: every promotional-window check in it agrees.
+        self.now = services.clock()
+        self.loaders = Loaders(
+            services.catalog,
+            services.loader_batch_size,
+            dam=services.dam,
+            now=services.clock,
+            missing_asset_ttl=services.missing_asset_ttl,
+            warn=self.warn,
+        )
 
     @classmethod
     def for_request(cls, services: Services, request_id: str) -> Context:
         """A context with fresh loaders: loaders must never outlive one request."""
-        return cls(services, Loaders(services.catalog, services.loader_batch_size), request_id)
+        return cls(services, request_id)
 
     @property
     def catalog(self) -> Catalog:
@@ -39,6 +67,12 @@ class Context:
     @property
     def locales(self) -> LocaleResolver:
         return self.services.locales
+
+    def warn(self, code: str, message: str) -> None:
+        """A problem the response survived (e.g. Cloudinary down), reported in extensions."""
+        warning = {"code": code, "message": message}
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
     def locale(self, tag: str | None) -> str:
         """The supported locale for a ``locale`` argument, or BAD_USER_INPUT."""
@@ -59,3 +93,28 @@ class Context:
                 {"path": path, "requested": picked.requested, "used": picked.locale}
             )
         return picked.value
+
+    def channel(self, name: str) -> ChannelProfile:
+        """The profile of a ``channel`` argument, or BAD_USER_INPUT naming the channels."""
+        profile = self.services.channels.get(name)
+        if profile is None:
+            raise BadUserInputError(
+                f"unknown channel {name!r}; channels: {', '.join(self.services.channels.names())}",
+                argumentName="channel",
+                channels=self.services.channels.names(),
+            )
+        return profile
+
+    def slot(self, channel: str, name: str) -> SlotProfile:
+        slot = self.channel(channel).slots.get(name)
+        if slot is None:
+            slots = list(self.channel(channel).slots)
+            raise BadUserInputError(
+                f"channel {channel!r} has no slot {name!r}; slots: {', '.join(slots)}",
+                argumentName="slot",
+                slots=slots,
+            )
+        return slot
+
+    def urls(self, channel: str) -> UrlBuilder:
+        return UrlBuilder(self.services.dam, self.channel(channel))

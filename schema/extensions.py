@@ -22,12 +22,18 @@ def is_internal(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, CatalogError | GraphQLError)
 
 
-class LocaleFallbacks(SchemaExtension):
-    """Reports in ``extensions.localeFallbacks`` each localized value taken from another locale."""
+class ResponseNotes(SchemaExtension):
+    """Adds ``extensions.localeFallbacks`` (values taken from another locale) and
+    ``extensions.warnings`` (problems the response survived, such as Cloudinary being down)."""
 
     def get_results(self) -> dict[str, Any]:
-        fallbacks = getattr(self.execution_context.context, "locale_fallbacks", None)
-        return {"localeFallbacks": fallbacks} if fallbacks else {}
+        context = self.execution_context.context
+        notes: dict[str, Any] = {}
+        if fallbacks := getattr(context, "locale_fallbacks", None):
+            notes["localeFallbacks"] = fallbacks
+        if warnings := getattr(context, "warnings", None):
+            notes["warnings"] = warnings
+        return notes
 
 
 class MaskInternalErrors(SchemaExtension):

@@ -9,6 +9,7 @@ from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id
 from schema.types.category import Category
+from schema.types.channel import Channel
 from schema.types.connection import ProductConnection, product_connection
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
@@ -71,6 +72,11 @@ class Query:
             [("position", 1), ("slug", 1)]
         )
         return [Category.from_document(d) async for d in cursor]
+
+    @strawberry.field(description="The channel profiles (channels.toml) media is delivered for.")
+    def channels(self, info: Info) -> list[Channel]:
+        profiles = info.context.services.channels.profiles
+        return [Channel.from_profile(name, profile) for name, profile in profiles.items()]
 
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:

@@ -9,9 +9,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
-from schema.extensions import LocaleFallbacks, MaskInternalErrors, is_internal
+from schema.extensions import MaskInternalErrors, ResponseNotes, is_internal
 from schema.query import Query
 from schema.types.category import Category
+from schema.types.media import MediaAsset
 from schema.types.product import Product
 
 log = logging.getLogger("gateway.graphql")
@@ -37,8 +38,8 @@ class CatalogSchema(strawberry.federation.Schema):
 def build_schema() -> CatalogSchema:
     return CatalogSchema(
         query=Query,
-        types=[Product, Category],
-        extensions=[MaskInternalErrors, LocaleFallbacks],
+        types=[Product, Category, MediaAsset],
+        extensions=[MaskInternalErrors, ResponseNotes],
         federation_version="2.11",
     )
 

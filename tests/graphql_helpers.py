@@ -7,16 +7,46 @@ from typing import Any
 from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
+from resolvers.channels import load_channels
+from resolvers.dam import DamClient, DamConfig
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
 from schema import schema
 from schema.context import Context, Services
 
+# Nothing listens here: tests that never reach Cloudinary still build URLs with these options.
+UNREACHABLE_DAM = DamConfig(
+    "test-cloud",
+    "key",
+    "secret",
+    sdk_options={
+        "upload_prefix": "http://127.0.0.1:9",
+        "secure": False,
+        "cname": "127.0.0.1:9",
+        "private_cdn": False,
+        "cdn_subdomain": False,
+        "secure_cdn_subdomain": False,
+    },
+)
 
-def services_for(catalog: Catalog, settings: Settings | None = None) -> Services:
+
+def services_for(
+    catalog: Catalog,
+    settings: Settings | None = None,
+    dam: DamClient | None = None,
+    **overrides: Any,
+) -> Services:
     settings = settings or Settings()
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
-    return Services(catalog, locales, settings.loader_batch_size)
+    channels = load_channels(settings.channels_path, locales)
+    return Services(
+        catalog,
+        locales,
+        channels,
+        dam or DamClient(UNREACHABLE_DAM, timeout_s=2),
+        loader_batch_size=settings.loader_batch_size,
+        **overrides,
+    )
 
 
 async def execute(

@@ -13,6 +13,8 @@ from schema.context import Context
 from schema.global_ids import from_global_id, to_global_id
 from schema.types.attribute import ProductAttribute, resolve_attributes
 from schema.types.enums import ProductStatus
+from schema.types.manifest import MediaManifest, build_manifest, chosen_asset, deliverable_media
+from schema.types.media import MediaAsset, MediaRole
 from schema.types.node import Node
 
 if TYPE_CHECKING:
@@ -41,6 +43,29 @@ class ProductVariant:
             VariantOption(code=k, value=str(v)) for k, v in (doc.get("options") or {}).items()
         ]
         return cls(sku=doc["sku"], options=options, doc=doc, product_doc=product_doc)
+
+    @strawberry.field(
+        description="Deliverable media of this variant (its own first, then the product's)."
+    )
+    async def media(
+        self,
+        info: Info,
+        channel: str,
+        roles: list[MediaRole] | None = None,
+        first: int | None = None,
+    ) -> list[MediaAsset]:
+        return await deliverable_media(
+            info, self.product_doc, channel, roles, first, variant_sku=self.sku
+        )
+
+    @strawberry.field(
+        description="The variant's swatch for the channel's swatch slot: its swatch, else its "
+        "own front or hero image, else the slot's placeholder; null if the channel has none."
+    )
+    async def swatch(self, info: Info, channel: str) -> MediaAsset | None:
+        return await chosen_asset(
+            info, self.product_doc, channel, "swatch", ("front", "hero"), variant_sku=self.sku
+        )
 
     @strawberry.field(description="The product's attributes with this variant's overrides applied.")
     async def attributes(
@@ -120,6 +145,35 @@ class Product(Node):
     @strawberry.field
     def variants(self) -> list[ProductVariant]:
         return [ProductVariant.from_document(v, self.doc) for v in self.doc.get("variants") or []]
+
+    @strawberry.field(
+        description="Deliverable media for the channel, by position; rejected, expired and "
+        "unlicensed assets are left out."
+    )
+    async def media(
+        self,
+        info: Info,
+        channel: str,
+        roles: list[MediaRole] | None = None,
+        first: int | None = None,
+    ) -> list[MediaAsset]:
+        return await deliverable_media(info, self.doc, channel, roles, first)
+
+    @strawberry.field(
+        description="The hero image for the channel's first hero-led slot, with fallbacks to the "
+        "next preferred roles, then the slot's placeholder."
+    )
+    async def hero_image(self, info: Info, channel: str) -> MediaAsset | None:
+        return await chosen_asset(info, self.doc, channel, "hero")
+
+    @strawberry.field(
+        description="Every slot of the channel filled: asset, URL, size, format and alt text, "
+        "with whether a fallback or a placeholder was used and why."
+    )
+    async def media_manifest(
+        self, info: Info, channel: str, locale: str | None = None
+    ) -> MediaManifest:
+        return await build_manifest(info, self.doc, channel, locale)
 
     @strawberry.field(description="Accessories; SKUs that match no product are left out.")
     async def accessories(self, info: Info) -> list[Product]:

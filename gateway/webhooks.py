@@ -1,0 +1,65 @@
+"""``POST /webhooks/cloudinary``: Cloudinary's notifications keep the asset mirror current."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from resolvers.asset_sync import apply_notification
+from resolvers.dam import DamUnavailableError
+from schema.context import Services
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_048_576
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse({"error": {"message": message}}, status_code=status)
+
+
+class CloudinaryWebhook:
+    def __init__(self, max_age_s: int) -> None:
+        self.max_age_s = max_age_s
+
+    async def handle(self, request: Request) -> Response:
+        services: Services = request.state.services
+        timestamp = request.headers.get("x-cld-timestamp", "")
+        signature = request.headers.get("x-cld-signature", "")
+        if not timestamp.isdigit() or not signature:
+            return _error(401, "missing X-Cld-Timestamp or X-Cld-Signature")
+        if abs(time.time() - int(timestamp)) > self.max_age_s:
+            return _error(401, "stale notification: X-Cld-Timestamp is too old")
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, "notification too large")
+        text = body.decode("utf-8", errors="replace")
+        # Accounts sign with SHA-1 or SHA-256; accept either, compared in constant time.
+        valid = any(
+            hmac.compare_digest(
+                services.dam.notification_signature(text, timestamp, algorithm), signature
+            )
+            for algorithm in ("sha1", "sha256")
+        )
+        if not valid:
+            return _error(401, "invalid X-Cld-Signature")
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError:
+            return _error(400, "the notification body is not JSON")
+        if not isinstance(payload, dict):
+            return _error(400, "the notification body is not a JSON object")
+        try:
+            updated = await apply_notification(
+                services.catalog, services.dam, payload, services.clock()
+            )
+        except DamUnavailableError as exc:
+            # 5xx makes Cloudinary deliver the notification again later.
+            log.warning("notification not applied, Cloudinary unavailable: %s", exc)
+            return _error(503, "Cloudinary is unavailable; retry later")
+        return JSONResponse({"status": "ok", "updated": updated})

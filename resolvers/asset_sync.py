@@ -1,0 +1,55 @@
+"""Applying Cloudinary notifications to the asset mirror."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from resolvers.assets import asset_from_resource, mark_missing, upsert_assets
+from resolvers.dam import DamClient
+from resolvers.db import Catalog
+
+log = logging.getLogger(__name__)
+
+CHANGE_NOTIFICATIONS = {
+    "resource_tags_changed",
+    "resource_context_changed",
+    "resource_metadata_changed",
+    "resource_display_name_changed",
+    "rename",
+}
+
+
+def _resources(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    resources = payload.get("resources") or []
+    if isinstance(resources, dict):  # context and metadata notifications key by public id
+        return [{"public_id": key, **value} for key, value in resources.items()]
+    return [r for r in resources if isinstance(r, dict) and r.get("public_id")]
+
+
+async def apply_notification(
+    catalog: Catalog, dam: DamClient, payload: dict[str, Any], now: datetime
+) -> int:
+    """Update the mirror from one notification; returns how many assets changed."""
+    kind = payload.get("notification_type")
+    if kind == "upload" and payload.get("public_id"):
+        return await upsert_assets(catalog.assets, [asset_from_resource(payload, now, "webhook")])
+    if kind == "delete":
+        keys = [(r.get("resource_type", "image"), r["public_id"]) for r in _resources(payload)]
+        await mark_missing(catalog.assets, keys, now, status="deleted")
+        return len(keys)
+    if kind in CHANGE_NOTIFICATIONS:
+        # Change notifications carry only the difference: read the whole record back.
+        by_type: dict[str, list[str]] = {}
+        for resource in _resources(payload):
+            by_type.setdefault(resource.get("resource_type", "image"), []).append(
+                resource["public_id"]
+            )
+        documents = []
+        for resource_type, public_ids in by_type.items():
+            resources = await dam.resources_by_ids(public_ids, resource_type)
+            documents += [asset_from_resource(r, now, "webhook") for r in resources]
+        return await upsert_assets(catalog.assets, documents)
+    log.info("ignoring Cloudinary notification of type %r", kind)
+    return 0

@@ -1,0 +1,214 @@
+"""The ``assets`` mirror of Cloudinary: mapping API resources to documents, storing them, and
+loading them per request in batches (MongoDB first, the Admin API only for what is not mirrored).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiodataloader import DataLoader
+from pymongo import UpdateOne
+
+from resolvers.dam import DamClient, DamUnavailableError
+from resolvers.db import Collection, Document
+
+log = logging.getLogger(__name__)
+
+# (resource type, public id): Cloudinary public ids are unique per resource type.
+AssetKey = tuple[str, str]
+
+# Structured metadata fields (external ids) the gateway reads.
+METADATA_USAGE_CHANNELS = "usage_channels"
+METADATA_LIFECYCLE = "lifecycle_stage"
+METADATA_VALID_FROM = "valid_from"
+METADATA_VALID_TO = "valid_to"
+# Ingest records its verdict in the asset's own context, so Cloudinary stays the source of truth
+# and a re-read (webhook, Admin API) never turns a rejected asset back into a deliverable one.
+CONTEXT_STATUS = "catalog_status"
+CONTEXT_REJECT_REASONS = "catalog_reject_reasons"
+REASON_SEPARATOR = " | "
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        log.warning("ignoring unparsable date %r in asset metadata", value)
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _custom_context(resource: dict[str, Any]) -> dict[str, str]:
+    context = resource.get("context") or {}
+    custom = context.get("custom", context) if isinstance(context, dict) else {}
+    return {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {}
+
+
+def asset_from_resource(resource: dict[str, Any], now: datetime, source: str) -> Document:
+    """The mirror document for an Upload/Admin API resource (or an upload notification)."""
+    context = _custom_context(resource)
+    metadata = resource.get("metadata") or {}
+    tags = list(resource.get("tags") or [])
+    tag_values = {t.split(":", 1)[0]: t.split(":", 1)[1] for t in tags if ":" in t}
+    rejected = context.get(CONTEXT_STATUS) == "rejected"
+    document: Document = {
+        "publicId": resource["public_id"],
+        "resourceType": resource.get("resource_type", "image"),
+        "status": "rejected" if rejected else "active",
+        "rejectReasons": context.get(CONTEXT_REJECT_REASONS, "").split(REASON_SEPARATOR)
+        if rejected
+        else None,
+        "format": resource.get("format"),
+        "width": resource.get("width"),
+        "height": resource.get("height"),
+        "bytes": resource.get("bytes"),
+        "version": resource.get("version"),
+        "tags": tags,
+        "alt": {key[4:]: value for key, value in context.items() if key.startswith("alt_")},
+        "role": context.get("role") or tag_values.get("role"),
+        "sku": context.get("sku") or tag_values.get("sku"),
+        "variantSku": context.get("variant_sku") or tag_values.get("variant"),
+        "poster": context.get("poster"),
+        "usageChannels": _channels(metadata.get(METADATA_USAGE_CHANNELS)),
+        "lifecycle": metadata.get(METADATA_LIFECYCLE) or context.get("lifecycle"),
+        "validFrom": _parse_date(metadata.get(METADATA_VALID_FROM)),
+        "validTo": _parse_date(metadata.get(METADATA_VALID_TO)),
+        "phash": resource.get("phash"),
+        "source": source,
+        "checkedAt": now,
+        "updatedAt": now,
+    }
+    if resource.get("duration") is not None:
+        document["duration"] = float(resource["duration"])
+    return {k: v for k, v in document.items() if v is not None or k in ("validFrom", "validTo")}
+
+
+def _channels(value: Any) -> list[str] | None:
+    if value in (None, "", []):
+        return None
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(v) for v in value]
+
+
+def key_of(document: Document) -> AssetKey:
+    return (document["resourceType"], document["publicId"])
+
+
+async def upsert_assets(assets: Collection, documents: Iterable[Document]) -> int:
+    """Write mirror documents; a newer Cloudinary version is never overwritten by an older one."""
+    operations = []
+    for document in documents:
+        fields = {k: v for k, v in document.items() if k != "_id"}
+        operations.append(
+            UpdateOne(
+                {"publicId": document["publicId"], "resourceType": document["resourceType"]},
+                {"$set": fields},
+                upsert=True,
+            )
+        )
+    if not operations:
+        return 0
+    result = await assets.bulk_write(operations, ordered=False)
+    return result.upserted_count + result.modified_count
+
+
+async def mark_missing(
+    assets: Collection, keys: Iterable[AssetKey], now: datetime, status: str = "missing"
+) -> None:
+    """Remember that Cloudinary has no such asset, so the request path does not ask again."""
+    operations = [
+        UpdateOne(
+            {"publicId": public_id, "resourceType": resource_type},
+            {"$set": {"status": status, "checkedAt": now, "updatedAt": now}},
+            upsert=True,
+        )
+        for resource_type, public_id in keys
+    ]
+    if operations:
+        await assets.bulk_write(operations, ordered=False)
+
+
+class AssetByKeyLoader(DataLoader[AssetKey, Document | None]):
+    """Assets of a whole page in one MongoDB query; unmirrored ones from the Admin API in
+    batches of 100, then mirrored, so that at steady state no Admin API call is made."""
+
+    def __init__(
+        self,
+        assets: Collection,
+        dam: DamClient | None,
+        *,
+        max_batch_size: int,
+        missing_ttl: timedelta,
+        now: Callable[[], datetime],
+        warn: Callable[[str, str], None],
+    ) -> None:
+        super().__init__(max_batch_size=max_batch_size)
+        self.assets = assets
+        self.dam = dam
+        self.missing_ttl = missing_ttl
+        self.now = now
+        self.warn = warn
+
+    async def batch_load_fn(self, keys: Sequence[AssetKey]) -> list[Document | None]:
+        public_ids = list({public_id for _, public_id in keys})
+        found: dict[AssetKey, Document] = {}
+        cursor = self.assets.find({"publicId": {"$in": public_ids}}).batch_size(len(keys) + 1)
+        async for document in cursor:
+            found[key_of(document)] = document
+        now = self.now()
+        stale = [
+            key
+            for key in dict.fromkeys(keys)
+            if key not in found
+            or (
+                found[key]["status"] == "missing"
+                and _aware(found[key]["checkedAt"]) < now - self.missing_ttl
+            )
+        ]
+        if stale and self.dam is not None:
+            found.update(await self._fetch(stale, now))
+        return [found.get(key) for key in keys]
+
+    async def _fetch(self, keys: list[AssetKey], now: datetime) -> dict[AssetKey, Document]:
+        by_type: dict[str, list[str]] = {}
+        for resource_type, public_id in keys:
+            by_type.setdefault(resource_type, []).append(public_id)
+        fetched: dict[AssetKey, Document] = {}
+        assert self.dam is not None
+        for resource_type, public_ids in by_type.items():
+            try:
+                resources = await self.dam.resources_by_ids(public_ids, resource_type)
+            except DamUnavailableError as exc:
+                log.warning("Admin API lookup of %d assets failed: %s", len(public_ids), exc)
+                self.warn(
+                    "DAM_UNAVAILABLE",
+                    f"Cloudinary could not be asked about "
+                    f"{len(public_ids)} asset(s); placeholders were used: {exc}",
+                )
+                continue
+            documents = [asset_from_resource(r, now, "admin-api") for r in resources]
+            await upsert_assets(self.assets, documents)
+            fetched.update({key_of(d): d for d in documents})
+            absent = [(resource_type, p) for p in public_ids if (resource_type, p) not in fetched]
+            await mark_missing(self.assets, absent, now)
+            for key in absent:
+                fetched[key] = {
+                    "publicId": key[1],
+                    "resourceType": key[0],
+                    "status": "missing",
+                    "checkedAt": now,
+                    "updatedAt": now,
+                }
+        return fetched
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,230 @@
+"""Channel profiles (``channels.toml``): slots, transformations, role preferences, placeholders.
+
+The file is validated once at start-up; a bad profile stops start-up with the file, the line, the
+key and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from resolvers.documents import MediaRole
+from resolvers.locales import LocaleError, LocaleResolver
+
+Crop = Literal["fill", "lfill", "fit", "limit", "mfit", "pad", "lpad", "thumb", "scale", "crop"]
+Gravity = Literal[
+    "auto",
+    "center",
+    "north",
+    "south",
+    "east",
+    "west",
+    "north_east",
+    "north_west",
+    "south_east",
+    "south_west",
+    "face",
+    "faces",
+]
+IMAGE_FORMATS = ("auto", "jpg", "png", "webp", "avif", "gif")
+VIDEO_FORMATS = ("auto", "mp4", "webm")
+QUALITIES = ("auto", "auto:best", "auto:good", "auto:eco", "auto:low")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_PUBLIC_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$")
+
+
+class ChannelConfigError(ValueError):
+    """A channel profile is invalid; the message names the file, line, key and reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlotProfile(_Strict):
+    """One named place in a front end and how media is delivered into it."""
+
+    resource_type: Literal["image", "video"] = "image"
+    width: Annotated[int, Field(ge=1, le=10_000)]
+    height: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    crop: Crop = "fill"
+    gravity: Gravity | None = None
+    format: str = "auto"
+    quality: str | Annotated[int, Field(ge=1, le=100)] = "auto"
+    densities: Annotated[list[Annotated[float, Field(gt=0, le=4)]], Field(min_length=1)] = [1.0]
+    background: str | None = None
+    named_transformation: str | None = None
+    watermark: str | None = None
+    roles: Annotated[list[MediaRole], Field(min_length=1)]
+    placeholder: str
+    min_width: Annotated[int, Field(ge=1)] | None = None
+    min_height: Annotated[int, Field(ge=1)] | None = None
+
+    @field_validator("quality")
+    @classmethod
+    def _quality(cls, value: str | int) -> str | int:
+        if isinstance(value, str) and value not in QUALITIES:
+            raise ValueError(f"must be 1-100 or one of {', '.join(QUALITIES)}")
+        return value
+
+    @field_validator("placeholder", "watermark", "named_transformation")
+    @classmethod
+    def _public_id(cls, value: str | None) -> str | None:
+        if value is not None and not _PUBLIC_ID.match(value):
+            raise ValueError(f"{value!r} is not a valid Cloudinary public id or name")
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct_roles(cls, roles: list[MediaRole]) -> list[MediaRole]:
+        if len(set(roles)) != len(roles):
+            raise ValueError("a role is listed twice")
+        return roles
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SlotProfile:
+        formats = IMAGE_FORMATS if self.resource_type == "image" else VIDEO_FORMATS
+        if self.format not in formats:
+            raise ValueError(f"format {self.format!r} is not one of {', '.join(formats)}")
+        if self.height is None and self.crop not in ("limit", "fit", "scale", "mfit"):
+            raise ValueError(f"crop {self.crop!r} needs a height")
+        if self.background is not None and self.crop not in ("pad", "lpad"):
+            raise ValueError("background only applies to crop 'pad' or 'lpad'")
+        if self.resource_type == "video" and self.roles != ["video"]:
+            raise ValueError("a video slot takes the role 'video' only")
+        if self.resource_type == "image" and "video" in self.roles:
+            raise ValueError("an image slot cannot take the role 'video'")
+        return self
+
+    @property
+    def required_width(self) -> int:
+        """Smallest source width that fills the slot at 1x without upscaling."""
+        return self.min_width or self.width
+
+    @property
+    def required_height(self) -> int:
+        return self.min_height or self.height or 1
+
+
+class ChannelProfile(_Strict):
+    description: str = ""
+    locales: Annotated[list[str], Field(min_length=1)]
+    signed: bool = False
+    slots: Annotated[dict[str, SlotProfile], Field(min_length=1)]
+
+    @field_validator("slots")
+    @classmethod
+    def _slot_names(cls, slots: dict[str, SlotProfile]) -> dict[str, SlotProfile]:
+        for name in slots:
+            if not _NAME.match(name):
+                raise ValueError(f"slot name {name!r} must be lowercase letters, digits, - or _")
+        return slots
+
+
+class ChannelsFile(_Strict):
+    channels: Annotated[dict[str, ChannelProfile], Field(min_length=1)]
+
+
+class Channels:
+    """The validated profiles, with the digest of the file they came from."""
+
+    def __init__(self, profiles: dict[str, ChannelProfile], digest: str, source: str) -> None:
+        self.profiles = profiles
+        self.digest = digest
+        self.source = source
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.profiles
+
+    def names(self) -> list[str]:
+        return list(self.profiles)
+
+    def get(self, name: str) -> ChannelProfile | None:
+        return self.profiles.get(name)
+
+    def slots_for_role(self, role: str) -> list[tuple[str, str, SlotProfile]]:
+        """Every ``(channel, slot, profile)`` that may deliver an asset of ``role``."""
+        return [
+            (channel, slot_name, slot)
+            for channel, profile in self.profiles.items()
+            for slot_name, slot in profile.slots.items()
+            if role in slot.roles
+        ]
+
+
+def load_channels(path: Path, locales: LocaleResolver) -> Channels:
+    """Read and validate ``path``, or raise ChannelConfigError naming file, line, key and reason."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ChannelConfigError(
+            f"{path}: cannot read the channel profiles: {exc.strerror}"
+        ) from exc
+    return parse_channels(text, str(path), locales)
+
+
+def parse_channels(text: str, source: str, locales: LocaleResolver) -> Channels:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ChannelConfigError(f"{source}: invalid TOML: {exc}") from exc
+    try:
+        parsed = ChannelsFile.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"])
+        line = _line_of(text, [str(p) for p in error["loc"]])
+        reason = error["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ChannelConfigError(f"{source}:{line}: {key}: {reason}{more}") from None
+    for name, profile in parsed.channels.items():
+        if not _NAME.match(name):
+            raise ChannelConfigError(
+                f"{source}:{_line_of(text, ['channels', name])}: channels.{name}: channel names "
+                "must be lowercase letters, digits, - or _"
+            )
+        for index, tag in enumerate(profile.locales):
+            try:
+                locales.resolve(tag)
+            except LocaleError as exc:
+                where = _line_of(text, ["channels", name, "locales"])
+                raise ChannelConfigError(
+                    f"{source}:{where}: channels.{name}.locales.{index}: {exc}"
+                ) from None
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    profiles = {
+        name: profile.model_copy(
+            update={"locales": [locales.resolve(tag) for tag in profile.locales]}
+        )
+        for name, profile in parsed.channels.items()
+    }
+    return Channels(profiles, digest, source)
+
+
+def _line_of(text: str, loc: list[str]) -> int:
+    """Best-effort line of a key path: the table header, then the key inside it."""
+    lines = text.splitlines()
+    best = 1
+    # The longest prefix of the path that has its own [table] header.
+    for depth in range(len(loc), 0, -1):
+        header = "[" + ".".join(loc[:depth]) + "]"
+        for number, line in enumerate(lines, start=1):
+            if line.strip() == header:
+                best = number
+                rest = loc[depth:]
+                if rest:
+                    key = re.compile(rf"^\s*{re.escape(rest[0])}\s*=")
+                    for offset, candidate in enumerate(lines[number:], start=number + 1):
+                        if candidate.strip().startswith("["):
+                            break
+                        if key.match(candidate):
+                            return offset
+                return best
+    return best

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.db import Document
+from resolvers.errors import BadUserInputError
+from resolvers.media import (
+    SlotChoice,
+    choose_for_slot,
+    delivered_size,
+    delivery_problem,
+    reference_key,
+)
+from schema.context import Context
+from schema.types.media import (
+    AltText,
+    MediaAsset,
+    MediaRole,
+    ResourceType,
+    load_assets,
+    references_of,
+)
+
+Info = strawberry.Info[Context, None]
+
+MAX_MEDIA = 100
+
+
+@strawberry.type(description="What one slot of the channel shows, and why.")
+class MediaManifestSlot:
+    slot: str
+    resource_type: ResourceType
+    asset: MediaAsset
+    url: str
+    srcset: str
+    width: int = strawberry.field(description="Delivered width in CSS pixels (1x).")
+    height: int | None
+    format: str = strawberry.field(description="'auto' means negotiated per browser (f_auto).")
+    alt: AltText
+    role: MediaRole | None = strawberry.field(description="Role of the chosen asset.")
+    poster_url: str | None = strawberry.field(description="For video slots.")
+    is_fallback: bool = strawberry.field(
+        description="Not the slot's first-choice role, or a placeholder."
+    )
+    is_placeholder: bool
+    reasons: list[str] = strawberry.field(
+        description="Why the preferred media was not used, in the order they were tried."
+    )
+
+
+@strawberry.type(description="Every slot of a channel filled for one product.")
+class MediaManifest:
+    channel: str
+    locale: str
+    complete: bool = strawberry.field(description="No slot needed a placeholder.")
+    slots: list[MediaManifestSlot]
+
+
+def _media_asset(choice: SlotChoice, channel: str, product: Document) -> MediaAsset:
+    if choice.asset is None:
+        return MediaAsset.placeholder(choice.slot, channel, product.get("name"))
+    return MediaAsset.from_asset(choice.asset, channel, choice.role)
+
+
+async def build_manifest(
+    info: Info, product: Document, channel: str, locale: str | None
+) -> MediaManifest:
+    context = info.context
+    profile = context.channel(channel)
+    requested = context.locale(locale)
+    references = references_of(product)
+    assets = await load_assets(info, references)
+    urls = context.urls(channel)
+    slots = []
+    for index, (name, slot) in enumerate(profile.slots.items()):
+        choice = choose_for_slot(name, slot, references, assets, channel, context.now)
+        asset = _media_asset(choice, channel, product)
+        alt_values = choice.asset.get("alt") if choice.asset else product.get("name")
+        picked = context.locales.pick(alt_values, requested)
+        if picked.is_fallback:
+            path = [*info.path.as_list(), "slots", index, "alt"]
+            context.locale_fallbacks.append(
+                {"path": path, "requested": requested, "used": picked.locale}
+            )
+        width, height = delivered_size(slot, choice.asset)
+        is_video = slot.resource_type == "video" and choice.asset is not None
+        slots.append(
+            MediaManifestSlot(
+                slot=name,
+                resource_type=ResourceType(slot.resource_type),
+                asset=asset,
+                url=urls.url(slot, choice.public_id, choice.asset),
+                srcset=urls.srcset(slot, choice.public_id, choice.asset),
+                width=width,
+                height=height,
+                format=slot.format,
+                alt=AltText(
+                    text=picked.value,
+                    locale=picked.locale,
+                    requested_locale=requested,
+                    is_fallback=picked.is_fallback,
+                ),
+                role=MediaRole(choice.role) if choice.role else None,
+                poster_url=urls.poster_url(slot, choice.asset)
+                if is_video and choice.asset
+                else None,
+                is_fallback=choice.is_fallback,
+                is_placeholder=choice.is_placeholder,
+                reasons=list(choice.reasons),
+            )
+        )
+    return MediaManifest(
+        channel=channel,
+        locale=requested,
+        complete=not any(s.is_placeholder for s in slots),
+        slots=slots,
+    )
+
+
+async def deliverable_media(
+    info: Info,
+    product: Document,
+    channel: str,
+    roles: list[MediaRole] | None,
+    first: int | None,
+    variant_sku: str | None = None,
+) -> list[MediaAsset]:
+    """The channel's deliverable media of a product (or variant), in position order."""
+    if first is not None and not 0 <= first <= MAX_MEDIA:
+        raise BadUserInputError(f"'first' must be between 0 and {MAX_MEDIA}", argumentName="first")
+    info.context.channel(channel)
+    references = sorted(references_of(product, variant_sku), key=lambda r: r.get("position", 0))
+    if roles:
+        wanted = {role.value for role in roles}
+        references = [r for r in references if r.get("role") in wanted]
+    assets = await load_assets(info, references)
+    media = []
+    for reference in references:
+        asset = assets[reference_key(reference)]
+        if delivery_problem(asset, channel, info.context.now) is None:
+            media.append(MediaAsset.from_asset(asset, channel, reference.get("role")))
+    return media[:first] if first is not None else media
+
+
+async def chosen_asset(
+    info: Info,
+    product: Document,
+    channel: str,
+    first_role: str,
+    extra_roles: tuple[str, ...] = (),
+    variant_sku: str | None = None,
+) -> MediaAsset | None:
+    """The asset for the channel's first slot led by ``first_role`` (hero image, swatch), or its
+    placeholder; None when the channel has no such slot."""
+    profile = info.context.channel(channel)
+    found = next(((n, s) for n, s in profile.slots.items() if s.roles[0] == first_role), None)
+    if found is None:
+        return None
+    name, slot = found
+    if extra_roles:
+        roles = list(dict.fromkeys([*slot.roles, *extra_roles]))
+        slot = slot.model_copy(update={"roles": roles})
+    references = references_of(product, variant_sku)
+    if variant_sku is not None:
+        references = [r for r in references if r.get("variantSku") == variant_sku]
+    assets = await load_assets(info, references)
+    choice = choose_for_slot(name, slot, references, assets, channel, info.context.now)
+    return _media_asset(choice, channel, product)

@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from resolvers.channels import SlotProfile
+from resolvers.db import Document
+from resolvers.errors import BadUserInputError
+from resolvers.media import delivered_size, ordered_references, reference_key
+from schema.context import Context
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.enum(description="What a media reference shows.")
+class MediaRole(Enum):
+    HERO = "hero"
+    FRONT = "front"
+    SIDE = "side"
+    BACK = "back"
+    DETAIL = "detail"
+    SWATCH = "swatch"
+    LIFESTYLE = "lifestyle"
+    VIDEO = "video"
+
+
+@strawberry.enum
+class ResourceType(Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+@strawberry.enum(description="srcset descriptors: pixel densities (1x, 2x) or widths (400w).")
+class SrcsetDescriptor(Enum):
+    DENSITY = "density"
+    WIDTH = "width"
+
+
+@strawberry.type(description="Alt text, with the locale it really came from.")
+class AltText:
+    text: str | None
+    locale: str | None = strawberry.field(description="The locale of 'text'; null if none.")
+    requested_locale: str
+    is_fallback: bool = strawberry.field(description="'text' comes from a fallback locale.")
+
+
+@strawberry.type(description="One slot's rendition of an asset.")
+class MediaVariant:
+    slot: str
+    url: str
+    width: int
+    height: int | None
+    format: str = strawberry.field(description="'auto' means negotiated per browser (f_auto).")
+
+
+def alt_text(info: Info, values: dict[str, str] | None, locale: str | None) -> AltText:
+    context = info.context
+    requested = context.locale(locale)
+    picked = context.locales.pick(values, requested)
+    if picked.is_fallback:
+        context.locale_fallbacks.append(
+            {"path": info.path.as_list(), "requested": requested, "used": picked.locale}
+        )
+    return AltText(
+        text=picked.value,
+        locale=picked.locale,
+        requested_locale=requested,
+        is_fallback=picked.is_fallback,
+    )
+
+
+@strawberry.federation.type(
+    keys=["publicId"],
+    description="An image or video from Cloudinary, or a slot's placeholder, ready to deliver.",
+)
+class MediaAsset:
+    public_id: str
+    resource_type: ResourceType
+    role: MediaRole | None
+    width: int | None = strawberry.field(description="Size of the original, in pixels.")
+    height: int | None
+    format: str | None = strawberry.field(description="Format of the original.")
+    bytes: int | None
+    duration: float | None = strawberry.field(description="Seconds, for videos.")
+    is_placeholder: bool
+    asset: strawberry.Private[Document | None]
+    channel: strawberry.Private[str | None]
+    fallback_alt: strawberry.Private[dict[str, str] | None]
+
+    @classmethod
+    def from_asset(
+        cls, asset: Document, channel: str | None, role: str | None = None
+    ) -> MediaAsset:
+        role = role or asset.get("role")
+        return cls(
+            public_id=asset["publicId"],
+            resource_type=ResourceType(asset.get("resourceType", "image")),
+            role=MediaRole(role) if role in MediaRole._value2member_map_ else None,
+            width=asset.get("width"),
+            height=asset.get("height"),
+            format=asset.get("format"),
+            bytes=asset.get("bytes"),
+            duration=asset.get("duration"),
+            is_placeholder=False,
+            asset=asset,
+            channel=channel,
+            fallback_alt=None,
+        )
+
+    @classmethod
+    def placeholder(
+        cls, slot: SlotProfile, channel: str, product_name: dict[str, str] | None
+    ) -> MediaAsset:
+        return cls(
+            public_id=slot.placeholder,
+            resource_type=ResourceType(slot.resource_type),
+            role=None,
+            width=None,
+            height=None,
+            format=None,
+            bytes=None,
+            duration=None,
+            is_placeholder=True,
+            asset=None,
+            channel=channel,
+            fallback_alt=product_name,
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls,
+        info: Info,
+        publicId: str | None = None,  # noqa: N803 - the federation key's field name
+        **_: Any,
+    ) -> MediaAsset | None:
+        if publicId is None:
+            return None
+        loader = info.context.loaders.asset_by_key
+        image, video = await loader.load_many([("image", publicId), ("video", publicId)])
+        for asset in (image, video):
+            if asset is not None and asset.get("status") == "active":
+                return cls.from_asset(asset, None)
+        return None
+
+    def _channel(self, channel: str | None) -> str:
+        chosen = channel or self.channel
+        if chosen is None:
+            raise BadUserInputError(
+                "give 'channel': this asset was not reached through a channel",
+                argumentName="channel",
+            )
+        return chosen
+
+    def _slot(self, info: Info, channel: str, slot: str) -> SlotProfile:
+        profile = info.context.slot(channel, slot)
+        if profile.resource_type == "video" and self.resource_type is not ResourceType.VIDEO:
+            raise BadUserInputError(
+                f"slot {slot!r} of {channel!r} delivers videos; {self.public_id} is an image",
+                argumentName="slot",
+            )
+        return profile
+
+    def _is_video_in_image_slot(self, profile: SlotProfile) -> bool:
+        return self.resource_type is ResourceType.VIDEO and profile.resource_type == "image"
+
+    @strawberry.field(description="Alt text in the locale; placeholders use the product name.")
+    def alt(self, info: Info, locale: str | None = None) -> AltText:
+        values = (self.asset or {}).get("alt") if self.asset else self.fallback_alt
+        return alt_text(info, values, locale)
+
+    @strawberry.field(
+        description="Delivery URL for a slot of the channel (a video in an image slot: its poster)."
+    )
+    def url(self, info: Info, slot: str, channel: str | None = None) -> str:
+        name = self._channel(channel)
+        profile = self._slot(info, name, slot)
+        urls = info.context.urls(name)
+        if self._is_video_in_image_slot(profile) and self.asset is not None:
+            return urls.poster_url(profile, self.asset)
+        return urls.url(profile, self.public_id, self.asset)
+
+    @strawberry.field(description="srcset for a slot: its densities as 1x/2x/3x or as widths.")
+    def srcset(
+        self,
+        info: Info,
+        slot: str,
+        channel: str | None = None,
+        descriptor: SrcsetDescriptor = SrcsetDescriptor.DENSITY,
+    ) -> str:
+        name = self._channel(channel)
+        profile = self._slot(info, name, slot)
+        urls = info.context.urls(name)
+        if self._is_video_in_image_slot(profile) and self.asset is not None:
+            return urls.poster_url(profile, self.asset)
+        return urls.srcset(profile, self.public_id, self.asset, descriptor.value)
+
+    @strawberry.field(description="This asset in every slot of the channel that takes its type.")
+    def variants(self, info: Info, channel: str | None = None) -> list[MediaVariant]:
+        name = self._channel(channel)
+        urls = info.context.urls(name)
+        out = []
+        for slot_name, slot in info.context.channel(name).slots.items():
+            if slot.resource_type != self.resource_type.value:
+                continue
+            width, height = delivered_size(slot, self.asset)
+            out.append(
+                MediaVariant(
+                    slot=slot_name,
+                    url=urls.url(slot, self.public_id, self.asset),
+                    width=width,
+                    height=height,
+                    format=slot.format,
+                )
+            )
+        return out
+
+    @strawberry.field(
+        description="For videos: a poster image sized for the slot (a frame of the video when "
+        "the video has no poster of its own)."
+    )
+    def poster_url(self, info: Info, slot: str, channel: str | None = None) -> str | None:
+        if self.resource_type is not ResourceType.VIDEO or self.asset is None:
+            return None
+        name = self._channel(channel)
+        profile = info.context.slot(name, slot)
+        return info.context.urls(name).poster_url(profile, self.asset)
+
+    @strawberry.field(description="For videos: adaptive streaming (HLS) URL.")
+    def streaming_url(self, info: Info, channel: str | None = None) -> str | None:
+        if self.resource_type is not ResourceType.VIDEO or self.asset is None:
+            return None
+        return info.context.urls(self._channel(channel)).streaming_url(self.asset)
+
+
+async def load_assets(info: Info, references: list[Document]) -> dict[tuple[str, str], Any]:
+    """The assets behind references, from the request's batching loader."""
+    keys = [reference_key(r) for r in references]
+    assets = await info.context.loaders.asset_by_key.load_many(keys)
+    return dict(zip(keys, assets, strict=True))
+
+
+def references_of(product: Document, variant_sku: str | None = None) -> list[Document]:
+    return ordered_references(product.get("media") or [], variant_sku)
