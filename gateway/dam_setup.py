@@ -52,3 +52,28 @@ async def start_dam(settings: Settings, stack: AsyncExitStack) -> DamClient:
         DamConfig(EMULATOR_CLOUD, EMULATOR_KEY, EMULATOR_SECRET, sdk_options=options),
         timeout_s=settings.dam_timeout_s,
     )
+
+
+class DamNotConfiguredError(RuntimeError):
+    """A command needs Cloudinary but neither CLOUDINARY_URL nor a running emulator is known."""
+
+
+def command_line_dam(settings: Settings) -> DamClient:
+    """The DAM for a one-off command: CLOUDINARY_URL, or the emulator a running `serve` owns."""
+    if settings.cloudinary_url:
+        return DamClient(
+            DamConfig.from_url(settings.cloudinary_url), timeout_s=settings.dam_timeout_s
+        )
+    if not settings.emulator_port:
+        raise DamNotConfiguredError(
+            "no Cloudinary to talk to: set CLOUDINARY_URL, or run `catalog-gateway serve` with "
+            "CATALOG_EMULATOR_PORT set (make run uses 8001) and set the same port here"
+        )
+    from gateway.cloudinary_emulator import sdk_config
+
+    url = f"http://{public_host(settings)}:{settings.emulator_port}"
+    options = sdk_config(url, EMULATOR_CLOUD, EMULATOR_KEY, EMULATOR_SECRET)
+    return DamClient(
+        DamConfig(EMULATOR_CLOUD, EMULATOR_KEY, EMULATOR_SECRET, sdk_options=options),
+        timeout_s=settings.dam_timeout_s,
+    )

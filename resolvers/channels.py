@@ -128,17 +128,43 @@ class ChannelProfile(_Strict):
         return slots
 
 
+class IngestRules(_Strict):
+    """Checkpoints every uploaded asset passes before it may be delivered."""
+
+    image_formats: Annotated[list[str], Field(min_length=1)] = [
+        "jpg",
+        "png",
+        "webp",
+        "avif",
+        "tiff",
+    ]
+    video_formats: Annotated[list[str], Field(min_length=1)] = ["mp4", "webm", "mov"]
+    max_image_bytes: Annotated[int, Field(ge=1)] = 20_000_000
+    max_video_bytes: Annotated[int, Field(ge=1)] = 500_000_000
+    color_spaces: Annotated[list[str], Field(min_length=1)] = ["sRGB"]
+    # Perceptual hashes (64 bits) within this Hamming distance count as near-duplicates.
+    near_duplicate_distance: Annotated[int, Field(ge=0, le=32)] = 6
+
+
 class ChannelsFile(_Strict):
     channels: Annotated[dict[str, ChannelProfile], Field(min_length=1)]
+    ingest: IngestRules = IngestRules()
 
 
 class Channels:
     """The validated profiles, with the digest of the file they came from."""
 
-    def __init__(self, profiles: dict[str, ChannelProfile], digest: str, source: str) -> None:
+    def __init__(
+        self,
+        profiles: dict[str, ChannelProfile],
+        digest: str,
+        source: str,
+        ingest: IngestRules | None = None,
+    ) -> None:
         self.profiles = profiles
         self.digest = digest
         self.source = source
+        self.ingest = ingest or IngestRules()
 
     def __contains__(self, name: str) -> bool:
         return name in self.profiles
@@ -148,6 +174,10 @@ class Channels:
 
     def get(self, name: str) -> ChannelProfile | None:
         return self.profiles.get(name)
+
+    def required_locales(self) -> list[str]:
+        """Every locale some channel delivers, in first-seen order."""
+        return list(dict.fromkeys(t for p in self.profiles.values() for t in p.locales))
 
     def slots_for_role(self, role: str) -> list[tuple[str, str, SlotProfile]]:
         """Every ``(channel, slot, profile)`` that may deliver an asset of ``role``."""
@@ -205,7 +235,7 @@ def parse_channels(text: str, source: str, locales: LocaleResolver) -> Channels:
         )
         for name, profile in parsed.channels.items()
     }
-    return Channels(profiles, digest, source)
+    return Channels(profiles, digest, source, parsed.ingest)
 
 
 def _line_of(text: str, loc: list[str]) -> int:

@@ -86,6 +86,15 @@ class LocaleResolver:
             )
         return found
 
+    def has_own_value(self, values: Mapping[str, Any] | None, tag: str) -> bool:
+        """``tag`` has text of its own or from its configured fallbacks, not just from the
+        default locale that ends every chain (a German page with English alt text is missing
+        its German alt text)."""
+        chain = self._chains[tag]
+        if tag != self.default:
+            chain = tuple(t for t in chain if t != self.default)
+        return any(not _is_blank((values or {}).get(t)) for t in chain)
+
     def chain(self, tag: str) -> tuple[str, ...]:
         """The locales tried, in order, for a supported ``tag``."""
         return self._chains[tag]
