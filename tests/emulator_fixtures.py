@@ -30,6 +30,13 @@ def png_bytes(width: int, height: int, seed: str = "", mode: str = "RGB") -> byt
     return buffer.getvalue()
 
 
+def solid_png(width: int, height: int, color: tuple[int, ...], mode: str = "RGBA") -> bytes:
+    """One flat colour: a watermark, or a base image whose every pixel is known."""
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def noise_png(width: int, height: int, seed: int = 3) -> bytes:
     """Greyscale noise: as unlike ``png_bytes`` pictures as an image gets."""
     rng = random.Random(seed)

@@ -288,6 +288,7 @@ async def _update(request: Request, emulator: Emulator, params: Params) -> dict[
             asset.display_name = text_param(params, "display_name") or asset.display_name
         if "asset_folder" in params:
             asset.asset_folder = text_param(params, "asset_folder") or ""
+        emulator.persist(asset)
         body = detail_json(
             asset,
             base_url=base_url(request),

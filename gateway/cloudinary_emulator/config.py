@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 SignatureAlgorithm = Literal["sha1", "sha256"]
@@ -20,6 +21,10 @@ class EmulatorConfig:
     signature (Cloudinary always demands it for ``authenticated``; add ``upload`` to emulate
     "strict transformations"). ``named_transformations`` maps ``t_<name>`` to the
     transformation string it stands for, as created with the Admin API on a real account.
+
+    ``storage_dir`` keeps the assets on disk as well: an emulator created on the same
+    directory later starts with them (stats, fault switches and webhook history are not
+    kept). One emulator per directory at a time.
     """
 
     cloud_name: str = "demo"
@@ -44,8 +49,12 @@ class EmulatorConfig:
     default_video_width: int = 1280
     default_video_height: int = 720
     default_video_duration_s: float = 10.0
+    storage_dir: Path | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.storage_dir, str):
+            # Convenient from settings and command lines; stored as a Path all the same.
+            object.__setattr__(self, "storage_dir", Path(self.storage_dir))
         for name in ("cloud_name", "api_key", "api_secret"):
             if not getattr(self, name):
                 raise ValueError(f"EmulatorConfig.{name} must not be empty")

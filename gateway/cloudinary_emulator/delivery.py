@@ -1,9 +1,10 @@
 """Delivery URLs: ``/{cloud}/{resource_type}/{type}/[s--SIG--/][transformations/][vN/]{id}.{ext}``.
 
-Images are rendered with Pillow to exactly the size and format asked for. Videos: image
-extensions get a generated poster frame (transformed like an image), ``.m3u8`` a minimal
-single-segment HLS playlist, other extensions the stored bytes untranscoded (video
-transformations are validated, then ignored). Raw assets are served as stored.
+Images are rendered with Pillow to exactly the size and format asked for, overlays (``l_``)
+taken from the stored images they name. Videos: image extensions get a generated poster
+frame (transformed like an image), ``.m3u8`` a minimal single-segment HLS playlist, other
+extensions the stored bytes untranscoded (video transformations are validated, then
+ignored). Raw assets are served as stored.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from gateway.cloudinary_emulator.media import (
     open_image,
     poster_frame,
 )
-from gateway.cloudinary_emulator.rendering import choose_format, encode, render
+from gateway.cloudinary_emulator.rendering import Overlays, choose_format, encode, render
 from gateway.cloudinary_emulator.signing import smart_escape, url_signature, verify_url_signature
 from gateway.cloudinary_emulator.store import Asset, AssetKey
 from gateway.cloudinary_emulator.transformations import (
     OUTPUT_FORMATS,
+    LayerSource,
     Transformation,
     looks_like_component,
     parse_transformation,
@@ -117,20 +119,46 @@ def _locate(
     return asset, None
 
 
+def _overlays(emulator: Emulator, transformation: Transformation, path: DeliveryPath) -> Overlays:
+    """The bytes of every image an ``l_`` names; an unknown one fails the URL with 400."""
+    found: dict[LayerSource, bytes] = {}
+    for source in transformation.layer_sources():
+        if source.type != "upload" and path.signature is None:
+            # Cloudinary serves private and authenticated layers only in signed URLs.
+            raise DeliveryError(401, f"Signature required for {source.type} layer l_{source.text}")
+        with emulator.lock:
+            asset = emulator.store.get(AssetKey("image", source.type, source.public_id))
+            stem, dot, _ = source.public_id.rpartition(".")
+            if asset is None and dot:
+                asset = emulator.store.get(AssetKey("image", source.type, stem))
+        if asset is None:
+            raise DeliveryError(400, f"Overlay image not found - {source.text}")
+        found[source] = asset.data
+    return found
+
+
 def _render_image(
-    data: bytes, transformation: Transformation, requested: str | None, accept: str
+    data: bytes,
+    transformation: Transformation,
+    overlays: Overlays,
+    requested: str | None,
+    accept: str,
 ) -> tuple[bytes, str]:
     image, source_format = open_image(data)
-    rendered = render(image, transformation)
+    rendered = render(image, transformation, overlays)
     fmt = choose_format(transformation, requested, source_format, accept, rendered.mode == "RGBA")
     return encode(rendered, fmt, transformation.quality, transformation.background), fmt
 
 
 def _render_poster(
-    asset: Asset, transformation: Transformation, requested: str, accept: str
+    asset: Asset,
+    transformation: Transformation,
+    overlays: Overlays,
+    requested: str,
+    accept: str,
 ) -> tuple[bytes, str]:
     frame = poster_frame(asset.width or 1280, asset.height or 720, asset.public_id)
-    rendered = render(frame, transformation)
+    rendered = render(frame, transformation, overlays)
     fmt = choose_format(transformation, requested, "jpg", accept, rendered.mode == "RGBA")
     return encode(rendered, fmt, transformation.quality, transformation.background), fmt
 
@@ -171,6 +199,7 @@ async def _serve(request: Request, emulator: Emulator) -> Response:
     _check_signature(emulator, delivery_type, path)
     asset, extension = _locate(emulator, resource_type, delivery_type, path.source)
     transformation = parse_transformation(path.components, emulator.named_transformations)
+    overlays = _overlays(emulator, transformation, path) if resource_type != "raw" else {}
     accept = request.headers.get("accept", "")
     headers = {**_CACHE_HEADERS, "ETag": f'"{asset.etag}"'}
     if transformation.fetch_format == "auto":
@@ -189,7 +218,7 @@ async def _serve(request: Request, emulator: Emulator) -> Response:
             raise DeliveryError(400, "Streaming profiles need the .m3u8 extension")
         if extension in _POSTER_FORMATS:
             body, fmt = await run_in_threadpool(
-                _render_poster, asset, transformation, extension, accept
+                _render_poster, asset, transformation, overlays, extension, accept
             )
             return Response(body, media_type=content_type(fmt), headers=headers)
         if extension is not None and extension not in VIDEO_FORMATS:
@@ -201,7 +230,7 @@ async def _serve(request: Request, emulator: Emulator) -> Response:
     if transformation.is_empty and extension in (None, asset.format):
         return Response(asset.data, media_type=content_type(asset.format), headers=headers)
     body, fmt = await run_in_threadpool(
-        _render_image, asset.data, transformation, extension, accept
+        _render_image, asset.data, transformation, overlays, extension, accept
     )
     return Response(body, media_type=content_type(fmt), headers=headers)
 

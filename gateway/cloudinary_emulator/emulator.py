@@ -7,6 +7,7 @@ changes it through this object, so independent emulators never share state.
 from __future__ import annotations
 
 import email.utils
+import logging
 import secrets
 import threading
 import time
@@ -22,11 +23,14 @@ from gateway.cloudinary_emulator.config import EmulatorConfig
 from gateway.cloudinary_emulator.faults import FaultSwitches
 from gateway.cloudinary_emulator.media import normalise_format, probe_image
 from gateway.cloudinary_emulator.notifications import Notifier
+from gateway.cloudinary_emulator.persistence import AssetStorage
 from gateway.cloudinary_emulator.rendering import encode
 from gateway.cloudinary_emulator.stats import EmulatorStats
 from gateway.cloudinary_emulator.store import Asset, AssetKey, AssetStore
 
 _PUBLIC_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+log = logging.getLogger("gateway.cloudinary_emulator.emulator")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,14 @@ class Emulator:
         self.named_transformations: dict[str, str] = dict(config.named_transformations)
         self._rate_window = -1
         self._rate_used = 0
+        # With a storage_dir, every change to the store is written through to disk and
+        # what an earlier emulator stored there is loaded now.
+        self.storage: AssetStorage | None = None
+        if config.storage_dir is not None:
+            self.storage = AssetStorage(config.storage_dir)
+            for asset in self.storage.load():
+                self.store.restore(asset)
+            log.info("Loaded %d assets from %s", len(self.store), config.storage_dir)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -82,10 +94,15 @@ class Emulator:
         settings: bool = True,
     ) -> None:
         """Forget what the flags name; ``settings`` restores the webhook URL and named
-        transformations from the config."""
+        transformations from the config. Forgetting assets empties ``storage_dir`` too."""
         with self.lock:
             if assets:
                 self.store.clear()
+                if self.storage is not None:
+                    try:
+                        self.storage.clear()
+                    except OSError as error:
+                        log.error("Could not empty %s: %s", self.storage.root, error)
             if stats:
                 self.stats.reset()
                 self._rate_window = -1
@@ -183,11 +200,33 @@ class Emulator:
                 asset_folder=public_id.rpartition("/")[0],
             )
             self.store.put(asset)
+            self.persist(asset)
             return asset, False
 
     def remove_asset(self, key: AssetKey) -> Asset | None:
         with self.lock:
-            return self.store.remove(key)
+            removed = self.store.remove(key)
+            if removed is not None and self.storage is not None:
+                try:
+                    self.storage.delete(key)
+                except OSError as error:
+                    log.error("Could not delete %s from %s: %s", key, self.storage.root, error)
+            return removed
+
+    def persist(self, *assets: Asset) -> None:
+        """Write assets changed in place (tags, context, ...) through to ``storage_dir``.
+
+        A failed write is logged, not raised: the API call it belongs to has succeeded in
+        memory, as it would without a storage directory.
+        """
+        if self.storage is None:
+            return
+        with self.lock:
+            for asset in assets:
+                try:
+                    self.storage.write(asset)
+                except OSError as error:
+                    log.error("Could not store %s in %s: %s", asset.key, self.storage.root, error)
 
     def seed_image(
         self,
@@ -201,7 +240,8 @@ class Emulator:
         context: Mapping[str, str] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Asset:
-        """Put a generated image straight into the store: no API call, counter or webhook.
+        """Put a generated image straight into the store (and ``storage_dir``, if set): no
+        API call, counter or webhook.
 
         For tests that need assets to exist without exercising the Upload API.
         """

@@ -1,28 +1,36 @@
 """Pillow rendering of parsed transformations, and encoding of the result.
 
 Sizes follow Cloudinary's arithmetic: dimensions scale by ``dpr``, computed sizes round half
-up, and every crop mode ends at exactly the size it promises.
+up, and every crop mode ends at exactly the size it promises. Overlays are composited onto
+the image as it is at their point in the chain, which keeps its size (parts of an overlay
+beyond its edges are cut off).
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 
 from PIL import Image, ImageFilter, ImageOps, ImageStat, features
 
 from gateway.cloudinary_emulator.errors import DeliveryError
-from gateway.cloudinary_emulator.media import normalise_format
+from gateway.cloudinary_emulator.media import UndecodableImageError, normalise_format, open_image
 from gateway.cloudinary_emulator.transformations import (
     AUTO_QUALITY,
     COMPASS,
     OUTPUT_FORMATS,
     SALIENCY_GRAVITIES,
+    Layer,
+    LayerSource,
     Step,
     Transformation,
     aspect_ratio,
     parse_color,
 )
+
+# The stored bytes of every overlay a transformation names, looked up before rendering.
+Overlays = Mapping[LayerSource, bytes]
 
 _PILLOW_SAVE_NAMES = {
     "jpg": "JPEG",
@@ -51,12 +59,69 @@ def fit_size(width: int, height: int, box_width: float, box_height: float) -> tu
     )
 
 
-def render(image: Image.Image, transformation: Transformation) -> Image.Image:
-    for step in transformation.steps:
-        image = _apply_step(image, step)
+def render(
+    image: Image.Image, transformation: Transformation, overlays: Overlays | None = None
+) -> Image.Image:
+    image = _apply_steps(image, transformation.steps, None, overlays or {})
     if transformation.background and image.mode == "RGBA":
         image = _flatten(image, _background_color(transformation.background, image))
     return image
+
+
+def _apply_steps(
+    image: Image.Image,
+    steps: Sequence[Step | Layer],
+    base: tuple[int, int] | None,
+    overlays: Overlays,
+) -> Image.Image:
+    """Apply a chain; ``base`` is the size of the image a layer's chain will be placed on."""
+    for step in steps:
+        if isinstance(step, Layer):
+            image = _apply_layer(image, step, overlays)
+        else:
+            image = _apply_step(image, step, base)
+    return image
+
+
+def _apply_layer(base: Image.Image, layer: Layer, overlays: Overlays) -> Image.Image:
+    """Render the overlay, place it by gravity and offsets; the base keeps its size."""
+    data = overlays.get(layer.source)
+    if data is None:
+        raise DeliveryError(400, f"Overlay image not found - {layer.source.text}")
+    try:
+        overlay, _ = open_image(data)
+    except UndecodableImageError:
+        raise DeliveryError(400, f"Overlay {layer.source.text} is not an image") from None
+    overlay = _apply_steps(overlay, layer.steps, base.size, overlays).convert("RGBA")
+    fx, fy = COMPASS[(layer.gravity or "center").split(":", 1)[0]]
+    dx = _offset(layer.x, base.width)
+    dy = _offset(layer.y, base.height)
+    # Offsets point away from the gravity's edge: x_10 with g_east moves the overlay left.
+    left = round((base.width - overlay.width) * fx) + (-dx if fx == 1.0 else dx)
+    top = round((base.height - overlay.height) * fy) + (-dy if fy == 1.0 else dy)
+    sheet = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    sheet.paste(overlay, (left, top))
+    composed = Image.alpha_composite(base.convert("RGBA"), sheet)
+    return composed if base.mode == "RGBA" else composed.convert(base.mode)
+
+
+def _offset(raw: str | None, reference: int) -> int:
+    """Pixels, or for decimals up to 1.0 a fraction of the base image's size."""
+    if raw is None:
+        return 0
+    value = float(raw)
+    if "." in raw and abs(value) <= 1.0:
+        value *= reference
+    return math.floor(value + 0.5)
+
+
+def _with_opacity(image: Image.Image, percent: int) -> Image.Image:
+    if percent >= 100:
+        return image
+    rgba = image.convert("RGBA")
+    alpha = rgba.getchannel("A").point(lambda value: (value * percent + 50) // 100)
+    rgba.putalpha(alpha)
+    return rgba
 
 
 def _dimension(raw: str | None, reference: int) -> float | None:
@@ -69,9 +134,12 @@ def _dimension(raw: str | None, reference: int) -> float | None:
     return value
 
 
-def _target(step: Step, image: Image.Image) -> tuple[float | None, float | None]:
-    width = _dimension(step.width, image.width)
-    height = _dimension(step.height, image.height)
+def _target(
+    step: Step, image: Image.Image, base: tuple[int, int] | None
+) -> tuple[float | None, float | None]:
+    reference = base if step.relative and base is not None else image.size
+    width = _dimension(step.width, reference[0])
+    height = _dimension(step.height, reference[1])
     if step.aspect_ratio:
         ratio = aspect_ratio(step.aspect_ratio)
         if width is not None and height is None:
@@ -96,14 +164,16 @@ def _target(step: Step, image: Image.Image) -> tuple[float | None, float | None]
     )
 
 
-def _apply_step(image: Image.Image, step: Step) -> Image.Image:
-    box_width, box_height = _target(step, image)
+def _apply_step(image: Image.Image, step: Step, base: tuple[int, int] | None) -> Image.Image:
+    box_width, box_height = _target(step, image, base)
     if box_width is not None or box_height is not None:
         image = _resize(image, step, box_width, box_height)
     if step.effect:
         image = _apply_effect(image, step.effect)
     if step.angle:
         image = _rotate(image, step.angle, step.background)
+    if step.opacity is not None:
+        image = _with_opacity(image, int(step.opacity))
     return image
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -149,9 +150,22 @@ class EmulatorServer:
         self.stop()
 
 
-def run_emulator(host: str, port: int, cloud_name: str, api_key: str, api_secret: str) -> None:
-    """Serve an emulator in the foreground until interrupted (``catalog-gateway`` command)."""
-    config = EmulatorConfig(cloud_name=cloud_name, api_key=api_key, api_secret=api_secret)
+def run_emulator(
+    host: str,
+    port: int,
+    cloud_name: str,
+    api_key: str,
+    api_secret: str,
+    *,
+    storage_dir: Path | None = None,
+) -> None:
+    """Serve an emulator in the foreground until interrupted (``catalog-gateway`` command).
+
+    With ``storage_dir``, uploaded assets survive restarts.
+    """
+    config = EmulatorConfig(
+        cloud_name=cloud_name, api_key=api_key, api_secret=api_secret, storage_dir=storage_dir
+    )
     app = create_emulator_app(config)
     log.info(
         "Cloudinary emulator for cloud %r on http://%s:%d (upload_prefix=http://%s:%d)",

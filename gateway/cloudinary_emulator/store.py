@@ -83,6 +83,12 @@ class AssetStore:
     def put(self, asset: Asset) -> None:
         self._assets[asset.key] = asset
 
+    def restore(self, asset: Asset) -> None:
+        """Put back an asset stored earlier; later ones still sort and version after it."""
+        self._assets[asset.key] = asset
+        self._sequence = max(self._sequence, asset.sequence)
+        self._last_version = max(self._last_version, asset.version)
+
     def remove(self, key: AssetKey) -> Asset | None:
         return self._assets.pop(key, None)
 

@@ -7,19 +7,29 @@ after the other ("chained"). Supported here: ``w``, ``h`` (pixels, or fractions 
 auto), ``g`` (compass points, ``center``; ``auto``/``face``/``faces`` pick the
 highest-entropy window as a stand-in for Cloudinary's saliency model), ``ar``, ``dpr``,
 ``x``/``y`` for ``c_crop``, ``b`` (colour names, ``rgb:RRGGBB[AA]``, ``auto``), ``a``
-(rotation, ``hflip``/``vflip``), ``e`` (grayscale, blackwhite, blur, sharpen), ``f``, ``q``,
-and named transformations ``t_<name>``. Flags (``fl_``) and video-only parameters are
-accepted and ignored; anything else is refused with 400 rather than silently rendered wrong.
+(rotation, ``hflip``/``vflip``), ``e`` (grayscale, blackwhite, blur, sharpen), ``o``
+(opacity 0-100), ``f``, ``q``, named transformations ``t_<name>``, and image overlays ``l_``.
+
+Overlays come in both of Cloudinary's forms. The one-component form the Python SDK builds
+from ``overlay=...`` (``fl_relative,g_south_east,l_logos:mark,o_60,w_0.25,x_10,y_10``):
+``w``/``h``/``c``/``e``/``a``/``o`` transform the overlay, ``g``/``x``/``y`` place it. The
+bracketed form (``l_logos:mark/c_scale,w_0.5/o_70/fl_layer_apply,g_north_east``): every
+component up to the one with ``fl_layer_apply`` transforms the overlay, and that one's
+``g``/``x``/``y`` place it. ``fl_relative`` makes decimal ``w``/``h`` fractions of the base
+image rather than of the overlay. Other flags and video-only parameters are accepted and
+ignored; anything else is refused with 400 rather than silently rendered wrong.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from PIL import ImageColor
 
+from gateway.cloudinary_emulator.config import DELIVERY_TYPES
 from gateway.cloudinary_emulator.errors import DeliveryError
 from gateway.cloudinary_emulator.media import normalise_format
 
@@ -75,8 +85,12 @@ _IGNORED_KEYS = frozenset(
     {"fl", "so", "eo", "du", "sp", "vc", "ac", "af", "br", "fps", "ki", "vs", "dn", "cs", "pg"}
 )
 _SUPPORTED_KEYS = frozenset(
-    {"w", "h", "c", "g", "b", "dpr", "ar", "x", "y", "a", "e", "f", "q", "t"}
+    {"w", "h", "c", "g", "b", "dpr", "ar", "x", "y", "a", "e", "f", "q", "t", "l", "o"}
 )
+# Where a layer goes on its base; in a one-component overlay the rest transforms the overlay.
+_PLACEMENT_KEYS = frozenset({"g", "x", "y"})
+# Layer types other than images, refused rather than rendered as something else.
+_UNSUPPORTED_LAYER_TYPES = frozenset({"text", "fetch", "video", "subtitles", "lut", "audio", "url"})
 _NEEDS_VALUE = frozenset(KNOWN_KEYS - {"fl"})
 
 CROP_MODES = frozenset(
@@ -129,15 +143,39 @@ class Step:
     y: str | None = None
     angle: str | None = None
     effect: str | None = None
+    opacity: str | None = None
+    # fl_relative: decimal w/h are fractions of the base image a layer is placed on.
+    relative: bool = False
 
     @property
     def is_empty(self) -> bool:
         return self == Step()
 
 
+@dataclass(frozen=True, slots=True)
+class LayerSource:
+    """The stored image an ``l_`` value names: ``l_private:logos:mark`` → private ``logos/mark``."""
+
+    type: str
+    public_id: str
+    # As written after ``l_``, for error messages.
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """An image overlay: its source, what to do to it, and where it goes on the base image."""
+
+    source: LayerSource
+    steps: tuple[Step | Layer, ...] = ()
+    gravity: str | None = None
+    x: str | None = None
+    y: str | None = None
+
+
 @dataclass(slots=True)
 class Transformation:
-    steps: list[Step] = field(default_factory=list)
+    steps: list[Step | Layer] = field(default_factory=list)
     # Delivery settings: wherever they appear in the chain they govern the final output.
     fetch_format: str | None = None
     quality: str | None = None
@@ -152,6 +190,17 @@ class Transformation:
             and self.quality is None
             and self.background is None
         )
+
+    def layer_sources(self) -> list[LayerSource]:
+        """Every overlay's source, nested ones included, each once."""
+        return list(dict.fromkeys(_sources(self.steps)))
+
+
+def _sources(steps: Sequence[Step | Layer]) -> Iterator[LayerSource]:
+    for step in steps:
+        if isinstance(step, Layer):
+            yield step.source
+            yield from _sources(step.steps)
 
 
 def looks_like_component(component: str) -> bool:
@@ -171,15 +220,29 @@ def parse_transformation(
     if depth > _MAX_NAMED_DEPTH:
         raise DeliveryError(400, "Named transformations nest too deeply")
     result = Transformation()
-    for component in components:
-        if component:
-            _parse_component(component, named, depth, result)
+    parsed = [_split(component) for component in components if component]
+    index = 0
+    while index < len(parsed):
+        values = parsed[index]
+        if "l" in values:
+            close = _layer_apply_index(parsed, index)
+            if close is None:
+                result.steps.append(_single_component_layer(values, result))
+                index += 1
+            else:
+                result.steps.append(
+                    _bracketed_layer(parsed[index : close + 1], named, depth, result)
+                )
+                index = close + 1
+            continue
+        if "layer_apply" in _flags(values):
+            raise DeliveryError(400, "fl_layer_apply without a layer (l_) to apply")
+        _parse_component(values, named, depth, result, result.steps)
+        index += 1
     return result
 
 
-def _parse_component(
-    component: str, named: Mapping[str, str], depth: int, result: Transformation
-) -> None:
+def _split(component: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for part in component.split(","):
         key, underscore, value = part.partition("_")
@@ -187,25 +250,71 @@ def _parse_component(
             raise DeliveryError(400, f"Invalid transformation component: {part}")
         if key in _NEEDS_VALUE and not value:
             raise DeliveryError(400, f"Missing value for transformation parameter {key}")
+        if key == "fl" and "fl" in values:
+            # fl_a,fl_b is how some SDKs write fl_a.b.
+            value = f"{values['fl']}.{value}"
         values[key] = value
+    return values
+
+
+def _flags(values: Mapping[str, str]) -> set[str]:
+    return set(values["fl"].split(".")) if values.get("fl") else set()
+
+
+def _layer_apply_index(parsed: Sequence[Mapping[str, str]], start: int) -> int | None:
+    """The component closing the layer opened at ``start``, if it is in bracketed form."""
+    for index in range(start + 1, len(parsed)):
+        if "l" in parsed[index]:
+            return None
+        if "layer_apply" in _flags(parsed[index]):
+            return index
+    return None
+
+
+def _parse_component(
+    values: dict[str, str],
+    named: Mapping[str, str],
+    depth: int,
+    result: Transformation,
+    target: list[Step | Layer],
+) -> None:
+    """Add one component's steps to ``target``: the chain itself, or an open layer's."""
+    values = dict(values)
     if "t" in values:
         for name in values.pop("t").split("."):
             if name not in named:
                 raise DeliveryError(400, f"Transformation t_{name} not found")
             nested = parse_transformation(named[name].split("/"), named, depth + 1)
-            _merge(result, nested)
+            _merge(result, nested, target)
+    _check_supported(values)
+    _delivery_settings(values, result)
+    step = _step(values)
+    padding = step.crop is not None and step.crop.endswith("pad")
+    if step.background and not padding and target is result.steps:
+        result.background = step.background
+    if not step.is_empty:
+        target.append(step)
+
+
+def _check_supported(values: Mapping[str, str]) -> None:
     for key in values:
         if key not in _SUPPORTED_KEYS and key not in _IGNORED_KEYS:
             raise DeliveryError(
                 400, f"Transformation parameter {key}_ is not supported by the emulator"
             )
+
+
+def _delivery_settings(values: Mapping[str, str], result: Transformation) -> None:
     if "f" in values:
         result.fetch_format = _validate_format(values["f"])
     if "q" in values:
         result.quality = _validate_quality(values["q"])
     if "sp" in values:
         result.streaming_profile = values["sp"]
-    step = Step(
+
+
+def _step(values: Mapping[str, str]) -> Step:
+    return Step(
         width=_validate_dimension(values.get("w"), "w"),
         height=_validate_dimension(values.get("h"), "h"),
         crop=_validate_crop(values.get("c")),
@@ -217,15 +326,78 @@ def _parse_component(
         y=_validate_offset(values.get("y"), "y"),
         angle=_validate_angle(values.get("a")),
         effect=_validate_effect(values.get("e")),
+        opacity=_validate_opacity(values.get("o")),
+        relative="relative" in _flags(values),
     )
-    if step.background and not (step.crop and step.crop.endswith("pad")):
-        result.background = step.background
-    if not step.is_empty:
-        result.steps.append(step)
 
 
-def _merge(target: Transformation, nested: Transformation) -> None:
-    target.steps.extend(nested.steps)
+def _single_component_layer(values: Mapping[str, str], result: Transformation) -> Layer:
+    """``l_`` with everything in one component: the SDK's ``overlay=...`` form."""
+    if "t" in values:
+        raise DeliveryError(400, "t_ inside an overlay component is not supported by the emulator")
+    _check_supported(values)
+    _delivery_settings(values, result)
+    source = _layer_source(values["l"])
+    own = {key: value for key, value in values.items() if key not in _PLACEMENT_KEYS}
+    step = _step(own)
+    return _placed(source, (step,) if not step.is_empty else (), values)
+
+
+def _bracketed_layer(
+    group: Sequence[dict[str, str]],
+    named: Mapping[str, str],
+    depth: int,
+    result: Transformation,
+) -> Layer:
+    """``l_…/…/fl_layer_apply,…``: components in between transform the overlay."""
+    opening, *middle, closing = group
+    source = _layer_source(opening["l"])
+    steps: list[Step | Layer] = []
+    own = {key: value for key, value in opening.items() if key != "l"}
+    for values in [own, *middle]:
+        if "layer_apply" in _flags(values):
+            raise DeliveryError(400, "fl_layer_apply closes a layer in a component of its own")
+        _parse_component(values, named, depth, result, steps)
+    if "t" in closing:
+        raise DeliveryError(400, "t_ in an fl_layer_apply component is not supported")
+    rest = {key: value for key, value in closing.items() if key not in _PLACEMENT_KEYS}
+    _parse_component(rest, named, depth, result, steps)
+    return _placed(source, tuple(steps), closing)
+
+
+def _placed(
+    source: LayerSource, steps: tuple[Step | Layer, ...], values: Mapping[str, str]
+) -> Layer:
+    gravity = _validate_gravity(values.get("g"))
+    if gravity is not None and gravity.split(":", 1)[0] not in COMPASS:
+        raise DeliveryError(400, f"Overlay placement g_{gravity} is not supported by the emulator")
+    return Layer(
+        source=source,
+        steps=steps,
+        gravity=gravity,
+        x=_validate_offset(values.get("x"), "x"),
+        y=_validate_offset(values.get("y"), "y"),
+    )
+
+
+def _layer_source(value: str) -> LayerSource:
+    """Folders are separated by ``:``; a leading delivery type picks private assets."""
+    text = unquote(value)
+    parts = text.split(":")
+    if len(parts) > 1 and parts[0] in _UNSUPPORTED_LAYER_TYPES:
+        raise DeliveryError(
+            400, f"Layer l_{text}: {parts[0]} layers are not supported by the emulator"
+        )
+    delivery_type = "upload"
+    if len(parts) > 1 and parts[0] in DELIVERY_TYPES:
+        delivery_type = parts.pop(0)
+    if not all(parts):
+        raise DeliveryError(400, f"Invalid layer l_{text}")
+    return LayerSource(delivery_type, "/".join(parts), text)
+
+
+def _merge(target: Transformation, nested: Transformation, steps: list[Step | Layer]) -> None:
+    steps.extend(nested.steps)
     target.fetch_format = nested.fetch_format or target.fetch_format
     target.quality = nested.quality or target.quality
     target.streaming_profile = nested.streaming_profile or target.streaming_profile
@@ -294,6 +466,12 @@ def _validate_angle(value: str | None) -> str | None:
         float(value)
     except ValueError:
         raise DeliveryError(400, f"Angle a_{value} is not supported by the emulator") from None
+    return value
+
+
+def _validate_opacity(value: str | None) -> str | None:
+    if value is not None and not (value.isdigit() and 0 <= int(value) <= 100):
+        raise DeliveryError(400, f"Invalid opacity o_{value}: expected 0 to 100")
     return value
 
 

@@ -401,6 +401,9 @@ async def _tags(call: UploadCall) -> dict[str, Any]:
             removed = [tag for tag in before if tag not in after]
             if added or removed:
                 changes.append((asset, added, removed))
+            elif after != before:
+                emulator.persist(asset)  # Reordered only: no webhook, still a change.
+        emulator.persist(*(changed for changed, _, _ in changes))
     if changes:
         call.notify(tags_changed_payload(changes, emulator.config.api_key, emulator.clock()))
     return {"public_ids": updated}
@@ -430,6 +433,7 @@ async def _context(call: UploadCall) -> dict[str, Any]:
             updated.append(public_id)
             if asset.context != before:
                 changes.append((asset, before, dict(asset.context)))
+        emulator.persist(*(changed for changed, _, _ in changes))
     if changes:
         call.notify(context_changed_payload(changes, emulator.config.api_key, emulator.clock()))
     return {"public_ids": updated}

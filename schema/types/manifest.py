@@ -129,7 +129,9 @@ async def deliverable_media(
     if first is not None and not 0 <= first <= MAX_MEDIA:
         raise BadUserInputError(f"'first' must be between 0 and {MAX_MEDIA}", argumentName="first")
     info.context.channel(channel)
-    references = sorted(references_of(product, variant_sku), key=lambda r: r.get("position", 0))
+    references = references_of(product, variant_sku)
+    if variant_sku is None:
+        references.sort(key=lambda r: r.get("position", 0))
     if roles:
         wanted = {role.value for role in roles}
         references = [r for r in references if r.get("role") in wanted]

@@ -1,0 +1,98 @@
+"""channels.toml: the shipped profiles load; bad profiles stop start-up naming file, line, key."""
+
+from pathlib import Path
+
+import pytest
+
+from gateway.settings import Settings
+from resolvers.channels import ChannelConfigError, load_channels, parse_channels
+from resolvers.locales import LocaleResolver
+
+LOCALES = LocaleResolver(["en-US", "de-DE", "de-AT", "fr-FR"], "en-US", {"de-AT": ["de-DE"]})
+
+GOOD = """
+[channels.web]
+locales = ["en-US", "de-at"]
+
+[channels.web.slots.card]
+width = 400
+height = 400
+roles = ["hero", "front"]
+placeholder = "placeholders/product"
+"""
+
+
+def test_shipped_profiles_load() -> None:
+    settings = Settings()
+    locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
+    channels = load_channels(settings.channels_path, locales)
+    assert channels.names() == ["web", "mobile", "email", "marketplace"]
+    assert channels.get("marketplace").signed is True  # type: ignore[union-attr]
+    assert {"thumbnail", "card", "hero", "zoom", "swatch"} <= set(channels.profiles["web"].slots)
+    assert channels.ingest.near_duplicate_distance == 6
+
+
+def test_locales_are_canonicalized_and_digest_tracks_content() -> None:
+    channels = parse_channels(GOOD, "channels.toml", LOCALES)
+    assert channels.profiles["web"].locales == ["en-US", "de-AT"]
+    changed = parse_channels(GOOD.replace("400", "401", 1), "channels.toml", LOCALES)
+    assert changed.digest != channels.digest
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("width = 400", "width = 0"),
+            "channels.toml:6: channels.web.slots.card.width: Input "
+            "should be greater than or equal to 1",
+        ),
+        (
+            ('roles = ["hero", "front"]', 'roles = ["hero", "poster"]'),
+            "channels.toml:8: channels.web.slots.card.roles.1: Input should be 'hero'",
+        ),
+        (
+            ('placeholder = "placeholders/product"', ""),
+            "channels.toml:5: channels.web.slots.card.placeholder: Field required",
+        ),
+        (
+            ("height = 400", 'height = 400\ncolour = "red"'),
+            "channels.toml:8: channels.web.slots.card.colour: Extra inputs are not permitted",
+        ),
+        (
+            ('locales = ["en-US", "de-at"]', 'locales = ["en-US", "pt-BR"]'),
+            "channels.toml:3: channels.web.locales.1: unsupported locale 'pt-BR'",
+        ),
+        (
+            ("height = 400", 'height = 400\nbackground = "white"'),
+            "background only applies to crop 'pad' or 'lpad'",
+        ),
+        (("width = 400", 'width = 400\nformat = "bmp"'), "format 'bmp' is not one of auto, jpg"),
+        (("width = 400", 'width = 400\nquality = "high"'), "must be 1-100 or one of auto"),
+        (('roles = ["hero", "front"]', 'roles = ["hero", "hero"]'), "a role is listed twice"),
+        (
+            ('roles = ["hero", "front"]', 'roles = ["video"]'),
+            "an image slot cannot take the role 'video'",
+        ),
+        (("channels.web", "channels.Web"), "channel names must be lowercase"),
+        (("width = 400", 'width = "wide"'), "Input should be a valid integer"),
+        (("[channels.web]", "[channels.web"), "channels.toml: invalid TOML"),
+    ],
+)
+def test_bad_profiles_name_file_line_key_and_reason(change: tuple[str, str], message: str) -> None:
+    text = GOOD.replace(*change)
+    with pytest.raises(ChannelConfigError) as info:
+        parse_channels(text, "channels.toml", LOCALES)
+    assert message in str(info.value)
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ChannelConfigError, match="cannot read the channel profiles"):
+        load_channels(tmp_path / "nope.toml", LOCALES)
+
+
+def test_slots_for_role_and_required_locales() -> None:
+    channels = parse_channels(GOOD, "channels.toml", LOCALES)
+    assert [(c, s) for c, s, _ in channels.slots_for_role("front")] == [("web", "card")]
+    assert channels.slots_for_role("swatch") == []
+    assert channels.required_locales() == ["en-US", "de-AT"]
