@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -13,10 +15,23 @@ from starlette.applications import Starlette
 from gateway.embedded_mongo import free_port
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    server: uvicorn.Server
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """What the app's lifespan yielded (services, clients)."""
+        return dict(self.server.lifespan.state)  # type: ignore[attr-defined]
+
+
 @contextmanager
-def live_server(app: Starlette, timeout: float = 30.0) -> Iterator[str]:
-    """Serve ``app`` and yield its base URL; shut it down when the block ends."""
-    port = free_port()
+def live_server(
+    app: Starlette, port: int | None = None, timeout: float = 30.0
+) -> Iterator[LiveServer]:
+    """Serve ``app``; shut it down when the block ends."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-gateway", daemon=True)
@@ -27,7 +42,7 @@ def live_server(app: Starlette, timeout: float = 30.0) -> Iterator[str]:
             raise RuntimeError("the gateway did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield LiveServer(f"http://127.0.0.1:{port}", server)
     finally:
         server.should_exit = True
         thread.join(timeout)

@@ -1,0 +1,165 @@
+"""POST /webhooks/cloudinary: signed notifications keep the asset mirror current."""
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import cloudinary.uploader
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.dam_setup import EMULATOR_SECRET
+from gateway.embedded_mongo import free_port
+from gateway.settings import Settings
+from tests.http_helpers import serve
+from tests.live_server import live_server
+from tests.media_fixtures import image_bytes
+
+UPLOAD = {
+    "notification_type": "upload",
+    "public_id": "catalog/NW-RUN-001/hero-9",
+    "resource_type": "image",
+    "type": "upload",
+    "version": 1700000000,
+    "width": 1600,
+    "height": 1200,
+    "format": "jpg",
+    "bytes": 123456,
+    "tags": ["sku:NW-RUN-001", "role:hero"],
+    "context": {"custom": {"alt_en-US": "Trail shoe", "role": "hero", "sku": "NW-RUN-001"}},
+}
+
+
+def signed(
+    payload: Any, *, age_s: int = 0, secret: str = EMULATOR_SECRET, algorithm: str = "sha1"
+) -> tuple[str, dict[str, str]]:
+    body = json.dumps(payload)
+    timestamp = str(int(time.time()) - age_s)
+    digest = hashlib.new(algorithm, f"{body}{timestamp}{secret}".encode()).hexdigest()
+    return body, {
+        "x-cld-timestamp": timestamp,
+        "x-cld-signature": digest,
+        "content-type": "application/json",
+    }
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_app(settings)) as http:
+        yield http
+
+
+async def test_signed_upload_notification_is_mirrored(client: httpx.AsyncClient, db: Any) -> None:
+    body, headers = signed(UPLOAD)
+    response = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert (response.status_code, response.json()) == (200, {"status": "ok", "updated": 1})
+    asset = await db["assets"].find_one({"publicId": "catalog/NW-RUN-001/hero-9"})
+    assert asset is not None
+    assert (asset["status"], asset["width"], asset["alt"], asset["role"], asset["source"]) == (
+        "active",
+        1600,
+        {"en-US": "Trail shoe"},
+        "hero",
+        "webhook",
+    )
+
+
+async def test_sha256_signatures_are_accepted(client: httpx.AsyncClient, db: Any) -> None:
+    body, headers = signed(UPLOAD, algorithm="sha256")
+    assert (
+        await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    ).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ({"secret": "wrong"}, "invalid X-Cld-Signature"),
+        ({"age_s": 3 * 3600}, "stale notification"),
+    ],
+)
+async def test_bad_or_stale_signatures_are_401_and_write_nothing(
+    client: httpx.AsyncClient, db: Any, tamper: dict[str, Any], message: str
+) -> None:
+    body, headers = signed(UPLOAD, **tamper)
+    response = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert response.status_code == 401
+    assert message in response.json()["error"]["message"]
+    assert await db["assets"].count_documents({}) == 0
+
+
+async def test_tampered_body_is_401(client: httpx.AsyncClient, db: Any) -> None:
+    body, headers = signed(UPLOAD)
+    tampered = body.replace("1600", "9999")
+    response = await client.post("/webhooks/cloudinary", content=tampered, headers=headers)
+    assert response.status_code == 401
+    assert await db["assets"].count_documents({}) == 0
+
+
+async def test_missing_headers_are_401(client: httpx.AsyncClient) -> None:
+    response = await client.post("/webhooks/cloudinary", content=json.dumps(UPLOAD))
+    assert response.status_code == 401
+
+
+async def test_signed_garbage_is_400(client: httpx.AsyncClient) -> None:
+    body, headers = signed(UPLOAD)
+    garbage = "not json"
+    timestamp = headers["x-cld-timestamp"]
+    headers["x-cld-signature"] = hashlib.sha1(
+        f"{garbage}{timestamp}{EMULATOR_SECRET}".encode()
+    ).hexdigest()
+    response = await client.post("/webhooks/cloudinary", content=garbage, headers=headers)
+    assert response.status_code == 400
+
+
+async def test_delete_notification_marks_assets_deleted(client: httpx.AsyncClient, db: Any) -> None:
+    body, headers = signed(UPLOAD)
+    await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    deletion = {
+        "notification_type": "delete",
+        "resources": [
+            {"public_id": "catalog/NW-RUN-001/hero-9", "resource_type": "image", "type": "upload"}
+        ],
+    }
+    body, headers = signed(deletion)
+    assert (
+        await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    ).status_code == 200
+    asset = await db["assets"].find_one({"publicId": "catalog/NW-RUN-001/hero-9"})
+    assert asset is not None
+    assert asset["status"] == "deleted"
+
+
+def test_the_gateways_emulator_notifies_the_gateway(settings: Settings, db: Any) -> None:
+    """End to end: an upload to the gateway's Cloudinary reaches its mirror by webhook alone."""
+    port = free_port()
+    live_settings = settings.model_copy(update={"port": port})
+    with live_server(create_app(live_settings), port=port) as live:
+        dam = live.state["services"].dam
+        cloudinary.uploader.upload(
+            image_bytes(1200, 900),
+            public_id="catalog/NW-RUN-002/side-7",
+            context={"alt_de-DE": "Seitenansicht"},
+            **dam.config.options(),
+        )
+        deadline = time.monotonic() + 10
+        found = None
+        while found is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            found = _find_sync(live_settings, "catalog/NW-RUN-002/side-7")
+    assert found is not None
+    assert (found["width"], found["height"], found["alt"]) == (
+        1200,
+        900,
+        {"de-DE": "Seitenansicht"},
+    )
+
+
+def _find_sync(settings: Settings, public_id: str) -> dict[str, Any] | None:
+    from pymongo import MongoClient
+
+    with MongoClient(settings.mongodb_uri) as client:
+        return client[settings.db]["assets"].find_one({"publicId": public_id})
