@@ -105,7 +105,7 @@ async def test_missing_headers_are_401(client: httpx.AsyncClient) -> None:
 
 
 async def test_signed_garbage_is_400(client: httpx.AsyncClient) -> None:
-    body, headers = signed(UPLOAD)
+    _, headers = signed(UPLOAD)
     garbage = "not json"
     timestamp = headers["x-cld-timestamp"]
     headers["x-cld-signature"] = hashlib.sha1(
