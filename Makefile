@@ -9,7 +9,8 @@ NODE_CHECKS := tests/node
 .PHONY: run test lint typecheck pytest bench clean
 
 run: $(VENV)/.run-installed
-	CATALOG_DEMO=$${CATALOG_DEMO:-true} $(BIN)/catalog-gateway serve
+	CATALOG_DEMO=$${CATALOG_DEMO:-true} CATALOG_EMULATOR_PORT=$${CATALOG_EMULATOR_PORT:-8001} \
+		$(BIN)/catalog-gateway serve
 
 test: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json
 	$(BIN)/ruff check .

@@ -14,8 +14,15 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.dam_setup import (
+    EMULATOR_CLOUD,
+    EMULATOR_KEY,
+    EMULATOR_SECRET,
+    DamNotConfiguredError,
+)
 from gateway.embedded_mongo import EmbeddedMongo, MongodNotFoundError, MongodStartError, find_mongod
 from gateway.settings import Settings, SettingsError, load_settings
+from resolvers.channels import ChannelConfigError
 
 log = logging.getLogger("gateway.cli")
 
@@ -72,6 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "schema", help="print the SDL", description="Print the subgraph's SDL (Federation 2)."
     )
+
+    emulator = commands.add_parser(
+        "cloudinary-emulator",
+        help="run the Cloudinary emulator on its own",
+        description="Serve the built-in Cloudinary emulator (Upload, Admin and delivery APIs) "
+        "for pre-production testing; uploads persist under CATALOG_DATA_DIR/cloudinary. "
+        "Point the official SDK at it with upload_prefix=http://HOST:PORT.",
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    emulator.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    emulator.add_argument("--cloud-name", default=EMULATOR_CLOUD)
+    emulator.add_argument("--api-key", default=EMULATOR_KEY)
+    emulator.add_argument(
+        "--api-secret",
+        default=os.environ.get("CATALOG_EMULATOR_SECRET", EMULATOR_SECRET),
+        help="API secret (CATALOG_EMULATOR_SECRET; a fixed development value by default)",
+    )
     return parser
 
 
@@ -89,7 +113,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(settings, reload=args.reload)
         if args.command == "seed":
             return asyncio.run(cmd_seed(settings, args.products, args.seed, args.replace))
-    except (CLIError, SettingsError, MongodNotFoundError, MongodStartError) as exc:
+        if args.command == "cloudinary-emulator":
+            return cmd_emulator(settings, args)
+    except (
+        CLIError,
+        SettingsError,
+        MongodNotFoundError,
+        MongodStartError,
+        ChannelConfigError,
+        DamNotConfiguredError,
+    ) as exc:
         print(f"catalog-gateway: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -104,6 +137,20 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "port", None):
         overrides["port"] = args.port
     return load_settings(**overrides)
+
+
+def cmd_emulator(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.cloudinary_emulator import run_emulator
+
+    run_emulator(
+        args.host,
+        args.port,
+        args.cloud_name,
+        args.api_key,
+        args.api_secret,
+        storage_dir=settings.data_dir / "cloudinary",
+    )
+    return 0
 
 
 def cmd_schema() -> int:

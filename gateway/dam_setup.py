@@ -38,6 +38,8 @@ async def start_dam(settings: Settings, stack: AsyncExitStack) -> DamClient:
             api_key=EMULATOR_KEY,
             api_secret=EMULATOR_SECRET,
             notification_url=f"http://{host}:{settings.port}/webhooks/cloudinary",
+            # Uploaded media survives restarts, like the embedded MongoDB's data.
+            storage_dir=settings.data_dir / "cloudinary",
         ),
         host=settings.host,
         port=settings.emulator_port,

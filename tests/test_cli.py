@@ -39,7 +39,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-@pytest.mark.parametrize("args", [[], ["serve"], ["seed"], ["schema"]])
+@pytest.mark.parametrize("args", [[], ["serve"], ["seed"], ["schema"], ["cloudinary-emulator"]])
 def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--help"])
@@ -60,6 +60,20 @@ def test_bad_setting_stops_with_one_line() -> None:
         "catalog-gateway: error: CATALOG_PORT: Input should be a valid integer, unable to parse "
         "string as an integer (got 'eighty')"
     ]
+
+
+def test_bad_channel_profile_stops_serve_naming_file_and_line(tmp_path: Path) -> None:
+    channels = tmp_path / "channels.toml"
+    channels.write_text(
+        "[channels.web]\nlocales = ['en-US']\n\n[channels.web.slots.card]\n"
+        "width = -1\nroles = ['hero']\nplaceholder = 'p'\n"
+    )
+    result = run("serve", env=clean_env(CATALOG_CHANNELS=str(channels)))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"catalog-gateway: error: {channels}:5: channels.web.slots.card.width: "
+        "Input should be greater than or equal to 1"
+    )
 
 
 def test_missing_mongod_is_explained() -> None:
