@@ -113,11 +113,78 @@ class SlotProfile(_Strict):
         return self.min_height or self.height or 1
 
 
+READINESS_RULES = (
+    "hero_image",
+    "image_resolution",
+    "alt_text",
+    "delivery_fallback",
+    "variant_swatches",
+    "video_posters",
+    "required_attributes",
+    "text_lengths",
+    "asset_validity",
+)
+RuleId = Literal[
+    "hero_image",
+    "image_resolution",
+    "alt_text",
+    "delivery_fallback",
+    "variant_swatches",
+    "video_posters",
+    "required_attributes",
+    "text_lengths",
+    "asset_validity",
+]
+Severity = Literal["blocker", "warning"]
+
+
+class ReadinessRule(_Strict):
+    weight: Annotated[int, Field(ge=0, le=1000)]
+    severity: Severity
+    hint: Annotated[str, Field(min_length=1)]
+    description: str = ""
+
+
+class TextLengths(_Strict):
+    name_min: Annotated[int, Field(ge=0)] = 3
+    name_max: Annotated[int, Field(ge=1)] = 150
+    description_min: Annotated[int, Field(ge=0)] = 20
+    description_max: Annotated[int, Field(ge=1)] = 5000
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TextLengths:
+        if self.name_min > self.name_max or self.description_min > self.description_max:
+            raise ValueError("a minimum length is above its maximum")
+        return self
+
+
+class ReadinessConfig(_Strict):
+    text: TextLengths = TextLengths()
+    rules: dict[RuleId, ReadinessRule]
+
+    @field_validator("rules")
+    @classmethod
+    def _every_rule(cls, rules: dict[RuleId, ReadinessRule]) -> dict[RuleId, ReadinessRule]:
+        missing = [rule for rule in READINESS_RULES if rule not in rules]
+        if missing:
+            raise ValueError(f"rules {', '.join(missing)} are not declared")
+        return rules
+
+
+class ChannelReadiness(_Strict):
+    """Per-channel adjustments of the readiness rules."""
+
+    disabled: list[RuleId] = []
+    weights: dict[RuleId, Annotated[int, Field(ge=0, le=1000)]] = {}
+    severities: dict[RuleId, Severity] = {}
+
+
 class ChannelProfile(_Strict):
     description: str = ""
     locales: Annotated[list[str], Field(min_length=1)]
     signed: bool = False
     slots: Annotated[dict[str, SlotProfile], Field(min_length=1)]
+    readiness: ChannelReadiness = ChannelReadiness()
 
     @field_validator("slots")
     @classmethod
@@ -149,6 +216,7 @@ class IngestRules(_Strict):
 class ChannelsFile(_Strict):
     channels: Annotated[dict[str, ChannelProfile], Field(min_length=1)]
     ingest: IngestRules = IngestRules()
+    readiness: ReadinessConfig
 
 
 class Channels:
@@ -159,11 +227,13 @@ class Channels:
         profiles: dict[str, ChannelProfile],
         digest: str,
         source: str,
+        readiness: ReadinessConfig,
         ingest: IngestRules | None = None,
     ) -> None:
         self.profiles = profiles
         self.digest = digest
         self.source = source
+        self.readiness = readiness
         self.ingest = ingest or IngestRules()
 
     def __contains__(self, name: str) -> bool:
@@ -174,6 +244,21 @@ class Channels:
 
     def get(self, name: str) -> ChannelProfile | None:
         return self.profiles.get(name)
+
+    def rules_for(self, channel: str) -> dict[str, ReadinessRule]:
+        """The readiness rules that apply to ``channel``, with its weights and severities."""
+        adjust = self.profiles[channel].readiness
+        rules: dict[str, ReadinessRule] = {}
+        for rule_id, rule in self.readiness.rules.items():
+            if rule_id in adjust.disabled:
+                continue
+            update: dict[str, object] = {}
+            if rule_id in adjust.weights:
+                update["weight"] = adjust.weights[rule_id]
+            if rule_id in adjust.severities:
+                update["severity"] = adjust.severities[rule_id]
+            rules[rule_id] = rule.model_copy(update=update) if update else rule
+        return rules
 
     def required_locales(self) -> list[str]:
         """Every locale some channel delivers, in first-seen order."""
@@ -235,7 +320,7 @@ def parse_channels(text: str, source: str, locales: LocaleResolver) -> Channels:
         )
         for name, profile in parsed.channels.items()
     }
-    return Channels(profiles, digest, source, parsed.ingest)
+    return Channels(profiles, digest, source, parsed.readiness, parsed.ingest)
 
 
 def _line_of(text: str, loc: list[str]) -> int:

@@ -5,12 +5,23 @@ from pathlib import Path
 import pytest
 
 from gateway.settings import Settings
-from resolvers.channels import ChannelConfigError, load_channels, parse_channels
+from resolvers.channels import (
+    READINESS_RULES,
+    ChannelConfigError,
+    load_channels,
+    parse_channels,
+)
 from resolvers.locales import LocaleResolver
 
 LOCALES = LocaleResolver(["en-US", "de-DE", "de-AT", "fr-FR"], "en-US", {"de-AT": ["de-DE"]})
 
-GOOD = """
+RULES = "\n".join(
+    f'[readiness.rules.{rule}]\nweight = 10\nseverity = "warning"\nhint = "fix {rule}"\n'
+    for rule in READINESS_RULES
+)
+
+GOOD = (
+    """
 [channels.web]
 locales = ["en-US", "de-at"]
 
@@ -20,6 +31,8 @@ height = 400
 roles = ["hero", "front"]
 placeholder = "placeholders/product"
 """
+    + RULES
+)
 
 
 def test_shipped_profiles_load() -> None:
@@ -84,6 +97,38 @@ def test_bad_profiles_name_file_line_key_and_reason(change: tuple[str, str], mes
     with pytest.raises(ChannelConfigError) as info:
         parse_channels(text, "channels.toml", LOCALES)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            (
+                '[readiness.rules.hero_image]\nweight = 10\nseverity = "warning"\n'
+                'hint = "fix hero_image"\n',
+                "",
+            ),
+            "readiness.rules: rules hero_image are not declared",
+        ),
+        (('severity = "warning"', 'severity = "fatal"'), "Input should be 'blocker' or 'warning'"),
+        (("[readiness.rules.alt_text]", "[readiness.rules.alt_txt]"), "readiness.rules.alt_txt"),
+    ],
+)
+def test_bad_readiness_rules_are_reported(change: tuple[str, str], message: str) -> None:
+    with pytest.raises(ChannelConfigError) as info:
+        parse_channels(GOOD.replace(*change, 1), "channels.toml", LOCALES)
+    assert message in str(info.value)
+
+
+def test_channels_adjust_rules() -> None:
+    text = GOOD + (
+        '\n[channels.web.readiness]\ndisabled = ["video_posters"]\n'
+        'weights = { hero_image = 40 }\nseverities = { alt_text = "blocker" }\n'
+    )
+    rules = parse_channels(text, "channels.toml", LOCALES).rules_for("web")
+    assert "video_posters" not in rules
+    assert (rules["hero_image"].weight, rules["alt_text"].severity) == (40, "blocker")
+    assert len(rules) == len(READINESS_RULES) - 1
 
 
 def test_missing_file_is_reported(tmp_path: Path) -> None:
