@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -27,6 +28,7 @@ from gateway.webhooks import CloudinaryWebhook
 from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
+from resolvers.readiness_store import materialize, stale_query
 from schema.context import Services
 from schema.schema import CatalogSchema, build_schema
 
@@ -78,6 +80,32 @@ async def seed_demo_if_empty(catalog: Catalog, settings: Settings) -> None:
     log.info("seeded the demo catalog: %s", report)
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def refresh_stale_readiness(services: Services) -> None:
+    """Score products whose stored readiness predates the current channel profiles.
+
+    Runs in the background so start-up stays fast; replicas starting together may do the same
+    work twice, which is harmless (the results are identical).
+    """
+    query = stale_query(services.channels)
+    try:
+        if not await services.catalog.products.count_documents(query, limit=1):
+            return
+        count = await materialize(
+            services.catalog, services.channels, services.locales, services.clock(), query
+        )
+    except PyMongoError:
+        # Serving goes on with the old scores; the next start (or `readiness refresh`) retries.
+        log.exception("recomputing stale readiness scores failed")
+        return
+    log.info("readiness recomputed for %d products (channel profiles changed)", count)
+
+
 def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starlette:
     """Build the gateway for ``settings``; nothing is connected until the lifespan starts."""
     schema = schema or build_schema()
@@ -95,7 +123,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
             client = mongo_client(uri, settings)
             stack.push_async_callback(client.close)
             catalog = Catalog(client[settings.db])
-            await ensure_indexes(catalog, locales.locales)
+            await ensure_indexes(catalog, locales.locales, channels.names())
             if settings.demo:
                 await seed_demo_if_empty(catalog, settings)
             dam = await start_dam(settings, stack)
@@ -107,6 +135,10 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 loader_batch_size=settings.loader_batch_size,
                 missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
             )
+            # A plain task, not a task group: servers may run start-up and shut-down of the
+            # lifespan in different tasks, which a cancel scope does not allow.
+            refresh = asyncio.create_task(refresh_stale_readiness(services))
+            stack.push_async_callback(_cancel, refresh)
             log.info("catalog gateway ready on database %r", settings.db)
             yield {"services": services, "mongo_client": client}
 

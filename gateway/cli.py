@@ -9,11 +9,13 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.cli_media import add_media_parser, run_media
 from gateway.dam_setup import (
     EMULATOR_CLOUD,
     EMULATOR_KEY,
@@ -22,7 +24,7 @@ from gateway.dam_setup import (
 )
 from gateway.embedded_mongo import EmbeddedMongo, MongodNotFoundError, MongodStartError, find_mongod
 from gateway.settings import Settings, SettingsError, load_settings
-from resolvers.channels import ChannelConfigError
+from resolvers.channels import ChannelConfigError, load_channels
 
 log = logging.getLogger("gateway.cli")
 
@@ -80,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
         "schema", help="print the SDL", description="Print the subgraph's SDL (Federation 2)."
     )
 
+    add_media_parser(commands)
+
+    readiness = commands.add_parser(
+        "readiness",
+        help="recompute stored readiness scores",
+        description="Recompute the readiness scores stored on products (filters, sorts and "
+        "catalogReadiness use them). The gateway does this itself when products, assets or "
+        "channels.toml change; run it from cron too, because promotional windows open and close "
+        "with time.",
+    )
+    readiness.add_argument("action", choices=["refresh"], help="refresh: recompute every score")
+
     emulator = commands.add_parser(
         "cloudinary-emulator",
         help="run the Cloudinary emulator on its own",
@@ -113,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(settings, reload=args.reload)
         if args.command == "seed":
             return asyncio.run(cmd_seed(settings, args.products, args.seed, args.replace))
+        if args.command == "media":
+            return asyncio.run(run_media(args, settings))
+        if args.command == "readiness":
+            return asyncio.run(cmd_readiness_refresh(settings))
         if args.command == "cloudinary-emulator":
             return cmd_emulator(settings, args)
     except (
@@ -137,6 +155,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "port", None):
         overrides["port"] = args.port
     return load_settings(**overrides)
+
+
+async def cmd_readiness_refresh(settings: Settings) -> int:
+    from resolvers.db import Catalog, ensure_indexes
+    from resolvers.locales import LocaleResolver
+    from resolvers.readiness_store import materialize
+
+    locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
+    channels = load_channels(settings.channels_path, locales)
+    async with connected_database(settings) as db:
+        catalog = Catalog(db)
+        await ensure_indexes(catalog, locales.locales, channels.names())
+        count = await materialize(catalog, channels, locales, datetime.now(UTC))
+    print(f"readiness recomputed for {count} products on {', '.join(channels.names())}")
+    return 0
 
 
 def cmd_emulator(settings: Settings, args: argparse.Namespace) -> int:
@@ -233,15 +266,21 @@ async def _answers(uri: str) -> bool:
 async def cmd_seed(settings: Settings, products: int, seed: int, replace: bool) -> int:
     from resolvers.db import Catalog, ensure_indexes
     from resolvers.demo_catalog import CatalogNotEmptyError, seed_demo_catalog
+    from resolvers.locales import LocaleResolver
+    from resolvers.readiness_store import materialize
 
+    locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
+    channels = load_channels(settings.channels_path, locales)
     async with connected_database(settings) as db:
-        await ensure_indexes(Catalog(db), settings.locales)
+        catalog = Catalog(db)
+        await ensure_indexes(catalog, locales.locales, channels.names())
         try:
             report = await seed_demo_catalog(
                 db, products=products, seed=seed, locales=settings.locales, replace=replace
             )
         except CatalogNotEmptyError as exc:
             raise CLIError(str(exc)) from exc
+        await materialize(catalog, channels, locales, datetime.now(UTC))
     print(f"seeded database {settings.db!r}: {report}")
     return 0
 

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from resolvers.asset_sync import apply_notification
 from resolvers.dam import DamUnavailableError
+from resolvers.readiness_store import materialize
 from schema.context import Services
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,21 @@ class CloudinaryWebhook:
         if not isinstance(payload, dict):
             return _error(400, "the notification body is not a JSON object")
         try:
-            updated = await apply_notification(
+            public_ids = await apply_notification(
                 services.catalog, services.dam, payload, services.clock()
             )
         except DamUnavailableError as exc:
             # 5xx makes Cloudinary deliver the notification again later.
             log.warning("notification not applied, Cloudinary unavailable: %s", exc)
             return _error(503, "Cloudinary is unavailable; retry later")
-        return JSONResponse({"status": "ok", "updated": updated})
+        rescored = 0
+        if public_ids:
+            # The products using these assets may have become (un)ready.
+            rescored = await materialize(
+                services.catalog,
+                services.channels,
+                services.locales,
+                services.clock(),
+                {"media.publicId": {"$in": public_ids}},
+            )
+        return JSONResponse({"status": "ok", "updated": len(public_ids), "rescored": rescored})

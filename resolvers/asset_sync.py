@@ -30,15 +30,16 @@ def _resources(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def apply_notification(
     catalog: Catalog, dam: DamClient, payload: dict[str, Any], now: datetime
-) -> int:
-    """Update the mirror from one notification; returns how many assets changed."""
+) -> list[str]:
+    """Update the mirror from one notification; returns the public ids it touched."""
     kind = payload.get("notification_type")
     if kind == "upload" and payload.get("public_id"):
-        return await upsert_assets(catalog.assets, [asset_from_resource(payload, now, "webhook")])
+        await upsert_assets(catalog.assets, [asset_from_resource(payload, now, "webhook")])
+        return [payload["public_id"]]
     if kind == "delete":
         keys = [(r.get("resource_type", "image"), r["public_id"]) for r in _resources(payload)]
         await mark_missing(catalog.assets, keys, now, status="deleted")
-        return len(keys)
+        return [public_id for _, public_id in keys]
     if kind in CHANGE_NOTIFICATIONS:
         # Change notifications carry only the difference: read the whole record back.
         by_type: dict[str, list[str]] = {}
@@ -50,6 +51,7 @@ async def apply_notification(
         for resource_type, public_ids in by_type.items():
             resources = await dam.resources_by_ids(public_ids, resource_type)
             documents += [asset_from_resource(r, now, "webhook") for r in resources]
-        return await upsert_assets(catalog.assets, documents)
+        await upsert_assets(catalog.assets, documents)
+        return [d["publicId"] for d in documents]
     log.info("ignoring Cloudinary notification of type %r", kind)
-    return 0
+    return []

@@ -73,6 +73,7 @@ def product_indexes(locales: Sequence[str]) -> list[IndexModel]:
         IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="created_at"),
         IndexModel([("attributes.$**", ASCENDING)], name="attributes_wildcard"),
         IndexModel([("variants.options.$**", ASCENDING)], name="variant_options_wildcard"),
+        IndexModel([("media.publicId", ASCENDING)], name="media_public_id"),
         _text_index(locales),
     ]
     models += [
@@ -106,10 +107,23 @@ def attribute_indexes() -> list[IndexModel]:
     return [IndexModel([("code", ASCENDING)], name="code_unique", unique=True)]
 
 
-async def ensure_indexes(catalog: Catalog, locales: Sequence[str]) -> None:
+def readiness_indexes(channels: Sequence[str]) -> list[IndexModel]:
+    """Behind the readiness filter and sort on stored scores."""
+    return [
+        IndexModel(
+            [(f"readiness.{channel}.score", ASCENDING), ("_id", ASCENDING)],
+            name=f"readiness_{channel}",
+        )
+        for channel in channels
+    ]
+
+
+async def ensure_indexes(
+    catalog: Catalog, locales: Sequence[str], channels: Sequence[str] = ()
+) -> None:
     """Create the indexes; safe to run on every start and from many replicas at once."""
     await _sync_text_index(catalog.products, locales)
-    await catalog.products.create_indexes(product_indexes(locales))
+    await catalog.products.create_indexes(product_indexes(locales) + readiness_indexes(channels))
     await catalog.categories.create_indexes(category_indexes())
     await catalog.attributes.create_indexes(attribute_indexes())
     await catalog.assets.create_indexes(asset_indexes())

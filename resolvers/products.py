@@ -23,6 +23,17 @@ class SortField(Enum):
     SKU = "sku"
     CREATED_AT = "createdAt"
     UPDATED_AT = "updatedAt"
+    READINESS = "readiness"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessCondition:
+    """On the stored scores of one channel."""
+
+    channel: str
+    min_score: int | None = None
+    max_score: int | None = None
+    ready: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,7 @@ class ProductFilter:
     search: str | None = None
     attributes: Sequence[AttributeCondition] = ()
     variant_options: dict[str, str] = field(default_factory=dict)
+    readiness: ReadinessCondition | None = None
 
 
 def check_code(code: str, what: str) -> str:
@@ -54,10 +66,39 @@ def check_code(code: str, what: str) -> str:
     return code
 
 
-def sort_spec(sort_field: SortField, descending: bool, locale: str) -> SortSpec:
+def sort_spec(
+    sort_field: SortField, descending: bool, locale: str, channel: str | None = None
+) -> SortSpec:
     if sort_field is SortField.NAME:
         return SortSpec(f"name:{locale}", f"name.{locale}", descending)
+    if sort_field is SortField.READINESS:
+        if channel is None:
+            raise BadUserInputError("sorting by READINESS needs 'channel'", argumentName="sort")
+        check_code(channel.replace("-", "_"), "channel")
+        return SortSpec(f"readiness:{channel}", f"readiness.{channel}.score", descending)
     return SortSpec(sort_field.value, sort_field.value, descending)
+
+
+def _readiness_clause(condition: ReadinessCondition) -> dict[str, Any]:
+    check_code(condition.channel.replace("-", "_"), "channel")
+    prefix = f"readiness.{condition.channel}"
+    clause: dict[str, Any] = {}
+    bounds: dict[str, int] = {}
+    if condition.min_score is not None:
+        bounds["$gte"] = condition.min_score
+    if condition.max_score is not None:
+        bounds["$lte"] = condition.max_score
+    if len(bounds) == 2 and bounds["$gte"] > bounds["$lte"]:
+        raise BadUserInputError("readiness: 'minScore' is above 'maxScore'", argumentName="filter")
+    if bounds:
+        clause[f"{prefix}.score"] = bounds
+    if condition.ready is not None:
+        clause[f"{prefix}.ready"] = condition.ready
+    if not clause:
+        raise BadUserInputError(
+            "readiness: give 'minScore', 'maxScore' or 'ready'", argumentName="filter"
+        )
+    return clause
 
 
 def _attribute_clause(condition: AttributeCondition) -> dict[str, Any]:
@@ -130,6 +171,8 @@ async def build_query(catalog: Catalog, product_filter: ProductFilter | None) ->
         }
         # All options on the same variant: "red in size M", not "something red, something M".
         clauses.append({"variants": {"$elemMatch": options}})
+    if product_filter.readiness is not None:
+        clauses.append(_readiness_clause(product_filter.readiness))
     if not clauses:
         return {}
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -14,6 +14,7 @@ from schema.types.connection import ProductConnection, product_connection
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
 from schema.types.product import Product, load_product
+from schema.types.readiness import CatalogReadiness, resolve_catalog_readiness
 
 Info = strawberry.Info[Context, None]
 
@@ -77,6 +78,13 @@ class Query:
     def channels(self, info: Info) -> list[Channel]:
         profiles = info.context.services.channels.profiles
         return [Channel.from_profile(name, profile) for name, profile in profiles.items()]
+
+    @strawberry.field(
+        description="Readiness dashboard for a channel: score bands, ready count and the most "
+        "frequently failing checks."
+    )
+    async def catalog_readiness(self, info: Info, channel: str, top: int = 10) -> CatalogReadiness:
+        return await resolve_catalog_readiness(info, channel, top)
 
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:

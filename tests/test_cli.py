@@ -15,6 +15,7 @@ import pytest
 
 from gateway.cli import main
 from gateway.embedded_mongo import free_port
+from gateway.settings import Settings
 
 COMMAND = [sys.executable, "-m", "gateway.cli"]
 
@@ -63,15 +64,16 @@ def test_bad_setting_stops_with_one_line() -> None:
 
 
 def test_bad_channel_profile_stops_serve_naming_file_and_line(tmp_path: Path) -> None:
+    shipped = Settings().channels_path.read_text().splitlines()
+    line = shipped.index("[channels.web.slots.card]") + 2  # its "width = 400", 1-based
+    assert shipped[line - 1] == "width = 400"
+    shipped[line - 1] = "width = -1"
     channels = tmp_path / "channels.toml"
-    channels.write_text(
-        "[channels.web]\nlocales = ['en-US']\n\n[channels.web.slots.card]\n"
-        "width = -1\nroles = ['hero']\nplaceholder = 'p'\n"
-    )
+    channels.write_text("\n".join(shipped))
     result = run("serve", env=clean_env(CATALOG_CHANNELS=str(channels)))
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        f"catalog-gateway: error: {channels}:5: channels.web.slots.card.width: "
+        f"catalog-gateway: error: {channels}:{line}: channels.web.slots.card.width: "
         "Input should be greater than or equal to 1"
     )
 

@@ -22,6 +22,8 @@ def rows(n: int) -> list[dict[str, Any]]:
                 "sku": f"SKU-{i:03d}",
                 "name": {"en-US": name} if name else {},
                 "updatedAt": BASE + timedelta(minutes=i % 4),
+                # Stored readiness scores with ties and gaps (some products never scored).
+                **({"readiness": {"web": {"score": (i * 37) % 11}}} if i % 6 else {}),
             }
         )
     return documents
@@ -44,7 +46,7 @@ async def test_pages_cover_every_row_once_in_sort_order(
 ) -> None:
     catalog = Catalog(db)
     await catalog.products.insert_many(rows(37))
-    spec = sort_spec(field, descending, "en-US")
+    spec = sort_spec(field, descending, "en-US", channel="web")
     expected = [d["sku"] async for d in catalog.products.find().sort(spec.mongo_sort)]
     assert await walk(catalog, spec, 5) == expected
     assert len(expected) == 37

@@ -55,7 +55,10 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def test_signed_upload_notification_is_mirrored(client: httpx.AsyncClient, db: Any) -> None:
     body, headers = signed(UPLOAD)
     response = await client.post("/webhooks/cloudinary", content=body, headers=headers)
-    assert (response.status_code, response.json()) == (200, {"status": "ok", "updated": 1})
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ok", "updated": 1, "rescored": 0},
+    )
     asset = await db["assets"].find_one({"publicId": "catalog/NW-RUN-001/hero-9"})
     assert asset is not None
     assert (asset["status"], asset["width"], asset["alt"], asset["role"], asset["source"]) == (

@@ -50,7 +50,13 @@ async def product_connection(
     """Resolve a products connection: one page query; the page primes the product loaders."""
     context = info.context
     sort = sort or ProductSortInput()
-    spec = sort_spec(sort.sort_field, sort.direction.value == "desc", context.locale(sort.locale))
+    if sort.channel is not None:
+        context.channel(sort.channel)
+    if product_filter is not None and product_filter.readiness is not None:
+        context.channel(product_filter.readiness.channel)
+    spec = sort_spec(
+        sort.sort_field, sort.direction.value == "desc", context.locale(sort.locale), sort.channel
+    )
     domain_filter = product_filter.to_domain() if product_filter else ProductFilter()
     if category is not None:
         domain_filter = replace(domain_filter, category=category)

@@ -27,6 +27,7 @@ class ProductSortField(Enum):
     SKU = "sku"
     CREATED_AT = "createdAt"
     UPDATED_AT = "updatedAt"
+    READINESS = "readiness"
 
 
 @strawberry.enum

@@ -3,7 +3,12 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers.products import AttributeCondition, ProductFilter, SortField
+from resolvers.products import (
+    AttributeCondition,
+    ProductFilter,
+    ReadinessCondition,
+    SortField,
+)
 from schema.types.enums import ProductSortField, ProductStatus, SortDirection
 
 
@@ -24,6 +29,14 @@ class VariantOptionInput:
     value: str
 
 
+@strawberry.input(description="Stored readiness of one channel (kept current on every write).")
+class ReadinessFilterInput:
+    channel: str
+    min_score: int | None = None
+    max_score: int | None = None
+    ready: bool | None = None
+
+
 @strawberry.input
 class ProductFilterInput:
     category: str | None = strawberry.field(
@@ -36,6 +49,7 @@ class ProductFilterInput:
     )
     attributes: list[AttributeFilterInput] | None = None
     variant_options: list[VariantOptionInput] | None = None
+    readiness: ReadinessFilterInput | None = None
 
     def to_domain(self) -> ProductFilter:
         return ProductFilter(
@@ -48,6 +62,14 @@ class ProductFilterInput:
                 for a in self.attributes or ()
             ),
             variant_options={o.code: o.value for o in self.variant_options or ()},
+            readiness=ReadinessCondition(
+                self.readiness.channel,
+                self.readiness.min_score,
+                self.readiness.max_score,
+                self.readiness.ready,
+            )
+            if self.readiness
+            else None,
         )
 
 
@@ -57,6 +79,9 @@ class ProductSortInput:
     direction: SortDirection = SortDirection.ASC
     locale: str | None = strawberry.field(
         default=None, description="For NAME: sort by the name in this locale (default locale)."
+    )
+    channel: str | None = strawberry.field(
+        default=None, description="For READINESS: the channel whose stored score to sort by."
     )
 
     @property

@@ -16,6 +16,7 @@ from schema.types.enums import ProductStatus
 from schema.types.manifest import MediaManifest, build_manifest, chosen_asset, deliverable_media
 from schema.types.media import MediaAsset, MediaRole
 from schema.types.node import Node
+from schema.types.readiness import ProductReadiness, resolve_readiness
 
 if TYPE_CHECKING:
     from schema.types.category import Category
@@ -174,6 +175,16 @@ class Product(Node):
         self, info: Info, channel: str, locale: str | None = None
     ) -> MediaManifest:
         return await build_manifest(info, self.doc, channel, locale)
+
+    @strawberry.field(
+        description="Readiness for the channel (all its locales, or one): score, verdict, and "
+        "every check with its message and fix hint. Computed live; filters and sorts use the "
+        "stored copy."
+    )
+    async def readiness(
+        self, info: Info, channel: str, locale: str | None = None
+    ) -> ProductReadiness:
+        return await resolve_readiness(info, self.doc, channel, locale)
 
     @strawberry.field(description="Accessories; SKUs that match no product are left out.")
     async def accessories(self, info: Info) -> list[Product]:

@@ -1,0 +1,196 @@
+"""``catalog-gateway media ingest``: argument parsing and the report table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from gateway.settings import Settings
+from resolvers.documents import MEDIA_ROLES
+from resolvers.locales import LocaleError, canonical_tag
+
+if TYPE_CHECKING:
+    # Ingest needs Pillow (an optional dependency): building the parser for every other
+    # command must not import it.
+    from resolvers.ingest import IngestRequest, IngestResult
+
+PROG = "catalog-gateway"
+COLUMNS = ("file", "sku", "role", "public_id", "status", "reasons", "near-duplicates")
+
+
+def _alt_pair(value: str) -> tuple[str, str]:
+    tag, sep, text = value.partition("=")
+    if not sep or not text.strip():
+        raise argparse.ArgumentTypeError(f"expected LOCALE=TEXT, got {value!r}")
+    try:
+        return canonical_tag(tag.strip()), text.strip()
+    except LocaleError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _MediaParser(argparse.ArgumentParser):
+    """Checks combinations argparse cannot express at parse time, so misuse exits 2 with the
+    usage like any other argparse error, before settings, MongoDB or the DAM are touched."""
+
+    usage_check: Callable[[argparse.Namespace], str | None] | None = None
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
+        problem = self.usage_check(parsed) if self.usage_check else None
+        if problem:
+            self.error(problem)
+        return parsed, rest
+
+
+def _ingest_usage_problem(args: argparse.Namespace) -> str | None:
+    if args.manifest is not None:
+        if args.paths:
+            return "give files or --manifest, not both"
+        given = [f"--{name}" for name in ("sku", "role", "variant", "alt") if getattr(args, name)]
+        if given:
+            return f"{', '.join(given)} come from the manifest's columns with --manifest"
+        return None
+    if not args.paths:
+        return "give the files to ingest, or --manifest CSV"
+    missing = [f"--{name}" for name in ("sku", "role") if not getattr(args, name)]
+    if missing:
+        return f"the following arguments are required with files: {', '.join(missing)}"
+    tags = [tag for tag, _ in args.alt or []]
+    repeated = sorted({tag for tag in tags if tags.count(tag) > 1})
+    if repeated:
+        return f"--alt given twice for {', '.join(repeated)}"
+    return None
+
+
+def add_media_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``media`` (with ``ingest``) to the top-level sub-commands."""
+    media: argparse.ArgumentParser = commands.add_parser(
+        "media", help="manage product media", description="Manage product media in the DAM."
+    )
+    actions = media.add_subparsers(
+        dest="media_command", required=True, metavar="ACTION", parser_class=_MediaParser
+    )
+    ingest: _MediaParser = actions.add_parser(
+        "ingest",
+        help="upload media files for products",
+        description="Check files against the channel rules (format, resolution, sRGB, size, alt "
+        "text), upload them as catalog/{sku}/{role}-{n}, and reference them from their product. "
+        "Files failing a check are uploaded but rejected (never delivered). Exit status: 0 when "
+        "every file was accepted (now or by an earlier run), 1 otherwise.",
+    )
+    ingest.add_argument("paths", nargs="*", metavar="PATH", help="files for one product and role")
+    ingest.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="CSV",
+        help="a CSV with columns path (relative to the CSV), sku, role, variant, alt_<locale>",
+    )
+    ingest.add_argument("--sku", help="the product's SKU")
+    ingest.add_argument("--role", choices=MEDIA_ROLES, help="the media role")
+    ingest.add_argument("--variant", metavar="SKU", help="a variant of the product")
+    ingest.add_argument(
+        "--alt",
+        type=_alt_pair,
+        action="append",
+        metavar="LOCALE=TEXT",
+        help="alt text for one locale (repeatable)",
+    )
+    ingest.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ingest.usage_check = _ingest_usage_problem
+    return media
+
+
+def requests_from_args(args: argparse.Namespace) -> list[IngestRequest]:
+    """Files given on the command line (``--manifest`` is read by ``run_media``)."""
+    from resolvers.ingest import IngestRequest
+
+    alt = dict(args.alt or [])
+    return [
+        IngestRequest(Path(path), args.sku, args.role, args.variant, alt, label=path)
+        for path in args.paths
+    ]
+
+
+async def run_media(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``media ingest``; errors are printed here, as one line each, with exit status 1."""
+    # Imported here: gateway.cli imports this module to build its parser.
+    from pymongo.errors import PyMongoError
+
+    from gateway.cli import connected_database
+    from gateway.dam_setup import DamNotConfiguredError, command_line_dam
+    from resolvers.channels import ChannelConfigError, load_channels
+    from resolvers.db import Catalog
+    from resolvers.locales import LocaleResolver
+    from resolvers.readiness_store import materialize
+
+    try:
+        from resolvers.ingest import ManifestError, ingest_files, read_manifest
+    except ModuleNotFoundError as exc:
+        if exc.name != "PIL":
+            raise
+        return _error("media ingest needs Pillow: pip install 'catalog-gateway[emulator]'")
+    try:
+        locales = LocaleResolver(
+            settings.locales, settings.default_locale, settings.fallback_chains
+        )
+        channels = load_channels(settings.channels_path, locales)
+        requests = read_manifest(args.manifest) if args.manifest else requests_from_args(args)
+        dam = command_line_dam(settings)
+    except (ChannelConfigError, ManifestError, DamNotConfiguredError) as exc:
+        return _error(str(exc))
+    try:
+        async with connected_database(settings) as db:
+            now = datetime.now(UTC)
+            results = await ingest_files(Catalog(db), dam, channels, locales, requests, now)
+            # New or rejected media changes what the products are ready for.
+            touched = sorted({r.request.sku for r in results if r.public_id})
+            if touched:
+                await materialize(Catalog(db), channels, locales, now, {"sku": {"$in": touched}})
+    except PyMongoError as exc:
+        return _error(f"MongoDB: {exc}")
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], indent=2))
+    else:
+        print_table(results, sys.stdout)
+    return 0 if all(r.passed for r in results) else 1
+
+
+def _error(message: str) -> int:
+    for line in message.splitlines():
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    return 1
+
+
+def table_rows(results: Sequence[IngestResult]) -> list[tuple[str, ...]]:
+    return [
+        (
+            r.request.display,
+            r.request.sku,
+            r.request.role,
+            r.public_id or "-",
+            r.status,
+            "; ".join(r.reasons) or "-",
+            ", ".join(f"{d.public_id} ({d.distance})" for d in r.near_duplicates) or "-",
+        )
+        for r in results
+    ]
+
+
+def print_table(results: Sequence[IngestResult], out: TextIO) -> None:
+    rows = [COLUMNS, *table_rows(results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        out.write("\n")
+    counts = {s: sum(r.status == s for r in results) for s in _STATUSES}
+    out.write(f"{len(results)} file(s): " + ", ".join(f"{n} {s}" for s, n in counts.items()) + "\n")
+
+
+_STATUSES = ("accepted", "rejected", "failed", "unchanged")

@@ -1,0 +1,320 @@
+"""Readiness: is a product fit to publish on a channel (and in a locale), and exactly why not.
+
+One pure function, ``evaluate``, over documents already loaded; the GraphQL field (lazy, per
+page) and the stored scores (materialized on write) both call it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from resolvers.channels import ChannelProfile, Channels, TextLengths
+from resolvers.db import Document
+from resolvers.locales import LocaleResolver
+from resolvers.media import (
+    SlotChoice,
+    choose_for_slot,
+    delivery_problem,
+    ordered_references,
+    reference_key,
+)
+
+# Formats every client can display: a slot fixed to another one (webp, avif) has no fallback.
+UNIVERSAL_FORMATS = {"auto", "jpg", "png", "gif", "mp4"}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str
+    passed: bool
+    severity: str
+    weight: int
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    channel: str
+    locales: tuple[str, ...]
+    score: int
+    ready: bool
+    checks: tuple[Check, ...]
+    missing_locales: tuple[str, ...]
+    missing_roles: tuple[str, ...]
+
+    @property
+    def failed(self) -> list[str]:
+        return [check.id for check in self.checks if not check.passed]
+
+
+@dataclass
+class _Inputs:
+    product: Document
+    assets: dict[tuple[str, str], Document | None]
+    categories: list[Document]
+    attributes: dict[str, Document | None]
+    channel: str
+    profile: ChannelProfile
+    locales: LocaleResolver
+    wanted: tuple[str, ...]
+    text: TextLengths
+    now: datetime
+    choices: dict[str, SlotChoice] = field(default_factory=dict)
+    missing_locales: set[str] = field(default_factory=set)
+
+
+def needed_codes(categories: Iterable[Document]) -> list[str]:
+    """Attribute codes the product's categories require."""
+    return list(dict.fromkeys(c for cat in categories for c in cat.get("requiredAttributes") or []))
+
+
+def asset_keys(product: Document) -> list[tuple[str, str]]:
+    return [reference_key(r) for r in product.get("media") or []]
+
+
+def evaluate(
+    product: Document,
+    *,
+    assets: dict[tuple[str, str], Document | None],
+    categories: list[Document],
+    attributes: dict[str, Document | None],
+    channel: str,
+    channels: Channels,
+    locales: LocaleResolver,
+    locale: str | None,
+    now: datetime,
+) -> Readiness:
+    """Run every rule of the channel and score the product (0-100; ready = no blocker failed)."""
+    profile = channels.profiles[channel]
+    wanted = (locale,) if locale else tuple(profile.locales)
+    inputs = _Inputs(
+        product,
+        assets,
+        categories,
+        attributes,
+        channel,
+        profile,
+        locales,
+        wanted,
+        channels.readiness.text,
+        now,
+    )
+    references = ordered_references(product.get("media") or [])
+    inputs.choices = {
+        name: choose_for_slot(name, slot, references, assets, channel, now)
+        for name, slot in profile.slots.items()
+    }
+    checks = []
+    for rule_id, rule in channels.rules_for(channel).items():
+        passed, message = _RULES[rule_id](inputs)
+        checks.append(Check(rule_id, passed, rule.severity, rule.weight, message, rule.hint))
+    return _score(channel, wanted, checks, inputs)
+
+
+def _score(
+    channel: str, wanted: tuple[str, ...], checks: list[Check], inputs: _Inputs
+) -> Readiness:
+    total = sum(check.weight for check in checks)
+    earned = sum(check.weight for check in checks if check.passed)
+    # Floor, so that 100 means every rule passed.
+    score = 100 if total == 0 else earned * 100 // total
+    ready = not any(c.severity == "blocker" and not c.passed for c in checks)
+    missing_roles = tuple(
+        dict.fromkeys(
+            choice.slot.roles[0] for choice in inputs.choices.values() if choice.is_placeholder
+        )
+    )
+    missing_locales = tuple(t for t in wanted if t in inputs.missing_locales)
+    return Readiness(channel, wanted, score, ready, tuple(checks), missing_locales, missing_roles)
+
+
+def _used_images(inputs: _Inputs) -> list[tuple[str, SlotChoice]]:
+    return [
+        (name, choice)
+        for name, choice in inputs.choices.items()
+        if choice.asset is not None and choice.asset.get("resourceType", "image") == "image"
+    ]
+
+
+def _hero_image(inputs: _Inputs) -> tuple[bool, str]:
+    problems = []
+    for reference in inputs.product.get("media") or []:
+        if reference.get("role") != "hero":
+            continue
+        problem = delivery_problem(
+            inputs.assets.get(reference_key(reference)), inputs.channel, inputs.now
+        )
+        if problem is None:
+            return True, f"hero image {reference['publicId']}"
+        problems.append(f"{reference['publicId']}: {problem}")
+    if problems:
+        return False, "no deliverable hero image (" + "; ".join(problems) + ")"
+    return False, "no hero image"
+
+
+def _image_resolution(inputs: _Inputs) -> tuple[bool, str]:
+    small = []
+    for name, choice in _used_images(inputs):
+        asset, slot = choice.asset or {}, choice.slot
+        width, height = asset.get("width") or 0, asset.get("height") or 0
+        if width < slot.required_width or height < slot.required_height:
+            small.append(
+                f"{asset['publicId']} is {width}x{height}, slot {name} needs "
+                f"{slot.required_width}x{slot.required_height}"
+            )
+    if small:
+        return False, "; ".join(small)
+    return True, f"{len(_used_images(inputs))} image(s) large enough for their slots"
+
+
+def _alt_text(inputs: _Inputs) -> tuple[bool, str]:
+    gaps = []
+    seen: set[str] = set()
+    for _, choice in _used_images(inputs):
+        asset = choice.asset or {}
+        if asset["publicId"] in seen:
+            continue
+        seen.add(asset["publicId"])
+        missing = [
+            t for t in inputs.wanted if not inputs.locales.has_own_value(asset.get("alt"), t)
+        ]
+        if missing:
+            inputs.missing_locales.update(missing)
+            gaps.append(f"{asset['publicId']} lacks {', '.join(missing)}")
+    if gaps:
+        return False, "alt text missing: " + "; ".join(gaps)
+    return True, f"alt text in {', '.join(inputs.wanted)}"
+
+
+def _delivery_fallback(inputs: _Inputs) -> tuple[bool, str]:
+    problems = [
+        f"slot {name} is fixed to {choice.slot.format}, which not every client displays"
+        for name, choice in inputs.choices.items()
+        if choice.slot.format not in UNIVERSAL_FORMATS
+    ]
+    problems += [
+        f"{choice.asset['publicId']} has no known format"
+        for choice in inputs.choices.values()
+        if choice.asset is not None and not choice.asset.get("format")
+    ]
+    if problems:
+        return False, "; ".join(problems)
+    return True, "every slot has a deliverable format and a placeholder"
+
+
+def _variant_swatches(inputs: _Inputs) -> tuple[bool, str]:
+    by_colour: dict[str, list[str]] = {}
+    for variant in inputs.product.get("variants") or []:
+        colour = (variant.get("options") or {}).get("color")
+        if colour:
+            by_colour.setdefault(str(colour), []).append(variant["sku"])
+    if not by_colour:
+        return True, "no colour variants"
+    covered = set()
+    for reference in inputs.product.get("media") or []:
+        sku = reference.get("variantSku")
+        if (
+            sku
+            and reference.get("role") != "video"
+            and delivery_problem(
+                inputs.assets.get(reference_key(reference)), inputs.channel, inputs.now
+            )
+            is None
+        ):
+            covered.add(sku)
+    missing = [colour for colour, skus in by_colour.items() if not covered.intersection(skus)]
+    if missing:
+        return False, f"no swatch or image of its own for colour {', '.join(missing)}"
+    return True, f"{len(by_colour)} colour(s) have a swatch or image"
+
+
+def _video_posters(inputs: _Inputs) -> tuple[bool, str]:
+    videos = [
+        inputs.assets.get(reference_key(r))
+        for r in inputs.product.get("media") or []
+        if r.get("role") == "video"
+    ]
+    delivered = [v for v in videos if delivery_problem(v, inputs.channel, inputs.now) is None]
+    lacking = [v["publicId"] for v in delivered if v is not None and not v.get("poster")]
+    if lacking:
+        return False, f"no poster (a video frame is shown instead): {', '.join(lacking)}"
+    return True, f"{len(delivered)} video(s) with posters" if delivered else "no videos"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _required_attributes(inputs: _Inputs) -> tuple[bool, str]:
+    values = inputs.product.get("attributes") or {}
+    missing = []
+    for code in needed_codes(inputs.categories):
+        stored = (values.get(code) or {}).get("value")
+        definition = inputs.attributes.get(code) or {}
+        if definition.get("localizable") or isinstance(stored, dict):
+            gaps = [
+                t
+                for t in inputs.wanted
+                if not inputs.locales.has_own_value(stored if isinstance(stored, dict) else None, t)
+            ]
+            if gaps:
+                inputs.missing_locales.update(gaps)
+                missing.append(f"{code} ({', '.join(gaps)})")
+        elif _blank(stored) or (isinstance(stored, str) and not stored.strip()):
+            missing.append(code)
+    if missing:
+        return False, f"missing {', '.join(missing)}"
+    return True, "required attributes filled"
+
+
+def _text_lengths(inputs: _Inputs) -> tuple[bool, str]:
+    rules = inputs.text
+    problems = []
+    for field_name, low, high in (
+        ("name", rules.name_min, rules.name_max),
+        ("description", rules.description_min, rules.description_max),
+    ):
+        values = inputs.product.get(field_name) or {}
+        for tag in inputs.wanted:
+            if not inputs.locales.has_own_value(values, tag):
+                inputs.missing_locales.add(tag)
+                problems.append(f"{field_name} missing in {tag}")
+                continue
+            text = str(inputs.locales.pick(values, tag).value)
+            if not low <= len(text) <= high:
+                problems.append(
+                    f"{field_name} in {tag} has {len(text)} characters (allowed {low}-{high})"
+                )
+    if problems:
+        return False, "; ".join(problems)
+    return True, "name and description within the length rules"
+
+
+def _asset_validity(inputs: _Inputs) -> tuple[bool, str]:
+    problems = []
+    for reference in inputs.product.get("media") or []:
+        problem = delivery_problem(
+            inputs.assets.get(reference_key(reference)), inputs.channel, inputs.now
+        )
+        if problem is not None:
+            problems.append(f"{reference['publicId']}: {problem}")
+    if problems:
+        return False, "; ".join(problems)
+    return True, "every asset in use is valid for this channel"
+
+
+_RULES = {
+    "hero_image": _hero_image,
+    "image_resolution": _image_resolution,
+    "alt_text": _alt_text,
+    "delivery_fallback": _delivery_fallback,
+    "variant_swatches": _variant_swatches,
+    "video_posters": _video_posters,
+    "required_attributes": _required_attributes,
+    "text_lengths": _text_lengths,
+    "asset_validity": _asset_validity,
+}

@@ -1,0 +1,187 @@
+"""Materialized readiness: scores stored on products so that filters, sorts and dashboards
+work on large catalogs. Recomputed when a product, its assets or the channel profiles change.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from datetime import datetime
+from typing import Any
+
+from pymongo import UpdateOne
+
+from resolvers.channels import Channels
+from resolvers.db import Catalog, Document
+from resolvers.locales import LocaleResolver
+from resolvers.readiness import asset_keys, evaluate, needed_codes
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+BANDS = (0, 20, 40, 60, 80, 100, 101)
+
+
+def stored_fields(channel: str) -> str:
+    return f"readiness.{channel}"
+
+
+def stale_query(channels: Channels) -> dict[str, Any]:
+    """Products whose stored scores were computed with other rules (or never)."""
+    return {
+        "$or": [
+            {f"{stored_fields(name)}.rulesHash": {"$ne": channels.digest}}
+            for name in channels.names()
+        ]
+    }
+
+
+async def materialize(
+    catalog: Catalog,
+    channels: Channels,
+    locales: LocaleResolver,
+    now: datetime,
+    query: dict[str, Any] | None = None,
+) -> int:
+    """Recompute and store the scores of every product matching ``query`` (all by default).
+
+    Works in batches: one products page, then one query each for their assets, categories and
+    attribute definitions, then one bulk write.
+    """
+    updated = 0
+    last_id = None
+    base = query or {}
+    while True:
+        page_query = base if last_id is None else {"$and": [base, {"_id": {"$gt": last_id}}]}
+        products = await catalog.products.find(page_query).sort("_id", 1).limit(BATCH).to_list()
+        if not products:
+            return updated
+        last_id = products[-1]["_id"]
+        context = await load_context(catalog, products)
+        operations = []
+        for product in products:
+            fields = {
+                stored_fields(name): stored_readiness(
+                    product, name, channels, locales, now, context
+                )
+                for name in channels.names()
+            }
+            operations.append(UpdateOne({"_id": product["_id"]}, {"$set": fields}))
+        await catalog.products.bulk_write(operations, ordered=False)
+        updated += len(operations)
+
+
+class ReadinessContext:
+    """What scoring a batch of products needs, loaded with one query per collection."""
+
+    def __init__(
+        self,
+        assets: dict[tuple[str, str], Document],
+        categories: dict[str, Document],
+        attributes: dict[str, Document],
+    ) -> None:
+        self.assets = assets
+        self.categories = categories
+        self.attributes = attributes
+
+
+async def load_context(catalog: Catalog, products: list[Document]) -> ReadinessContext:
+    keys = {key for product in products for key in asset_keys(product)}
+    slugs = {slug for product in products for slug in product.get("categories") or []}
+    assets = {
+        (d.get("resourceType", "image"), d["publicId"]): d
+        async for d in catalog.assets.find({"publicId": {"$in": [k[1] for k in keys]}})
+    }
+    categories = {
+        d["slug"]: d async for d in catalog.categories.find({"slug": {"$in": list(slugs)}})
+    }
+    codes = needed_codes(categories.values())
+    attributes = {d["code"]: d async for d in catalog.attributes.find({"code": {"$in": codes}})}
+    return ReadinessContext(assets, categories, attributes)
+
+
+def stored_readiness(
+    product: Document,
+    channel: str,
+    channels: Channels,
+    locales: LocaleResolver,
+    now: datetime,
+    context: ReadinessContext,
+) -> dict[str, Any]:
+    categories = [
+        context.categories[s] for s in product.get("categories") or [] if s in context.categories
+    ]
+    result = evaluate(
+        product,
+        assets={k: context.assets.get(k) for k in asset_keys(product)},
+        categories=categories,
+        attributes={c: context.attributes.get(c) for c in needed_codes(categories)},
+        channel=channel,
+        channels=channels,
+        locales=locales,
+        locale=None,
+        now=now,
+    )
+    return {
+        "score": result.score,
+        "ready": result.ready,
+        "failed": result.failed,
+        "rulesHash": channels.digest,
+        "computedAt": now,
+    }
+
+
+async def summary(catalog: Catalog, channels: Channels, channel: str) -> dict[str, Any]:
+    """Dashboard numbers for a channel from the stored scores, in one aggregation."""
+    prefix = stored_fields(channel)
+    pipeline: list[dict[str, Any]] = [
+        {
+            "$facet": {
+                "total": [{"$count": "n"}],
+                "scored": [{"$match": {f"{prefix}.score": {"$exists": True}}}, {"$count": "n"}],
+                "stale": [
+                    {"$match": {f"{prefix}.rulesHash": {"$ne": channels.digest}}},
+                    {"$count": "n"},
+                ],
+                "ready": [{"$match": {f"{prefix}.ready": True}}, {"$count": "n"}],
+                "average": [{"$group": {"_id": None, "value": {"$avg": f"${prefix}.score"}}}],
+                "bands": [
+                    {"$match": {f"{prefix}.score": {"$exists": True}}},
+                    {
+                        "$bucket": {
+                            "groupBy": f"${prefix}.score",
+                            "boundaries": list(BANDS),
+                            "default": "other",
+                            "output": {"count": {"$sum": 1}},
+                        }
+                    },
+                ],
+                "failing": [
+                    {"$unwind": f"${prefix}.failed"},
+                    {"$group": {"_id": f"${prefix}.failed", "count": {"$sum": 1}}},
+                    {"$sort": {"count": -1, "_id": 1}},
+                ],
+            }
+        }
+    ]
+    [facets] = await (await catalog.products.aggregate(pipeline)).to_list()
+
+    def count(name: str) -> int:
+        rows = facets[name]
+        return int(rows[0]["n"]) if rows else 0
+
+    bands = {row["_id"]: row["count"] for row in facets["bands"]}
+    average = facets["average"][0]["value"] if facets["average"] else None
+    return {
+        "channel": channel,
+        "products": count("total"),
+        "scored": count("scored"),
+        "stale": count("stale"),
+        "ready": count("ready"),
+        "averageScore": round(average, 1) if average is not None else None,
+        "bands": [
+            {"min": low, "max": min(high, 101) - 1, "count": bands.get(low, 0)}
+            for low, high in itertools.pairwise(BANDS)
+        ],
+        "failing": [{"id": row["_id"], "count": row["count"]} for row in facets["failing"]],
+    }

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from resolvers.db import Document
+from resolvers.readiness import evaluate, needed_codes
+from resolvers.readiness_store import summary
+from schema.context import Context
+from schema.types.media import MediaRole, load_assets
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.enum
+class Severity(Enum):
+    BLOCKER = "blocker"
+    WARNING = "warning"
+
+
+@strawberry.type(description="One readiness rule's verdict for a product on a channel.")
+class ReadinessCheck:
+    id: str
+    passed: bool
+    severity: Severity
+    weight: int
+    message: str = strawberry.field(description="What was found, naming assets and locales.")
+    hint: str = strawberry.field(description="How to fix it.")
+
+
+@strawberry.type(description="Whether a product is fit to publish on a channel, and why not.")
+class ProductReadiness:
+    channel: str
+    locales: list[str] = strawberry.field(description="Locales checked.")
+    score: int = strawberry.field(description="0-100: weight of passed rules over all rules.")
+    ready: bool = strawberry.field(description="No blocker failed.")
+    checks: list[ReadinessCheck]
+    missing_locales: list[str]
+    missing_roles: list[MediaRole] = strawberry.field(
+        description="First-choice roles of the slots that need a placeholder."
+    )
+
+
+async def resolve_readiness(
+    info: Info, product: Document, channel: str, locale: str | None
+) -> ProductReadiness:
+    """Computed on demand; assets, categories and attributes come through the page's loaders."""
+    context = info.context
+    context.channel(channel)
+    tag = context.locale(locale) if locale is not None else None
+    references = product.get("media") or []
+    assets = await load_assets(info, references)
+    categories = await context.loaders.category_by_slug.load_existing(
+        product.get("categories") or []
+    )
+    codes = needed_codes(categories)
+    definitions = await context.loaders.attribute_by_code.load_many(codes)
+    result = evaluate(
+        product,
+        assets=assets,
+        categories=categories,
+        attributes=dict(zip(codes, definitions, strict=True)),
+        channel=channel,
+        channels=context.services.channels,
+        locales=context.locales,
+        locale=tag,
+        now=context.now,
+    )
+    return ProductReadiness(
+        channel=channel,
+        locales=list(result.locales),
+        score=result.score,
+        ready=result.ready,
+        checks=[
+            ReadinessCheck(
+                id=c.id,
+                passed=c.passed,
+                severity=Severity(c.severity),
+                weight=c.weight,
+                message=c.message,
+                hint=c.hint,
+            )
+            for c in result.checks
+        ],
+        missing_locales=list(result.missing_locales),
+        missing_roles=[MediaRole(role) for role in result.missing_roles],
+    )
+
+
+@strawberry.type
+class ScoreBand:
+    min: int
+    max: int
+    count: int
+
+
+@strawberry.type
+class FailingCheck:
+    id: str
+    count: int = strawberry.field(description="Products failing this rule.")
+
+
+@strawberry.type(description="Readiness of the whole catalog on a channel, from stored scores.")
+class CatalogReadiness:
+    channel: str
+    products: int
+    scored: int = strawberry.field(description="Products with a stored score.")
+    stale: int = strawberry.field(description="Scores computed with other rules (being redone).")
+    ready: int
+    average_score: float | None
+    bands: list[ScoreBand]
+    failing_checks: list[FailingCheck] = strawberry.field(
+        description="Rules by how many products fail them, most frequent first."
+    )
+
+
+async def resolve_catalog_readiness(info: Info, channel: str, top: int) -> CatalogReadiness:
+    context = info.context
+    context.channel(channel)
+    data = await summary(context.catalog, context.services.channels, channel)
+    return CatalogReadiness(
+        channel=channel,
+        products=data["products"],
+        scored=data["scored"],
+        stale=data["stale"],
+        ready=data["ready"],
+        average_score=data["averageScore"],
+        bands=[ScoreBand(**band) for band in data["bands"]],
+        failing_checks=[FailingCheck(**row) for row in data["failing"][:top]],
+    )
