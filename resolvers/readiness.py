@@ -196,11 +196,13 @@ def _delivery_fallback(inputs: _Inputs) -> tuple[bool, str]:
         for name, choice in inputs.choices.items()
         if choice.slot.format not in UNIVERSAL_FORMATS
     ]
-    problems += [
-        f"{choice.asset['publicId']} has no known format"
-        for choice in inputs.choices.values()
-        if choice.asset is not None and not choice.asset.get("format")
-    ]
+    problems += list(
+        dict.fromkeys(
+            f"{choice.asset['publicId']} has no known format"
+            for choice in inputs.choices.values()
+            if choice.asset is not None and not choice.asset.get("format")
+        )
+    )
     if problems:
         return False, "; ".join(problems)
     return True, "every slot has a deliverable format and a placeholder"
