@@ -10,7 +10,7 @@ import hashlib
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -113,17 +113,6 @@ class SlotProfile(_Strict):
         return self.min_height or self.height or 1
 
 
-READINESS_RULES = (
-    "hero_image",
-    "image_resolution",
-    "alt_text",
-    "delivery_fallback",
-    "variant_swatches",
-    "video_posters",
-    "required_attributes",
-    "text_lengths",
-    "asset_validity",
-)
 RuleId = Literal[
     "hero_image",
     "image_resolution",
@@ -135,6 +124,7 @@ RuleId = Literal[
     "text_lengths",
     "asset_validity",
 ]
+READINESS_RULES: tuple[str, ...] = get_args(RuleId)
 Severity = Literal["blocker", "warning"]
 
 
