@@ -19,8 +19,9 @@ from gateway.cli_media import add_media_parser, run_media
 from gateway.dam_setup import (
     EMULATOR_CLOUD,
     EMULATOR_KEY,
-    EMULATOR_SECRET,
     DamNotConfiguredError,
+    emulator_secret,
+    emulator_storage,
 )
 from gateway.embedded_mongo import EmbeddedMongo, MongodNotFoundError, MongodStartError, find_mongod
 from gateway.settings import Settings, SettingsError, load_settings
@@ -107,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--api-key", default=EMULATOR_KEY)
     emulator.add_argument(
         "--api-secret",
-        default=os.environ.get("CATALOG_EMULATOR_SECRET", EMULATOR_SECRET),
-        help="API secret (CATALOG_EMULATOR_SECRET; a fixed development value by default)",
+        help="API secret (default: CATALOG_EMULATOR_SECRET, else the random one kept in "
+        "CATALOG_DATA_DIR/cloudinary, which `serve` and `media ingest` use too)",
     )
     return parser
 
@@ -180,8 +181,8 @@ def cmd_emulator(settings: Settings, args: argparse.Namespace) -> int:
         args.port,
         args.cloud_name,
         args.api_key,
-        args.api_secret,
-        storage_dir=settings.data_dir / "cloudinary",
+        args.api_secret or emulator_secret(settings),
+        storage_dir=emulator_storage(settings),
     )
     return 0
 

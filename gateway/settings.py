@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     emulator_port: int = Field(
         default=0, ge=0, le=65535, description="Port of the built-in emulator (0: any free)."
     )
+    emulator_host: str = Field(
+        default="127.0.0.1",
+        description="Interface the emulator binds; anything but loopback exposes its API.",
+    )
+    emulator_secret: str | None = Field(
+        default=None,
+        min_length=16,
+        description="API secret of the emulator; unset: a random one kept in the data directory.",
+    )
     dam_timeout_s: float = Field(default=10.0, gt=0, le=120)
     dam_missing_ttl_s: int = Field(
         default=3600, ge=0, description="How long an asset Cloudinary does not have stays so."
@@ -198,7 +207,7 @@ def load_settings(**overrides: object) -> Settings:
                 continue
             value = error.get("input")
             # URLs carry credentials: never echo them into logs.
-            secret = str(loc[0]).lower() in ("mongodb_uri", "cloudinary_url")
+            secret = str(loc[0]).lower() in ("mongodb_uri", "cloudinary_url", "emulator_secret")
             shown = (
                 f" (got {value!r})" if isinstance(value, str | int | float) and not secret else ""
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
 
 from starlette.requests import Request
@@ -20,6 +21,23 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_048_576
 
 
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, or None once it exceeds the limit (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
+
+
 def _error(status: int, message: str) -> Response:
     return JSONResponse({"error": {"message": message}}, status_code=status)
 
@@ -32,13 +50,13 @@ class CloudinaryWebhook:
         services: Services = request.state.services
         timestamp = request.headers.get("x-cld-timestamp", "")
         signature = request.headers.get("x-cld-signature", "")
-        if not timestamp.isdigit() or not signature:
-            return _error(401, "missing X-Cld-Timestamp or X-Cld-Signature")
+        if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+            return _error(401, "missing or malformed X-Cld-Timestamp or X-Cld-Signature")
         if abs(time.time() - int(timestamp)) > self.max_age_s:
             return _error(401, "stale notification: X-Cld-Timestamp is too old")
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return _error(413, "notification too large")
+        body = await _bounded_body(request)
+        if body is None:
+            return _error(413, f"notifications are limited to {MAX_BODY_BYTES} bytes")
         text = body.decode("utf-8", errors="replace")
         # Accounts sign with SHA-1 or SHA-256; accept either, compared in constant time.
         valid = any(

@@ -22,7 +22,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.cli_media import add_media_parser, run_media
 from gateway.cloudinary_emulator import EmulatorConfig, EmulatorServer
 from gateway.cloudinary_emulator.emulator import sample_image
-from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY, EMULATOR_SECRET
+from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY
+
+CLI_SECRET = "cli-test-emulator-secret"
 from gateway.settings import Settings
 from resolvers.channels import Channels, IngestRules, load_channels
 from resolvers.dam import DamClient
@@ -505,7 +507,7 @@ def test_malformed_manifests_are_refused_with_file_and_line(
 def demo_emulator() -> Iterator[EmulatorServer]:
     """The emulator `command_line_dam` expects on CATALOG_EMULATOR_PORT."""
     config = EmulatorConfig(
-        cloud_name=EMULATOR_CLOUD, api_key=EMULATOR_KEY, api_secret=EMULATOR_SECRET
+        cloud_name=EMULATOR_CLOUD, api_key=EMULATOR_KEY, api_secret=CLI_SECRET
     )
     with EmulatorServer(config) as server:
         yield server
@@ -533,7 +535,11 @@ async def test_command_prints_a_table_and_exits_by_outcome(
     await seed(db)
     port = int(demo_emulator.url.rsplit(":", 1)[1])
     settings = Settings(
-        mongodb_uri=mongodb_uri, db=db_name, cloudinary_url=None, emulator_port=port
+        mongodb_uri=mongodb_uri,
+        db=db_name,
+        cloudinary_url=None,
+        emulator_port=port,
+        emulator_secret=CLI_SECRET,
     )
     good = write(tmp_path, "good.png", png_bytes(64, 64))
     small = write(tmp_path, "small.png", png_bytes(64, 64, "other"))

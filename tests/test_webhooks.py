@@ -11,12 +11,13 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.dam_setup import EMULATOR_SECRET
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
 from tests.http_helpers import serve
 from tests.live_server import live_server
 from tests.media_fixtures import image_bytes
+
+SECRET = "webhook-test-secret-0123456789"
 
 UPLOAD = {
     "notification_type": "upload",
@@ -34,7 +35,7 @@ UPLOAD = {
 
 
 def signed(
-    payload: Any, *, age_s: int = 0, secret: str = EMULATOR_SECRET, algorithm: str = "sha1"
+    payload: Any, *, age_s: int = 0, secret: str = SECRET, algorithm: str = "sha1"
 ) -> tuple[str, dict[str, str]]:
     body = json.dumps(payload)
     timestamp = str(int(time.time()) - age_s)
@@ -48,7 +49,8 @@ def signed(
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(settings)) as http:
+    configured = settings.model_copy(update={"emulator_secret": SECRET})
+    async with serve(create_app(configured)) as http:
         yield http
 
 
@@ -107,13 +109,31 @@ async def test_missing_headers_are_401(client: httpx.AsyncClient) -> None:
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("timestamp", [b"9" * 5000, "\u00b2".encode(), b"-1", b"12.5"])
+async def test_malformed_timestamps_are_401_not_500(
+    client: httpx.AsyncClient, timestamp: bytes
+) -> None:
+    headers = {"x-cld-timestamp": timestamp, "x-cld-signature": b"0" * 40}
+    response = await client.post("/webhooks/cloudinary", content="{}", headers=headers)
+    assert response.status_code == 401
+
+
+async def test_oversized_notifications_are_refused_unread(client: httpx.AsyncClient) -> None:
+    body, headers = signed(UPLOAD)
+
+    async def chunks() -> AsyncIterator[bytes]:  # 4 MiB, streamed without a length
+        for _ in range(64):
+            yield b"x" * 65536
+
+    response = await client.post("/webhooks/cloudinary", content=chunks(), headers=headers)
+    assert response.status_code == 413
+
+
 async def test_signed_garbage_is_400(client: httpx.AsyncClient) -> None:
     _, headers = signed(UPLOAD)
     garbage = "not json"
     timestamp = headers["x-cld-timestamp"]
-    headers["x-cld-signature"] = hashlib.sha1(
-        f"{garbage}{timestamp}{EMULATOR_SECRET}".encode()
-    ).hexdigest()
+    headers["x-cld-signature"] = hashlib.sha1(f"{garbage}{timestamp}{SECRET}".encode()).hexdigest()
     response = await client.post("/webhooks/cloudinary", content=garbage, headers=headers)
     assert response.status_code == 400
 
