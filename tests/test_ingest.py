@@ -23,8 +23,6 @@ from gateway.cli_media import add_media_parser, run_media
 from gateway.cloudinary_emulator import EmulatorConfig, EmulatorServer
 from gateway.cloudinary_emulator.emulator import sample_image
 from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY
-
-CLI_SECRET = "cli-test-emulator-secret"
 from gateway.settings import Settings
 from resolvers.channels import Channels, IngestRules, load_channels
 from resolvers.dam import DamClient
@@ -52,6 +50,8 @@ ALT = {
     "fr-FR": "Coureur de trail, vue de côté",
     "it-IT": "Scarpa da trail, vista laterale",
 }
+
+CLI_SECRET = "cli-test-emulator-secret"
 
 
 def encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
@@ -506,9 +506,7 @@ def test_malformed_manifests_are_refused_with_file_and_line(
 @pytest.fixture(scope="module")
 def demo_emulator() -> Iterator[EmulatorServer]:
     """The emulator `command_line_dam` expects on CATALOG_EMULATOR_PORT."""
-    config = EmulatorConfig(
-        cloud_name=EMULATOR_CLOUD, api_key=EMULATOR_KEY, api_secret=CLI_SECRET
-    )
+    config = EmulatorConfig(cloud_name=EMULATOR_CLOUD, api_key=EMULATOR_KEY, api_secret=CLI_SECRET)
     with EmulatorServer(config) as server:
         yield server
 
