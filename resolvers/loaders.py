@@ -100,6 +100,16 @@ class Loaders:
             now=now,
             warn=warn,
         )
+        # For keys a client names itself (federation representations): reading them must not
+        # spend the Admin API quota or store records for ids nothing references.
+        self.mirrored_asset_by_key = AssetByKeyLoader(
+            catalog.assets,
+            None,
+            max_batch_size=max_batch_size,
+            missing_ttl=missing_asset_ttl,
+            now=now,
+            warn=warn,
+        )
         self.product_by_sku = ProductBySkuLoader(catalog.products, max_batch_size)
         self.product_by_id = ProductByIdLoader(catalog.products, max_batch_size)
         self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)

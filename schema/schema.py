@@ -7,8 +7,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
+from strawberry.federation.schema import FederationAny
+from strawberry.types import ExecutionContext, Info
 
+from resolvers.errors import BadUserInputError
 from schema.extensions import MaskInternalErrors, ResponseNotes, is_internal
 from schema.query import Query
 from schema.types.category import Category
@@ -18,7 +20,31 @@ from schema.types.product import Product
 log = logging.getLogger("gateway.graphql")
 
 
+MAX_REPRESENTATIONS = 500
+ENTITY_TYPES = ("Product", "Category", "MediaAsset")
+
+
 class CatalogSchema(strawberry.federation.Schema):
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """Bounded: a router batches at most a few hundred entities per subgraph request."""
+        if len(representations) > MAX_REPRESENTATIONS:
+            raise BadUserInputError(
+                f"{len(representations)} representations; at most {MAX_REPRESENTATIONS} per request"
+            )
+        for representation in representations:
+            if not isinstance(representation, dict) or not isinstance(
+                representation.get("__typename"), str
+            ):  # the router always sends objects with a __typename
+                raise BadUserInputError("each representation must be an object with __typename")
+            if representation["__typename"] not in ENTITY_TYPES:
+                raise BadUserInputError(
+                    f"{representation['__typename']!r} is not an entity of this subgraph; "
+                    f"entities: {', '.join(ENTITY_TYPES)}"
+                )
+        return super().entities_resolver(info, representations)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -117,3 +117,36 @@ def test_composition_reports_a_conflicting_peer() -> None:
         ],
     )
     assert any('"Product.sku"' in error for error in result["errors"])
+
+
+@pytest.mark.parametrize(
+    ("representations", "message"),
+    [
+        ([{"__typename": "Nope"}], "'Nope' is not an entity of this subgraph"),
+        (["text"], "each representation must be an object with __typename"),
+        ([{"__typename": "Product", "sku": {"$ne": None}}], "need a string 'sku'"),
+        ([{"__typename": "Product", "id": 5}], "need a string 'id'"),
+        ([{"__typename": "Category", "slug": ["x"]}], "need a string 'slug'"),
+        ([{"__typename": "MediaAsset", "publicId": 1}], "need a string 'publicId'"),
+        ([{"__typename": "Product", "sku": "A"}] * 501, "at most 500 per request"),
+    ],
+)
+async def test_malformed_representations_are_user_errors(
+    services: Services, representations: list[Any], message: str
+) -> None:
+    from tests.graphql_helpers import execute
+
+    result = await execute(services, ENTITIES, {"representations": representations})
+    assert result.errors is not None
+    error = result.errors[0].formatted
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert message in error["message"]
+
+
+async def test_media_asset_entities_never_reach_the_admin_api(services: Services, db: Any) -> None:
+    representations = [{"__typename": "MediaAsset", "publicId": f"junk/{i}"} for i in range(300)]
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+    data = await data_of(services, query, {"r": representations})
+    assert data["_entities"] == [None] * 300
+    assert services.dam.stats.admin_calls == 0
+    assert await db["assets"].count_documents({}) == 0

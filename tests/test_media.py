@@ -416,6 +416,8 @@ async def test_channels_are_exposed(services: Services) -> None:
 
 
 async def test_media_asset_is_a_federation_entity(services: Services) -> None:
+    # Entities resolve from the mirror only; a product query mirrors what it delivers.
+    await data_of(services, '{ product(sku: "NW-RUN-002") { media(channel: "web") { publicId } } }')
     data = await data_of(
         services,
         """query($r: [_Any!]!) { _entities(representations: $r) {

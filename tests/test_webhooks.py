@@ -119,7 +119,7 @@ async def test_malformed_timestamps_are_401_not_500(
 
 
 async def test_oversized_notifications_are_refused_unread(client: httpx.AsyncClient) -> None:
-    body, headers = signed(UPLOAD)
+    _, headers = signed(UPLOAD)
 
     async def chunks() -> AsyncIterator[bytes]:  # 4 MiB, streamed without a length
         for _ in range(64):

@@ -5,6 +5,7 @@ from typing import Any
 import strawberry
 
 from resolvers.db import Document
+from resolvers.errors import BadUserInputError
 from schema.context import Context
 from schema.global_ids import to_global_id
 from schema.types.connection import ProductConnection, product_connection
@@ -40,6 +41,8 @@ class Category(Node):
     async def resolve_reference(
         cls, info: Info, slug: str | None = None, **_: Any
     ) -> Category | None:
+        if slug is not None and not isinstance(slug, str):
+            raise BadUserInputError("Category representations need a string 'slug'")
         document = await info.context.loaders.category_by_slug.load_optional(slug)
         return cls.from_document(document) if document else None
 

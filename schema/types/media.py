@@ -137,7 +137,9 @@ class MediaAsset:
     ) -> MediaAsset | None:
         if publicId is None:
             return None
-        loader = info.context.loaders.asset_by_key
+        if not isinstance(publicId, str):
+            raise BadUserInputError("MediaAsset representations need a string 'publicId'")
+        loader = info.context.loaders.mirrored_asset_by_key
         image, video = await loader.load_many([("image", publicId), ("video", publicId)])
         for asset in (image, video):
             if asset is not None and asset.get("status") == "active":

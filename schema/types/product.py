@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers.attributes import effective_attributes
 from resolvers.db import Document
+from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id, to_global_id
@@ -118,6 +119,9 @@ class Product(Node):
         cls, info: Info, sku: str | None = None, id: strawberry.ID | None = None, **_: Any
     ) -> Awaitable[Product | None]:
         """Federation entry point; batched through the same loaders as every other lookup."""
+        for name, value in (("sku", sku), ("id", id)):
+            if value is not None and not isinstance(value, str):
+                raise BadUserInputError(f"Product representations need a string {name!r}")
         return load_product(info, sku=sku, global_id=id)
 
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
