@@ -17,7 +17,6 @@ CHANGE_NOTIFICATIONS = {
     "resource_context_changed",
     "resource_metadata_changed",
     "resource_display_name_changed",
-    "rename",
 }
 
 
@@ -37,9 +36,25 @@ async def apply_notification(
         await upsert_assets(catalog.assets, [asset_from_resource(payload, now, "webhook")])
         return [payload["public_id"]]
     if kind == "delete":
-        keys = [(r.get("resource_type", "image"), r["public_id"]) for r in _resources(payload)]
-        await mark_missing(catalog.assets, keys, now, status="deleted")
+        resources = _resources(payload)
+        keys = [(r.get("resource_type", "image"), r["public_id"]) for r in resources]
+        versions = {
+            key: int(r["version"])
+            for key, r in zip(keys, resources, strict=True)
+            if isinstance(r.get("version"), int)
+        }
+        await mark_missing(catalog.assets, keys, now, status="deleted", versions=versions)
         return [public_id for _, public_id in keys]
+    if kind == "rename" and payload.get("from_public_id") and payload.get("to_public_id"):
+        resource_type = payload.get("resource_type", "image")
+        await mark_missing(
+            catalog.assets, [(resource_type, payload["from_public_id"])], now, status="deleted"
+        )
+        resources = await dam.resources_by_ids([payload["to_public_id"]], resource_type)
+        await upsert_assets(
+            catalog.assets, [asset_from_resource(r, now, "webhook") for r in resources]
+        )
+        return [payload["from_public_id"], payload["to_public_id"]]
     if kind in CHANGE_NOTIFICATIONS:
         # Change notifications carry only the difference: read the whole record back.
         by_type: dict[str, list[str]] = {}

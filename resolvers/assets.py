@@ -11,11 +11,14 @@ from typing import Any
 
 from aiodataloader import DataLoader
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from resolvers.dam import DamClient, DamUnavailableError
 from resolvers.db import Collection, Document
 
 log = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
 
 # (resource type, public id): Cloudinary public ids are unique per resource type.
 AssetKey = tuple[str, str]
@@ -32,16 +35,24 @@ CONTEXT_REJECT_REASONS = "catalog_reject_reasons"
 REASON_SEPARATOR = " | "
 
 
-def _parse_date(value: Any) -> datetime | None:
+def _parse_date(value: Any, *, end_of_day: bool = False) -> datetime | None:
+    """A metadata date as an instant in UTC.
+
+    Cloudinary's date fields hold a day ("2025-06-30"); a window that ends on a day includes
+    that whole day, so an end date means the next midnight.
+    """
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).replace("Z", "+00:00")
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         log.warning("ignoring unparsable date %r in asset metadata", value)
         return None
+    if len(text) == 10 and end_of_day:  # a bare date
+        parsed += timedelta(days=1)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -79,7 +90,7 @@ def asset_from_resource(resource: dict[str, Any], now: datetime, source: str) ->
         "usageChannels": _channels(metadata.get(METADATA_USAGE_CHANNELS)),
         "lifecycle": metadata.get(METADATA_LIFECYCLE) or context.get("lifecycle"),
         "validFrom": _parse_date(metadata.get(METADATA_VALID_FROM)),
-        "validTo": _parse_date(metadata.get(METADATA_VALID_TO)),
+        "validTo": _parse_date(metadata.get(METADATA_VALID_TO), end_of_day=True),
         "phash": resource.get("phash"),
         "source": source,
         "checkedAt": now,
@@ -103,35 +114,57 @@ def key_of(document: Document) -> AssetKey:
 
 
 async def upsert_assets(assets: Collection, documents: Iterable[Document]) -> int:
-    """Write mirror documents; a newer Cloudinary version is never overwritten by an older one."""
+    """Write mirror documents; a newer Cloudinary version is never overwritten by an older one.
+
+    Notifications arrive late, twice or out of order, and Admin API reads race them: only a
+    record at least as new as the stored one (or the first one) is written.
+    """
     operations = []
     for document in documents:
         fields = {k: v for k, v in document.items() if k != "_id"}
-        operations.append(
-            UpdateOne(
-                {"publicId": document["publicId"], "resourceType": document["resourceType"]},
-                {"$set": fields},
-                upsert=True,
-            )
-        )
+        selector: dict[str, Any] = {
+            "publicId": document["publicId"],
+            "resourceType": document["resourceType"],
+        }
+        version = document.get("version")
+        if version is not None:
+            selector["$or"] = [{"version": {"$lte": version}}, {"version": {"$exists": False}}]
+        operations.append(UpdateOne(selector, {"$set": fields}, upsert=True))
     if not operations:
         return 0
-    result = await assets.bulk_write(operations, ordered=False)
+    try:
+        result = await assets.bulk_write(operations, ordered=False)
+    except BulkWriteError as exc:
+        # A newer version is stored: the upsert's insert hits the unique key. Anything else
+        # is a real failure.
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        details = exc.details
+        return int(details.get("nUpserted", 0)) + int(details.get("nModified", 0))
     return result.upserted_count + result.modified_count
 
 
 async def mark_missing(
-    assets: Collection, keys: Iterable[AssetKey], now: datetime, status: str = "missing"
+    assets: Collection,
+    keys: Iterable[AssetKey],
+    now: datetime,
+    status: str = "missing",
+    versions: dict[AssetKey, int] | None = None,
 ) -> None:
-    """Remember that Cloudinary has no such asset, so the request path does not ask again."""
-    operations = [
-        UpdateOne(
-            {"publicId": public_id, "resourceType": resource_type},
-            {"$set": {"status": status, "checkedAt": now, "updatedAt": now}},
-            upsert=True,
+    """Remember that Cloudinary has no such asset, so the request path does not ask again.
+
+    A deletion carries the deleted version: a late notification about an older upload must
+    not bring the asset back.
+    """
+    operations = []
+    for key in keys:
+        fields: dict[str, Any] = {"status": status, "checkedAt": now, "updatedAt": now}
+        if versions and key in versions:
+            fields["version"] = versions[key]
+        operations.append(
+            UpdateOne({"publicId": key[1], "resourceType": key[0]}, {"$set": fields}, upsert=True)
         )
-        for resource_type, public_id in keys
-    ]
     if operations:
         await assets.bulk_write(operations, ordered=False)
 

@@ -6,7 +6,9 @@ options explicitly, so two gateways (or a test and the emulator) never share sta
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,7 +37,7 @@ class DamUnavailableError(Exception):
 class DamConfig:
     cloud_name: str
     api_key: str
-    api_secret: str
+    api_secret: str = field(repr=False)
     # Extra SDK options: upload_prefix and delivery host when talking to the emulator.
     sdk_options: dict[str, Any] = field(default_factory=dict)
 
@@ -73,12 +75,25 @@ class DamStats:
 class DamClient:
     """Async facade over the SDK calls the gateway makes."""
 
-    def __init__(self, config: DamConfig, *, max_threads: int = 8, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        config: DamConfig,
+        *,
+        max_threads: int = 8,
+        timeout_s: float = 10.0,
+        cooldown_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
         self.timeout_s = timeout_s
+        self.cooldown_s = cooldown_s
         self.stats = DamStats()
         self._limiter = anyio.CapacityLimiter(max_threads)
         self._options = config.options()
+        self._clock = clock
+        # Circuit breaker: after a failure the Admin API is left alone for a while, so a slow
+        # or failing Cloudinary costs one timeout, not one per request.
+        self._closed_until = 0.0
 
     async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         call = partial(function, *args, **self._options, timeout=self.timeout_s, **kwargs)
@@ -91,29 +106,45 @@ class DamClient:
             # Exception for statuses it has no class for (502, 503, …).
             raise DamUnavailableError(f"Cloudinary error: {exc}") from exc
 
+    async def _admin(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        now = self._clock()
+        if now < self._closed_until:
+            raise DamUnavailableError(
+                f"Cloudinary failed recently; not asking again for {self._closed_until - now:.0f}s"
+            )
+        self.stats.admin_calls += 1
+        try:
+            return await self._run(function, *args, **kwargs)
+        except DamUnavailableError:
+            self._closed_until = self._clock() + self.cooldown_s
+            raise
+
     async def resources_by_ids(
         self, public_ids: Sequence[str], resource_type: str = "image"
     ) -> list[dict[str, Any]]:
-        """Resource details for up to 100 public ids per Admin API call."""
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(public_ids), ADMIN_BATCH):
-            batch = list(public_ids[start : start + ADMIN_BATCH])
-            self.stats.admin_calls += 1
-            response = await self._run(
-                cloudinary.api.resources_by_ids,
-                batch,
-                resource_type=resource_type,
-                tags=True,
-                context=True,
-                metadata=True,
-                max_results=len(batch),
+        """Resource details for up to 100 public ids per Admin API call (calls run together)."""
+        batches = [
+            list(public_ids[start : start + ADMIN_BATCH])
+            for start in range(0, len(public_ids), ADMIN_BATCH)
+        ]
+        responses = await asyncio.gather(
+            *(
+                self._admin(
+                    cloudinary.api.resources_by_ids,
+                    batch,
+                    resource_type=resource_type,
+                    tags=True,
+                    context=True,
+                    metadata=True,
+                    max_results=len(batch),
+                )
+                for batch in batches
             )
-            found.extend(response.get("resources", []))
-        return found
+        )
+        return [resource for response in responses for resource in response.get("resources", [])]
 
     async def resource(self, public_id: str, resource_type: str = "image") -> dict[str, Any]:
-        self.stats.admin_calls += 1
-        result: dict[str, Any] = await self._run(
+        result: dict[str, Any] = await self._admin(
             cloudinary.api.resource, public_id, resource_type=resource_type, phash=True
         )
         return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from resolvers.channels import ChannelProfile, SlotProfile
@@ -45,8 +45,10 @@ def delivery_problem(asset: Document | None, channel: str, now: datetime) -> str
     valid_from, valid_to = asset.get("validFrom"), asset.get("validTo")
     if valid_from is not None and now < _aware(valid_from):
         return f"promotional window opens {_aware(valid_from).date().isoformat()}"
-    if valid_to is not None and now > _aware(valid_to):
-        return f"expired {_aware(valid_to).date().isoformat()} (promotional window over)"
+    if valid_to is not None and now >= _aware(valid_to):
+        # The window ends at valid_to (exclusive): name the last day it was open.
+        last_day = (_aware(valid_to) - timedelta(microseconds=1)).date()
+        return f"expired {last_day.isoformat()} (promotional window over)"
     channels = asset.get("usageChannels")
     if channels is not None and channel not in channels:
         return f"usage rights do not cover {channel} (only {', '.join(channels)})"

@@ -516,27 +516,32 @@ async def test_cloudinary_trouble_never_fails_a_product_query(
     )
     await upload_image(dam, "catalog/NW-RUN-002/front-1")  # in Cloudinary, not yet mirrored
     emulator.emulator.faults.configure(**faults)
-    services = services_for(catalog, dam=dam)
-    result = await execute(
-        services,
-        """{ product(sku: "NW-RUN-002") { sku
-        heroImage(channel: "web") { isPlaceholder url(slot: "card") } } }""",
-    )
+    clock = {"now": 1000.0}
+    breaking = DamClient(dam.config, timeout_s=5, cooldown_s=30, clock=lambda: clock["now"])
+    services = services_for(catalog, dam=breaking)
+    query = """{ product(sku: "NW-RUN-002") { sku
+        heroImage(channel: "web") { isPlaceholder publicId } } }"""
+    result = await execute(services, query)
     assert result.errors is None
     assert result.data == {
         "product": {
             "sku": "NW-RUN-002",
-            "heroImage": {"isPlaceholder": True, "url": result.data["product"]["heroImage"]["url"]},
+            "heroImage": {"isPlaceholder": True, "publicId": "placeholders/product"},
         }
     }
     assert result.extensions is not None
     [warning] = result.extensions["warnings"]
     assert warning["code"] == "DAM_UNAVAILABLE"
-    # Once Cloudinary answers again the real asset is found and mirrored.
+    # The circuit is open: the next request does not wait for Cloudinary again.
+    calls = emulator.emulator.stats.admin_calls
+    again = await execute(services, query)
+    assert again.extensions is not None
+    assert again.extensions["warnings"][0]["code"] == "DAM_UNAVAILABLE"
+    assert emulator.emulator.stats.admin_calls == calls
+    # Once Cloudinary answers again and the cool-down is over, the asset is found and mirrored.
     emulator.emulator.faults.reset()
-    healed = await data_of(
-        services, '{ product(sku: "NW-RUN-002") { heroImage(channel: "web") { publicId } } }'
-    )
+    clock["now"] += 31
+    healed = await data_of(services, query)
     assert healed["product"]["heroImage"]["publicId"] == "catalog/NW-RUN-002/front-1"
 
 
@@ -568,3 +573,21 @@ async def test_mirrored_assets_survive_cloudinary_outages(
         services, '{ product(sku: "NW-RUN-001") { heroImage(channel: "web") { publicId } } }'
     )
     assert data["product"]["heroImage"]["publicId"] == "catalog/NW-RUN-001/hero-1"
+
+
+def test_a_window_ending_on_a_day_includes_that_day() -> None:
+    from resolvers.assets import asset_from_resource
+    from resolvers.media import delivery_problem
+
+    resource = {
+        "public_id": "p/x",
+        "metadata": {"valid_from": "2025-06-01", "valid_to": "2025-06-30"},
+    }
+    asset = asset_from_resource(resource, NOW, "test")
+    assert delivery_problem(asset, "web", datetime(2025, 6, 30, 23, 59, tzinfo=UTC)) is None
+    assert delivery_problem(asset, "web", datetime(2025, 7, 1, tzinfo=UTC)) == (
+        "expired 2025-06-30 (promotional window over)"
+    )
+    assert delivery_problem(asset, "web", datetime(2025, 5, 31, 23, 0, tzinfo=UTC)) == (
+        "promotional window opens 2025-06-01"
+    )

@@ -217,7 +217,7 @@ def test_asset_validity() -> None:
     web = run(product, assets, "web")
     assert check(web, "asset_validity") == (
         False,
-        "p/lifestyle-1: expired 2026-05-31 (promotional window over)",
+        "p/lifestyle-1: expired 2026-05-30 (promotional window over)",
     )
     mobile = check(run(product, assets, "mobile"), "asset_validity")[1]
     assert "p/swatch-red: usage rights do not cover mobile (only web)" in mobile

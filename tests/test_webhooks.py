@@ -186,3 +186,30 @@ def _find_sync(settings: Settings, public_id: str) -> dict[str, Any] | None:
 
     with MongoClient(settings.mongodb_uri) as client:
         return client[settings.db]["assets"].find_one({"publicId": public_id})
+
+
+async def post_signed(client: httpx.AsyncClient, payload: Any) -> httpx.Response:
+    body, headers = signed(payload)
+    return await client.post("/webhooks/cloudinary", content=body, headers=headers)
+
+
+async def test_out_of_order_notifications_never_roll_back(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    newer = {**UPLOAD, "version": 200, "width": 2000}
+    older = {**UPLOAD, "version": 100, "width": 10}
+    assert (await post_signed(client, newer)).status_code == 200
+    assert (await post_signed(client, older)).status_code == 200
+    asset = await db["assets"].find_one({"publicId": UPLOAD["public_id"]})
+    assert asset is not None
+    assert (asset["version"], asset["width"]) == (200, 2000)
+    # A delayed notification of the upload a deletion removed does not bring it back.
+    deletion = {
+        "notification_type": "delete",
+        "resources": [{"public_id": UPLOAD["public_id"], "resource_type": "image", "version": 200}],
+    }
+    await post_signed(client, deletion)
+    await post_signed(client, older)
+    asset = await db["assets"].find_one({"publicId": UPLOAD["public_id"]})
+    assert asset is not None
+    assert asset["status"] == "deleted"
