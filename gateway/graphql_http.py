@@ -37,11 +37,19 @@ JSON_UTF8 = f"{JSON}; charset=utf-8"
 class HTTPRequestError(Exception):
     """The request is not a well-formed GraphQL-over-HTTP request."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        code: str = "BAD_REQUEST",
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +128,8 @@ def _query_string_params(request: Request) -> GraphQLParams:
         if name in params:
             try:
                 params[name] = json.loads(params[name]) if params[name] else None
-            except json.JSONDecodeError as exc:
-                raise HTTPRequestError(400, f"'{name}' is not valid JSON: {exc.msg}") from exc
+            except (ValueError, RecursionError) as exc:  # also absurd numbers and nesting
+                raise HTTPRequestError(400, f"'{name}' is not valid JSON: {exc}") from exc
     return parse_params(params)
 
 
@@ -142,7 +150,7 @@ async def _body_params(request: Request, max_body_bytes: int) -> GraphQLParams:
             raise HTTPRequestError(413, f"The request body is larger than {max_body_bytes} bytes")
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # also absurd numbers and nesting
         raise HTTPRequestError(400, f"The request body is not valid JSON: {exc}") from exc
     return parse_params(payload)
 
@@ -187,6 +195,7 @@ class GraphQLHTTPHandler:
 
     async def handle(self, request: Request) -> Response:
         request_id = request_id_of(request)
+        media_type = JSON
         try:
             if request.method == "GET" and _wants_graphiql(request):
                 return HTMLResponse(graphiql_html())
@@ -200,10 +209,10 @@ class GraphQLHTTPHandler:
             return await self._execute(request, params, media_type, request_id)
         except HTTPRequestError as exc:
             return JSONResponse(
-                {"errors": [{"message": exc.message, "extensions": {"code": "BAD_REQUEST"}}]},
+                {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]},
                 status_code=exc.status,
                 headers=exc.headers,
-                media_type=JSON_UTF8 if exc.status == 406 else GRAPHQL_RESPONSE_UTF8,
+                media_type=_content_type(media_type),
             )
 
     async def _execute(
@@ -233,23 +242,35 @@ class GraphQLHTTPHandler:
                 ) from exc
             raise HTTPRequestError(400, f"{exc.operation_type.value}s are not supported") from exc
         except MissingQueryError as exc:
-            raise HTTPRequestError(400, "'query' is empty") from exc
+            raise _graphql_request_error(
+                media_type, "'query' is empty", "GRAPHQL_PARSE_FAILED"
+            ) from exc
         except CannotGetOperationTypeError as exc:
             name = params.operation_name
             message = f"Unknown operation named {name!r}" if name else "No operation to execute"
-            raise HTTPRequestError(400, message) from exc
+            raise _graphql_request_error(media_type, message, "GRAPHQL_VALIDATION_FAILED") from exc
         return self._respond(result, media_type)
 
     @staticmethod
     def _respond(result: ExecutionResult, media_type: str) -> Response:
         request_error = _is_request_error(result)
         body: dict[str, Any] = {}
-        if not (request_error and media_type == GRAPHQL_RESPONSE):
+        # Nothing executed: the GraphQL spec leaves "data" out, whichever media type.
+        if not request_error:
             body["data"] = result.data
         if result.errors:
             body["errors"] = [_error_code(e, request_error).formatted for e in result.errors]
         if result.extensions:
             body["extensions"] = result.extensions
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
-        content_type = GRAPHQL_RESPONSE_UTF8 if media_type == GRAPHQL_RESPONSE else JSON_UTF8
-        return JSONResponse(body, status_code=status, media_type=content_type)
+        return JSONResponse(body, status_code=status, media_type=_content_type(media_type))
+
+
+def _content_type(media_type: str) -> str:
+    return GRAPHQL_RESPONSE_UTF8 if media_type == GRAPHQL_RESPONSE else JSON_UTF8
+
+
+def _graphql_request_error(media_type: str, message: str, code: str) -> HTTPRequestError:
+    """A well-formed HTTP request whose GraphQL request is invalid: 400 for the new media
+    type, 200 with errors for legacy application/json clients."""
+    return HTTPRequestError(400 if media_type == GRAPHQL_RESPONSE else 200, message, code=code)

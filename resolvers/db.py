@@ -10,6 +10,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,7 @@ Database = AsyncDatabase[Document]
 Collection = AsyncCollection[Document]
 
 TEXT_INDEX = "search_text"
+INDEX_NOT_FOUND = 27
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,4 +138,8 @@ async def _sync_text_index(products: Collection, locales: Sequence[str]) -> None
     async for index in await products.list_indexes():
         if index["name"] == TEXT_INDEX and dict(index.get("weights", {})) != wanted:
             log.info("locales changed: rebuilding the product text index")
-            await products.drop_index(TEXT_INDEX)
+            try:
+                await products.drop_index(TEXT_INDEX)
+            except OperationFailure as exc:
+                if exc.code != INDEX_NOT_FOUND:  # another replica dropped it first
+                    raise

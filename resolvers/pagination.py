@@ -53,9 +53,12 @@ def _encode_value(value: Any) -> Any:
 
 
 def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"$date"}:
+    """Only what ``_encode_value`` writes: a crafted cursor must not smuggle in an operator."""
+    if isinstance(value, dict) and set(value) == {"$date"} and isinstance(value["$date"], str):
         return datetime.fromisoformat(value["$date"])
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise ValueError("cursor values are scalars")
 
 
 def get_path(document: dict[str, Any], path: str) -> Any:
@@ -103,7 +106,7 @@ def after_clause(sort: SortSpec, cursor: Cursor) -> dict[str, Any]:
     """
     field, value = sort.field, cursor.value
     op = "$lt" if sort.descending else "$gt"
-    tie = {field: value, "_id": {op: cursor.id}}
+    tie = {field: {"$eq": value}, "_id": {op: cursor.id}}
     if value is None:
         return tie if sort.descending else {"$or": [tie, {field: {"$ne": None}}]}
     if sort.descending:

@@ -86,7 +86,35 @@ async def test_request_errors(
     # The legacy media type keeps the pre-2025 behaviour: 200 for a well-formed request.
     legacy = await client.post("/graphql", json=body, headers={"accept": "application/json"})
     assert legacy.status_code == 200
+    assert media_type(legacy) == "application/json"
     assert legacy.json()["errors"][0]["extensions"]["code"] == code
+    assert "data" not in legacy.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"query": "query A { __typename }", "operationName": "B"}, "GRAPHQL_VALIDATION_FAILED"),
+        ({"query": ""}, "GRAPHQL_PARSE_FAILED"),
+    ],
+)
+async def test_unexecutable_requests_follow_the_media_type(
+    client: httpx.AsyncClient, body: dict[str, Any], code: str
+) -> None:
+    new = await client.post("/graphql", json=body, headers={"accept": GQL})
+    assert (new.status_code, media_type(new)) == (400, GQL)
+    legacy = await client.post("/graphql", json=body, headers={"accept": "application/json"})
+    assert (legacy.status_code, media_type(legacy)) == (200, "application/json")
+    assert legacy.json()["errors"][0]["extensions"]["code"] == code
+
+
+async def test_http_errors_answer_in_the_negotiated_media_type(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql",
+        content=b"{bad",
+        headers={"content-type": "application/json", "accept": "application/json"},
+    )
+    assert (response.status_code, media_type(response)) == (400, "application/json")
 
 
 async def test_field_errors_keep_partial_data_and_200(client: httpx.AsyncClient) -> None:
@@ -110,8 +138,8 @@ async def test_field_errors_keep_partial_data_and_200(client: httpx.AsyncClient)
         (b'{"query": "{ __typename }", "operationName": 1}', "'operationName' must be a string"),
         (b'{"query": "{ __typename }", "extensions": "x"}', "'extensions' must be a JSON object"),
         (b"\xff\xfe", "not valid JSON"),
-        (b'{"query": "query A { __typename }", "operationName": "B"}', "Unknown operation"),
-        (b'{"query": ""}', "'query' is empty"),
+        (b'{"query": "{ __typename }", "variables": {"n": ' + b"9" * 5000 + b"}}", "not valid"),
+        (b'{"query": "{ __typename }", "variables": ' + b"[" * 100_000 + b"}", "not valid JSON"),
     ],
 )
 async def test_malformed_requests_are_400_never_500(
@@ -122,6 +150,7 @@ async def test_malformed_requests_are_400_never_500(
     )
     assert response.status_code == 400
     assert message in response.json()["errors"][0]["message"]
+    assert "data" not in response.json()
 
 
 async def test_wrong_content_type_is_415(client: httpx.AsyncClient) -> None:

@@ -329,3 +329,31 @@ async def test_unexpected_errors_are_masked_with_the_request_id(services: Servic
             "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "test"},
         }
     ]
+
+
+@pytest.mark.parametrize("locale", ["$bad", "de.DE", "xx-XX"])
+async def test_attribute_filter_locales_are_validated(services: Services, locale: str) -> None:
+    query = (
+        f'{{ products(filter: {{ attributes: [{{ code: "material", locale: "{locale}", '
+        'equals: "Mesh" }] }) { totalCount } }'
+    )
+    result = await execute(services, query)
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+
+
+async def test_attribute_filter_locales_are_case_insensitive(services: Services) -> None:
+    arguments = (
+        'filter: { attributes: [{ code: "material", locale: "de-de", equals: "Netzgewebe" }] }'
+    )
+    assert await skus(services, arguments) == ["NW-RUN-001"]
+
+
+@pytest.mark.parametrize("value", [{"$regex": ".*"}, {"$foo": 1}, ["a"], {"$date": 5}])
+async def test_crafted_cursors_are_rejected(services: Services, value: Any) -> None:
+    import base64
+    import json
+
+    raw = json.dumps(["sku", 0, value, "0123456789abcdef01234567"]).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    result = await execute(services, f'{{ products(after: "{cursor}") {{ totalCount }} }}')
+    assert error_codes(result) == ["BAD_USER_INPUT"]

@@ -58,6 +58,15 @@ async def product_connection(
         sort.sort_field, sort.direction.value == "desc", context.locale(sort.locale), sort.channel
     )
     domain_filter = product_filter.to_domain() if product_filter else ProductFilter()
+    if domain_filter.attributes:
+        # A locale becomes part of a document path: only supported, canonical tags get there.
+        domain_filter = replace(
+            domain_filter,
+            attributes=tuple(
+                replace(a, locale=context.locale(a.locale)) if a.locale is not None else a
+                for a in domain_filter.attributes
+            ),
+        )
     if category is not None:
         domain_filter = replace(domain_filter, category=category)
     query = await build_query(context.catalog, domain_filter)
