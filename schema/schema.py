@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext, Info
 
@@ -21,6 +22,9 @@ log = logging.getLogger("gateway.graphql")
 
 
 MAX_REPRESENTATIONS = 500
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 10_000
 ENTITY_TYPES = ("Product", "Category", "MediaAsset")
 
 
@@ -65,7 +69,14 @@ def build_schema() -> CatalogSchema:
     return CatalogSchema(
         query=Query,
         types=[Product, Category, MediaAsset],
-        extensions=[MaskInternalErrors, ResponseNotes],
+        extensions=[
+            MaskInternalErrors,
+            ResponseNotes,
+            # Bounds on what one document may ask for (validation-time, not per field).
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ],
         federation_version="2.11",
     )
 

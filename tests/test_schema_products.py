@@ -357,3 +357,36 @@ async def test_crafted_cursors_are_rejected(services: Services, value: Any) -> N
     cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     result = await execute(services, f'{{ products(after: "{cursor}") {{ totalCount }} }}')
     assert error_codes(result) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "{ products { edges { node { categories { products { edges { node { categories {"
+            " products { edges { node { categories { products { edges { node { sku"
+            " } } } } } } } } } } } } } } } }",
+            "exceeds maximum operation depth",
+        ),
+        (
+            "{ " + " ".join(f"a{i}: products {{ totalCount }}" for i in range(31)) + " }",
+            "aliases found",
+        ),
+        (
+            "{ products(filter: { brand: [" + ", ".join(['"b"'] * 51) + "] }) { totalCount } }",
+            "'filter.brand' has 51 entries",
+        ),
+        (
+            '{ product(sku: "NW-RUN-001") { attributes(codes: ['
+            + ", ".join(['"c"'] * 101)
+            + "]) { code } } }",
+            "'codes' has 101 entries",
+        ),
+    ],
+)
+async def test_expensive_documents_are_refused(
+    services: Services, query: str, message: str
+) -> None:
+    result = await execute(services, query)
+    assert result.errors is not None
+    assert message in result.errors[0].message

@@ -7,10 +7,13 @@ from strawberry.scalars import JSON
 
 from resolvers.attributes import display_value, infer_type
 from resolvers.db import Document
+from resolvers.errors import BadUserInputError
 from schema.context import Context
 from schema.types.enums import AttributeType
 
 Info = strawberry.Info[Context, None]
+
+MAX_CODES = 100
 
 
 @strawberry.type(description="A typed attribute value of a product or variant.")
@@ -63,6 +66,8 @@ async def resolve_attributes(
     info: Info, values: dict[str, Any], codes: list[str] | None
 ) -> list[ProductAttribute]:
     """Attributes in stored order, their definitions loaded in one batch for the whole page."""
+    if codes is not None and len(codes) > MAX_CODES:
+        raise BadUserInputError(f"'codes' has {len(codes)} entries; the maximum is {MAX_CODES}")
     wanted = [code for code in values if codes is None or code in codes]
     definitions = await info.context.loaders.attribute_by_code.load_many(wanted)
     return [

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.scalars import JSON
+
+from resolvers.errors import BadUserInputError
 
 from resolvers.products import (
     AttributeCondition,
@@ -10,6 +14,14 @@ from resolvers.products import (
     SortField,
 )
 from schema.types.enums import ProductSortField, ProductStatus, SortDirection
+
+
+def _cap(name: str, values: list[Any] | None, limit: int) -> None:
+    if values is not None and len(values) > limit:
+        raise BadUserInputError(
+            f"'filter.{name}' has {len(values)} entries; the maximum is {limit}",
+            argumentName="filter",
+        )
 
 
 @strawberry.input(description="Match an attribute: 'equals' a value, or 'min'/'max' (inclusive).")
@@ -52,6 +64,9 @@ class ProductFilterInput:
     readiness: ReadinessFilterInput | None = None
 
     def to_domain(self) -> ProductFilter:
+        _cap("brand", self.brand, 50)
+        _cap("attributes", self.attributes, 20)
+        _cap("variantOptions", self.variant_options, 10)
         return ProductFilter(
             category=self.category,
             brands=tuple(self.brand or ()),

@@ -5,6 +5,7 @@ from enum import Enum
 import strawberry
 
 from resolvers.db import Document
+from resolvers.errors import BadUserInputError
 from resolvers.readiness import evaluate, needed_codes
 from resolvers.readiness_store import summary
 from schema.context import Context
@@ -118,6 +119,8 @@ class CatalogReadiness:
 async def resolve_catalog_readiness(info: Info, channel: str, top: int) -> CatalogReadiness:
     context = info.context
     context.channel(channel)
+    if not 0 <= top <= 100:
+        raise BadUserInputError("'top' must be between 0 and 100", argumentName="top")
     data = await summary(context.catalog, context.services.channels, channel)
     return CatalogReadiness(
         channel=channel,
