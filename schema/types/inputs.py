@@ -6,7 +6,6 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.errors import BadUserInputError
-
 from resolvers.products import (
     AttributeCondition,
     ProductFilter,
