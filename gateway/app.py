@@ -135,6 +135,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 loader_batch_size=settings.loader_batch_size,
                 missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
             )
+            stack.push_async_callback(services.background.aclose)
             # A plain task, not a task group: servers may run start-up and shut-down of the
             # lifespan in different tasks, which a cancel scope does not allow.
             refresh = asyncio.create_task(refresh_stale_readiness(services))

@@ -182,6 +182,7 @@ class AssetByKeyLoader(DataLoader[AssetKey, Document | None]):
         missing_ttl: timedelta,
         now: Callable[[], datetime],
         warn: Callable[[str, str], None],
+        on_mirrored: Callable[[list[str]], None] = lambda public_ids: None,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size)
         self.assets = assets
@@ -189,6 +190,7 @@ class AssetByKeyLoader(DataLoader[AssetKey, Document | None]):
         self.missing_ttl = missing_ttl
         self.now = now
         self.warn = warn
+        self.on_mirrored = on_mirrored
 
     async def batch_load_fn(self, keys: Sequence[AssetKey]) -> list[Document | None]:
         public_ids = list({public_id for _, public_id in keys})
@@ -229,6 +231,9 @@ class AssetByKeyLoader(DataLoader[AssetKey, Document | None]):
                 continue
             documents = [asset_from_resource(r, now, "admin-api") for r in resources]
             await upsert_assets(self.assets, documents)
+            if documents:
+                # Stored readiness counted these as missing: the products need rescoring.
+                self.on_mirrored([d["publicId"] for d in documents])
             fetched.update({key_of(d): d for d in documents})
             absent = [(resource_type, p) for p in public_ids if (resource_type, p) not in fetched]
             await mark_missing(self.assets, absent, now)

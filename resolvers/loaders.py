@@ -91,6 +91,7 @@ class Loaders:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         missing_asset_ttl: timedelta = timedelta(hours=1),
         warn: Callable[[str, str], None] = lambda code, message: None,
+        on_mirrored: Callable[[list[str]], None] = lambda public_ids: None,
     ) -> None:
         self.asset_by_key = AssetByKeyLoader(
             catalog.assets,
@@ -99,6 +100,7 @@ class Loaders:
             missing_ttl=missing_asset_ttl,
             now=now,
             warn=warn,
+            on_mirrored=on_mirrored,
         )
         # For keys a client names itself (federation representations): reading them must not
         # spend the Admin API quota or store records for ids nothing references.

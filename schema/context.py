@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from resolvers.background import Background
 from resolvers.channels import ChannelProfile, Channels, SlotProfile
 from resolvers.dam import DamClient
 from resolvers.db import Catalog
@@ -14,6 +15,7 @@ from resolvers.errors import BadUserInputError
 from resolvers.loaders import Loaders
 from resolvers.locales import LocaleError, LocaleResolver
 from resolvers.media import UrlBuilder
+from resolvers.readiness_store import materialize
 
 
 def utc_now() -> datetime:
@@ -31,6 +33,20 @@ class Services:
     loader_batch_size: int = 1000
     clock: Callable[[], datetime] = utc_now
     missing_asset_ttl: timedelta = timedelta(hours=1)
+    background: Background = field(default_factory=Background)
+
+    def rescore_products_using(self, public_ids: list[str]) -> None:
+        """Recompute stored readiness of the products that use these assets, in the background."""
+        self.background.spawn(
+            materialize(
+                self.catalog,
+                self.channels,
+                self.locales,
+                self.clock(),
+                {"media.publicId": {"$in": public_ids}},
+            ),
+            name="rescore-after-mirroring",
+        )
 
 
 @dataclass(slots=True)
@@ -53,6 +69,7 @@ class Context:
             now=services.clock,
             missing_asset_ttl=services.missing_asset_ttl,
             warn=self.warn,
+            on_mirrored=services.rescore_products_using,
         )
 
     @classmethod

@@ -591,3 +591,29 @@ def test_a_window_ending_on_a_day_includes_that_day() -> None:
     assert delivery_problem(asset, "web", datetime(2025, 5, 31, 23, 0, tzinfo=UTC)) == (
         "promotional window opens 2025-06-01"
     )
+
+
+async def test_assets_mirrored_on_demand_rescore_their_products(db: Any, dam: DamClient) -> None:
+    from resolvers.readiness_store import materialize
+
+    catalog = Catalog(db)
+    await load_small_catalog(catalog)
+    await catalog.products.update_one(
+        {"sku": "NW-RUN-002"}, {"$set": {"media": [ref("NW-RUN-002", "hero", 1, 0)]}}
+    )
+    await upload_image(dam, "catalog/NW-RUN-002/hero-1")  # in Cloudinary, not mirrored yet
+    services = services_for(catalog, dam=dam, clock=lambda: NOW)
+    await materialize(catalog, services.channels, services.locales, NOW)
+    stored = await catalog.products.find_one({"sku": "NW-RUN-002"})
+    assert stored is not None
+    assert "hero_image" in stored["readiness"]["web"]["failed"]
+    live = await data_of(
+        services,
+        """{ product(sku: "NW-RUN-002") {
+        readiness(channel: "web") { score checks { id passed } } } }""",
+    )
+    await services.background.drain()
+    stored = await catalog.products.find_one({"sku": "NW-RUN-002"})
+    assert stored is not None
+    assert "hero_image" not in stored["readiness"]["web"]["failed"]
+    assert stored["readiness"]["web"]["score"] == live["product"]["readiness"]["score"]
