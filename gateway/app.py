@@ -7,12 +7,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 import anyio
 from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -35,6 +35,8 @@ from schema.schema import CatalogSchema, build_schema
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 2.0
+DEMO_SEED_LOCK = "demo-seed"
+SEED_TAKEOVER = timedelta(minutes=10)
 
 
 class State(TypedDict):
@@ -65,18 +67,34 @@ async def start_embedded_mongo(settings: Settings) -> EmbeddedMongo:
 
 
 async def seed_demo_if_empty(catalog: Catalog, settings: Settings) -> None:
+    """Seed the demo catalog once, even with several replicas starting together.
+
+    A lock document elects one seeder; a seed that died half-way (lock never completed) is
+    taken over after SEED_TAKEOVER and started again from scratch.
+    """
     from resolvers.demo_catalog import seed_demo_catalog
 
     if await catalog.products.estimated_document_count() > 0:
         return
+    locks = catalog.db["gateway_locks"]
+    now = datetime.now(UTC)
     try:
-        report = await seed_demo_catalog(
-            catalog.db, products=settings.demo_products, locales=settings.locales
-        )
-    except PyMongoError as exc:
-        # Another replica starting at the same moment seeded first; the unique indexes held.
-        log.warning("demo catalog not seeded here (%s); another process seeded it", exc)
-        return
+        await locks.insert_one({"_id": DEMO_SEED_LOCK, "startedAt": now})
+    except DuplicateKeyError:
+        stale = {
+            "_id": DEMO_SEED_LOCK,
+            "completedAt": {"$exists": False},
+            "startedAt": {"$lt": now - SEED_TAKEOVER},
+        }
+        taken = await locks.find_one_and_update(stale, {"$set": {"startedAt": now}})
+        if taken is None:
+            log.info("demo catalog: seeded, or being seeded, by another process")
+            return
+        log.warning("demo catalog: an earlier seed did not finish; seeding again")
+    report = await seed_demo_catalog(
+        catalog.db, products=settings.demo_products, locales=settings.locales, replace=True
+    )
+    await locks.update_one({"_id": DEMO_SEED_LOCK}, {"$set": {"completedAt": datetime.now(UTC)}})
     log.info("seeded the demo catalog: %s", report)
 
 
@@ -167,7 +185,11 @@ async def readyz(request: Request) -> Response:
         # Through a replica set connection commands go to the primary; say so explicitly.
         primary = bool(hello.get("isWritablePrimary") or hello.get("msg") == "isdbgrid")
     except (PyMongoError, TimeoutError) as exc:
-        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        # The topology (hosts, replica set) is for the logs, not for anonymous callers.
+        log.warning("not ready: %s", exc)
+        return JSONResponse(
+            {"status": "unavailable", "reason": "MongoDB primary unreachable"}, status_code=503
+        )
     if not primary:
         return JSONResponse({"status": "unavailable", "reason": "no primary"}, status_code=503)
     return JSONResponse({"status": "ready"})

@@ -223,10 +223,11 @@ class AssetByKeyLoader(DataLoader[AssetKey, Document | None]):
                 resources = await self.dam.resources_by_ids(public_ids, resource_type)
             except DamUnavailableError as exc:
                 log.warning("Admin API lookup of %d assets failed: %s", len(public_ids), exc)
+                # The client learns what happened; the details (hosts, errors) stay in the log.
                 self.warn(
                     "DAM_UNAVAILABLE",
-                    f"Cloudinary could not be asked about "
-                    f"{len(public_ids)} asset(s); placeholders were used: {exc}",
+                    f"Cloudinary could not be asked about {len(public_ids)} asset(s); "
+                    "placeholders were used where the mirror had nothing",
                 )
                 continue
             documents = [asset_from_resource(r, now, "admin-api") for r in resources]
