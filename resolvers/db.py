@@ -12,6 +12,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
+from resolvers.locales import name_collation
+
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
@@ -79,7 +81,11 @@ def product_indexes(locales: Sequence[str]) -> list[IndexModel]:
         _text_index(locales),
     ]
     models += [
-        IndexModel([(f"name.{locale}", ASCENDING), ("_id", ASCENDING)], name=f"name_{locale}")
+        IndexModel(
+            [(f"name.{locale}", ASCENDING), ("_id", ASCENDING)],
+            name=f"name_{locale}_collated",
+            collation=name_collation(locale),
+        )
         for locale in locales
     ]
     return models

@@ -11,6 +11,55 @@ from typing import Any
 _TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?$")
 
 
+# Languages MongoDB's collation supports that catalogs commonly use.
+COLLATION_LANGUAGES = frozenset(
+    [
+        "ar",
+        "bg",
+        "ca",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "et",
+        "fi",
+        "fr",
+        "he",
+        "hr",
+        "hu",
+        "is",
+        "it",
+        "ja",
+        "ko",
+        "lt",
+        "lv",
+        "nb",
+        "nl",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "sr",
+        "sv",
+        "th",
+        "tr",
+        "uk",
+        "vi",
+        "zh",
+    ]
+)
+
+
+def name_collation(tag: str) -> dict[str, str]:
+    """The MongoDB collation text in ``tag`` sorts with (ICU knows languages, not regions)."""
+    language = tag.split("-")[0].lower()
+    return {"locale": language if language in COLLATION_LANGUAGES else "simple"}
+
+
 class LocaleError(ValueError):
     """A locale tag is malformed or not configured."""
 

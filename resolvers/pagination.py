@@ -28,6 +28,9 @@ class SortSpec:
     key: str  # public name stored in cursors, e.g. "name:de-DE"
     field: str  # document path, e.g. "name.de-DE"
     descending: bool = False
+    # Language-aware ordering for text (Ä sorts with A in German); comparisons in the keyset
+    # clause follow the same collation because the query carries it.
+    collation: dict[str, str] | None = None
 
     @property
     def mongo_sort(self) -> list[tuple[str, int]]:

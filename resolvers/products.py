@@ -11,6 +11,7 @@ from typing import Any
 from resolvers.db import Catalog, Document
 from resolvers.documents import PRODUCT_STATUSES
 from resolvers.errors import BadUserInputError
+from resolvers.locales import name_collation
 from resolvers.pagination import SortSpec, after_clause, check_page_size, decode_cursor
 
 # Codes become parts of document paths, so they must never carry "." or "$".
@@ -70,7 +71,7 @@ def sort_spec(
     sort_field: SortField, descending: bool, locale: str, channel: str | None = None
 ) -> SortSpec:
     if sort_field is SortField.NAME:
-        return SortSpec(f"name:{locale}", f"name.{locale}", descending)
+        return SortSpec(f"name:{locale}", f"name.{locale}", descending, name_collation(locale))
     if sort_field is SortField.READINESS:
         if channel is None:
             raise BadUserInputError("sorting by READINESS needs 'channel'", argumentName="sort")
@@ -202,6 +203,8 @@ async def fetch_page(
     documents: list[Document] = []
     if first > 0:
         cursor = catalog.products.find(page_query).sort(sort.mongo_sort).limit(first + 1)
+        if sort.collation is not None:
+            cursor = cursor.collation(sort.collation)
         documents = await cursor.to_list()
     return ProductPage(documents[:first], len(documents) > first, sort, query)
 

@@ -94,3 +94,14 @@ def test_cursor_of_another_sort_is_rejected() -> None:
         decode_cursor(cursor, sort_spec(SortField.SKU, True, "en-US"))
     with pytest.raises(BadUserInputError, match="another sort"):
         decode_cursor(cursor, sort_spec(SortField.NAME, False, "en-US"))
+
+
+async def test_names_sort_alphabetically_in_their_language(db: Any) -> None:
+    catalog = Catalog(db)
+    names = ["zebra", "Äpfel", "apple", "Banana", "Apfel"]
+    await catalog.products.insert_many(
+        [{"sku": f"S{i}", "name": {"de-DE": n}} for i, n in enumerate(names)]
+    )
+    spec = sort_spec(SortField.NAME, False, "de-DE")
+    skus = await walk(catalog, spec, 2)
+    assert [names[int(s[1:])] for s in skus] == ["Apfel", "Äpfel", "apple", "Banana", "zebra"]
