@@ -4,6 +4,7 @@ work on large catalogs. Recomputed when a product, its assets or the channel pro
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from datetime import datetime
@@ -19,6 +20,7 @@ from resolvers.readiness import asset_keys, evaluate, needed_codes
 log = logging.getLogger(__name__)
 
 BATCH = 500
+YIELD_EVERY = 50
 BANDS = (0, 20, 40, 60, 80, 100, 101)
 
 
@@ -59,7 +61,10 @@ async def materialize(
         last_id = products[-1]["_id"]
         context = await load_context(catalog, products)
         operations = []
-        for product in products:
+        for index, product in enumerate(products):
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                # Scoring is CPU work; let requests on the same event loop run in between.
+                await asyncio.sleep(0)
             fields = {
                 stored_fields(name): stored_readiness(
                     product, name, channels, locales, now, context
