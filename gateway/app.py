@@ -104,6 +104,30 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
+async def after_start(services: Services, *, demo_media: bool) -> None:
+    """Work that must not delay readiness: demo pictures for the emulator, then rescoring."""
+    if demo_media:
+        await upload_demo_pictures(services)
+    await refresh_stale_readiness(services)
+
+
+async def upload_demo_pictures(services: Services) -> None:
+    """Draw and upload the demo catalog's pictures into the emulator (skipping what it has)."""
+    from resolvers.demo_media import upload_demo_media
+
+    try:
+        report = await upload_demo_media(
+            services.catalog, services.dam, now=services.clock(), concurrency=4
+        )
+    except PyMongoError:
+        log.exception("uploading the demo pictures failed")
+        return
+    if report.uploaded:
+        log.info("demo pictures: %d uploaded, %d failed", report.uploaded, len(report.failed))
+        # Scores computed before the pictures existed are all wrong now.
+        await materialize(services.catalog, services.channels, services.locales, services.clock())
+
+
 async def refresh_stale_readiness(services: Services) -> None:
     """Score products whose stored readiness predates the current channel profiles.
 
@@ -156,7 +180,8 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
             stack.push_async_callback(services.background.aclose)
             # A plain task, not a task group: servers may run start-up and shut-down of the
             # lifespan in different tasks, which a cancel scope does not allow.
-            refresh = asyncio.create_task(refresh_stale_readiness(services))
+            demo_media = settings.demo and settings.cloudinary_url is None
+            refresh = asyncio.create_task(after_start(services, demo_media=demo_media))
             stack.push_async_callback(_cancel, refresh)
             log.info("catalog gateway ready on database %r", settings.db)
             yield {"services": services, "mongo_client": client}

@@ -1,0 +1,347 @@
+"""Demo media: pictures drawn for the demo catalog, uploaded through the SDK and mirrored."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import cloudinary.utils
+import httpx
+import pytest
+from PIL import Image, ImageChops
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from gateway.cloudinary_emulator import EmulatorServer
+from resolvers.dam import DamClient, DamConfig
+from resolvers.db import Catalog
+from resolvers.demo_catalog import (
+    MISSING_ASSET_PREFIX,
+    PlantedDefects,
+    generate_demo_catalog,
+    seed_demo_catalog,
+)
+from resolvers.demo_media import (
+    PLACEHOLDER_SIZES,
+    ROLE_SIZES,
+    VIDEO_SIZE,
+    DemoMediaReport,
+    draw_placeholder,
+    draw_product_image,
+    fake_mp4,
+    upload_demo_media,
+)
+from resolvers.documents import MediaReference
+from tests.media_fixtures import CLOUD, KEY, SECRET
+
+NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+PRODUCTS = 50
+
+
+def open_picture(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@dataclass(frozen=True, slots=True)
+class Uploaded:
+    """One upload of the 50-product demo, shared by the tests that only read its outcome."""
+
+    catalog: Catalog
+    dam: DamClient
+    emulator: EmulatorServer
+    report: DemoMediaReport
+    defects: PlantedDefects
+    references: list[tuple[str, MediaReference]]  # (product SKU, reference), missing included
+
+
+@pytest.fixture(scope="module")
+async def uploaded(
+    emulator: EmulatorServer, mongo_client: AsyncMongoClient[dict[str, Any]]
+) -> AsyncIterator[Uploaded]:
+    # Module scope: uploading ~300 pictures once keeps this file fast; the tests below only
+    # read what that run left behind (the per-test ``dam`` fixture would empty the emulator).
+    emulator.emulator.reset()
+    name = f"test_media_{uuid.uuid4().hex[:12]}"
+    db = mongo_client[name]
+    await seed_demo_catalog(db, products=PRODUCTS)
+    catalog = Catalog(db)
+    dam = DamClient(DamConfig(CLOUD, KEY, SECRET, sdk_options=emulator.sdk_config()), timeout_s=30)
+    report = await upload_demo_media(catalog, dam, now=NOW)
+    demo = generate_demo_catalog(products=PRODUCTS)
+    references = [(p["sku"], m) for p in demo.products for m in p["media"]]
+    yield Uploaded(catalog, dam, emulator, report, demo.defects, references)
+    await mongo_client.drop_database(name)
+    emulator.emulator.reset()
+
+
+def present(uploaded: Uploaded) -> list[tuple[str, MediaReference]]:
+    return [
+        (sku, m)
+        for sku, m in uploaded.references
+        if not m["publicId"].startswith(MISSING_ASSET_PREFIX)
+    ]
+
+
+def resource_type(reference: MediaReference) -> str:
+    return "video" if reference["role"] == "video" else "image"
+
+
+async def test_report_counts(uploaded: Uploaded) -> None:
+    report = uploaded.report
+    expected = present(uploaded)
+    assert report.failed == ()
+    assert report.uploaded == report.references == len(expected)
+    assert report.skipped == 0
+    assert report.left_missing == len(uploaded.defects.missing_assets) > 0
+    assert report.placeholders_uploaded == len(PLACEHOLDER_SIZES)
+    assert report.mirrored == len(expected) + len(PLACEHOLDER_SIZES)
+    assert len(report.products_without_alt) >= 2
+    assert set(report.products_without_alt) <= {p for p, _ in expected}
+
+
+async def test_every_reference_is_uploaded_with_tags_and_context(uploaded: Uploaded) -> None:
+    without_alt = set(uploaded.report.products_without_alt)
+    for sku, reference in present(uploaded):
+        asset = uploaded.emulator.emulator.get_asset(
+            reference["publicId"], resource_type(reference)
+        )
+        assert asset is not None, reference["publicId"]
+        role = reference["role"]
+        variant = reference.get("variantSku")
+        expected_tags = {f"sku:{sku}", f"role:{role}"} | (
+            {f"variant:{variant}"} if variant else set()
+        )
+        assert set(asset.tags) == expected_tags
+        assert asset.context["role"] == role
+        assert asset.context["sku"] == sku
+        assert asset.context.get("variant_sku") == variant
+        alt = {k: v for k, v in asset.context.items() if k.startswith("alt_")}
+        if sku in without_alt:
+            assert alt == {}
+        else:
+            assert set(alt) == {"alt_en-US", "alt_de-DE", "alt_fr-FR"}
+            assert all(text.strip() for text in alt.values())
+
+
+async def test_the_admin_api_sees_the_same_assets(uploaded: Uploaded) -> None:
+    images = [m for _, m in present(uploaded) if m["role"] == "hero"]
+    resources = await uploaded.dam.resources_by_ids([m["publicId"] for m in images])
+    assert {r["public_id"] for r in resources} == {m["publicId"] for m in images}
+    for resource in resources:
+        assert (resource["width"], resource["height"]) == ROLE_SIZES["hero"]
+        assert resource["context"]["custom"]["role"] == "hero"
+
+
+async def test_planted_missing_references_stay_missing(uploaded: Uploaded) -> None:
+    emulator = uploaded.emulator.emulator
+    for defect in uploaded.defects.missing_assets:
+        assert emulator.get_asset(defect.public_id) is None
+        assert emulator.get_asset(defect.public_id, "video") is None
+        assert await uploaded.catalog.assets.find_one({"publicId": defect.public_id}) is None
+    assert not any(a.public_id.startswith(MISSING_ASSET_PREFIX) for a in emulator.store)
+
+
+async def test_the_mirror_holds_an_active_document_per_upload(uploaded: Uploaded) -> None:
+    documents = {
+        (d["resourceType"], d["publicId"]): d async for d in uploaded.catalog.assets.find({})
+    }
+    without_alt = set(uploaded.report.products_without_alt)
+    for sku, reference in present(uploaded):
+        document = documents.pop((resource_type(reference), reference["publicId"]))
+        role = reference["role"]
+        assert document["status"] == "active"
+        assert document["source"] == "demo"
+        assert (document["sku"], document["role"]) == (sku, role)
+        assert document.get("variantSku") == reference.get("variantSku")
+        size = VIDEO_SIZE if role == "video" else ROLE_SIZES[role]
+        assert (document["width"], document["height"]) == size
+        assert bool(document["alt"]) == (sku not in without_alt)
+        if role == "video":
+            assert document["format"] == "mp4"
+            assert document["duration"] > 0
+        else:
+            assert document["format"] == ("png" if role == "swatch" else "jpg")
+            assert len(document["phash"]) == 16
+    # What is left over are the placeholders, mirrored too so the restart check finds them.
+    assert set(documents) == {("image", public_id) for public_id in PLACEHOLDER_SIZES}
+
+
+async def test_placeholders_exist(uploaded: Uploaded) -> None:
+    for public_id, size in PLACEHOLDER_SIZES.items():
+        asset = uploaded.emulator.emulator.get_asset(public_id)
+        assert asset is not None, public_id
+        assert (asset.width, asset.height) == size
+        assert asset.format == "png"
+    watermark = uploaded.emulator.emulator.get_asset("placeholders/watermark")
+    assert watermark is not None
+    picture = open_picture(watermark.data)
+    assert picture.mode == "RGBA"
+    # Transparent around the text, and the text itself visible.
+    assert picture.getchannel("A").getextrema() == (0, 190)
+
+
+async def test_a_delivered_url_is_a_real_jpeg(uploaded: Uploaded) -> None:
+    sku, hero = next((s, m) for s, m in present(uploaded) if m["role"] == "hero")
+    url, _ = cloudinary.utils.cloudinary_url(
+        hero["publicId"],
+        transformation=[{"width": 400, "height": 400, "crop": "fill"}],
+        format="jpg",
+        **uploaded.emulator.sdk_config(),
+    )
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+        response = await client.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/jpeg"
+    picture = open_picture(response.content)
+    assert (picture.format, picture.size) == ("JPEG", (400, 400))
+    # A drawing, not a flat fill: the picture has contrast.
+    low, high = picture.convert("L").getextrema()
+    assert isinstance(low, int)
+    assert isinstance(high, int)
+    assert high - low > 100, sku
+
+
+async def test_a_second_run_uploads_nothing(uploaded: Uploaded) -> None:
+    uploads = uploaded.dam.stats.uploads
+    upload_calls = uploaded.emulator.emulator.stats.upload_calls
+    report = await upload_demo_media(uploaded.catalog, uploaded.dam, now=NOW)
+    assert report.uploaded == 0
+    assert report.skipped == report.references == uploaded.report.references
+    assert report.placeholders_uploaded == 0
+    assert report.placeholders_skipped == len(PLACEHOLDER_SIZES)
+    assert report.products_without_alt == uploaded.report.products_without_alt
+    assert uploaded.dam.stats.uploads == uploads
+    assert uploaded.emulator.emulator.stats.upload_calls == upload_calls
+
+
+# Placed after the tests reading ``uploaded``: the ``dam`` fixture empties the shared emulator.
+async def test_failed_uploads_are_reported_and_retried_on_the_next_run(
+    db: AsyncDatabase[dict[str, Any]], dam: DamClient, emulator: EmulatorServer
+) -> None:
+    await seed_demo_catalog(db, products=PRODUCTS)
+    # Four products are enough to see some uploads fail and the others go through.
+    keep = [p["sku"] async for p in db["products"].find({}, {"sku": 1}).limit(4)]
+    await db["products"].delete_many({"sku": {"$nin": keep}})
+    catalog = Catalog(db)
+    emulator.emulator.faults.configure(error_rate=0.4, seed=3)
+
+    first = await upload_demo_media(catalog, dam, now=NOW, concurrency=3)
+
+    total = first.references + len(PLACEHOLDER_SIZES)
+    assert first.failed, "the seed should fail some uploads"
+    assert first.uploaded + first.placeholders_uploaded + len(first.failed) == total
+    assert first.uploaded > 0
+    assert all("500" in f.reason or "General Error" in f.reason for f in first.failed)
+    assert await catalog.assets.count_documents({}) == total - len(first.failed)
+
+    emulator.emulator.faults.reset()
+    second = await upload_demo_media(catalog, dam, now=NOW)
+    assert second.failed == ()
+    assert second.uploaded + second.placeholders_uploaded == len(first.failed)
+    assert await catalog.assets.count_documents({"status": "active"}) == total
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing (pure)
+# --------------------------------------------------------------------------------------------
+
+
+def test_drawing_is_deterministic() -> None:
+    arguments: dict[str, Any] = {
+        "sku": "NW-RUN-000001",
+        "name": "Aeris Trail Running Shoe Pro",
+        "role": "front",
+        "color": "red",
+        "category": "running-shoes",
+        "brand": "Northwind",
+    }
+    first = draw_product_image(**arguments)
+    assert first == draw_product_image(**arguments)
+    picture = open_picture(first)
+    assert (picture.format, picture.size) == ("JPEG", ROLE_SIZES["front"])
+
+
+def test_different_products_give_different_pictures() -> None:
+    shoe = open_picture(
+        draw_product_image(
+            sku="NW-RUN-000001",
+            name="Aeris Shoe",
+            role="hero",
+            color="red",
+            category="running-shoes",
+        )
+    )
+    kettle = open_picture(
+        draw_product_image(
+            sku="HC-KET-000002",
+            name="Luma Kettle",
+            role="hero",
+            color="navy",
+            category="kettles",
+        )
+    )
+    difference = ImageChops.difference(shoe, kettle).convert("L")
+    # Not a few stray pixels: a large share of the picture differs.
+    changed = sum(difference.point(lambda v: 255 if v > 40 else 0).histogram()[255:])
+    assert changed > 0.05 * shoe.width * shoe.height
+
+
+def test_two_shots_of_one_role_differ() -> None:
+    pictures = [
+        draw_product_image(
+            sku="AG-TNT-000004", name="Ridge Tent", role="detail", category="tents", shot=shot
+        )
+        for shot in (1, 2)
+    ]
+    assert pictures[0] != pictures[1]
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_SIZES))
+def test_each_role_has_its_size_and_format(role: str) -> None:
+    data = draw_product_image(sku="SN-SPK-000003", name="Echo Speaker", role=role, color="blue")
+    picture = open_picture(data)
+    assert picture.size == ROLE_SIZES[role]
+    assert picture.format == ("PNG" if role == "swatch" else "JPEG")
+
+
+def test_a_swatch_is_the_flat_variant_colour() -> None:
+    picture = open_picture(draw_product_image(sku="X", name="X", role="swatch", color="navy"))
+    assert picture.getcolors() is not None
+    assert len(picture.getcolors() or []) == 1
+
+
+def test_non_ascii_names_and_unknown_categories_are_drawn() -> None:
+    data = draw_product_image(
+        sku="ML-XYZ-000009",
+        name="Maison Lumière Bouilloire \u2013 édition spéciale",
+        role="detail",
+        category="no-such-category",
+        color=None,
+    )
+    assert open_picture(data).size == ROLE_SIZES["detail"]
+
+
+def test_videos_are_not_drawn() -> None:
+    with pytest.raises(ValueError, match="video"):
+        draw_product_image(sku="X", name="X", role="video")
+
+
+def test_the_fake_video_header_carries_size_and_duration() -> None:
+    from gateway.cloudinary_emulator.media import read_mp4_header
+
+    assert read_mp4_header(fake_mp4(1920, 1080, 12.5)) == (1920, 1080, 12.5)
+
+
+@pytest.mark.parametrize("public_id", sorted(PLACEHOLDER_SIZES))
+def test_placeholder_pictures(public_id: str) -> None:
+    data = draw_placeholder(public_id)
+    assert data == draw_placeholder(public_id)
+    picture = open_picture(data)
+    assert picture.size == PLACEHOLDER_SIZES[public_id]
+    assert picture.mode == ("RGBA" if public_id == "placeholders/watermark" else "RGB")
