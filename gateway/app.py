@@ -105,10 +105,10 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 
 async def after_start(services: Services, *, demo_media: bool) -> None:
-    """Work that must not delay readiness: demo pictures for the emulator, then rescoring."""
+    """Work that must not delay readiness: rescoring, and the demo pictures for the emulator."""
+    await refresh_stale_readiness(services)
     if demo_media:
         await upload_demo_pictures(services)
-    await refresh_stale_readiness(services)
 
 
 async def upload_demo_pictures(services: Services) -> None:

@@ -124,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        # The Cloudinary SDK shares one small urllib3 pool between threads; the pool's notes
+        # about discarded connections are noise, not problems.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
         if args.command == "serve":
             return cmd_serve(settings, reload=args.reload)
         if args.command == "seed":

@@ -47,7 +47,7 @@ ROLE_SIZES: dict[str, tuple[int, int]] = {
 }
 VIDEO_SIZE = (1920, 1080)
 JPEG_QUALITY = 85
-ALT_LOCALES: tuple[str, ...] = ("en-US", "de-DE", "fr-FR")
+ALT_LOCALES: tuple[str, ...] = ("en-US", "de-DE", "fr-FR", "it-IT")
 EN_DASH = "\u2013"
 MIRROR_BATCH = 200
 _ID_BATCH = 1_000
@@ -71,29 +71,29 @@ _PRODUCT_PROJECTION = {
 # Words
 # ---------------------------------------------------------------------------------------------
 
-_VIEWS: dict[str, tuple[str, str, str]] = {  # (en-US, de-DE, fr-FR)
-    "hero": ("main view", "Hauptansicht", "vue principale"),
-    "front": ("front view", "Vorderansicht", "vue de face"),
-    "side": ("side view", "Seitenansicht", "vue de profil"),
-    "back": ("back view", "Rückansicht", "vue de dos"),
-    "detail": ("detail view", "Detailansicht", "vue de détail"),
-    "lifestyle": ("in use", "im Einsatz", "en situation"),
-    "swatch": ("colour swatch", "Farbmuster", "échantillon de couleur"),
-    "video": ("product video", "Produktvideo", "vidéo du produit"),
+_VIEWS: dict[str, tuple[str, str, str, str]] = {  # (en-US, de-DE, fr-FR, it-IT)
+    "hero": ("main view", "Hauptansicht", "vue principale", "vista principale"),
+    "front": ("front view", "Vorderansicht", "vue de face", "vista frontale"),
+    "side": ("side view", "Seitenansicht", "vue de profil", "vista laterale"),
+    "back": ("back view", "Rückansicht", "vue de dos", "vista posteriore"),
+    "detail": ("detail view", "Detailansicht", "vue de détail", "dettaglio"),
+    "lifestyle": ("in use", "im Einsatz", "en situation", "in uso"),
+    "swatch": ("colour swatch", "Farbmuster", "échantillon de couleur", "campione di colore"),
+    "video": ("product video", "Produktvideo", "vidéo du produit", "video del prodotto"),
 }
-_COLOR_WORDS: dict[str, tuple[str, str, str]] = {
-    "black": ("black", "Schwarz", "noir"),
-    "white": ("white", "Weiß", "blanc"),
-    "grey": ("grey", "Grau", "gris"),
-    "navy": ("navy", "Marineblau", "bleu marine"),
-    "blue": ("blue", "Blau", "bleu"),
-    "red": ("red", "Rot", "rouge"),
-    "green": ("green", "Grün", "vert"),
-    "olive": ("olive", "Oliv", "olive"),
-    "yellow": ("yellow", "Gelb", "jaune"),
-    "orange": ("orange", "Orange", "orange"),
-    "pink": ("pink", "Rosa", "rose"),
-    "beige": ("beige", "Beige", "beige"),
+_COLOR_WORDS: dict[str, tuple[str, str, str, str]] = {
+    "black": ("black", "Schwarz", "noir", "nero"),
+    "white": ("white", "Weiß", "blanc", "bianco"),
+    "grey": ("grey", "Grau", "gris", "grigio"),
+    "navy": ("navy", "Marineblau", "bleu marine", "blu navy"),
+    "blue": ("blue", "Blau", "bleu", "blu"),
+    "red": ("red", "Rot", "rouge", "rosso"),
+    "green": ("green", "Grün", "vert", "verde"),
+    "olive": ("olive", "Oliv", "olive", "oliva"),
+    "yellow": ("yellow", "Gelb", "jaune", "giallo"),
+    "orange": ("orange", "Orange", "orange", "arancione"),
+    "pink": ("pink", "Rosa", "rose", "rosa"),
+    "beige": ("beige", "Beige", "beige", "beige"),
 }
 _COLORS: dict[str, RGB] = {
     "black": (38, 38, 44),
@@ -126,7 +126,7 @@ def _alt_texts(name: dict[str, str], role: str, color: str | None) -> dict[str, 
     for index, locale in enumerate(ALT_LOCALES):
         view = _VIEWS[role][index]
         if role == "swatch" and color:
-            view = f"{view}: {_COLOR_WORDS.get(color, (color, color, color))[index]}"
+            view = f"{view}: {_COLOR_WORDS.get(color, (color, color, color, color))[index]}"
         # A product lacking a translation is a planted defect; its alt text falls back to
         # English like the rest of the gateway does.
         texts[f"alt_{locale}"] = f"{name.get(locale) or english} {EN_DASH} {view}"

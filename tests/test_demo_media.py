@@ -125,7 +125,7 @@ async def test_every_reference_is_uploaded_with_tags_and_context(uploaded: Uploa
         if sku in without_alt:
             assert alt == {}
         else:
-            assert set(alt) == {"alt_en-US", "alt_de-DE", "alt_fr-FR"}
+            assert set(alt) == {f"alt_{locale}" for locale in ("en-US", "de-DE", "fr-FR", "it-IT")}
             assert all(text.strip() for text in alt.values())
 
 
