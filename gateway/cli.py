@@ -15,6 +15,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.cli_audit import add_audit_parser, run_audit_command
 from gateway.cli_media import add_media_parser, run_media
 from gateway.dam_setup import (
     EMULATOR_CLOUD,
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_media_parser(commands)
+    add_audit_parser(commands)
 
     readiness = commands.add_parser(
         "readiness",
@@ -131,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(settings, reload=args.reload)
         if args.command == "seed":
             return asyncio.run(cmd_seed(settings, args.products, args.seed, args.replace))
+        if args.command == "audit":
+            return asyncio.run(run_audit_command(args, settings))
         if args.command == "media":
             return asyncio.run(run_media(args, settings))
         if args.command == "readiness":

@@ -8,6 +8,7 @@ from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id
+from schema.types.audit import CatalogAudit, resolve_catalog_audit
 from schema.types.category import Category
 from schema.types.channel import Channel
 from schema.types.connection import ProductConnection, product_connection
@@ -85,6 +86,12 @@ class Query:
     )
     async def catalog_readiness(self, info: Info, channel: str, top: int = 10) -> CatalogReadiness:
         return await resolve_catalog_readiness(info, channel, top)
+
+    catalog_audit: CatalogAudit = strawberry.field(
+        resolver=resolve_catalog_audit,
+        description="Data-quality audit of the whole catalog: duplicate SKUs and names, fill "
+        "rates, missing required attributes, orphaned and missing assets, duplicate media.",
+    )
 
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
