@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -60,10 +61,6 @@ class CategoryByIdLoader(_DocumentLoader):
     field = "_id"
 
 
-class AttributeByCodeLoader(_DocumentLoader):
-    field = "code"
-
-
 class CategoryChildrenByParentLoader(DataLoader[str, list[Document]]):
     """Child categories of each parent slug, in position order."""
 
@@ -77,6 +74,34 @@ class CategoryChildrenByParentLoader(DataLoader[str, list[Document]]):
         async for document in self.collection.find(query).sort([("position", 1), ("slug", 1)]):
             by_parent[document["parent"]].append(document)
         return [by_parent[parent] for parent in parents]
+
+
+class Taxonomy:
+    """All categories and attribute definitions, read at most once per request.
+
+    Readiness needs the categories of every product on a page and then the definitions of the
+    attributes they require; chained loaders batch that unevenly (cache hits finish early), so
+    the number of queries would vary with the page. Both collections are small: one query each.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._categories: asyncio.Task[dict[str, Document]] | None = None
+        self._attributes: asyncio.Task[dict[str, Document]] | None = None
+
+    async def categories(self) -> dict[str, Document]:
+        if self._categories is None:
+            self._categories = asyncio.ensure_future(self._read(self._catalog.categories, "slug"))
+        return await asyncio.shield(self._categories)
+
+    async def attributes(self) -> dict[str, Document]:
+        if self._attributes is None:
+            self._attributes = asyncio.ensure_future(self._read(self._catalog.attributes, "code"))
+        return await asyncio.shield(self._attributes)
+
+    @staticmethod
+    async def _read(collection: Collection, key: str) -> dict[str, Document]:
+        return {d[key]: d async for d in collection.find({}).batch_size(10_000)}
 
 
 class Loaders:
@@ -93,6 +118,7 @@ class Loaders:
         warn: Callable[[str, str], None] = lambda code, message: None,
         on_mirrored: Callable[[list[str]], None] = lambda public_ids: None,
     ) -> None:
+        self.taxonomy = Taxonomy(catalog)
         self.asset_by_key = AssetByKeyLoader(
             catalog.assets,
             dam,
@@ -117,7 +143,6 @@ class Loaders:
         self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)
         self.category_by_id = CategoryByIdLoader(catalog.categories, max_batch_size)
         self.category_children = CategoryChildrenByParentLoader(catalog.categories, max_batch_size)
-        self.attribute_by_code = AttributeByCodeLoader(catalog.attributes, max_batch_size)
 
     def prime_products(self, documents: Iterable[Document]) -> None:
         """Make products already fetched (a page, a detail) free for relations that point back."""

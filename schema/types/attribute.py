@@ -65,13 +65,15 @@ class ProductAttribute:
 async def resolve_attributes(
     info: Info, values: dict[str, Any], codes: list[str] | None
 ) -> list[ProductAttribute]:
-    """Attributes in stored order, their definitions loaded in one batch for the whole page."""
+    """Attributes in stored order; definitions come from the request's taxonomy (one query)."""
     if codes is not None and len(codes) > MAX_CODES:
         raise BadUserInputError(f"'codes' has {len(codes)} entries; the maximum is {MAX_CODES}")
     wanted = [code for code in values if codes is None or code in codes]
-    definitions = await info.context.loaders.attribute_by_code.load_many(wanted)
+    if not wanted:
+        return []
+    definitions = await info.context.loaders.taxonomy.attributes()
     return [
-        ProductAttribute.build(code, values[code], definition)
-        for code, definition in zip(wanted, definitions, strict=True)
+        ProductAttribute.build(code, values[code], definitions.get(code))
+        for code in wanted
         if isinstance(values[code], dict)
     ]

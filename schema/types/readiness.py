@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from enum import Enum
 
 import strawberry
@@ -51,17 +52,19 @@ async def resolve_readiness(
     context.channel(channel)
     tag = context.locale(locale) if locale is not None else None
     references = product.get("media") or []
-    assets = await load_assets(info, references)
-    categories = await context.loaders.category_by_slug.load_existing(
-        product.get("categories") or []
+    taxonomy = context.loaders.taxonomy
+    assets, all_categories, definitions = await asyncio.gather(
+        load_assets(info, references), taxonomy.categories(), taxonomy.attributes()
     )
+    categories = [
+        all_categories[slug] for slug in product.get("categories") or [] if slug in all_categories
+    ]
     codes = needed_codes(categories)
-    definitions = await context.loaders.attribute_by_code.load_many(codes)
     result = evaluate(
         product,
         assets=assets,
         categories=categories,
-        attributes=dict(zip(codes, definitions, strict=True)),
+        attributes={code: definitions.get(code) for code in codes},
         channel=channel,
         channels=context.services.channels,
         locales=context.locales,
