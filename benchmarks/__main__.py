@@ -1,24 +1,55 @@
-"""`python -m benchmarks [NAME ...]`: run the named benchmarks (all by default)."""
+"""`python -m benchmarks [NAME ...] [OPTIONS]`: run the named benchmarks (all by default).
+
+Options after the names go to the benchmarks that take options (see `OPTIONS`), e.g.
+`python -m benchmarks gateway --quick --only Q1,Q3`; `python -m benchmarks gateway --help`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
-from benchmarks import seed_demo
+from benchmarks import gateway_bench, seed_demo
 
-BENCHMARKS = {"seed": seed_demo.main}
+BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
+    "seed": seed_demo.main,
+    "gateway": gateway_bench.main,
+}
+# Benchmarks that parse options of their own (given after the names on the command line).
+OPTIONS: dict[str, Callable[[Sequence[str]], Coroutine[Any, Any, None]]] = {
+    "gateway": gateway_bench.main,
+}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        add_help=False,
+        epilog=f"Options after the names go to {', '.join(OPTIONS)}; e.g. "
+        "`python -m benchmarks gateway --help`.",
+    )
     parser.add_argument("names", nargs="*", help=f"any of: {', '.join(BENCHMARKS)} (default: all)")
-    args = parser.parse_args()
+    args, options = parser.parse_known_args()
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark {', '.join(sorted(unknown))}")
-    for name in args.names or BENCHMARKS:
-        asyncio.run(BENCHMARKS[name]())
+    names = args.names or list(BENCHMARKS)
+    if set(options) & {"-h", "--help"}:
+        takers = [name for name in args.names if name in OPTIONS]
+        if not takers:
+            parser.print_help()
+        for name in takers:
+            asyncio.run(OPTIONS[name](["--help"]))
+        return
+    if options and not any(name in OPTIONS for name in names):
+        parser.error(f"{', '.join(names)}: no options accepted (got {' '.join(options)})")
+    for name in names:
+        if name in OPTIONS:
+            asyncio.run(OPTIONS[name](options))
+        else:
+            asyncio.run(BENCHMARKS[name]())
 
 
 if __name__ == "__main__":

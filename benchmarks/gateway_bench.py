@@ -1,0 +1,652 @@
+"""The gateway under load against two baselines: ``python -m benchmarks gateway [options]``.
+
+One run, one machine, one catalog: a fresh embedded mongod seeded with the benchmark catalog
+(``benchmarks.bench_catalog``); the gateway under uvicorn with 1 and with ``--workers`` workers
+(CLOUDINARY_URL unset: the in-process emulator, URLs built locally); the naive Strawberry app
+(``benchmarks.naive_app``) and the REST floor (``benchmarks.rest_floor``), one worker each.
+
+1. Payloads: Q1 (two page sizes), Q2, Q3 and Q4 from every server are compared with the one-worker
+   gateway's; any difference stops the run before anything is timed.
+2. Cells: every (server, query, concurrency) for ``--duration`` seconds after a short warm-up.
+3. MongoDB commands (and documents examined) per request: profiler level 2 over a fixed number
+   of sequential requests.
+4. Soak: ``--soak`` seconds of mixed load on the multi-worker gateway, RSS sampled throughout.
+5. Report: ``benchmarks/results/<date>.json`` and ``.md``, ``latency.png``; targets PASS/MISS.
+
+``--quick``: 1,000 products, 1 s cells, no soak, cells over 8 s skipped (a few minutes at most).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import psutil
+from pymongo import AsyncMongoClient
+
+from benchmarks import load, report
+from benchmarks.bench_catalog import BENCH_SEED, seed_bench_catalog, summary_counts
+from benchmarks.naive_app import APP_NAME as NAIVE_APP_NAME
+from benchmarks.queries import (
+    PAGE_SIZE,
+    QUERY_NAMES,
+    SMALL_PAGE_SIZE,
+    QueryName,
+    Request,
+    Workload,
+    build_workload,
+)
+from benchmarks.rest_floor import APP_NAME as REST_APP_NAME
+from benchmarks.servers import ServerProcess, ServerSpec, watch
+from benchmarks.stats import memory_trend, summarize_latencies, throughput
+from benchmarks.verify import normalize_origins, require_equal
+from gateway.embedded_mongo import embedded_mongo, find_mongod, free_port
+from gateway.settings import Settings
+from resolvers.db import Catalog
+
+DB_NAME = "bench"
+GATEWAY_APP_NAME = "catalog-gateway"
+RESULTS_DIR = Path(__file__).parent / "results"
+CONCURRENCY: tuple[int, ...] = (1, 16, 64)
+SOAK_CONCURRENCY = 16
+MIB = 1024 * 1024
+COMMANDS_METHOD = (
+    "MongoDB's profiler (level 2) on the benchmark database during N sequential requests per "
+    "query, counting the system.profile entries whose appName is the server's (find, getMore, "
+    "aggregate, count, writes: every command the server sent for the requests). Unlike "
+    "serverStatus opcounters it needs no idle-noise subtraction (driver monitoring, the "
+    "replica set's own traffic and this harness never match) and it says which collection "
+    "each command read. Profiling slows MongoDB, so it runs in a pass of its own after timing."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    products: int
+    duration_s: float
+    warmup_s: float
+    soak_s: float
+    workers: int
+    queries: tuple[QueryName, ...]
+    concurrency: tuple[int, ...]
+    command_requests: int
+    max_cell_s: float
+    seed: int
+    quick: bool
+    output: Path
+
+    @property
+    def mode(self) -> str:
+        return "quick" if self.quick else "full"
+
+    def budget_s(self) -> float:
+        """An upper bound for the whole run; servers are stopped by their reapers after it."""
+        cells = 4 * len(self.queries) * len(self.concurrency)
+        per_cell = self.duration_s + self.warmup_s + self.max_cell_s
+        return 900 + self.products / 20 + cells * per_cell + self.soak_s * 1.5
+
+
+def parse_args(argv: Sequence[str] | None) -> Config:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks gateway",
+        description="Throughput, latency, MongoDB commands and memory of the gateway against a "
+        "naive Strawberry app and a hand-written REST floor.",
+    )
+    parser.add_argument("--quick", action="store_true", help="1,000 products, 1 s cells, no soak")
+    parser.add_argument("--products", type=int, help="catalog size (default 10000; quick 1000)")
+    parser.add_argument("--duration", type=float, help="seconds per cell (default 5; quick 1)")
+    parser.add_argument("--soak", type=float, help="soak seconds (default 300; quick 0)")
+    parser.add_argument("--workers", type=int, default=2, help="workers of the scaled gateway")
+    parser.add_argument("--only", help="comma-separated queries, e.g. Q1,Q3 (default: all)")
+    parser.add_argument(
+        "--concurrency", default=",".join(map(str, CONCURRENCY)), help="default 1,16,64"
+    )
+    parser.add_argument(
+        "--commands-requests",
+        type=int,
+        help="sequential requests per query when counting MongoDB commands (default 10; quick 5)",
+    )
+    parser.add_argument(
+        "--max-cell",
+        type=float,
+        help="skip cells whose first wave alone would take longer (default 60; quick 8)",
+    )
+    parser.add_argument("--seed", type=int, default=BENCH_SEED)
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    queries: tuple[QueryName, ...] = QUERY_NAMES
+    if args.only:
+        wanted = [q.strip().upper() for q in args.only.split(",") if q.strip()]
+        unknown = sorted(set(wanted) - set(QUERY_NAMES))
+        if unknown:
+            parser.error(
+                f"--only: unknown queries {', '.join(unknown)} (use {', '.join(QUERY_NAMES)})"
+            )
+        queries = tuple(q for q in QUERY_NAMES if q in wanted)
+    try:
+        concurrency = tuple(sorted({int(c) for c in args.concurrency.split(",") if c.strip()}))
+    except ValueError:
+        parser.error("--concurrency: comma-separated integers, e.g. 1,16,64")
+    if not concurrency or min(concurrency) < 1:
+        parser.error("--concurrency: at least one level, each at least 1")
+    products = args.products or (1_000 if args.quick else 10_000)
+    duration = args.duration or (1.0 if args.quick else 5.0)
+    soak = args.soak if args.soak is not None else (0.0 if args.quick else 300.0)
+    if products < 50:
+        parser.error("--products: at least 50 (the demo generator plants defects on 2+ each)")
+    if args.workers < 1 or duration <= 0 or soak < 0:
+        parser.error("--workers must be ≥ 1, --duration > 0, --soak ≥ 0")
+    return Config(
+        products=products,
+        duration_s=duration,
+        warmup_s=min(1.0, max(0.25, duration * 0.2)),
+        soak_s=soak,
+        workers=args.workers,
+        queries=queries,
+        concurrency=concurrency,
+        command_requests=args.commands_requests or (5 if args.quick else 10),
+        max_cell_s=args.max_cell or (8.0 if args.quick else 60.0),
+        seed=args.seed,
+        quick=args.quick,
+        output=args.output,
+    )
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def server_specs(config: Config, emulator_port: int) -> list[ServerSpec]:
+    specs = [
+        # The one-worker gateway's emulator gets a fixed port, which the baselines build their
+        # URLs with, so their payloads can be compared byte for byte.
+        ServerSpec(
+            "gateway-1w",
+            "gateway",
+            "gateway.asgi:app_factory",
+            1,
+            GATEWAY_APP_NAME,
+            {"CATALOG_EMULATOR_PORT": str(emulator_port)},
+        ),
+    ]
+    if config.workers > 1:
+        # Each worker starts its own emulator: they cannot share a port, so 0 (any free one).
+        specs.append(
+            ServerSpec(
+                f"gateway-{config.workers}w",
+                "gateway",
+                "gateway.asgi:app_factory",
+                config.workers,
+                GATEWAY_APP_NAME,
+                {"CATALOG_EMULATOR_PORT": "0"},
+            )
+        )
+    if set(config.queries) & {"Q1", "Q2", "Q3"}:
+        specs.append(
+            ServerSpec(
+                "naive",
+                "naive",
+                "benchmarks.naive_app:app_factory",
+                1,
+                NAIVE_APP_NAME,
+                {"CATALOG_EMULATOR_PORT": str(emulator_port)},
+            )
+        )
+    if set(config.queries) & {"Q1", "Q2"}:
+        specs.append(
+            ServerSpec(
+                "rest",
+                "rest",
+                "benchmarks.rest_floor:app_factory",
+                1,
+                REST_APP_NAME,
+                {"CATALOG_EMULATOR_PORT": str(emulator_port)},
+            )
+        )
+    return specs
+
+
+def supports(spec: ServerSpec, query: QueryName) -> bool:
+    if spec.kind == "gateway":
+        return True
+    if spec.kind == "naive":
+        return query in ("Q1", "Q2", "Q3")
+    return query in ("Q1", "Q2")
+
+
+def requests_for(
+    spec: ServerSpec, workload: Workload, query: QueryName, page_size: int = PAGE_SIZE
+) -> list[Request]:
+    if spec.kind == "rest":
+        return workload.rest(query, page_size)
+    return workload.graphql(query, page_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# Phases
+# ---------------------------------------------------------------------------------------------
+
+
+async def fetch_payload(client: httpx.AsyncClient, spec: ServerSpec, request: Request) -> Any:
+    """The ``data`` of a GraphQL response (which must have no errors) or the REST JSON."""
+    response = await load.send(client, request)
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"{spec.name} {request.path}: HTTP {response.status_code}: {response.text[:500]}"
+        )
+    body = response.json()
+    if spec.kind == "rest":
+        return body
+    if body.get("errors"):
+        raise RuntimeError(f"{spec.name}: GraphQL errors: {body['errors'][:3]}")
+    return body["data"]
+
+
+def verification_requests(
+    workload: Workload, queries: Sequence[QueryName]
+) -> list[tuple[str, QueryName, int, int]]:
+    """(label, query, page size, index into the query's request list) compared across servers."""
+    checks: list[tuple[str, QueryName, int, int]] = []
+    if "Q1" in queries:
+        last = len(workload.listing_cursors) - 1
+        for index in sorted({0, 1, last} & set(range(len(workload.listing_cursors)))):
+            checks.append((f"Q1 first:{PAGE_SIZE} page {index + 1}", "Q1", PAGE_SIZE, index))
+        for index in range(min(2, len(workload.small_listing_cursors))):
+            checks.append(
+                (f"Q1 first:{SMALL_PAGE_SIZE} page {index + 1}", "Q1", SMALL_PAGE_SIZE, index)
+            )
+    if "Q2" in queries:
+        for index in range(min(8, len(workload.detail_skus))):
+            checks.append((f"Q2 {workload.detail_skus[index]}", "Q2", PAGE_SIZE, index))
+    if "Q3" in queries:
+        checks.append(("Q3 batch 1", "Q3", PAGE_SIZE, 0))
+    if "Q4" in queries:
+        checks.append(("Q4", "Q4", PAGE_SIZE, 0))
+    return checks
+
+
+async def verify_payloads(
+    servers: Sequence[ServerProcess], workload: Workload, queries: Sequence[QueryName]
+) -> list[str]:
+    """Compare every server's payloads with the one-worker gateway's; raise on any difference."""
+    reference = servers[0]
+    expected: dict[str, Any] = {}
+    verified: list[str] = []
+    checks = verification_requests(workload, queries)
+    for server in servers:
+        spec = server.spec
+        async with load.new_client(server.base_url, 2) as client:
+            compared = 0
+            for label, query, page_size, index in checks:
+                if not supports(spec, query):
+                    continue
+                request = requests_for(spec, workload, query, page_size)[index]
+                payload = await fetch_payload(client, spec, request)
+                if server is reference:
+                    expected[label] = payload
+                    continue
+                if spec.kind == "gateway":
+                    require_equal(
+                        f"{spec.name} vs {reference.spec.name}, {label}",
+                        normalize_origins(expected[label]),
+                        normalize_origins(payload),
+                    )
+                else:
+                    require_equal(
+                        f"{spec.name} vs {reference.spec.name}, {label}", expected[label], payload
+                    )
+                compared += 1
+        if server is not reference:
+            verified.append(f"{spec.name}: {compared} payloads")
+            log(f"payloads of {spec.name} equal the gateway's ({compared} compared)")
+    return verified
+
+
+async def run_cells(
+    server: ServerProcess,
+    workload: Workload,
+    config: Config,
+    results: report.Results,
+    mongod_pid: int,
+) -> None:
+    """Every (query, concurrency) cell of one server, lowest concurrency first.
+
+    A closed loop at concurrency c lasts at least c x (service time): a cell whose first wave
+    alone would outlast ``--max-cell`` (predicted from the throughput at the previous level) is
+    skipped and listed in the report instead of stalling the run.
+    """
+    spec = server.spec
+    async with load.new_client(server.base_url, max(config.concurrency)) as client:
+        for query in config.queries:
+            if not supports(spec, query):
+                continue
+            requests = requests_for(spec, workload, query)
+            offset = 0
+            capacity: float | None = None  # requests per second at the previous level
+            for concurrency in config.concurrency:
+                if capacity and concurrency / capacity > config.max_cell_s:
+                    reason = (
+                        f"{concurrency} requests in flight at {capacity:.1f} req/s need "
+                        f"≈{concurrency / capacity:.0f}s, over --max-cell {config.max_cell_s:g}s"
+                    )
+                    results.skipped.append(report.Skipped(spec.name, query, concurrency, reason))
+                    log(f"{spec.name:>11} {query} c={concurrency:<3} skipped: {reason}")
+                    continue
+                warm = await load.drive(client, requests, concurrency, config.warmup_s, offset)
+                offset += warm.completed + warm.errors
+                server_cpu = load.tree_cpu_s(server.pid)
+                mongod_cpu = load.tree_cpu_s(mongod_pid)
+                measured = await load.drive(
+                    client, requests, concurrency, config.duration_s, offset
+                )
+                server_cpu = load.tree_cpu_s(server.pid) - server_cpu
+                mongod_cpu = load.tree_cpu_s(mongod_pid) - mongod_cpu
+                offset += measured.completed + measured.errors
+                if measured.errors or warm.errors:
+                    raise RuntimeError(
+                        f"{spec.name} {query} c={concurrency}: {measured.errors + warm.errors} "
+                        f"failed requests, first: {measured.first_error or warm.first_error}"
+                    )
+                done = max(measured.completed, 1)
+                cell = report.Cell(
+                    server=spec.name,
+                    query=query,
+                    concurrency=concurrency,
+                    requests=measured.completed,
+                    errors=measured.errors,
+                    elapsed_s=measured.elapsed_s,
+                    throughput_rps=throughput(measured.completed, measured.elapsed_s),
+                    latency=summarize_latencies(measured.latencies_s),
+                    server_cpu_ms=server_cpu * 1000 / done,
+                    mongod_cpu_ms=mongod_cpu * 1000 / done,
+                    load1=os.getloadavg()[0],
+                )
+                capacity = cell.throughput_rps
+                results.cells.append(cell)
+                log(
+                    f"{spec.name:>11} {query} c={concurrency:<3} {cell.throughput_rps:8.1f} req/s  "
+                    f"p50 {cell.latency.p50_ms:8.1f}  p95 {cell.latency.p95_ms:8.1f}  "
+                    f"p99 {cell.latency.p99_ms:8.1f} ms  CPU {cell.server_cpu_ms:6.1f} + "
+                    f"{cell.mongod_cpu_ms:5.1f} ms/req  ({cell.requests} requests, load "
+                    f"{cell.load1:.1f})"
+                )
+
+
+async def run_command_counts(
+    server: ServerProcess,
+    workload: Workload,
+    config: Config,
+    db: Any,
+    results: report.Results,
+) -> None:
+    spec = server.spec
+    plan: list[tuple[QueryName, int | None]] = []
+    for query in config.queries:
+        if not supports(spec, query):
+            continue
+        if query == "Q1":
+            plan += [("Q1", SMALL_PAGE_SIZE), ("Q1", PAGE_SIZE)]
+        else:
+            plan.append((query, None))
+    async with load.new_client(server.base_url, 1) as client:
+        for query, page_size in plan:
+            requests = requests_for(spec, workload, query, page_size or PAGE_SIZE)
+            counted = await load.count_commands(
+                db, spec.app_name, client, requests, config.command_requests
+            )
+            results.commands.append(
+                report.Commands(
+                    server=spec.name,
+                    query=query,
+                    page_size=page_size,
+                    requests=counted.requests,
+                    per_request=counted.per_request,
+                    breakdown=counted.breakdown,
+                    docs_examined_per_request=counted.docs_examined / counted.requests,
+                    keys_examined_per_request=counted.keys_examined / counted.requests,
+                    collscans_per_request=counted.collscans / counted.requests,
+                )
+            )
+            label = f"{query} first:{page_size}" if page_size else query
+            log(
+                f"{spec.name:>11} {label}: {counted.per_request:.1f} MongoDB commands, "
+                f"{counted.docs_examined / counted.requests:.0f} documents examined "
+                f"({counted.collscans / counted.requests:g} collection scans) per request"
+            )
+
+
+async def run_soak(server: ServerProcess, workload: Workload, config: Config) -> report.Soak:
+    """Constant mixed load (Q1-Q4 round robin) while the RSS of the process tree is sampled."""
+    spec = server.spec
+    mixed: list[Request] = []
+    per_query = [requests_for(spec, workload, q) for q in config.queries if supports(spec, q)]
+    for index in range(max(len(r) for r in per_query)):
+        mixed += [r[index % len(r)] for r in per_query]
+    interval = 5.0 if config.soak_s >= 60 else 1.0
+    warmup = min(60.0, config.soak_s * 0.2)
+    sampler = load.RssSampler(server.pid, interval)
+    sampler.record_series()
+    sampler.start()
+    try:
+        async with load.new_client(server.base_url, SOAK_CONCURRENCY) as client:
+            driven = await load.drive(client, mixed, SOAK_CONCURRENCY, config.soak_s)
+    finally:
+        sampler.stop()
+    samples = sampler.take_series()
+    total, _, _ = load.tree_rss(server.pid)
+    samples.append((config.soak_s, total / MIB))
+    if driven.errors:
+        raise RuntimeError(f"soak: {driven.errors} failed requests, first: {driven.first_error}")
+    return report.Soak(
+        server=spec.name,
+        seconds=config.soak_s,
+        concurrency=SOAK_CONCURRENCY,
+        interval_s=interval,
+        warmup_s=warmup,
+        requests=driven.completed,
+        errors=driven.errors,
+        throughput_rps=throughput(driven.completed, driven.elapsed_s),
+        trend=memory_trend(samples, warmup),
+        samples=samples,
+    )
+
+
+def machine_info(mongod_version: str) -> dict[str, Any]:
+    memory = psutil.virtual_memory().total / 1024**3
+    cpus = os.cpu_count() or 0
+    summary = (
+        f"{cpus} CPUs, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, MongoDB {mongod_version}; load generator "
+        f"(httpx) on the same machine"
+    )
+    return {
+        "cpus": cpus,
+        "memory_gib": round(memory, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "mongod": mongod_version,
+        "summary": summary,
+    }
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+async def main(argv: Sequence[str] | None = None) -> None:
+    config = parse_args(list(argv or []))
+    signal.signal(signal.SIGTERM, _terminate)
+    started = time.monotonic()
+    settings = Settings()
+    budget = config.budget_s()
+    phases: dict[str, float] = {}
+    mark = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        phases[name] = phases.get(name, 0.0) + now - mark
+        mark = now
+
+    log(
+        f"{config.mode} run: {config.products} products, {config.duration_s:g}s cells, "
+        f"concurrency {list(config.concurrency)}, queries {','.join(config.queries)}, "
+        f"gateway workers 1 and {config.workers}, soak {config.soak_s:g}s"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-gateway-") as temp,
+        embedded_mongo(find_mongod(settings.mongod), Path(temp) / "mongo") as mongo,
+    ):
+        assert mongo.process is not None
+        mongo_reaper = watch(mongo.process.pid, budget)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            mongo.uri, appname="bench-harness", tz_aware=True
+        )
+        servers: list[ServerProcess] = []
+        try:
+            catalog = Catalog(client[DB_NAME])
+            build = await client.admin.command("buildInfo")
+            log("seeding the benchmark catalog ...")
+            seeded_at = datetime.now(UTC).replace(microsecond=0)
+            seeded = await seed_bench_catalog(
+                catalog, config.products, seed=config.seed, settings=settings, now=seeded_at
+            )
+            log(f"seeded: {seeded}")
+            counts = summary_counts(
+                await catalog.products.find({}, {"variants.sku": 1, "media.role": 1}).to_list()
+            )
+            workload = await build_workload(catalog)
+            phase("seed")
+            results = report.Results(
+                date=datetime.now(UTC).strftime("%Y-%m-%d"),
+                mode=config.mode,
+                machine=machine_info(str(build.get("version", "?"))),
+                config={
+                    "products": config.products,
+                    "duration_s": config.duration_s,
+                    "warmup_s": config.warmup_s,
+                    "soak_s": config.soak_s,
+                    "workers": config.workers,
+                    "queries": list(config.queries),
+                    "concurrency": list(config.concurrency),
+                    "command_requests": config.command_requests,
+                    "seed": config.seed,
+                    "page_sizes": [SMALL_PAGE_SIZE, PAGE_SIZE],
+                },
+                catalog={
+                    **asdict(seeded),
+                    "variants_per_product": counts["variants"],
+                    "media_per_product": counts["media"],
+                    "summary": (
+                        f"{seeded.products} products, "
+                        f"{counts['variants'][0]}-{counts['variants'][1]} variants and "
+                        f"{counts['media'][0]}-{counts['media'][1]} media each, "
+                        f"{seeded.assets} mirrored assets"
+                    ),
+                },
+                method={"commands": COMMANDS_METHOD},
+            )
+            base_env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith("CATALOG_") and k not in ("MONGODB_URI", "CLOUDINARY_URL")
+            }
+            base_env.update(
+                {
+                    "MONGODB_URI": mongo.uri,
+                    "CATALOG_DB": DB_NAME,
+                    "CATALOG_HOST": "127.0.0.1",
+                    "CATALOG_LOG_LEVEL": "warning",
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                }
+            )
+            emulator_port = free_port()
+            for spec in server_specs(config, emulator_port):
+                server = ServerProcess(
+                    spec, {**base_env, "CATALOG_DATA_DIR": str(Path(temp) / spec.name)}, Path(temp)
+                )
+                servers.append(server)
+                server.start(budget)
+            for server in servers:
+                await server.wait_ready()
+                log(f"{server.spec.name} ready on {server.base_url} (pid {server.pid})")
+            phase("start servers")
+            results.verified = await verify_payloads(servers, workload, config.queries)
+            phase("verify payloads")
+            load_before = os.getloadavg()[0]
+            for server in servers:
+                await run_cells(server, workload, config, results, mongo.process.pid)
+                phase("cells")
+                await run_command_counts(server, workload, config, catalog.db, results)
+                phase("count commands")
+            if config.soak_s > 0:
+                soaked = servers[1] if config.workers > 1 else servers[0]
+                log(
+                    f"soak: {soaked.spec.name} for {config.soak_s:g}s at concurrency "
+                    f"{SOAK_CONCURRENCY} ..."
+                )
+                results.soak = await run_soak(soaked, workload, config)
+                trend = results.soak.trend
+                log(
+                    f"soak: RSS {trend.start_mib:.0f} → {trend.after_warmup_mib:.0f} (after "
+                    f"warm-up) → {trend.end_mib:.0f} MiB, slope "
+                    f"{trend.slope_mib_per_min:+.2f} MiB/min"
+                )
+                phase("soak")
+            for server in servers:
+                assert server.sampler is not None
+                results.memory.append(
+                    report.ServerMemory(
+                        server=server.spec.name,
+                        workers=server.spec.workers,
+                        peak_rss_mib=server.sampler.peak_total / MIB,
+                        peak_process_rss_mib=server.sampler.peak_process / MIB,
+                    )
+                )
+            # Any asset the gateway looked up in Cloudinary was re-written with a newer checkedAt.
+            results.admin_api_lookups = await catalog.assets.count_documents(
+                {"checkedAt": {"$gt": seeded_at}}
+            )
+        finally:
+            for server in servers:
+                server.stop()
+            await client.close()
+            mongo_reaper.terminate()
+            mongo_reaper.wait()
+    phase("stop")
+    results.phases = phases
+    results.targets = report.evaluate_targets(results, (SMALL_PAGE_SIZE, PAGE_SIZE))
+    cpus = os.cpu_count() or 1
+    busiest = max([load_before, *(c.load1 for c in results.cells)])
+    if busiest > cpus + 1:
+        results.notes.append(
+            f"The machine was busy with other work during this run (1-minute load average up to "
+            f"{busiest:.1f} on {cpus} CPUs, of which this benchmark accounts for about 2-3): "
+            "throughput and latency are inflated by CPU contention and vary between cells; CPU "
+            "time per request and MongoDB commands per request are not affected that way."
+        )
+    if config.workers > 1:
+        results.notes.append(
+            f"gateway-{config.workers}w shares this machine's {os.cpu_count()} CPUs with mongod "
+            "and the load generator, so its scaling is bounded by the machine, not the gateway."
+        )
+    stem = results.date if not config.quick else f"{results.date}-quick"
+    figure = "latency.png" if not config.quick else "latency-quick.png"
+    written = report.write(results, config.output, stem, figure)
+    print()
+    print(report.markdown(results))
+    log(f"wrote {', '.join(str(p) for p in written)} in {time.monotonic() - started:.0f}s")
+    misses = [t for t in results.targets if t.status == "MISS"]
+    if misses:
+        log(f"{len(misses)} target(s) missed: {', '.join(t.name for t in misses)}")

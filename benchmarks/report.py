@@ -1,0 +1,473 @@
+"""Results of a gateway benchmark run: targets, ratios, the JSON file, the Markdown table and the
+latency-versus-concurrency figure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from benchmarks.stats import LatencySummary, MemoryTrend, ratio
+
+GATEWAY = "gateway-1w"  # the gateway the targets compare with the baselines (same worker count)
+NAIVE = "naive"
+REST = "rest"
+Status = Literal["PASS", "MISS", "n/a"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    server: str
+    query: str
+    concurrency: int
+    requests: int
+    errors: int
+    elapsed_s: float
+    throughput_rps: float
+    latency: LatencySummary
+    server_cpu_ms: float  # CPU time of the server's processes per request
+    mongod_cpu_ms: float  # CPU time of mongod per request
+    load1: float  # the machine's 1-minute load average when the cell ended
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    server: str
+    query: str
+    concurrency: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Commands:
+    server: str
+    query: str
+    page_size: int | None
+    requests: int
+    per_request: float
+    breakdown: dict[str, int]
+    docs_examined_per_request: float = 0.0
+    keys_examined_per_request: float = 0.0
+    collscans_per_request: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServerMemory:
+    server: str
+    workers: int
+    peak_rss_mib: float  # the whole process tree
+    peak_process_rss_mib: float  # the largest single process (a worker)
+
+
+@dataclass(frozen=True, slots=True)
+class Soak:
+    server: str
+    seconds: float
+    concurrency: int
+    interval_s: float
+    warmup_s: float
+    requests: int
+    errors: int
+    throughput_rps: float
+    trend: MemoryTrend
+    samples: list[tuple[float, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    status: Status
+    detail: str
+
+
+@dataclass
+class Results:
+    date: str
+    mode: str
+    machine: dict[str, Any]
+    config: dict[str, Any]
+    catalog: dict[str, Any]
+    method: dict[str, str]
+    cells: list[Cell] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    commands: list[Commands] = field(default_factory=list)
+    memory: list[ServerMemory] = field(default_factory=list)
+    soak: Soak | None = None
+    admin_api_lookups: int | None = None
+    verified: list[str] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def cell(self, server: str, query: str, concurrency: int) -> Cell | None:
+        for cell in self.cells:
+            if (cell.server, cell.query, cell.concurrency) == (server, query, concurrency):
+                return cell
+        return None
+
+    def peak_rps(self, server: str, query: str) -> float | None:
+        values = [c.throughput_rps for c in self.cells if (c.server, c.query) == (server, query)]
+        return max(values) if values else None
+
+    def min_cpu_ms(self, server: str, query: str) -> float | None:
+        """The lowest server CPU per request over the concurrency levels (its capacity)."""
+        values = [c.server_cpu_ms for c in self.cells if (c.server, c.query) == (server, query)]
+        return min(values) if values else None
+
+    def commands_of(self, server: str, query: str, page_size: int | None = None) -> Commands | None:
+        for entry in self.commands:
+            if (entry.server, entry.query, entry.page_size) == (server, query, page_size):
+                return entry
+        return None
+
+    def servers(self) -> list[str]:
+        return list(dict.fromkeys(c.server for c in self.cells))
+
+    def queries(self) -> list[str]:
+        return sorted(dict.fromkeys(c.query for c in self.cells))
+
+    def concurrencies(self) -> list[int]:
+        return sorted({c.concurrency for c in self.cells})
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _throughput_target(
+    results: Results, query: str, baseline: str, factor: float, label: str
+) -> Target:
+    gateway = results.peak_rps(GATEWAY, query)
+    base = results.peak_rps(baseline, query)
+    value = ratio(gateway, base)
+    name = f"{query} throughput ≥ {factor:g}x {label}"
+    if value is None:
+        return Target(name, "n/a", f"{query} not measured on both")
+    status: Status = "PASS" if value >= factor else "MISS"
+    detail = f"peak {gateway:.1f} vs {base:.1f} req/s = {value:.2f}x"
+    cpu = ratio(results.min_cpu_ms(baseline, query), results.min_cpu_ms(GATEWAY, query))
+    if cpu is not None:
+        detail += f" (by server CPU per request: {cpu:.2f}x)"
+    return Target(name, status, detail)
+
+
+def evaluate_targets(results: Results, page_sizes: tuple[int, int]) -> list[Target]:
+    """The issue's targets, each PASS, MISS or n/a (not measured in this run).
+
+    Throughput targets compare peak throughput (the best of the concurrency levels, i.e. the
+    capacity of one worker) of the one-worker gateway and the one-worker baseline.
+    """
+    targets = [
+        _throughput_target(results, "Q1", REST, 0.5, "REST"),
+        _throughput_target(results, "Q1", NAIVE, 5, "naive"),
+        _throughput_target(results, "Q3", NAIVE, 10, "naive"),
+    ]
+    for query in ("Q1", "Q2"):
+        gateway = results.cell(GATEWAY, query, 16)
+        rest = results.cell(REST, query, 16)
+        name = f"{query} p99 at c=16 ≤ 2x REST"
+        if gateway is None or rest is None:
+            targets.append(Target(name, "n/a", "not measured at concurrency 16 on both"))
+            continue
+        value = ratio(gateway.latency.p99_ms, rest.latency.p99_ms)
+        status: Status = "PASS" if value is not None and value <= 2 else "MISS"
+        targets.append(
+            Target(
+                name,
+                status,
+                f"{gateway.latency.p99_ms:.1f} vs {rest.latency.p99_ms:.1f} ms = {_fmt(value)}x",
+            )
+        )
+    small, large = page_sizes
+    few = results.commands_of(GATEWAY, "Q1", small)
+    many = results.commands_of(GATEWAY, "Q1", large)
+    name = f"MongoDB commands per request constant in page size (Q1 first: {small} vs {large})"
+    if few is None or many is None:
+        targets.append(Target(name, "n/a", "Q1 commands not counted"))
+    else:
+        # Optional batches depend on a page's data (no product with the attribute asked for:
+        # no definitions query), so averages over different pages differ by a fraction; a
+        # per-item pattern would add at least one command per extra item.
+        per_item = (many.per_request - few.per_request) / (large - small)
+        constant = many.per_request - few.per_request < 1
+        targets.append(
+            Target(
+                name,
+                "PASS" if constant else "MISS",
+                f"{few.per_request:.2f} vs {many.per_request:.2f} commands per request "
+                f"({per_item:+.3f} per extra item)",
+            )
+        )
+    soak = results.soak
+    name = "memory flat over the soak (end ≤ +10% of after warm-up)"
+    if soak is None:
+        targets.append(Target(name, "n/a", "no soak in this run (--soak 0)"))
+    else:
+        trend = soak.trend
+        targets.append(
+            Target(
+                name,
+                "PASS" if trend.flat else "MISS",
+                f"{soak.server}, {soak.seconds:.0f}s: {trend.after_warmup_mib:.0f} → "
+                f"{trend.end_mib:.0f} MiB (max {trend.max_mib:.0f}, slope "
+                f"{trend.slope_mib_per_min:+.2f} MiB/min)",
+            )
+        )
+    return targets
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+
+
+def to_json(results: Results) -> dict[str, Any]:
+    data = asdict(results)
+    data["ratios"] = ratio_rows(results)
+    return data
+
+
+def ratio_rows(results: Results) -> list[dict[str, Any]]:
+    rows = []
+    for query in results.queries():
+        for concurrency in results.concurrencies():
+            gateway = results.cell(GATEWAY, query, concurrency)
+            if gateway is None:
+                continue
+            rest = results.cell(REST, query, concurrency)
+            naive = results.cell(NAIVE, query, concurrency)
+            rows.append(
+                {
+                    "query": query,
+                    "concurrency": concurrency,
+                    "gateway_rps": gateway.throughput_rps,
+                    "gateway_over_rest_rps": ratio(
+                        gateway.throughput_rps, rest.throughput_rps if rest else None
+                    ),
+                    "gateway_over_naive_rps": ratio(
+                        gateway.throughput_rps, naive.throughput_rps if naive else None
+                    ),
+                    "gateway_over_rest_p99": ratio(
+                        gateway.latency.p99_ms, rest.latency.p99_ms if rest else None
+                    ),
+                    "gateway_over_naive_p99": ratio(
+                        gateway.latency.p99_ms, naive.latency.p99_ms if naive else None
+                    ),
+                    # CPU per request the other way round: > 1 means the gateway is cheaper.
+                    "rest_over_gateway_cpu": ratio(
+                        rest.server_cpu_ms if rest else None, gateway.server_cpu_ms
+                    ),
+                    "naive_over_gateway_cpu": ratio(
+                        naive.server_cpu_ms if naive else None, gateway.server_cpu_ms
+                    ),
+                }
+            )
+    return rows
+
+
+def markdown(results: Results) -> str:
+    out: list[str] = [
+        f"# Gateway benchmark, {results.date} ({results.mode})",
+        "",
+        f"Machine: {results.machine.get('summary', '')}.",
+        f"Catalog: {results.catalog.get('summary', '')}.",
+        "",
+        "## Throughput and latency",
+        "",
+        "req/s is throughput; CPU ms/req is the CPU time the server's processes (and mongod) "
+        "spent per request, which competing load on the machine does not inflate the way it "
+        "inflates latency.",
+        "",
+        "| Query | Server | c | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req "
+        "| mongod CPU ms/req | requests |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for query in results.queries():
+        for server in results.servers():
+            for concurrency in results.concurrencies():
+                cell = results.cell(server, query, concurrency)
+                if cell is None:
+                    continue
+                lat = cell.latency
+                out.append(
+                    f"| {query} | {server} | {concurrency} | {cell.throughput_rps:.1f} | "
+                    f"{lat.p50_ms:.1f} | {lat.p95_ms:.1f} | {lat.p99_ms:.1f} | "
+                    f"{cell.server_cpu_ms:.1f} | {cell.mongod_cpu_ms:.1f} | {cell.requests} |"
+                )
+    if results.cells:
+        loads = [c.load1 for c in results.cells]
+        out += [
+            "",
+            f"Machine 1-minute load average at the end of the cells: {min(loads):.1f} to "
+            f"{max(loads):.1f} ({results.machine.get('cpus', '?')} CPUs).",
+        ]
+    for skipped in results.skipped:
+        out.append(
+            f"Skipped {skipped.query} on {skipped.server} at c={skipped.concurrency}: "
+            f"{skipped.reason}."
+        )
+    out += [
+        "",
+        "## Ratios (gateway with 1 worker against the 1-worker baselines)",
+        "",
+        "| Query | c | gateway/REST req/s | gateway/naive req/s | gateway/REST p99 "
+        "| gateway/naive p99 | REST/gateway CPU per req | naive/gateway CPU per req |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in ratio_rows(results):
+        if row["gateway_over_rest_rps"] is None and row["gateway_over_naive_rps"] is None:
+            continue
+        out.append(
+            f"| {row['query']} | {row['concurrency']} | {_fmt(row['gateway_over_rest_rps'])} | "
+            f"{_fmt(row['gateway_over_naive_rps'])} | {_fmt(row['gateway_over_rest_p99'])} | "
+            f"{_fmt(row['gateway_over_naive_p99'])} | {_fmt(row['rest_over_gateway_cpu'])} | "
+            f"{_fmt(row['naive_over_gateway_cpu'])} |"
+        )
+    servers = list(dict.fromkeys(c.server for c in results.commands))
+    out += [
+        "",
+        "## MongoDB commands per request",
+        "",
+        f"Counted with {results.method.get('commands', 'the profiler')}",
+        "",
+        "| Query | " + " | ".join(servers) + " |",
+        "| --- | " + " | ".join("---:" for _ in servers) + " |",
+    ]
+    keys = list(dict.fromkeys((c.query, c.page_size) for c in results.commands))
+    for query, page_size in keys:
+        label = f"{query} (first: {page_size})" if page_size else query
+        values = []
+        for server in servers:
+            entry = results.commands_of(server, query, page_size)
+            values.append("—" if entry is None else f"{entry.per_request:.1f}")
+        out.append(f"| {label} | " + " | ".join(values) + " |")
+    out += [
+        "",
+        "Documents examined per request (keys examined; collection scans), from the same "
+        "profiler entries:",
+        "",
+        "| Query | " + " | ".join(servers) + " |",
+        "| --- | " + " | ".join("---:" for _ in servers) + " |",
+    ]
+    for query, page_size in keys:
+        label = f"{query} (first: {page_size})" if page_size else query
+        values = []
+        for server in servers:
+            entry = results.commands_of(server, query, page_size)
+            values.append(
+                "—"
+                if entry is None
+                else f"{entry.docs_examined_per_request:.0f} "
+                f"({entry.keys_examined_per_request:.0f}; {entry.collscans_per_request:g})"
+            )
+        out.append(f"| {label} | " + " | ".join(values) + " |")
+    gateway_breakdown = [c for c in results.commands if c.server == GATEWAY]
+    if gateway_breakdown:
+        out += ["", "Gateway commands by operation and collection (per request):", ""]
+        for entry in gateway_breakdown:
+            label = f"{entry.query} (first: {entry.page_size})" if entry.page_size else entry.query
+            parts = ", ".join(f"{k} {v / entry.requests:g}" for k, v in entry.breakdown.items())
+            out.append(f"- {label}: {parts}")
+    out += [
+        "",
+        "## Memory (peak RSS under load)",
+        "",
+        "| Server | workers | process tree MiB | largest process MiB |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for memory in results.memory:
+        out.append(
+            f"| {memory.server} | {memory.workers} | {memory.peak_rss_mib:.0f} | "
+            f"{memory.peak_process_rss_mib:.0f} |"
+        )
+    if results.soak is not None:
+        soak, trend = results.soak, results.soak.trend
+        out += [
+            "",
+            f"Soak: {soak.server}, {soak.seconds:.0f}s at concurrency {soak.concurrency} "
+            f"(Q1-Q4 round robin, {soak.requests} requests, {soak.errors} errors, "
+            f"{soak.throughput_rps:.1f} req/s); RSS sampled every {soak.interval_s:g}s: start "
+            f"{trend.start_mib:.0f} MiB, after {soak.warmup_s:.0f}s warm-up "
+            f"{trend.after_warmup_mib:.0f} MiB, end {trend.end_mib:.0f} MiB, max "
+            f"{trend.max_mib:.0f} MiB, slope {trend.slope_mib_per_min:+.2f} MiB/min.",
+        ]
+    out += ["", "## Targets", "", "| Target | Result | Detail |", "| --- | --- | --- |"]
+    for target in results.targets:
+        out.append(f"| {target.name} | **{target.status}** | {target.detail} |")
+    if results.verified:
+        out += ["", "Payloads verified equal before timing: " + "; ".join(results.verified) + "."]
+    if results.admin_api_lookups is not None:
+        out.append(
+            f"Admin API lookups made by the gateway during the run: {results.admin_api_lookups}."
+        )
+    for note in results.notes:
+        out += ["", note]
+    if results.phases:
+        phases = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in results.phases.items())
+        out += ["", f"Run time by phase: {phases}."]
+    return "\n".join(out) + "\n"
+
+
+def plot(results: Results, path: Path) -> None:
+    """p50 (solid) and p99 (dashed) latency against concurrency, one panel per query."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    queries = results.queries()
+    if not queries:
+        return
+    columns = min(2, len(queries))
+    rows = (len(queries) + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 4 * rows), squeeze=False)
+    flat = [axis for row in axes for axis in row]
+    for unused in flat[len(queries) :]:
+        unused.set_visible(False)
+    colours = {"gateway-1w": "C0", "naive": "C3", "rest": "C2"}
+    for axis, query in zip(flat, queries, strict=False):
+        for index, server in enumerate(results.servers()):
+            cells = sorted(
+                (c for c in results.cells if (c.server, c.query) == (server, query)),
+                key=lambda c: c.concurrency,
+            )
+            if not cells:
+                continue
+            colour = colours.get(server, f"C{index + 4}")
+            xs = [c.concurrency for c in cells]
+            axis.plot(
+                xs, [c.latency.p50_ms for c in cells], "o-", color=colour, label=f"{server} p50"
+            )
+            axis.plot(
+                xs, [c.latency.p99_ms for c in cells], "s--", color=colour, label=f"{server} p99"
+            )
+        axis.set_xscale("log", base=2)
+        axis.set_yscale("log")
+        axis.set_xticks(results.concurrencies())
+        axis.set_xticklabels([str(c) for c in results.concurrencies()])
+        axis.set_title(query)
+        axis.set_xlabel("concurrency")
+        axis.set_ylabel("latency (ms)")
+        axis.grid(True, which="both", alpha=0.3)
+    flat[0].legend(fontsize=7)
+    figure.suptitle(f"Catalog gateway latency vs concurrency ({results.date}, {results.mode})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write(results: Results, directory: Path, stem: str, figure_name: str) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path = directory / f"{stem}.json"
+    md_path = directory / f"{stem}.md"
+    png_path = directory / figure_name
+    json_path.write_text(json.dumps(to_json(results), indent=2, default=str) + "\n")
+    md_path.write_text(markdown(results))
+    plot(results, png_path)
+    return [json_path, md_path, png_path]

@@ -1,0 +1,153 @@
+"""The servers under test as uvicorn subprocesses on 127.0.0.1, each watched by a reaper."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from benchmarks.load import RssSampler
+from gateway.embedded_mongo import free_port
+
+Kind = Literal["gateway", "naive", "rest"]
+STARTUP_TIMEOUT_S = 90.0
+KEEP_ALIVE_S = 120  # longer than any pause between cells, so no connection dies mid-run
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    name: str  # e.g. "gateway-1w"
+    kind: Kind
+    factory: str  # "module:function" for uvicorn --factory
+    workers: int
+    app_name: str  # the MongoDB appName its client announces (for counting commands)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def health_path(self) -> str:
+        return "/readyz" if self.kind == "gateway" else "/healthz"
+
+
+def watch(process_pid: int, budget_s: float) -> subprocess.Popen[bytes]:
+    """A reaper that stops ``process_pid`` if this process dies or ``budget_s`` passes."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.reaper",
+            str(os.getpid()),
+            str(process_pid),
+            str(budget_s),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+class ServerProcess:
+    """``python -m uvicorn --factory ...`` for one spec; logs go to ``log_dir/<name>.log``."""
+
+    def __init__(self, spec: ServerSpec, base_env: dict[str, str], log_dir: Path) -> None:
+        self.spec = spec
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"{spec.name}.log"
+        self.env = {**base_env, **spec.env, "CATALOG_PORT": str(self.port)}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.reaper: subprocess.Popen[bytes] | None = None
+        self.sampler: RssSampler | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, budget_s: float) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            self.spec.factory,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.spec.workers),
+            "--log-level",
+            "info",
+            "--no-access-log",
+            "--timeout-keep-alive",
+            str(KEEP_ALIVE_S),
+        ]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            )
+        self.reaper = watch(self.process.pid, budget_s)
+
+    async def wait_ready(self) -> None:
+        """Until every worker has started and the health endpoint answers 200."""
+        assert self.process is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"{self.spec.name} exited with code {self.process.returncode}:\n"
+                        + self.log_tail()
+                    )
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.spec.name} did not start:\n" + self.log_tail())
+                if self._workers_started() >= self.spec.workers:
+                    try:
+                        response = await client.get(self.spec.health_path)
+                        if response.status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                await asyncio.sleep(0.2)
+        self.sampler = RssSampler(self.pid)
+        self.sampler.start()
+
+    def _workers_started(self) -> int:
+        try:
+            return self.log_path.read_text(errors="replace").count("Application startup complete")
+        except OSError:
+            return 0
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        reaper, self.reaper = self.reaper, None
+        if reaper is not None:
+            try:
+                reaper.wait(5)
+            except subprocess.TimeoutExpired:
+                reaper.kill()
+                reaper.wait()

@@ -1,0 +1,267 @@
+"""The benchmark harness's correctness pieces, without timing anything: the bench catalog, the
+payload equality of the gateway, the naive Strawberry app and the REST floor, and the numbers
+the report is computed with."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from benchmarks import load
+from benchmarks.bench_catalog import generate_bench_catalog, seed_bench_catalog
+from benchmarks.naive_app import create_naive_app
+from benchmarks.queries import (
+    PAGE_SIZE,
+    SMALL_PAGE_SIZE,
+    QueryName,
+    Request,
+    Workload,
+    build_workload,
+)
+from benchmarks.report import GATEWAY, NAIVE, REST, Cell, Commands, Results, Soak, evaluate_targets
+from benchmarks.rest_floor import create_rest_app
+from benchmarks.stats import (
+    memory_trend,
+    percentile,
+    ratio,
+    slope,
+    summarize_latencies,
+    throughput,
+)
+from benchmarks.verify import differences, normalize_origins
+from gateway.app import create_app
+from gateway.embedded_mongo import free_port
+from gateway.settings import Settings
+from resolvers.db import Catalog
+from tests.http_helpers import serve
+
+PRODUCTS = 60
+
+
+@pytest.fixture
+def bench_settings(settings: Settings) -> Settings:
+    # The gateway's emulator on a known port: the baselines build their URLs against it.
+    return Settings(
+        mongodb_uri=settings.mongodb_uri,
+        db=settings.db,
+        data_dir=settings.data_dir,
+        emulator_port=free_port(),
+    )
+
+
+@pytest.fixture
+async def catalog(db: AsyncDatabase[dict[str, Any]], bench_settings: Settings) -> Catalog:
+    catalog = Catalog(db)
+    await seed_bench_catalog(catalog, PRODUCTS, settings=bench_settings)
+    return catalog
+
+
+@pytest.fixture
+async def workload(catalog: Catalog) -> Workload:
+    return await build_workload(catalog, pages=3, details=8, entity_batches=1)
+
+
+async def test_every_product_has_variants_and_media_with_mirrored_assets(catalog: Catalog) -> None:
+    products = await catalog.products.find().to_list()
+    assert len(products) == PRODUCTS
+    for product in products:
+        assert 2 <= len(product["variants"]) <= 6, product["sku"]
+        assert 3 <= len(product["media"]) <= 8, product["sku"]
+        assert set(product["readiness"]) == {"web", "mobile", "email", "marketplace"}
+    references = {
+        ("video" if m["role"] == "video" else "image", m["publicId"])
+        for product in products
+        for m in product["media"]
+    }
+    assets = {(a["resourceType"], a["publicId"]) async for a in catalog.assets.find()}
+    assert assets == references
+    assert await catalog.assets.count_documents({"status": "active"}) > 0.9 * len(assets)
+
+
+def test_the_bench_catalog_is_deterministic() -> None:
+    first, second = generate_bench_catalog(PRODUCTS), generate_bench_catalog(PRODUCTS)
+    assert first.products == second.products
+
+    def content(asset: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in asset.items() if k not in ("checkedAt", "updatedAt")}
+
+    assert [content(a) for a in first.assets] == [content(a) for a in second.assets]
+    assert generate_bench_catalog(PRODUCTS, seed=12).products != first.products
+
+
+async def _payload(client: httpx.AsyncClient, request: Request, graphql: bool) -> Any:
+    response = await load.send(client, request)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    if not graphql:
+        return body
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+@pytest.fixture
+async def clients(
+    catalog: Catalog, bench_settings: Settings
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient]]:
+    async with (
+        serve(create_app(bench_settings)) as gateway,
+        serve(create_naive_app(bench_settings)) as naive,
+        serve(create_rest_app(bench_settings)) as rest,
+    ):
+        yield gateway, naive, rest
+
+
+async def test_q1_and_q2_payloads_are_equal_on_gateway_naive_and_rest(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient], workload: Workload
+) -> None:
+    gateway, naive, rest = clients
+    checks: list[tuple[QueryName, int, int]] = [
+        ("Q1", PAGE_SIZE, 0),
+        ("Q1", PAGE_SIZE, 1),
+        ("Q1", SMALL_PAGE_SIZE, 1),
+        *(("Q2", PAGE_SIZE, i) for i in range(len(workload.detail_skus))),
+    ]
+    bundles = accessories = 0
+    for query, size, index in checks:
+        graphql_request = workload.graphql(query, size)[index]
+        expected = await _payload(gateway, graphql_request, graphql=True)
+        assert differences(expected, await _payload(naive, graphql_request, graphql=True)) == []
+        rest_request = workload.rest(query, size)[index]
+        assert differences(expected, await _payload(rest, rest_request, graphql=False)) == []
+        if query == "Q2":
+            bundles += bool(expected["product"]["bundleItems"])
+            accessories += bool(expected["product"]["accessories"])
+        else:
+            assert len(expected["products"]["edges"]) == min(size, PRODUCTS - index * size)
+    # The comparison covered relations, not only empty lists.
+    assert bundles
+    assert accessories
+
+
+async def test_q3_entities_are_equal_on_gateway_and_naive(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient], workload: Workload
+) -> None:
+    gateway, naive, _ = clients
+    request = workload.graphql("Q3")[0]
+    expected = await _payload(gateway, request, graphql=True)
+    assert len(expected["_entities"]) == PRODUCTS
+    assert differences(expected, await _payload(naive, request, graphql=True)) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    assert percentile([4, 1, 3, 2], 50) == 2.5
+    assert percentile([1, 2, 3, 4, 5], 50) == 3
+    assert percentile(list(range(1, 101)), 99) == pytest.approx(99.01)
+    assert percentile(list(range(1, 101)), 95) == pytest.approx(95.05)
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([3, 9, 1], 0) == 1
+    assert percentile([3, 9, 1], 100) == 9
+    with pytest.raises(ValueError, match="empty"):
+        percentile([], 50)
+    summary = summarize_latencies([0.001, 0.002, 0.003, 0.004])
+    assert (summary.count, summary.p50_ms, summary.max_ms) == (4, 2.5, 4.0)
+    assert summary.mean_ms == pytest.approx(2.5)
+
+
+def test_ratios_throughput_and_slope() -> None:
+    assert ratio(10, 4) == 2.5
+    assert ratio(1, 0) is None
+    assert ratio(None, 3) is None
+    assert ratio(3, None) is None
+    assert throughput(100, 4.0) == 25.0
+    assert throughput(0, 1.0) == 0.0
+    assert slope([0, 1, 2], [1, 3, 5]) == 2
+    assert slope([5], [1]) == 0
+
+
+def test_memory_trend_after_warmup() -> None:
+    samples = [(0.0, 100.0), (10.0, 150.0), (20.0, 152.0), (30.0, 160.0)]
+    trend = memory_trend(samples, warmup_s=10)
+    assert (trend.start_mib, trend.after_warmup_mib, trend.end_mib, trend.max_mib) == (
+        100,
+        150,
+        160,
+        160,
+    )
+    assert trend.slope_mib_per_min == pytest.approx(30.0)
+    assert trend.flat  # 160 is within +10 % of 150
+    assert not memory_trend([*samples, (40.0, 170.0)], warmup_s=10).flat
+
+
+def _cell(server: str, query: str, concurrency: int, rps: float, p99: float) -> Cell:
+    latency = summarize_latencies([p99 / 1000])
+    return Cell(server, query, concurrency, 100, 0, 1.0, rps, latency, 1000 / rps, 1.0, 0.5)
+
+
+def test_targets_pass_and_miss_on_fixed_results() -> None:
+    results = Results("2025-01-01", "quick", {}, {}, {}, {})
+    results.cells = [
+        _cell(GATEWAY, "Q1", 1, 50, 20),
+        _cell(GATEWAY, "Q1", 16, 80, 300),
+        _cell(REST, "Q1", 16, 150, 100),
+        _cell(NAIVE, "Q1", 16, 10, 3000),
+        _cell(GATEWAY, "Q2", 16, 200, 90),
+        _cell(REST, "Q2", 16, 400, 50),
+        _cell(GATEWAY, "Q3", 16, 90, 40),
+        _cell(NAIVE, "Q3", 16, 10, 900),
+    ]
+    results.commands = [
+        Commands(GATEWAY, "Q1", SMALL_PAGE_SIZE, 5, 4.0, {}),
+        Commands(GATEWAY, "Q1", PAGE_SIZE, 5, 4.0, {}),
+    ]
+    results.soak = Soak(
+        GATEWAY, 60, 16, 1, 10, 1000, 0, 16.7, memory_trend([(0, 90), (10, 100), (60, 120)], 10), []
+    )
+    found = {t.name: t for t in evaluate_targets(results, (SMALL_PAGE_SIZE, PAGE_SIZE))}
+    statuses = {name.split(" (")[0]: t.status for name, t in found.items()}
+    assert statuses == {
+        "Q1 throughput ≥ 0.5x REST": "PASS",  # peak 80 vs 150
+        "Q1 throughput ≥ 5x naive": "PASS",  # 80 vs 10
+        "Q3 throughput ≥ 10x naive": "MISS",  # 90 vs 10
+        "Q1 p99 at c=16 ≤ 2x REST": "MISS",  # 300 vs 100 ms
+        "Q2 p99 at c=16 ≤ 2x REST": "PASS",  # 90 vs 50 ms
+        "MongoDB commands per request constant in page size": "PASS",
+        "memory flat over the soak": "MISS",  # 120 > 110
+    }
+
+    def commands_target(small: float, large: float) -> str:
+        results.commands = [
+            Commands(GATEWAY, "Q1", SMALL_PAGE_SIZE, 5, small, {}),
+            Commands(GATEWAY, "Q1", PAGE_SIZE, 5, large, {}),
+        ]
+        [target] = [
+            t
+            for t in evaluate_targets(results, (SMALL_PAGE_SIZE, PAGE_SIZE))
+            if t.name.startswith("MongoDB commands")
+        ]
+        return target.status
+
+    # Averages over different pages differ when an optional batch depends on the page's data.
+    assert commands_target(4.5, 4.8) == "PASS"
+    assert commands_target(5.0, 41.0) == "MISS"  # one more command per extra item
+
+
+def test_differences_name_the_paths() -> None:
+    expected = {"a": [1, {"b": "x"}], "c": True}
+    assert differences(expected, {"a": [1, {"b": "x"}], "c": True}) == []
+    assert differences(expected, {"a": [1, {"b": "y"}], "c": True}) == [
+        "$.a[1].b: 'y', expected 'x'"
+    ]
+    assert differences(expected, {"a": [1], "c": 1}) == [
+        "$.a: 1 items, expected 2",
+        "$.c: 1, expected True",
+    ]
+    assert differences({"n": 1}, {"n": 1.0}) == []
+    url = {"u": "http://127.0.0.1:41234/demo/image/upload/x.jpg"}
+    assert normalize_origins(url) == normalize_origins(
+        {"u": "http://127.0.0.1:5000/demo/image/upload/x.jpg"}
+    )
