@@ -63,6 +63,8 @@ def product_indexes(locales: Sequence[str]) -> list[IndexModel]:
     """Indexes behind lookups, filters and every sort (each sort ends in ``_id`` for stability)."""
     models = [
         IndexModel([("sku", ASCENDING)], name="sku_unique", unique=True),
+        # The default listing sort (sku, then _id as the keyset tie-breaker).
+        IndexModel([("sku", ASCENDING), ("_id", ASCENDING)], name="sku_id"),
         IndexModel(
             [("variants.sku", ASCENDING)],
             name="variant_sku_unique",

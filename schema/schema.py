@@ -7,7 +7,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext, Info
 
@@ -25,6 +31,7 @@ MAX_REPRESENTATIONS = 500
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 10_000
+PARSED_DOCUMENTS = 256
 ENTITY_TYPES = ("Product", "Category", "MediaAsset")
 
 
@@ -72,6 +79,9 @@ def build_schema() -> CatalogSchema:
         extensions=[
             MaskInternalErrors,
             ResponseNotes,
+            # Clients send the same few documents again and again: parse and validate once.
+            lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
+            lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
             # Bounds on what one document may ask for (validation-time, not per field).
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
