@@ -602,7 +602,7 @@ async def duplicate_names(
         products = {p["sku"]: p async for p in cursor}
     examples = []
     for group in groups:
-        _, locale, normalized = group["_id"].split(_KEY_SEPARATOR)
+        _, locale, normalized = group["_id"].split(_KEY_SEPARATOR, 2)
         members = sorted(group["skus"])
         named = tuple(
             NamedProduct(sku, str((products.get(sku, {}).get("name") or {}).get(locale, "")))
@@ -748,7 +748,7 @@ async def fill_rates(
     maps: dict[str, int] = {}
     for row in result["attributes"]:
         count, cats = int(row["n"]), tuple(row["_id"]["c"])
-        code, pattern = row["_id"]["a"].split(_KEY_SEPARATOR)
+        code, pattern = row["_id"]["a"].split(_KEY_SEPARATOR, 1)
         if code not in required_by_set.get(cats, ()):
             scope[code] = scope.get(code, 0) + count
         filled_at_all, hits = pattern_filled(pattern, width)
