@@ -50,7 +50,7 @@ def add_audit_parser(commands: Any) -> argparse.ArgumentParser:
 async def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run the audit and print it; problems reaching MongoDB are one line with status 1."""
     # Imported here: gateway.cli imports this module to build its parser.
-    from pymongo.errors import PyMongoError
+    from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 
     from gateway.cli import connected_database
     from resolvers.audit import audit_fallbacks, placeholder_ids, run_audit
@@ -74,6 +74,9 @@ async def run_audit_command(args: argparse.Namespace, settings: Settings) -> int
                 fallbacks=audit_fallbacks(locales),
                 linked=placeholder_ids(channels),
             )
+    except ServerSelectionTimeoutError as exc:
+        # The topology description that follows is a wall of text repeating the same error.
+        return _error(f"cannot reach MongoDB: {str(exc).split(', Topology Description')[0]}")
     except PyMongoError as exc:
         return _error(f"MongoDB: {exc}")
     if args.json:

@@ -719,11 +719,11 @@ async def fill_rates(
     locales: Sequence[str],
     fallbacks: Mapping[str, Sequence[str]] | None = None,
 ) -> FillRates:
-    (result,), requirements, definitions = await asyncio.gather(
-        _aggregate(catalog.products, fill_rates_pipeline(locales, fallbacks)),
-        category_requirements(catalog),
-        _definitions(catalog),
-    )
+    # In turn, not gathered: the first two take milliseconds, and a failure must leave no
+    # sibling running unawaited.
+    requirements = await category_requirements(catalog)
+    definitions = await _definitions(catalog)
+    (result,) = await _aggregate(catalog.products, fill_rates_pipeline(locales, fallbacks))
     width = len(locales)
     products = 0
     text_filled = [0] * (2 * width)
@@ -905,9 +905,8 @@ async def missing_required_attributes(
     limit: int = 100,
     fallbacks: Mapping[str, Sequence[str]] | None = None,
 ) -> Section[MissingRequired]:
-    requirements, definitions = await asyncio.gather(
-        category_requirements(catalog), _definitions(catalog)
-    )
+    requirements = await category_requirements(catalog)
+    definitions = await _definitions(catalog)
     if not any(requirements.values()):
         return Section(0, ())
     plain = [code for code, localizable in definitions.items() if not localizable]
@@ -1059,10 +1058,8 @@ async def media_links(
     (result,) = await _aggregate(catalog.products, media_links_pipeline(linked, limit))
     orphan_total, orphan_keys = _counted_keys(result["orphans"], limit)
     missing_total, missing_keys = _counted_keys(result["missing"], limit)
-    records, referrers = await asyncio.gather(
-        _assets_by_key(catalog, [*orphan_keys, *missing_keys]),
-        _referrers(catalog, missing_keys),
-    )
+    records = await _assets_by_key(catalog, [*orphan_keys, *missing_keys])
+    referrers = await _referrers(catalog, missing_keys)
     orphan_examples = tuple(
         AssetRef(
             public_id,
@@ -1314,15 +1311,17 @@ async def run_audit(
     locales = tuple(locales)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    try:
-        report = await _sections(catalog, locales, limit, fallbacks, linked, seconds)
-    except ExceptionGroup as errors:
-        # Callers handle a database error, not a group holding the same one once per section.
-        raise errors.exceptions[0] from None
+    report = await _sections(catalog, locales, limit, fallbacks, linked, seconds)
     seconds["total"] = time.perf_counter() - started
     # One aggregation answers both media sections.
     seconds["orphaned_assets"] = seconds["missing_asset_references"] = seconds.pop("media_links")
     return replace(report, seconds={name: round(seconds[name], 3) for name in (*SECTIONS, "total")})
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    # Nobody awaits a section left running by a cancelled audit: mark its outcome as seen.
+    if not task.cancelled():
+        task.exception()
 
 
 async def _sections(
@@ -1333,43 +1332,47 @@ async def _sections(
     linked: Iterable[str],
     seconds: dict[str, float],
 ) -> AuditReport:
-    # A TaskGroup, not gather: if one section fails, the others' aggregations are cancelled.
-    async with asyncio.TaskGroup() as group:
-        skus = group.create_task(
-            _timed("duplicate_skus", duplicate_skus(catalog, limit=limit), seconds)
+    skus = asyncio.create_task(
+        _timed("duplicate_skus", duplicate_skus(catalog, limit=limit), seconds)
+    )
+    names = asyncio.create_task(
+        _timed("duplicate_names", duplicate_names(catalog, locales=locales, limit=limit), seconds)
+    )
+    rates = asyncio.create_task(
+        _timed("fill_rates", fill_rates(catalog, locales=locales, fallbacks=fallbacks), seconds)
+    )
+    required = asyncio.create_task(
+        _timed(
+            "missing_required_attributes",
+            missing_required_attributes(catalog, locales=locales, limit=limit, fallbacks=fallbacks),
+            seconds,
         )
-        names = group.create_task(
-            _timed(
-                "duplicate_names",
-                duplicate_names(catalog, locales=locales, limit=limit),
-                seconds,
-            )
+    )
+    links = asyncio.create_task(
+        _timed("media_links", media_links(catalog, linked=linked, limit=limit), seconds)
+    )
+    products = asyncio.create_task(
+        _timed(
+            "missing_product_references", missing_product_references(catalog, limit=limit), seconds
         )
-        rates = group.create_task(
-            _timed("fill_rates", fill_rates(catalog, locales=locales, fallbacks=fallbacks), seconds)
-        )
-        required = group.create_task(
-            _timed(
-                "missing_required_attributes",
-                missing_required_attributes(
-                    catalog, locales=locales, limit=limit, fallbacks=fallbacks
-                ),
-                seconds,
-            )
-        )
-        links = group.create_task(
-            _timed("media_links", media_links(catalog, linked=linked, limit=limit), seconds)
-        )
-        products = group.create_task(
-            _timed(
-                "missing_product_references",
-                missing_product_references(catalog, limit=limit),
-                seconds,
-            )
-        )
-        media = group.create_task(
-            _timed("duplicate_media", duplicate_media(catalog, limit=limit), seconds)
-        )
+    )
+    media = asyncio.create_task(
+        _timed("duplicate_media", duplicate_media(catalog, limit=limit), seconds)
+    )
+    tasks = [skus, names, rates, required, links, products, media]
+    # Every section runs to its end, failed or not: cancelling a pymongo (4.20) operation that
+    # waits in server selection breaks the client's topology lock ("Lock is not acquired"), and
+    # closing the client then hangs. Unreachable, every section fails within the timeout anyway.
+    try:
+        await asyncio.wait(tasks)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.add_done_callback(_retrieve)
+        raise
+    # Every outcome is read, so no failed section is reported again as never retrieved.
+    errors = [error for task in tasks if (error := task.exception()) is not None]
+    if errors:
+        raise errors[0]
     orphans, missing_assets = links.result()
     return AuditReport(
         locales=locales,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import strawberry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.cli_audit import add_audit_parser, run_audit_command
+from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
 from resolvers.audit import (
     AuditReport,
@@ -557,3 +559,18 @@ def test_cli_rejects_a_bad_limit(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         audit_args("--limit", "many")
     assert "'many' is not a whole number" in capsys.readouterr().err
+
+
+async def test_cli_fails_in_one_line_when_mongodb_is_unreachable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(
+        mongodb_uri=f"mongodb://127.0.0.1:{free_port()}/",
+        mongo_timeout_ms=200,
+        data_dir=tmp_path,
+    )
+    assert await run_audit_command(audit_args(), settings) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("catalog-gateway: error: cannot reach MongoDB: 127.0.0.1:")

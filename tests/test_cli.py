@@ -40,7 +40,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-@pytest.mark.parametrize("args", [[], ["serve"], ["seed"], ["schema"], ["cloudinary-emulator"]])
+@pytest.mark.parametrize(
+    "args", [[], ["serve"], ["seed"], ["schema"], ["cloudinary-emulator"], ["audit"], ["media"]]
+)
 def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--help"])
