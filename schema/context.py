@@ -13,7 +13,7 @@ from resolvers.dam import DamClient
 from resolvers.db import Catalog
 from resolvers.errors import BadUserInputError
 from resolvers.loaders import Loaders
-from resolvers.locales import LocaleError, LocaleResolver
+from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
 from resolvers.readiness_store import materialize
 
@@ -100,16 +100,21 @@ class Context:
                 str(exc), argumentName="locale", supportedLocales=list(self.locales.locales)
             ) from exc
 
-    def localized(
+    def pick(
         self, values: dict[str, Any] | None, tag: str | None, path: list[str | int]
-    ) -> Any:
+    ) -> Localized:
         """Pick a localized value along the fallback chain, noting fallbacks for the response."""
         picked = self.locales.pick(values, self.locale(tag))
         if picked.is_fallback:
             self.locale_fallbacks.append(
                 {"path": path, "requested": picked.requested, "used": picked.locale}
             )
-        return picked.value
+        return picked
+
+    def localized(
+        self, values: dict[str, Any] | None, tag: str | None, path: list[str | int]
+    ) -> Any:
+        return self.pick(values, tag, path).value
 
     def channel(self, name: str) -> ChannelProfile:
         """The profile of a ``channel`` argument, or BAD_USER_INPUT naming the channels."""

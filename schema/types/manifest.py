@@ -17,6 +17,7 @@ from schema.types.media import (
     MediaAsset,
     MediaRole,
     ResourceType,
+    alt_text,
     load_assets,
     references_of,
 )
@@ -76,12 +77,8 @@ async def build_manifest(
         choice = choose_for_slot(name, slot, references, assets, channel, context.now)
         asset = _media_asset(choice, channel, product)
         alt_values = choice.asset.get("alt") if choice.asset else product.get("name")
-        picked = context.locales.pick(alt_values, requested)
-        if picked.is_fallback:
-            path = [*info.path.as_list(), "slots", index, "alt"]
-            context.locale_fallbacks.append(
-                {"path": path, "requested": requested, "used": picked.locale}
-            )
+        path: list[str | int] = [*info.path.as_list(), "slots", index, "alt"]
+        picked = context.pick(alt_values, requested, path)
         width, height = delivered_size(slot, choice.asset)
         is_video = slot.resource_type == "video" and choice.asset is not None
         slots.append(
@@ -94,12 +91,7 @@ async def build_manifest(
                 width=width,
                 height=height,
                 format=slot.format,
-                alt=AltText(
-                    text=picked.value,
-                    locale=picked.locale,
-                    requested_locale=requested,
-                    is_fallback=picked.is_fallback,
-                ),
+                alt=alt_text(picked),
                 role=MediaRole(choice.role) if choice.role else None,
                 poster_url=urls.poster_url(slot, choice.asset)
                 if is_video and choice.asset

@@ -8,6 +8,7 @@ import strawberry
 from resolvers.channels import SlotProfile
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
+from resolvers.locales import Localized
 from resolvers.media import delivered_size, ordered_references, reference_key
 from schema.context import Context
 
@@ -55,18 +56,11 @@ class MediaVariant:
     format: str = strawberry.field(description="'auto' means negotiated per browser (f_auto).")
 
 
-def alt_text(info: Info, values: dict[str, str] | None, locale: str | None) -> AltText:
-    context = info.context
-    requested = context.locale(locale)
-    picked = context.locales.pick(values, requested)
-    if picked.is_fallback:
-        context.locale_fallbacks.append(
-            {"path": info.path.as_list(), "requested": requested, "used": picked.locale}
-        )
+def alt_text(picked: Localized) -> AltText:
     return AltText(
         text=picked.value,
         locale=picked.locale,
-        requested_locale=requested,
+        requested_locale=picked.requested,
         is_fallback=picked.is_fallback,
     )
 
@@ -170,7 +164,7 @@ class MediaAsset:
     @strawberry.field(description="Alt text in the locale; placeholders use the product name.")
     def alt(self, info: Info, locale: str | None = None) -> AltText:
         values = (self.asset or {}).get("alt") if self.asset else self.fallback_alt
-        return alt_text(info, values, locale)
+        return alt_text(info.context.pick(values, locale, info.path.as_list()))
 
     @strawberry.field(
         description="Delivery URL for a slot of the channel (a video in an image slot: its poster)."
