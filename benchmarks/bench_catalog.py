@@ -27,6 +27,7 @@ from resolvers.demo_catalog import (
     DEFAULT_LOCALES,
     MISSING_ASSET_PREFIX,
     generate_demo_catalog,
+    media_references,
 )
 from resolvers.documents import MediaReference, MediaRole, ProductDocument, VariantDocument
 from resolvers.locales import LocaleResolver
@@ -155,16 +156,7 @@ def _media(product: ProductDocument, rng: random.Random) -> list[MediaReference]
     if has_video:
         roles.append(("video", None))
     roles += [("swatch", variant_sku) for variant_sku in list(swatches.values())[:own]]
-    counters: dict[str, int] = {}
-    media: list[MediaReference] = []
-    for position, (role, variant_sku) in enumerate(roles):
-        counters[role] = counters.get(role, 0) + 1
-        reference = MediaReference(
-            publicId=f"catalog/{sku}/{role}-{counters[role]}", role=role, position=position
-        )
-        if variant_sku is not None:
-            reference["variantSku"] = variant_sku
-        media.append(reference)
+    media = media_references(sku, roles)
     if has_missing:
         shot = next(
             (m for m in reversed(media) if m["role"] not in ("hero", "swatch", "video")), None

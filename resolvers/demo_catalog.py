@@ -1888,17 +1888,7 @@ class _Generator:
         if has_video:
             roles.append(("video", None))
         roles += [("swatch", variant_sku) for variant_sku in swatches.values()]
-        counters: dict[str, int] = {}
-        media: list[MediaReference] = []
-        for position, (role, variant_sku) in enumerate(roles):
-            counters[role] = counters.get(role, 0) + 1
-            reference = MediaReference(
-                publicId=f"catalog/{sku}/{role}-{counters[role]}", role=role, position=position
-            )
-            if variant_sku is not None:
-                reference["variantSku"] = variant_sku
-            media.append(reference)
-        return media
+        return media_references(sku, roles)
 
     # -- relations ----------------------------------------------------------------------------
 
@@ -2091,3 +2081,20 @@ async def seed_demo_catalog(
 async def _insert(collection: AsyncCollection[Any], documents: Sequence[Any]) -> None:
     for start in range(0, len(documents), SEED_CHUNK):
         await collection.insert_many(documents[start : start + SEED_CHUNK], ordered=False)
+
+
+def media_references(
+    sku: str, roles: Sequence[tuple[MediaRole, str | None]]
+) -> list[MediaReference]:
+    """References in the given order, numbered per role (``catalog/{sku}/{role}-{n}``)."""
+    counters: dict[str, int] = {}
+    media: list[MediaReference] = []
+    for position, (role, variant_sku) in enumerate(roles):
+        counters[role] = counters.get(role, 0) + 1
+        reference = MediaReference(
+            publicId=f"catalog/{sku}/{role}-{counters[role]}", role=role, position=position
+        )
+        if variant_sku is not None:
+            reference["variantSku"] = variant_sku
+        media.append(reference)
+    return media
