@@ -226,9 +226,6 @@ class Channels:
         self.readiness = readiness
         self.ingest = ingest or IngestRules()
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.profiles
-
     def names(self) -> list[str]:
         return list(self.profiles)
 
