@@ -86,17 +86,9 @@ def upload_json(
     body = _base(asset, base_url, cloud_name)
     body["version_id"] = asset.version_id
     body["signature"] = response_signature(asset.public_id, asset.version, api_secret, algorithm)
-    body["tags"] = list(asset.tags)
     body["etag"] = asset.etag
     body["placeholder"] = False
-    if asset.context:
-        body["context"] = _context_json(asset)
-    if asset.metadata:
-        body["metadata"] = dict(asset.metadata)
-    if include_phash and asset.phash:
-        body["phash"] = asset.phash
-    if asset.resource_type == "video":
-        body["playback_url"] = playback_url(asset, base_url, cloud_name)
+    _describe(body, asset, base_url, cloud_name, include_phash)
     if existing:
         body["existing"] = True
     body["original_filename"] = asset.original_filename
@@ -108,6 +100,15 @@ def detail_json(
     asset: Asset, *, base_url: str, cloud_name: str, include_phash: bool
 ) -> dict[str, Any]:
     body = _base(asset, base_url, cloud_name)
+    _describe(body, asset, base_url, cloud_name, include_phash)
+    body["derived"] = []
+    return body
+
+
+def _describe(
+    body: dict[str, Any], asset: Asset, base_url: str, cloud_name: str, include_phash: bool
+) -> None:
+    """Tags, context, metadata, phash and playback URL, as both upload and detail answers carry."""
     body["tags"] = list(asset.tags)
     if asset.context:
         body["context"] = _context_json(asset)
@@ -117,8 +118,6 @@ def detail_json(
         body["phash"] = asset.phash
     if asset.resource_type == "video":
         body["playback_url"] = playback_url(asset, base_url, cloud_name)
-    body["derived"] = []
-    return body
 
 
 def list_json(
