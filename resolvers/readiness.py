@@ -158,7 +158,8 @@ def _hero_image(inputs: _Inputs) -> tuple[bool, str]:
 
 def _image_resolution(inputs: _Inputs) -> tuple[bool, str]:
     small = []
-    for name, choice in _used_images(inputs):
+    used = _used_images(inputs)
+    for name, choice in used:
         asset, slot = choice.asset or {}, choice.slot
         width, height = asset.get("width") or 0, asset.get("height") or 0
         if width < slot.required_width or height < slot.required_height:
@@ -168,7 +169,7 @@ def _image_resolution(inputs: _Inputs) -> tuple[bool, str]:
             )
     if small:
         return False, "; ".join(small)
-    return True, f"{len(_used_images(inputs))} image(s) large enough for their slots"
+    return True, f"{len(used)} image(s) large enough for their slots"
 
 
 def _alt_text(inputs: _Inputs) -> tuple[bool, str]:
