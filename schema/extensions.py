@@ -6,8 +6,13 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 
 from resolvers.errors import CatalogError
 
@@ -20,6 +25,25 @@ def is_internal(error: GraphQLError) -> bool:
     """An error raised by our code unexpectedly, as opposed to one the client can act on."""
     original = error.original_error
     return original is not None and not isinstance(original, CatalogError | GraphQLError)
+
+
+class QueryLimits(AddValidationRules):
+    """Depth and alias limits as validation rules built once per schema.
+
+    Strawberry's limiters build a new rule class per instance, and extensions are instantiated
+    per request, so the ValidationCache key (document, rules) never repeated: every request was
+    validated again. Sharing the rule classes makes repeated documents validation-free.
+    """
+
+    def __init__(self, rules: list[type[ASTValidationRule]]) -> None:
+        super().__init__(rules)
+
+    @staticmethod
+    def rules(max_depth: int, max_aliases: int) -> list[type[ASTValidationRule]]:
+        return [
+            *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        ]
 
 
 class ResponseNotes(SchemaExtension):

@@ -7,18 +7,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext, Info
 
 from resolvers.errors import BadUserInputError
-from schema.extensions import MaskInternalErrors, ResponseNotes, is_internal
+from schema.extensions import MaskInternalErrors, QueryLimits, ResponseNotes, is_internal
 from schema.query import Query
 from schema.types.category import Category
 from schema.types.media import MediaAsset
@@ -73,6 +67,7 @@ class CatalogSchema(strawberry.federation.Schema):
 
 
 def build_schema() -> CatalogSchema:
+    limits = QueryLimits.rules(MAX_DEPTH, MAX_ALIASES)
     return CatalogSchema(
         query=Query,
         types=[Product, Category, MediaAsset],
@@ -83,8 +78,7 @@ def build_schema() -> CatalogSchema:
             lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
             lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
             # Bounds on what one document may ask for (validation-time, not per field).
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: QueryLimits(limits),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
         federation_version="2.11",

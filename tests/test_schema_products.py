@@ -390,3 +390,24 @@ async def test_expensive_documents_are_refused(
     result = await execute(services, query)
     assert result.errors is not None
     assert message in result.errors[0].message
+
+
+async def test_a_repeated_document_is_validated_once(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation (with the depth and alias limits) is cached per document across requests."""
+    import strawberry.schema.schema as strawberry_schema
+
+    calls = 0
+    validate = strawberry_schema.validate
+
+    def counting_validate(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    query = '{ products(first: 2, filter: { brand: ["Validated Once"] }) { totalCount } }'
+    for _ in range(3):
+        assert (await execute(services, query)).errors is None
+    assert calls == 1
