@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiodataloader import DataLoader
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
+from resolvers.batching import Loader
 from resolvers.dam import DamClient, DamUnavailableError
 from resolvers.db import Collection, Document
 
@@ -169,7 +169,7 @@ async def mark_missing(
         await assets.bulk_write(operations, ordered=False)
 
 
-class AssetByKeyLoader(DataLoader[AssetKey, Document | None]):
+class AssetByKeyLoader(Loader[AssetKey, Document | None]):
     """Assets of a whole page in one MongoDB query; unmirrored ones from the Admin API in
     batches of 100, then mirrored, so that at steady state no Admin API call is made."""
 

@@ -11,24 +11,30 @@ from aiodataloader import DataLoader
 from bson import ObjectId
 
 from resolvers.assets import AssetByKeyLoader
+from resolvers.batching import Loader
 from resolvers.dam import DamClient
 from resolvers.db import Catalog, Collection, Document
+from resolvers.products import PRODUCT_FIELDS
 
 
-class _DocumentLoader(DataLoader[Hashable, Document | None]):
+class _DocumentLoader(Loader[Hashable, Document | None]):
     """Loads documents of one collection by one unique field; ``None`` for misses."""
 
     field: ClassVar[str]
 
-    def __init__(self, collection: Collection, max_batch_size: int) -> None:
+    def __init__(
+        self, collection: Collection, max_batch_size: int, projection: Document | None = None
+    ) -> None:
         super().__init__(max_batch_size=max_batch_size)
         self.collection = collection
+        self.projection = projection
 
     async def batch_load_fn(self, keys: list[Hashable]) -> list[Document | None]:
         by_key: dict[Hashable, Document] = {}
         # One round trip: with the default first batch (101 documents), or a batch exactly as
         # large as the result, the driver would send getMore commands.
-        cursor = self.collection.find({self.field: {"$in": list(keys)}}).batch_size(len(keys) + 1)
+        query = {self.field: {"$in": list(keys)}}
+        cursor = self.collection.find(query, self.projection).batch_size(len(keys) + 1)
         async for document in cursor:
             by_key[document[self.field]] = document
         return [by_key.get(key) for key in keys]
@@ -99,9 +105,22 @@ class Taxonomy:
             self._attributes = asyncio.ensure_future(self._read(self._catalog.attributes, "code"))
         return await asyncio.shield(self._attributes)
 
+    def settled_categories(self) -> dict[str, Document] | None:
+        """The categories if read already (see ``resolvers.batching``), else None."""
+        return _settled(self._categories)
+
+    def settled_attributes(self) -> dict[str, Document] | None:
+        return _settled(self._attributes)
+
     @staticmethod
     async def _read(collection: Collection, key: str) -> dict[str, Document]:
         return {d[key]: d async for d in collection.find({}).batch_size(10_000)}
+
+
+def _settled(task: asyncio.Task[dict[str, Document]] | None) -> dict[str, Document] | None:
+    if task is None or not task.done() or task.cancelled() or task.exception():
+        return None
+    return task.result()
 
 
 class Loaders:
@@ -138,8 +157,8 @@ class Loaders:
             now=now,
             warn=warn,
         )
-        self.product_by_sku = ProductBySkuLoader(catalog.products, max_batch_size)
-        self.product_by_id = ProductByIdLoader(catalog.products, max_batch_size)
+        self.product_by_sku = ProductBySkuLoader(catalog.products, max_batch_size, PRODUCT_FIELDS)
+        self.product_by_id = ProductByIdLoader(catalog.products, max_batch_size, PRODUCT_FIELDS)
         self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)
         self.category_by_id = CategoryByIdLoader(catalog.categories, max_batch_size)
         self.category_children = CategoryChildrenByParentLoader(catalog.categories, max_batch_size)

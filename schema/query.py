@@ -8,6 +8,7 @@ from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id
+from schema.lookahead import Needs, prefetch_products
 from schema.types.audit import CatalogAudit, resolve_catalog_audit
 from schema.types.category import Category
 from schema.types.channel import Channel
@@ -45,7 +46,10 @@ class Query:
             raise BadUserInputError("give exactly one of 'sku' and 'id'")
         if id is not None and from_global_id(id)[0] != "Product":
             raise BadUserInputError(f"{id!r} is not the ID of a Product", argumentName="id")
-        return await load_product(info, sku=sku, global_id=id)
+        product = await load_product(info, sku=sku, global_id=id)
+        if product is not None:
+            await prefetch_products(info, [product.doc], Needs.of(info))
+        return product
 
     @strawberry.field(description="Products, filtered and sorted, in pages of at most 100.")
     async def products(

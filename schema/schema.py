@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from typing import Any
 
@@ -13,12 +15,17 @@ from strawberry.types import ExecutionContext, Info
 
 from resolvers.errors import BadUserInputError
 from schema.extensions import MaskInternalErrors, QueryLimits, ResponseNotes, is_internal
+from schema.lookahead import Needs, prefetch_products
 from schema.query import Query
 from schema.types.category import Category
 from schema.types.media import MediaAsset
 from schema.types.product import Product
 
 log = logging.getLogger("gateway.graphql")
+
+
+async def _awaited(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
 
 
 MAX_REPRESENTATIONS = 500
@@ -48,7 +55,22 @@ class CatalogSchema(strawberry.federation.Schema):
                     f"{representation['__typename']!r} is not an entity of this subgraph; "
                     f"entities: {', '.join(ENTITY_TYPES)}"
                 )
-        return super().entities_resolver(info, representations)
+        results = super().entities_resolver(info, representations)
+        if not any(inspect.isawaitable(r) for r in results):
+            return results
+        return self._settle_entities(info, results)  # type: ignore[return-value]
+
+    @staticmethod
+    async def _settle_entities(info: Info, results: list[Any]) -> list[Any]:
+        """Await the batch of references, then prefetch what the selected fields read.
+
+        Errors stay in place as values: graphql-core reports each at its item's path.
+        """
+        settled = await asyncio.gather(*(_awaited(r) for r in results), return_exceptions=True)
+        products = [r.doc for r in settled if isinstance(r, Product)]
+        if products:
+            await prefetch_products(info, products, Needs.of(info))
+        return list(settled)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -9,6 +9,7 @@ from resolvers.attributes import display_value, infer_type
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from schema.context import Context
+from schema.settled import Loaded, MaybeAwaitable, with_loaded
 from schema.types.enums import AttributeType
 
 Info = strawberry.Info[Context, None]
@@ -62,18 +63,21 @@ class ProductAttribute:
         return display_value(value, self.unit)
 
 
-async def resolve_attributes(
+def resolve_attributes(
     info: Info, values: dict[str, Any], codes: list[str] | None
-) -> list[ProductAttribute]:
+) -> MaybeAwaitable[list[ProductAttribute]]:
     """Attributes in stored order; definitions come from the request's taxonomy (one query)."""
     if codes is not None and len(codes) > MAX_CODES:
         raise BadUserInputError(f"'codes' has {len(codes)} entries; the maximum is {MAX_CODES}")
     wanted = [code for code in values if codes is None or code in codes]
     if not wanted:
         return []
-    definitions = await info.context.loaders.taxonomy.attributes()
-    return [
-        ProductAttribute.build(code, values[code], definitions.get(code))
-        for code in wanted
-        if isinstance(values[code], dict)
-    ]
+
+    def build(loaded: Loaded) -> list[ProductAttribute]:
+        return [
+            ProductAttribute.build(code, values[code], loaded.attributes.get(code))
+            for code in wanted
+            if isinstance(values[code], dict)
+        ]
+
+    return with_loaded(info, build, attributes=True)

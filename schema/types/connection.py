@@ -8,6 +8,7 @@ import strawberry
 from resolvers.pagination import encode_cursor
 from resolvers.products import ProductFilter, build_query, count_products, fetch_page, sort_spec
 from schema.context import Context
+from schema.lookahead import Needs, prefetch_products
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.product import Product
 
@@ -72,6 +73,7 @@ async def product_connection(
     query = await build_query(context.catalog, domain_filter)
     page = await fetch_page(context.catalog, query, spec, first, after)
     context.loaders.prime_products(page.documents)
+    await prefetch_products(info, page.documents, Needs.of(info, ("edges", "node")))
     edges = [
         ProductEdge(cursor=encode_cursor(spec, d), node=Product.from_document(d))
         for d in page.documents

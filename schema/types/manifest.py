@@ -12,13 +12,13 @@ from resolvers.media import (
     reference_key,
 )
 from schema.context import Context
+from schema.settled import Loaded, MaybeAwaitable, with_loaded
 from schema.types.media import (
     AltText,
     MediaAsset,
     MediaRole,
     ResourceType,
     alt_text,
-    load_assets,
     references_of,
 )
 
@@ -63,60 +63,63 @@ def _media_asset(choice: SlotChoice, channel: str, product: Document) -> MediaAs
     return MediaAsset.from_asset(choice.asset, channel, choice.role)
 
 
-async def build_manifest(
+def build_manifest(
     info: Info, product: Document, channel: str, locale: str | None
-) -> MediaManifest:
+) -> MaybeAwaitable[MediaManifest]:
     context = info.context
     profile = context.channel(channel)
     requested = context.locale(locale)
     references = references_of(product)
-    assets = await load_assets(info, references)
     urls = context.urls(channel)
-    slots = []
-    for index, (name, slot) in enumerate(profile.slots.items()):
-        choice = choose_for_slot(name, slot, references, assets, channel, context.now)
-        asset = _media_asset(choice, channel, product)
-        alt_values = choice.asset.get("alt") if choice.asset else product.get("name")
-        path: list[str | int] = [*info.path.as_list(), "slots", index, "alt"]
-        picked = context.pick(alt_values, requested, path)
-        width, height = delivered_size(slot, choice.asset)
-        is_video = slot.resource_type == "video" and choice.asset is not None
-        slots.append(
-            MediaManifestSlot(
-                slot=name,
-                resource_type=ResourceType(slot.resource_type),
-                asset=asset,
-                url=urls.url(slot, choice.public_id, choice.asset),
-                srcset=urls.srcset(slot, choice.public_id, choice.asset),
-                width=width,
-                height=height,
-                format=slot.format,
-                alt=alt_text(picked),
-                role=MediaRole(choice.role) if choice.role else None,
-                poster_url=urls.poster_url(slot, choice.asset)
-                if is_video and choice.asset
-                else None,
-                is_fallback=choice.is_fallback,
-                is_placeholder=choice.is_placeholder,
-                reasons=list(choice.reasons),
+
+    def build(loaded: Loaded) -> MediaManifest:
+        slots = []
+        for index, (name, slot) in enumerate(profile.slots.items()):
+            choice = choose_for_slot(name, slot, references, loaded.assets, channel, context.now)
+            asset = _media_asset(choice, channel, product)
+            alt_values = choice.asset.get("alt") if choice.asset else product.get("name")
+            path: list[str | int] = [*info.path.as_list(), "slots", index, "alt"]
+            picked = context.pick(alt_values, requested, path)
+            width, height = delivered_size(slot, choice.asset)
+            is_video = slot.resource_type == "video" and choice.asset is not None
+            slots.append(
+                MediaManifestSlot(
+                    slot=name,
+                    resource_type=ResourceType(slot.resource_type),
+                    asset=asset,
+                    url=urls.url(slot, choice.public_id, choice.asset),
+                    srcset=urls.srcset(slot, choice.public_id, choice.asset),
+                    width=width,
+                    height=height,
+                    format=slot.format,
+                    alt=alt_text(picked),
+                    role=MediaRole(choice.role) if choice.role else None,
+                    poster_url=urls.poster_url(slot, choice.asset)
+                    if is_video and choice.asset
+                    else None,
+                    is_fallback=choice.is_fallback,
+                    is_placeholder=choice.is_placeholder,
+                    reasons=list(choice.reasons),
+                )
             )
+        return MediaManifest(
+            channel=channel,
+            locale=requested,
+            complete=not any(s.is_placeholder for s in slots),
+            slots=slots,
         )
-    return MediaManifest(
-        channel=channel,
-        locale=requested,
-        complete=not any(s.is_placeholder for s in slots),
-        slots=slots,
-    )
+
+    return with_loaded(info, build, references)
 
 
-async def deliverable_media(
+def deliverable_media(
     info: Info,
     product: Document,
     channel: str,
     roles: list[MediaRole] | None,
     first: int | None,
     variant_sku: str | None = None,
-) -> list[MediaAsset]:
+) -> MaybeAwaitable[list[MediaAsset]]:
     """The channel's deliverable media of a product (or variant), in position order."""
     if first is not None and not 0 <= first <= MAX_MEDIA:
         raise BadUserInputError(f"'first' must be between 0 and {MAX_MEDIA}", argumentName="first")
@@ -127,23 +130,27 @@ async def deliverable_media(
     if roles:
         wanted = {role.value for role in roles}
         references = [r for r in references if r.get("role") in wanted]
-    assets = await load_assets(info, references)
-    media = []
-    for reference in references:
-        asset = assets[reference_key(reference)]
-        if delivery_problem(asset, channel, info.context.now) is None:
-            media.append(MediaAsset.from_asset(asset, channel, reference.get("role")))
-    return media[:first] if first is not None else media
+    now = info.context.now
+
+    def build(loaded: Loaded) -> list[MediaAsset]:
+        media = []
+        for reference in references:
+            asset = loaded.assets[reference_key(reference)]
+            if asset is not None and delivery_problem(asset, channel, now) is None:
+                media.append(MediaAsset.from_asset(asset, channel, reference.get("role")))
+        return media[:first] if first is not None else media
+
+    return with_loaded(info, build, references)
 
 
-async def chosen_asset(
+def chosen_asset(
     info: Info,
     product: Document,
     channel: str,
     first_role: str,
     extra_roles: tuple[str, ...] = (),
     variant_sku: str | None = None,
-) -> MediaAsset | None:
+) -> MaybeAwaitable[MediaAsset | None]:
     """The asset for the channel's first slot led by ``first_role`` (hero image, swatch), or its
     placeholder; None when the channel has no such slot."""
     profile = info.context.channel(channel)
@@ -157,6 +164,13 @@ async def chosen_asset(
     references = references_of(product, variant_sku)
     if variant_sku is not None:
         references = [r for r in references if r.get("variantSku") == variant_sku]
-    assets = await load_assets(info, references)
-    choice = choose_for_slot(name, slot, references, assets, channel, info.context.now)
-    return _media_asset(choice, channel, product)
+    # Only the slot's roles are ever looked at: a hero image reads one or two assets, not all.
+    wanted: set[str] = set(slot.roles)
+    references = [r for r in references if r.get("role") in wanted]
+    now = info.context.now
+
+    def build(loaded: Loaded) -> MediaAsset:
+        choice = choose_for_slot(name, slot, references, loaded.assets, channel, now)
+        return _media_asset(choice, channel, product)
+
+    return with_loaded(info, build, references)

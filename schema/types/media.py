@@ -9,7 +9,7 @@ from resolvers.channels import SlotProfile
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from resolvers.locales import Localized
-from resolvers.media import delivered_size, ordered_references, reference_key
+from resolvers.media import delivered_size, ordered_references
 from schema.context import Context
 
 Info = strawberry.Info[Context, None]
@@ -228,13 +228,6 @@ class MediaAsset:
         if self.resource_type is not ResourceType.VIDEO or self.asset is None:
             return None
         return info.context.urls(self._channel(channel)).streaming_url(self.asset)
-
-
-async def load_assets(info: Info, references: list[Document]) -> dict[tuple[str, str], Any]:
-    """The assets behind references, from the request's batching loader."""
-    keys = [reference_key(r) for r in references]
-    assets = await info.context.loaders.asset_by_key.load_many(keys)
-    return dict(zip(keys, assets, strict=True))
 
 
 def references_of(product: Document, variant_sku: str | None = None) -> list[Document]:

@@ -12,6 +12,7 @@ from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id, to_global_id
+from schema.settled import MaybeAwaitable
 from schema.types.attribute import ProductAttribute, resolve_attributes
 from schema.types.enums import ProductStatus
 from schema.types.manifest import MediaManifest, build_manifest, chosen_asset, deliverable_media
@@ -47,36 +48,41 @@ class ProductVariant:
         return cls(sku=doc["sku"], options=options, doc=doc, product_doc=product_doc)
 
     @strawberry.field(
-        description="Deliverable media of this variant (its own first, then the product's)."
+        graphql_type=list[MediaAsset],
+        description="Deliverable media of this variant (its own first, then the product's).",
     )
-    async def media(
+    def media(
         self,
         info: Info,
         channel: str,
         roles: list[MediaRole] | None = None,
         first: int | None = None,
-    ) -> list[MediaAsset]:
-        return await deliverable_media(
+    ) -> MaybeAwaitable[list[MediaAsset]]:
+        return deliverable_media(
             info, self.product_doc, channel, roles, first, variant_sku=self.sku
         )
 
     @strawberry.field(
+        graphql_type=MediaAsset | None,
         description="The variant's swatch for the channel's swatch slot: its swatch, else its "
-        "own front or hero image, else the slot's placeholder; null if the channel has none."
+        "own front or hero image, else the slot's placeholder; null if the channel has none.",
     )
-    async def swatch(self, info: Info, channel: str) -> MediaAsset | None:
-        return await chosen_asset(
+    def swatch(self, info: Info, channel: str) -> MaybeAwaitable[MediaAsset | None]:
+        return chosen_asset(
             info, self.product_doc, channel, "swatch", ("front", "hero"), variant_sku=self.sku
         )
 
-    @strawberry.field(description="The product's attributes with this variant's overrides applied.")
-    async def attributes(
+    @strawberry.field(
+        graphql_type=list[ProductAttribute],
+        description="The product's attributes with this variant's overrides applied.",
+    )
+    def attributes(
         self, info: Info, codes: list[str] | None = None
-    ) -> list[ProductAttribute]:
+    ) -> MaybeAwaitable[list[ProductAttribute]]:
         values = effective_attributes(
             self.product_doc.get("attributes") or {}, self.doc.get("attributes")
         )
-        return await resolve_attributes(info, values, codes)
+        return resolve_attributes(info, values, codes)
 
 
 @strawberry.type(description="A component of a bundle.")
@@ -141,54 +147,61 @@ class Product(Node):
         )
         return [Category.from_document(d) for d in documents]
 
-    @strawberry.field(description="Typed attributes; restrict to some codes with 'codes'.")
-    async def attributes(
+    @strawberry.field(
+        graphql_type=list[ProductAttribute],
+        description="Typed attributes; restrict to some codes with 'codes'.",
+    )
+    def attributes(
         self, info: Info, codes: list[str] | None = None
-    ) -> list[ProductAttribute]:
-        return await resolve_attributes(info, self.doc.get("attributes") or {}, codes)
+    ) -> MaybeAwaitable[list[ProductAttribute]]:
+        return resolve_attributes(info, self.doc.get("attributes") or {}, codes)
 
     @strawberry.field
     def variants(self) -> list[ProductVariant]:
         return [ProductVariant.from_document(v, self.doc) for v in self.doc.get("variants") or []]
 
     @strawberry.field(
+        graphql_type=list[MediaAsset],
         description="Deliverable media for the channel, by position; rejected, expired and "
-        "unlicensed assets are left out."
+        "unlicensed assets are left out.",
     )
-    async def media(
+    def media(
         self,
         info: Info,
         channel: str,
         roles: list[MediaRole] | None = None,
         first: int | None = None,
-    ) -> list[MediaAsset]:
-        return await deliverable_media(info, self.doc, channel, roles, first)
+    ) -> MaybeAwaitable[list[MediaAsset]]:
+        return deliverable_media(info, self.doc, channel, roles, first)
 
     @strawberry.field(
+        graphql_type=MediaAsset | None,
         description="The hero image for the channel's first hero-led slot, with fallbacks to the "
-        "next preferred roles, then the slot's placeholder."
+        "next preferred roles, then the slot's placeholder.",
     )
-    async def hero_image(self, info: Info, channel: str) -> MediaAsset | None:
-        return await chosen_asset(info, self.doc, channel, "hero")
+    def hero_image(self, info: Info, channel: str) -> MaybeAwaitable[MediaAsset | None]:
+        return chosen_asset(info, self.doc, channel, "hero")
 
     @strawberry.field(
+        graphql_type=MediaManifest,
         description="Every slot of the channel filled: asset, URL, size, format and alt text, "
-        "with whether a fallback or a placeholder was used and why."
+        "with whether a fallback or a placeholder was used and why.",
     )
-    async def media_manifest(
+    def media_manifest(
         self, info: Info, channel: str, locale: str | None = None
-    ) -> MediaManifest:
-        return await build_manifest(info, self.doc, channel, locale)
+    ) -> MaybeAwaitable[MediaManifest]:
+        return build_manifest(info, self.doc, channel, locale)
 
     @strawberry.field(
+        graphql_type=ProductReadiness,
         description="Readiness for the channel (all its locales, or one): score, verdict, and "
         "every check with its message and fix hint. Computed live; filters and sorts use the "
-        "stored copy."
+        "stored copy.",
     )
-    async def readiness(
+    def readiness(
         self, info: Info, channel: str, locale: str | None = None
-    ) -> ProductReadiness:
-        return await resolve_readiness(info, self.doc, channel, locale)
+    ) -> MaybeAwaitable[ProductReadiness]:
+        return resolve_readiness(info, self.doc, channel, locale)
 
     @strawberry.field(description="Accessories; SKUs that match no product are left out.")
     async def accessories(self, info: Info) -> list[Product]:

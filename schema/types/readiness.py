@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from enum import Enum
 
 import strawberry
@@ -10,7 +9,8 @@ from resolvers.errors import BadUserInputError
 from resolvers.readiness import evaluate, needed_codes
 from resolvers.readiness_store import summary
 from schema.context import Context
-from schema.types.media import MediaRole, load_assets
+from schema.settled import Loaded, MaybeAwaitable, with_loaded
+from schema.types.media import MediaRole
 
 Info = strawberry.Info[Context, None]
 
@@ -44,52 +44,54 @@ class ProductReadiness:
     )
 
 
-async def resolve_readiness(
+def resolve_readiness(
     info: Info, product: Document, channel: str, locale: str | None
-) -> ProductReadiness:
+) -> MaybeAwaitable[ProductReadiness]:
     """Computed on demand; assets, categories and attributes come through the page's loaders."""
     context = info.context
     context.channel(channel)
     tag = context.locale(locale) if locale is not None else None
+
+    def build(loaded: Loaded) -> ProductReadiness:
+        categories = [
+            loaded.categories[slug]
+            for slug in product.get("categories") or []
+            if slug in loaded.categories
+        ]
+        codes = needed_codes(categories)
+        result = evaluate(
+            product,
+            assets=loaded.assets,
+            categories=categories,
+            attributes={code: loaded.attributes.get(code) for code in codes},
+            channel=channel,
+            channels=context.services.channels,
+            locales=context.locales,
+            locale=tag,
+            now=context.now,
+        )
+        return ProductReadiness(
+            channel=channel,
+            locales=list(result.locales),
+            score=result.score,
+            ready=result.ready,
+            checks=[
+                ReadinessCheck(
+                    id=c.id,
+                    passed=c.passed,
+                    severity=Severity(c.severity),
+                    weight=c.weight,
+                    message=c.message,
+                    hint=c.hint,
+                )
+                for c in result.checks
+            ],
+            missing_locales=list(result.missing_locales),
+            missing_roles=[MediaRole(role) for role in result.missing_roles],
+        )
+
     references = product.get("media") or []
-    taxonomy = context.loaders.taxonomy
-    assets, all_categories, definitions = await asyncio.gather(
-        load_assets(info, references), taxonomy.categories(), taxonomy.attributes()
-    )
-    categories = [
-        all_categories[slug] for slug in product.get("categories") or [] if slug in all_categories
-    ]
-    codes = needed_codes(categories)
-    result = evaluate(
-        product,
-        assets=assets,
-        categories=categories,
-        attributes={code: definitions.get(code) for code in codes},
-        channel=channel,
-        channels=context.services.channels,
-        locales=context.locales,
-        locale=tag,
-        now=context.now,
-    )
-    return ProductReadiness(
-        channel=channel,
-        locales=list(result.locales),
-        score=result.score,
-        ready=result.ready,
-        checks=[
-            ReadinessCheck(
-                id=c.id,
-                passed=c.passed,
-                severity=Severity(c.severity),
-                weight=c.weight,
-                message=c.message,
-                hint=c.hint,
-            )
-            for c in result.checks
-        ],
-        missing_locales=list(result.missing_locales),
-        missing_roles=[MediaRole(role) for role in result.missing_roles],
-    )
+    return with_loaded(info, build, references, categories=True, attributes=True)
 
 
 @strawberry.type

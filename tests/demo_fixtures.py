@@ -1,0 +1,60 @@
+"""The demo catalog with a mirror record for (almost) every media reference, through the API."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from gateway.settings import Settings
+from resolvers.channels import load_channels
+from resolvers.db import Catalog, ensure_indexes
+from resolvers.demo_catalog import seed_demo_catalog
+from resolvers.locales import LocaleResolver
+from resolvers.readiness_store import materialize
+from schema.context import Services
+from tests.graphql_helpers import services_for
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+SETTINGS = Settings()
+LOCALES = LocaleResolver(SETTINGS.locales, SETTINGS.default_locale, SETTINGS.fallback_chains)
+CHANNELS = load_channels(SETTINGS.channels_path, LOCALES)
+
+
+def mirror_documents(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mirror records for every reference except the planted missing ones, with some variety."""
+    documents = []
+    for index, product in enumerate(products):
+        for reference in product["media"]:
+            if reference["publicId"].startswith("catalog/missing/"):
+                continue
+            video = reference["role"] == "video"
+            documents.append(
+                {
+                    "publicId": reference["publicId"],
+                    "resourceType": "video" if video else "image",
+                    "status": "rejected"
+                    if index % 17 == 0 and reference["role"] == "hero"
+                    else "active",
+                    "format": "mp4" if video else "jpg",
+                    "width": 800 if index % 5 == 0 else 1600,
+                    "height": 800 if index % 5 == 0 else 1600,
+                    "alt": {}
+                    if index % 7 == 0
+                    else {t: "alt" for t in ("en-US", "de-DE", "fr-FR", "it-IT")},
+                    "sku": product["sku"],
+                    "checkedAt": NOW,
+                    "updatedAt": NOW,
+                }
+            )
+    return documents
+
+
+@pytest.fixture
+async def demo(db: Any) -> Services:
+    catalog = Catalog(db)
+    await ensure_indexes(catalog, LOCALES.locales, CHANNELS.names())
+    await seed_demo_catalog(db, products=300, locales=SETTINGS.locales)
+    products = await catalog.products.find().to_list()
+    await catalog.assets.insert_many(mirror_documents(products))
+    await materialize(catalog, CHANNELS, LOCALES, NOW)
+    return services_for(catalog, clock=lambda: NOW)
