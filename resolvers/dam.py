@@ -7,9 +7,12 @@ options explicitly, so two gateways (or a test and the emulator) never share sta
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -27,6 +30,36 @@ T = TypeVar("T")
 
 # Cloudinary's limit for resources_by_ids.
 ADMIN_BATCH = 100
+
+# Slots, densities, URL kinds and signed make a few hundred keys for the shipped profiles; the
+# bound only matters if a caller ever builds keys from unbounded input.
+TEMPLATE_CACHE_SIZE = 1024
+
+# Stands in for the public id while a template is derived: no slash (no forced version), no
+# leading "v<digits>", nothing smart_escape or unquote would change.
+_SENTINEL = "cgwtemplatesentinel"
+# Where the SDK puts a short (sha1, 8 characters) URL signature.
+_SIGNATURE = re.compile(r"/s--[A-Za-z0-9_-]{8}--(?=/|$)")
+# What the SDK hands back unchanged for type "upload" instead of building a URL.
+_REMOTE = re.compile(r"^https?:")
+_REMOTE_SOURCE = re.compile(r"^https?:/")
+_VERSIONED = re.compile(r"^v[0-9]+")
+# Public ids for the self-check: the slash (forced "v1"), spaces, a percent escape and non-ASCII
+# exercise finalize_source's unquoting and smart escaping; "v123" the "already versioned" rule.
+_CHECK_IDS = ("catalog check/Größe 1%2B1 ü €.x", "plain_id", "v123/front")
+_CHECK_VERSIONS: tuple[int | None, ...] = (None, 1712345678)
+# Options (or global SDK settings) the template does not model: a CDN shard chosen by a CRC
+# of the source, auth tokens, SEO suffixes, long signatures, root or shortened paths. With any
+# of them set the SDK builds every URL.
+_UNTEMPLATABLE = (
+    "cdn_subdomain",
+    "secure_cdn_subdomain",
+    "auth_token",
+    "long_url_signature",
+    "url_suffix",
+    "use_root_path",
+    "shorten",
+)
 
 
 class DamUnavailableError(Exception):
@@ -63,6 +96,51 @@ class DamConfig:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class UrlTemplate:
+    """A delivery URL with the public id and version left open, derived from the SDK.
+
+    ``fill`` does what ``cloudinary.utils.cloudinary_url`` does after it has built the
+    transformation string, which is where its time goes: escape the source, force "v1" for ids
+    in folders, sign. The SDK's own ``finalize_source`` escapes, so odd ids stay identical.
+    """
+
+    # prefix/resource_type/type, e.g. https://res.cloudinary.com/demo/image/upload
+    head: str
+    # The transformation components, "" when there are none.
+    transformation: str
+    format: str | None
+    force_version: bool
+    # The API secret when URLs are signed (sha1, short signature), else None.
+    secret: str | None = field(default=None, repr=False)
+
+    def fill(self, public_id: str, version: int | str | None = None) -> str:
+        """The URL of ``public_id`` (at ``version``); remote URLs and "" are the SDK's business."""
+        if not public_id or _REMOTE.match(public_id):
+            # The SDK returns them unchanged for type "upload"; callers send them to it.
+            raise ValueError(f"{public_id!r} is not templated; build it with the SDK")
+        source, source_to_sign = cloudinary.utils.finalize_source(public_id, self.format, None)
+        if version:
+            version_part: str | None = f"v{version}"
+        elif (
+            self.force_version
+            and "/" in source_to_sign
+            and not _REMOTE_SOURCE.match(source_to_sign)
+            and not _VERSIONED.match(source_to_sign)
+        ):
+            version_part = "v1"
+        else:
+            version_part = None
+        signature = None
+        if self.secret is not None:
+            to_sign = "/".join(part for part in (self.transformation, source_to_sign) if part)
+            digest = hashlib.sha1((to_sign + self.secret).encode("utf-8")).digest()
+            signature = f"s--{base64.urlsafe_b64encode(digest)[:8].decode('ascii')}--"
+        # Joined like the SDK's __compact: empty parts leave no double slash.
+        parts = (self.head, signature, self.transformation, version_part, source)
+        return "/".join(part for part in parts if part)
+
+
 @dataclass
 class DamStats:
     """Counts of Admin API calls made by this process (the quota is per hour)."""
@@ -91,6 +169,8 @@ class DamClient:
         self._limiter = anyio.CapacityLimiter(max_threads)
         self._options = config.options()
         self._clock = clock
+        # URL templates by caller-chosen key; None marks options the SDK must build per URL.
+        self._templates: dict[Hashable, UrlTemplate | None] = {}
         # Circuit breaker: after a failure the Admin API is left alone for a while, so a slow
         # or failing Cloudinary costs one timeout, not one per request.
         self._closed_until = 0.0
@@ -159,6 +239,106 @@ class DamClient:
         self.stats.urls_built += 1
         url, _ = cloudinary.utils.cloudinary_url(public_id, **self._options, **options)
         return str(url)
+
+    def url_template(self, **options: Any) -> UrlTemplate | None:
+        """The template for URLs built with ``options`` (no version), or None when only the SDK
+        can build them exactly (see ``_UNTEMPLATABLE``, or a self-check that disagrees)."""
+        merged = {**self._options, **options}
+        merged.pop("version", None)
+        settings = cloudinary.config()
+        # Set in the options or globally: the SDK falls back to (or merges) the global value.
+        if any(merged.get(name) or getattr(settings, name) for name in _UNTEMPLATABLE):
+            return None
+        # Other types keep remote sources in the path; the template only knows "upload".
+        if merged.get("type", "upload") != "upload":
+            return None
+        signed = bool(merged.pop("sign_url", settings.sign_url))
+        algorithm = merged.get("signature_algorithm", settings.signature_algorithm)
+        if signed and algorithm not in (None, cloudinary.utils.SIGNATURE_SHA1):
+            return None
+        try:
+            template = self._derive_template(merged, signed, settings)
+            agrees = template is not None and self._template_agrees(template, merged, signed)
+        except Exception:
+            # Whatever the SDK objects to (no secret, a bad option) it will say again per URL.
+            log.debug("no URL template for %r", options, exc_info=True)
+            return None
+        if template is not None and not agrees:
+            log.warning("URL template disagrees with the SDK; the SDK builds these: %r", options)
+        return template if agrees else None
+
+    def _derive_template(
+        self, options: dict[str, Any], signed: bool, settings: Any
+    ) -> UrlTemplate | None:
+        def sentinel_url(**extra: Any) -> str:
+            url, _ = cloudinary.utils.cloudinary_url(_SENTINEL, **{**options, **extra})
+            return str(url)
+
+        fmt = options.get("format")
+        tail = f"/{_SENTINEL}.{fmt}" if fmt else f"/{_SENTINEL}"
+        plain = sentinel_url(sign_url=False)
+        if not plain.endswith(tail):
+            # The format went elsewhere (fetch_format) or the source was changed: not ours.
+            return None
+        before = plain.removesuffix(tail)
+        # The signature sits between head and transformation, so where a signed URL differs
+        # from the unsigned one splits them, whatever options made the transformation. Unsigned
+        # templates split with a stand-in secret, which is never used again.
+        secret = options.get("api_secret", settings.api_secret) if signed else "template-split"
+        with_signature = sentinel_url(sign_url=True, api_secret=secret).removesuffix(tail)
+        for match in _SIGNATURE.finditer(with_signature):
+            if with_signature[: match.start()] + with_signature[match.end() :] == before:
+                head = with_signature[: match.start()]
+                transformation = with_signature[match.end() :].removeprefix("/")
+                break
+        else:
+            return None
+        force_version = options.get("force_version", settings.force_version)
+        return UrlTemplate(
+            head=head,
+            transformation=transformation,
+            format=fmt,
+            force_version=True if force_version is None else bool(force_version),
+            secret=str(secret) if signed else None,
+        )
+
+    def _template_agrees(
+        self, template: UrlTemplate, options: dict[str, Any], signed: bool
+    ) -> bool:
+        for public_id in _CHECK_IDS:
+            for version in _CHECK_VERSIONS:
+                expected, _ = cloudinary.utils.cloudinary_url(
+                    public_id, **options, sign_url=signed, version=version
+                )
+                if template.fill(public_id, version) != expected:
+                    return False
+        return True
+
+    def templated_url(
+        self,
+        key: Hashable,
+        public_id: str,
+        version: int | str | None,
+        options: Callable[[], dict[str, Any]],
+    ) -> str:
+        """``url(public_id, **options(), version=version)``, from a template kept under ``key``.
+
+        ``key`` must determine ``options()`` completely; ``options`` is only called to derive
+        the template and when the SDK has to build the URL itself.
+        """
+        try:
+            template = self._templates[key]
+        except KeyError:
+            if len(self._templates) >= TEMPLATE_CACHE_SIZE:
+                self._templates.clear()
+            template = self._templates[key] = self.url_template(**options())
+        if template is None or not public_id or _REMOTE.match(public_id):
+            sdk_options = options()
+            if version:
+                sdk_options["version"] = version
+            return self.url(public_id, **sdk_options)
+        self.stats.urls_built += 1
+        return template.fill(public_id, version)
 
     def notification_signature(self, body: str, timestamp: str, algorithm: str = "sha1") -> str:
         """What ``X-Cld-Signature`` must be: hash of body, timestamp and API secret.

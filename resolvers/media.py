@@ -166,9 +166,30 @@ def delivered_size(
     return round(width * dpr), (round(height * dpr) if height is not None else None)
 
 
+def _slot_key(slot: SlotProfile) -> tuple[Any, ...]:
+    """The slot fields a delivery URL depends on (SlotProfile itself is not hashable)."""
+    return (
+        slot.resource_type,
+        slot.width,
+        slot.height,
+        slot.crop,
+        slot.gravity,
+        slot.format,
+        slot.quality,
+        slot.background,
+        slot.named_transformation,
+        slot.watermark,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class UrlBuilder:
-    """Builds delivery URLs locally with the SDK (no network)."""
+    """Builds delivery URLs locally (no network), through templates the DamClient keeps.
+
+    Each kind of URL has a template key naming everything its SDK options depend on (the slot's
+    fields, the density, whether the channel signs), so one template serves every product; the
+    options themselves are only built when a template is derived or the SDK must build the URL.
+    """
 
     dam: DamClient
     profile: ChannelProfile
@@ -176,16 +197,21 @@ class UrlBuilder:
     def url(
         self, slot: SlotProfile, public_id: str, asset: Document | None, dpr: float | None = None
     ) -> str:
-        options: dict[str, Any] = {
-            "resource_type": slot.resource_type,
-            "transformation": slot_transformation(slot, dpr),
-            "sign_url": self.profile.signed,
-        }
-        if asset and asset.get("version"):
-            options["version"] = asset["version"]
-        if slot.format != "auto":
-            options["format"] = slot.format
-        return self.dam.url(public_id, **options)
+        signed = self.profile.signed
+
+        def options() -> dict[str, Any]:
+            built: dict[str, Any] = {
+                "resource_type": slot.resource_type,
+                "transformation": slot_transformation(slot, dpr),
+                "sign_url": signed,
+            }
+            if slot.format != "auto":
+                built["format"] = slot.format
+            return built
+
+        key = ("url", signed, dpr, *_slot_key(slot))
+        version = asset.get("version") if asset else None
+        return self.dam.templated_url(key, public_id, version, options)
 
     def srcset(
         self, slot: SlotProfile, public_id: str, asset: Document | None, descriptor: str = "density"
@@ -201,35 +227,46 @@ class UrlBuilder:
 
     def poster_url(self, slot: SlotProfile, asset: Document) -> str:
         """A poster for a video: its poster image when it has one, else a frame of the video."""
-        image_slot = slot.model_copy(update={"resource_type": "image", "format": "jpg"})
+        signed = self.profile.signed
+
+        def image_steps() -> list[dict[str, Any]]:
+            image_slot = slot.model_copy(update={"resource_type": "image", "format": "jpg"})
+            return slot_transformation(image_slot)
+
         poster = asset.get("poster")
         if poster:
-            return self.dam.url(
-                poster,
-                transformation=slot_transformation(image_slot),
-                format="jpg",
-                sign_url=self.profile.signed,
-            )
-        steps = slot_transformation(image_slot)
-        steps[0 if not slot.named_transformation else 1]["start_offset"] = "auto"
-        options: dict[str, Any] = {
-            "resource_type": "video",
-            "transformation": steps,
-            "format": "jpg",
-            "sign_url": self.profile.signed,
-        }
-        if asset.get("version"):
-            options["version"] = asset["version"]
-        return self.dam.url(asset["publicId"], **options)
+
+            def image_options() -> dict[str, Any]:
+                return {"transformation": image_steps(), "format": "jpg", "sign_url": signed}
+
+            key = ("poster-image", signed, *_slot_key(slot))
+            return self.dam.templated_url(key, poster, None, image_options)
+
+        def frame_options() -> dict[str, Any]:
+            steps = image_steps()
+            steps[0 if not slot.named_transformation else 1]["start_offset"] = "auto"
+            return {
+                "resource_type": "video",
+                "transformation": steps,
+                "format": "jpg",
+                "sign_url": signed,
+            }
+
+        key = ("poster-frame", signed, *_slot_key(slot))
+        return self.dam.templated_url(key, asset["publicId"], asset.get("version"), frame_options)
 
     def streaming_url(self, asset: Document) -> str:
         """Adaptive streaming (HLS) with Cloudinary's automatic streaming profile."""
-        options: dict[str, Any] = {
-            "resource_type": "video",
-            "format": "m3u8",
-            "transformation": [{"streaming_profile": "auto"}],
-            "sign_url": self.profile.signed,
-        }
-        if asset.get("version"):
-            options["version"] = asset["version"]
-        return self.dam.url(asset["publicId"], **options)
+        signed = self.profile.signed
+
+        def options() -> dict[str, Any]:
+            return {
+                "resource_type": "video",
+                "format": "m3u8",
+                "transformation": [{"streaming_profile": "auto"}],
+                "sign_url": signed,
+            }
+
+        return self.dam.templated_url(
+            ("streaming", signed), asset["publicId"], asset.get("version"), options
+        )
