@@ -82,7 +82,7 @@ async def prefetch_products(info: Info, products: Sequence[Document], needs: Nee
         references = []
     if references:
         keys = list(dict.fromkeys(reference_key(r) for r in references))
-        pending.append(loaders.asset_by_key.load_many(keys))
+        pending.append(loaders.asset_by_key.prefetch(keys))
     if needs.categories:
         pending.append(loaders.taxonomy.categories())
     if needs.attributes:
