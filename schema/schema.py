@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from typing import Any
@@ -22,10 +21,6 @@ from schema.types.media import MediaAsset
 from schema.types.product import Product
 
 log = logging.getLogger("gateway.graphql")
-
-
-async def _awaited(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 MAX_REPRESENTATIONS = 500
@@ -64,13 +59,22 @@ class CatalogSchema(strawberry.federation.Schema):
     async def _settle_entities(info: Info, results: list[Any]) -> list[Any]:
         """Await the batch of references, then prefetch what the selected fields read.
 
-        Errors stay in place as values: graphql-core reports each at its item's path.
+        The references queued their loads when they were created, so awaiting them in turn
+        costs one batch, not one query each. Errors stay in place as values: graphql-core
+        reports each at its item's path.
         """
-        settled = await asyncio.gather(*(_awaited(r) for r in results), return_exceptions=True)
+        settled: list[Any] = []
+        for result in results:
+            if inspect.isawaitable(result):
+                try:
+                    result = await result
+                except Exception as error:
+                    result = error
+            settled.append(result)
         products = [r.doc for r in settled if isinstance(r, Product)]
         if products:
             await prefetch_products(info, products, Needs.of(info))
-        return list(settled)
+        return settled
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

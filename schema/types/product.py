@@ -128,7 +128,9 @@ class Product(Node):
         for name, value in (("sku", sku), ("id", id)):
             if value is not None and not isinstance(value, str):
                 raise BadUserInputError(f"Product representations need a string {name!r}")
-        return load_product(info, sku=sku, global_id=id)
+        # The load is queued before anything is awaited, so the representations of a request
+        # share one batch even when they are awaited one after another.
+        return _as_product(_product_document(info, sku=sku, global_id=id))
 
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
     def name(self, info: Info, locale: str | None = None) -> str | None:
@@ -236,15 +238,24 @@ async def load_product(
     info: Info, *, sku: str | None = None, global_id: str | None = None
 ) -> Product | None:
     """A product by SKU or by global ID through the request's loaders."""
+    return await _as_product(_product_document(info, sku=sku, global_id=global_id))
+
+
+def _product_document(
+    info: Info, *, sku: str | None = None, global_id: str | None = None
+) -> Awaitable[Document | None] | None:
+    """The loader's future for a product, queued now so that a batch of callers shares a query."""
     loaders = info.context.loaders
     if sku is not None:
-        document = await loaders.product_by_sku.load(sku)
-    elif global_id is not None:
+        return loaders.product_by_sku.load(sku)
+    if global_id is not None:
         type_name, key = from_global_id(global_id)
         oid = object_id(key)
-        if type_name != "Product" or oid is None:
-            return None
-        document = await loaders.product_by_id.load(oid)
-    else:
-        return None
-    return Product.from_document(document) if document else None
+        if type_name == "Product" and oid is not None:
+            return loaders.product_by_id.load(oid)
+    return None
+
+
+async def _as_product(document: Awaitable[Document | None] | None) -> Product | None:
+    found = await document if document is not None else None
+    return Product.from_document(found) if found else None
