@@ -40,6 +40,7 @@ from benchmarks.queries import (
     LOCALE,
     SKU_SORT,
 )
+from gateway.app import freeze_startup_objects
 from gateway.dam_setup import command_line_dam
 from gateway.settings import Settings, load_settings
 from resolvers.channels import Channels, load_channels
@@ -327,4 +328,6 @@ def create_rest_app(settings: Settings, dam: DamClient | None = None) -> Starlet
 
 
 def app_factory() -> Starlette:
-    return create_rest_app(load_settings())
+    app = create_rest_app(load_settings())
+    freeze_startup_objects()  # the same process tuning as the gateway
+    return app

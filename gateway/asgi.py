@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import create_app, freeze_startup_objects
 from gateway.settings import load_settings
 
 
 def app_factory() -> Starlette:
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    freeze_startup_objects()
+    return app

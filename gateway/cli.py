@@ -221,10 +221,12 @@ def cmd_serve(settings: Settings, *, reload: bool) -> int:
             log_level=settings.log_level,
         )
         return 0
-    from gateway.app import create_app
+    from gateway.app import create_app, freeze_startup_objects
 
+    app = create_app(settings)
+    freeze_startup_objects()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
