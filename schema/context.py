@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from graphql.pyutils import Path
+
 from resolvers.background import Background
 from resolvers.channels import ChannelProfile, Channels, SlotProfile
 from resolvers.dam import DamClient
@@ -16,6 +18,9 @@ from resolvers.loaders import Loaders
 from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
 from resolvers.readiness_store import materialize
+
+# Where a value goes in the response: graphql-core's Path (made a list only when reported).
+ResponsePath = Path | list[str | int]
 
 
 def utc_now() -> datetime:
@@ -100,20 +105,17 @@ class Context:
                 str(exc), argumentName="locale", supportedLocales=list(self.locales.locales)
             ) from exc
 
-    def pick(
-        self, values: dict[str, Any] | None, tag: str | None, path: list[str | int]
-    ) -> Localized:
+    def pick(self, values: dict[str, Any] | None, tag: str | None, path: ResponsePath) -> Localized:
         """Pick a localized value along the fallback chain, noting fallbacks for the response."""
         picked = self.locales.pick(values, self.locale(tag))
         if picked.is_fallback:
+            where = path if isinstance(path, list) else path.as_list()
             self.locale_fallbacks.append(
-                {"path": path, "requested": picked.requested, "used": picked.locale}
+                {"path": where, "requested": picked.requested, "used": picked.locale}
             )
         return picked
 
-    def localized(
-        self, values: dict[str, Any] | None, tag: str | None, path: list[str | int]
-    ) -> Any:
+    def localized(self, values: dict[str, Any] | None, tag: str | None, path: ResponsePath) -> Any:
         return self.pick(values, tag, path).value
 
     def channel(self, name: str) -> ChannelProfile:

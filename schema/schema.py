@@ -10,6 +10,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext, Info
 
 from resolvers.errors import BadUserInputError
@@ -29,6 +31,24 @@ MAX_ALIASES = 30
 MAX_TOKENS = 10_000
 PARSED_DOCUMENTS = 256
 ENTITY_TYPES = ("Product", "Category", "MediaAsset")
+
+
+class CachedNameConverter(NameConverter):
+    """camelCase names computed once per Python name.
+
+    Strawberry converts every argument name on every resolver call; on a 48-product listing
+    that is a few hundred conversions of the same handful of names per request.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(auto_camel_case=True)
+        self._names: dict[str, str] = {}
+
+    def apply_naming_config(self, name: str) -> str:
+        converted = self._names.get(name)
+        if converted is None:
+            converted = self._names[name] = super().apply_naming_config(name)
+        return converted
 
 
 class CatalogSchema(strawberry.federation.Schema):
@@ -108,6 +128,7 @@ def build_schema() -> CatalogSchema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
         federation_version="2.11",
+        config=StrawberryConfig(name_converter=CachedNameConverter()),
     )
 
 

@@ -46,7 +46,7 @@ class ProductAttribute:
     @strawberry.field(description="Label in the locale (default locale when omitted).")
     def label(self, info: Info, locale: str | None = None) -> str | None:
         labels = self.definition.get("label") if self.definition else None
-        return info.context.localized(labels, locale, info.path.as_list())  # type: ignore[no-any-return]
+        return info.context.localized(labels, locale, info.path)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The typed value: string, number, boolean or list of strings. Localizable "
@@ -54,7 +54,7 @@ class ProductAttribute:
     )
     def value(self, info: Info, locale: str | None = None) -> JSON | None:
         if self.localizable and isinstance(self.raw, dict):
-            return info.context.localized(self.raw, locale, info.path.as_list())  # type: ignore[no-any-return]
+            return info.context.localized(self.raw, locale, info.path)  # type: ignore[no-any-return]
         return self.raw  # type: ignore[no-any-return]
 
     @strawberry.field(description="The value formatted for display, with its unit.")

@@ -48,7 +48,7 @@ class Category(Node):
 
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
     def name(self, info: Info, locale: str | None = None) -> str | None:
-        return info.context.localized(self.doc.get("name"), locale, info.path.as_list())  # type: ignore[no-any-return]
+        return info.context.localized(self.doc.get("name"), locale, info.path)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def parent(self, info: Info) -> Category | None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import strawberry
 
-from resolvers.pagination import encode_cursor
+from resolvers.pagination import SortSpec, encode_cursor
 from resolvers.products import ProductFilter, build_query, count_products, fetch_page, sort_spec
 from schema.context import Context
 from schema.lookahead import Needs, prefetch_products
@@ -25,8 +25,13 @@ class PageInfo:
 
 @strawberry.type
 class ProductEdge:
-    cursor: str
     node: Product
+    sort: strawberry.Private[SortSpec]
+
+    @strawberry.field(description="Where this edge is, for 'after'.")
+    def cursor(self) -> str:
+        # On demand: listings usually ask for pageInfo.endCursor only.
+        return encode_cursor(self.sort, self.node.doc)
 
 
 @strawberry.type(description="A page of products (Relay connection).")
@@ -74,17 +79,14 @@ async def product_connection(
     page = await fetch_page(context.catalog, query, spec, first, after)
     context.loaders.prime_products(page.documents)
     await prefetch_products(info, page.documents, Needs.of(info, ("edges", "node")))
-    edges = [
-        ProductEdge(cursor=encode_cursor(spec, d), node=Product.from_document(d))
-        for d in page.documents
-    ]
+    documents = page.documents
     return ProductConnection(
-        edges=edges,
+        edges=[ProductEdge(node=Product.from_document(d), sort=spec) for d in documents],
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=encode_cursor(spec, documents[0]) if documents else None,
+            end_cursor=encode_cursor(spec, documents[-1]) if documents else None,
         ),
         query=query,
     )

@@ -164,7 +164,7 @@ class MediaAsset:
     @strawberry.field(description="Alt text in the locale; placeholders use the product name.")
     def alt(self, info: Info, locale: str | None = None) -> AltText:
         values = (self.asset or {}).get("alt") if self.asset else self.fallback_alt
-        return alt_text(info.context.pick(values, locale, info.path.as_list()))
+        return alt_text(info.context.pick(values, locale, info.path))
 
     @strawberry.field(
         description="Delivery URL for a slot of the channel (a video in an image slot: its poster)."

@@ -134,11 +134,11 @@ class Product(Node):
 
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
     def name(self, info: Info, locale: str | None = None) -> str | None:
-        return info.context.localized(self.doc.get("name"), locale, info.path.as_list())  # type: ignore[no-any-return]
+        return info.context.localized(self.doc.get("name"), locale, info.path)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Description in the locale; see extensions.localeFallbacks.")
     def description(self, info: Info, locale: str | None = None) -> str | None:
-        return info.context.localized(self.doc.get("description"), locale, info.path.as_list())  # type: ignore[no-any-return]
+        return info.context.localized(self.doc.get("description"), locale, info.path)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def categories(self, info: Info) -> list[LazyCategory]:

@@ -6,7 +6,7 @@ import strawberry
 
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
-from resolvers.readiness import evaluate, needed_codes
+from resolvers.readiness import Readiness, evaluate, needed_codes
 from resolvers.readiness_store import summary
 from schema.context import Context
 from schema.settled import Loaded, MaybeAwaitable, with_loaded
@@ -34,14 +34,36 @@ class ReadinessCheck:
 @strawberry.type(description="Whether a product is fit to publish on a channel, and why not.")
 class ProductReadiness:
     channel: str
-    locales: list[str] = strawberry.field(description="Locales checked.")
     score: int = strawberry.field(description="0-100: weight of passed rules over all rules.")
     ready: bool = strawberry.field(description="No blocker failed.")
-    checks: list[ReadinessCheck]
-    missing_locales: list[str]
-    missing_roles: list[MediaRole] = strawberry.field(
-        description="First-choice roles of the slots that need a placeholder."
-    )
+    result: strawberry.Private[Readiness]
+
+    # The lists are built only when selected: a listing asks for the score alone.
+    @strawberry.field(description="Locales checked.")
+    def locales(self) -> list[str]:
+        return list(self.result.locales)
+
+    @strawberry.field
+    def checks(self) -> list[ReadinessCheck]:
+        return [
+            ReadinessCheck(
+                id=c.id,
+                passed=c.passed,
+                severity=Severity(c.severity),
+                weight=c.weight,
+                message=c.message,
+                hint=c.hint,
+            )
+            for c in self.result.checks
+        ]
+
+    @strawberry.field
+    def missing_locales(self) -> list[str]:
+        return list(self.result.missing_locales)
+
+    @strawberry.field(description="First-choice roles of the slots that need a placeholder.")
+    def missing_roles(self) -> list[MediaRole]:
+        return [MediaRole(role) for role in self.result.missing_roles]
 
 
 def resolve_readiness(
@@ -71,23 +93,7 @@ def resolve_readiness(
             now=context.now,
         )
         return ProductReadiness(
-            channel=channel,
-            locales=list(result.locales),
-            score=result.score,
-            ready=result.ready,
-            checks=[
-                ReadinessCheck(
-                    id=c.id,
-                    passed=c.passed,
-                    severity=Severity(c.severity),
-                    weight=c.weight,
-                    message=c.message,
-                    hint=c.hint,
-                )
-                for c in result.checks
-            ],
-            missing_locales=list(result.missing_locales),
-            missing_roles=[MediaRole(role) for role in result.missing_roles],
+            channel=channel, score=result.score, ready=result.ready, result=result
         )
 
     references = product.get("media") or []
