@@ -5,7 +5,9 @@ code for URLs (``UrlBuilder`` / ``DamClient.url``), slot choice and readiness
 (``resolvers.readiness.evaluate``), but every resolver fetches what it needs itself, one
 ``find_one`` per object: per asset of every field that shows media, per category, per attribute
 definition, per accessory, per bundle component and per federation representation. No
-dataloaders, no request-level cache, no projections.
+dataloaders, no request-level cache, no projections. Delivery URLs are built with the Cloudinary
+SDK per URL (``cloudinary_url``; ``DamClient`` with ``url_templates=False``), as a hand-written
+app would, not with the gateway's per-slot URL templates.
 
 Served with Strawberry's own ASGI handler on ``/graphql``:
 ``python -m uvicorn --factory benchmarks.naive_app:app_factory`` (same environment as the REST
@@ -445,10 +447,14 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_naive_app(settings: Settings, dam: DamClient | None = None) -> Starlette:
+def create_naive_app(
+    settings: Settings, dam: DamClient | None = None, *, url_templates: bool = False
+) -> Starlette:
+    """The naive app; ``dam`` defaults to one building every URL with the SDK (unless
+    ``url_templates``) for the Cloudinary the gateway's URLs come from."""
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
     channels = load_channels(settings.channels_path, locales)
-    client_dam = dam or command_line_dam(settings)
+    client_dam = dam or command_line_dam(settings, url_templates=url_templates)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -467,7 +473,9 @@ def create_naive_app(settings: Settings, dam: DamClient | None = None) -> Starle
         Route("/graphql", NaiveGraphQL(naive_schema, graphql_ide=None), methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.dam = client_dam
+    return app
 
 
 def app_factory() -> Starlette:

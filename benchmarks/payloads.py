@@ -4,8 +4,10 @@ The naive Strawberry app and the REST floor differ in how they *fetch* (one ``fi
 object against ``$in`` batches and projections); what they compute from the documents is the
 gateway's own domain code (``resolvers.media``, ``resolvers.readiness``, ``UrlBuilder``), shaped
 here exactly as the GraphQL selections of ``benchmarks.queries`` Q1 and Q2 shape it. The
-benchmark compares every baseline's payload with the gateway's before it times anything, so any
-drift from the gateway's behaviour fails the run.
+baselines' ``UrlBuilder`` sits on a ``DamClient`` whose SDK builds every URL
+(``url_templates=False``) unless the app was asked for the gateway's templates. The benchmark
+compares every baseline's payload with the gateway's before it times anything, so any drift
+from the gateway's behaviour fails the run.
 """
 
 from __future__ import annotations

@@ -9,16 +9,23 @@ with as few MongoDB queries as the payloads allow.
   trips.
 
 Readiness is computed live with ``resolvers.readiness.evaluate``, as the gateway does, so the
-floor does the same work minus GraphQL. Run it as the benchmark does:
-``python -m uvicorn --factory benchmarks.rest_floor:app_factory`` with the gateway's environment
-(``MONGODB_URI``, ``CATALOG_DB``, and ``CATALOG_EMULATOR_PORT`` or ``CLOUDINARY_URL`` so that
-delivery URLs match the gateway's).
+floor does the same work minus GraphQL. Delivery URLs are built with the Cloudinary SDK per URL
+(``cloudinary_url``, through ``DamClient`` with ``url_templates=False``), as a hand-written app
+would: the gateway's per-slot URL templates are one of the optimisations the gateway makes to
+approach this floor, not part of the floor. ``BENCH_URL_BUILDER=templates`` builds them with the
+gateway's templates instead (the same bytes): the benchmark's ``rest-tuned`` server, the floor
+for what GraphQL alone costs.
+
+Run it as the benchmark does: ``python -m uvicorn --factory benchmarks.rest_floor:app_factory``
+with the gateway's environment (``MONGODB_URI``, ``CATALOG_DB``, and ``CATALOG_EMULATOR_PORT`` or
+``CLOUDINARY_URL`` so that delivery URLs match the gateway's).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +60,9 @@ from resolvers.pagination import after_clause, check_page_size, decode_cursor, e
 from resolvers.readiness import Readiness, evaluate, needed_codes
 
 APP_NAME = "bench-rest"
+# "sdk" (the default): the SDK builds every delivery URL; "templates": the gateway's templates.
+URL_BUILDER_ENV = "BENCH_URL_BUILDER"
+URL_BUILDERS = ("sdk", "templates")
 
 # Only what the payloads read: text and attributes for readiness, media, variants and relations.
 _LISTING_FIELDS = {
@@ -300,11 +310,24 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_rest_app(settings: Settings, dam: DamClient | None = None) -> Starlette:
-    """The floor for ``settings``; ``dam`` defaults to the one the gateway's URLs come from."""
+def url_templates_from_env(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether ``BENCH_URL_BUILDER`` asks for the gateway's URL templates (default: the SDK)."""
+    value = environ.get(URL_BUILDER_ENV, "").strip().lower() or "sdk"
+    if value not in URL_BUILDERS:
+        raise ValueError(
+            f"{URL_BUILDER_ENV} must be one of {', '.join(URL_BUILDERS)}, not {value!r}"
+        )
+    return value == "templates"
+
+
+def create_rest_app(
+    settings: Settings, dam: DamClient | None = None, *, url_templates: bool = False
+) -> Starlette:
+    """The floor for ``settings``; ``dam`` defaults to one for the Cloudinary the gateway's URLs
+    come from, building every URL with the SDK unless ``url_templates``."""
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
     channels = load_channels(settings.channels_path, locales)
-    client_dam = dam or command_line_dam(settings)
+    client_dam = dam or command_line_dam(settings, url_templates=url_templates)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -324,10 +347,12 @@ def create_rest_app(settings: Settings, dam: DamClient | None = None) -> Starlet
         Route("/rest/products/{sku}", detail, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.dam = client_dam
+    return app
 
 
 def app_factory() -> Starlette:
-    app = create_rest_app(load_settings())
+    app = create_rest_app(load_settings(), url_templates=url_templates_from_env())
     freeze_startup_objects()  # the same process tuning as the gateway
     return app

@@ -96,11 +96,16 @@ class DamNotConfiguredError(RuntimeError):
     """A command needs Cloudinary but neither CLOUDINARY_URL nor a running emulator is known."""
 
 
-def command_line_dam(settings: Settings) -> DamClient:
-    """The DAM for a one-off command: CLOUDINARY_URL, or the emulator a running `serve` owns."""
+def command_line_dam(settings: Settings, *, url_templates: bool = True) -> DamClient:
+    """The DAM for a one-off command: CLOUDINARY_URL, or the emulator a running `serve` owns.
+
+    ``url_templates=False``: the SDK builds every delivery URL (see ``DamClient``).
+    """
     if settings.cloudinary_url:
         return DamClient(
-            DamConfig.from_url(settings.cloudinary_url), timeout_s=settings.dam_timeout_s
+            DamConfig.from_url(settings.cloudinary_url),
+            timeout_s=settings.dam_timeout_s,
+            url_templates=url_templates,
         )
     if not settings.emulator_port:
         raise DamNotConfiguredError(
@@ -115,4 +120,5 @@ def command_line_dam(settings: Settings) -> DamClient:
     return DamClient(
         DamConfig(EMULATOR_CLOUD, EMULATOR_KEY, secret, sdk_options=options),
         timeout_s=settings.dam_timeout_s,
+        url_templates=url_templates,
     )

@@ -161,8 +161,12 @@ class DamClient:
         timeout_s: float = 10.0,
         cooldown_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        url_templates: bool = True,
     ) -> None:
         self.config = config
+        # False: ``templated_url`` has the SDK build every URL (same bytes, no templates kept),
+        # as code calling ``cloudinary_url`` per URL would; the benchmark's baselines do that.
+        self.url_templates = url_templates
         self.timeout_s = timeout_s
         self.cooldown_s = cooldown_s
         self.stats = DamStats()
@@ -324,8 +328,11 @@ class DamClient:
         """``url(public_id, **options(), version=version)``, from a template kept under ``key``.
 
         ``key`` must determine ``options()`` completely; ``options`` is only called to derive
-        the template and when the SDK has to build the URL itself.
+        the template and when the SDK has to build the URL itself. With ``url_templates``
+        off, the SDK builds every URL and no template is derived.
         """
+        if not self.url_templates:
+            return self._sdk_url(public_id, version, options)
         try:
             template = self._templates[key]
         except KeyError:
@@ -333,12 +340,20 @@ class DamClient:
                 self._templates.clear()
             template = self._templates[key] = self.url_template(**options())
         if template is None or not public_id or _REMOTE.match(public_id):
-            sdk_options = options()
-            if version:
-                sdk_options["version"] = version
-            return self.url(public_id, **sdk_options)
+            return self._sdk_url(public_id, version, options)
         self.stats.urls_built += 1
         return template.fill(public_id, version)
+
+    def _sdk_url(
+        self,
+        public_id: str,
+        version: int | str | None,
+        options: Callable[[], dict[str, Any]],
+    ) -> str:
+        sdk_options = options()
+        if version:
+            sdk_options["version"] = version
+        return self.url(public_id, **sdk_options)
 
     def notification_signature(self, body: str, timestamp: str, algorithm: str = "sha1") -> str:
         """What ``X-Cld-Signature`` must be: hash of body, timestamp and API secret.

@@ -1,10 +1,11 @@
 """The benchmark harness's correctness pieces, without timing anything: the bench catalog, the
-payload equality of the gateway, the naive Strawberry app and the REST floor, and the numbers
-the report is computed with."""
+payload equality of the gateway, the naive Strawberry app and the REST floor (SDK URLs and the
+gateway's URL templates), and the numbers the report is computed with."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from benchmarks import load
 from benchmarks.bench_catalog import generate_bench_catalog, seed_bench_catalog
+from benchmarks.gateway_bench import parse_args, server_specs, supports
 from benchmarks.naive_app import create_naive_app
 from benchmarks.queries import (
     PAGE_SIZE,
@@ -22,8 +24,20 @@ from benchmarks.queries import (
     Workload,
     build_workload,
 )
-from benchmarks.report import GATEWAY, NAIVE, REST, Cell, Commands, Results, Soak, evaluate_targets
-from benchmarks.rest_floor import create_rest_app
+from benchmarks.report import (
+    GATEWAY,
+    NAIVE,
+    REST,
+    REST_TUNED,
+    Cell,
+    Commands,
+    Results,
+    Soak,
+    evaluate_targets,
+    markdown,
+    ratio_rows,
+)
+from benchmarks.rest_floor import URL_BUILDER_ENV, create_rest_app, url_templates_from_env
 from benchmarks.stats import (
     memory_trend,
     percentile,
@@ -34,8 +48,10 @@ from benchmarks.stats import (
 )
 from benchmarks.verify import differences, normalize_origins
 from gateway.app import create_app
+from gateway.dam_setup import command_line_dam
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
+from resolvers.dam import DamClient
 from resolvers.db import Catalog
 from tests.http_helpers import serve
 
@@ -103,22 +119,38 @@ async def _payload(client: httpx.AsyncClient, request: Request, graphql: bool) -
     return body["data"]
 
 
+@dataclass(frozen=True, slots=True)
+class Clients:
+    gateway: httpx.AsyncClient
+    naive: httpx.AsyncClient
+    rest: httpx.AsyncClient  # the REST floor as the benchmark runs it: SDK URLs
+    rest_tuned: httpx.AsyncClient  # the same with the gateway's URL templates
+    dams: dict[str, DamClient]  # the baselines' DAM clients, by server name
+
+
 @pytest.fixture
-async def clients(
-    catalog: Catalog, bench_settings: Settings
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient]]:
+async def clients(catalog: Catalog, bench_settings: Settings) -> AsyncIterator[Clients]:
+    naive_app = create_naive_app(bench_settings)
+    rest_app = create_rest_app(bench_settings)
+    tuned_app = create_rest_app(bench_settings, url_templates=True)
     async with (
         serve(create_app(bench_settings)) as gateway,
-        serve(create_naive_app(bench_settings)) as naive,
-        serve(create_rest_app(bench_settings)) as rest,
+        serve(naive_app) as naive,
+        serve(rest_app) as rest,
+        serve(tuned_app) as rest_tuned,
     ):
-        yield gateway, naive, rest
+        dams = {
+            NAIVE: naive_app.state.dam,
+            REST: rest_app.state.dam,
+            REST_TUNED: tuned_app.state.dam,
+        }
+        yield Clients(gateway, naive, rest, rest_tuned, dams)
 
 
 async def test_q1_and_q2_payloads_are_equal_on_gateway_naive_and_rest(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient], workload: Workload
+    clients: Clients, workload: Workload
 ) -> None:
-    gateway, naive, rest = clients
+    gateway, naive = clients.gateway, clients.naive
     checks: list[tuple[QueryName, int, int]] = [
         ("Q1", PAGE_SIZE, 0),
         ("Q1", PAGE_SIZE, 1),
@@ -131,7 +163,8 @@ async def test_q1_and_q2_payloads_are_equal_on_gateway_naive_and_rest(
         expected = await _payload(gateway, graphql_request, graphql=True)
         assert differences(expected, await _payload(naive, graphql_request, graphql=True)) == []
         rest_request = workload.rest(query, size)[index]
-        assert differences(expected, await _payload(rest, rest_request, graphql=False)) == []
+        for rest in (clients.rest, clients.rest_tuned):
+            assert differences(expected, await _payload(rest, rest_request, graphql=False)) == []
         if query == "Q2":
             bundles += bool(expected["product"]["bundleItems"])
             accessories += bool(expected["product"]["accessories"])
@@ -140,16 +173,50 @@ async def test_q1_and_q2_payloads_are_equal_on_gateway_naive_and_rest(
     # The comparison covered relations, not only empty lists.
     assert bundles
     assert accessories
+    # The baselines built their URLs with the SDK, one call per URL; rest-tuned with templates.
+    for server in (NAIVE, REST):
+        dam = clients.dams[server]
+        assert not dam.url_templates, server
+        assert dam.stats.urls_built > 0, server
+        assert dam._templates == {}, server
+    assert clients.dams[REST_TUNED].url_templates
+    assert clients.dams[REST_TUNED]._templates
 
 
 async def test_q3_entities_are_equal_on_gateway_and_naive(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient], workload: Workload
+    clients: Clients, workload: Workload
 ) -> None:
-    gateway, naive, _ = clients
     request = workload.graphql("Q3")[0]
-    expected = await _payload(gateway, request, graphql=True)
+    expected = await _payload(clients.gateway, request, graphql=True)
     assert len(expected["_entities"]) == PRODUCTS
-    assert differences(expected, await _payload(naive, request, graphql=True)) == []
+    assert differences(expected, await _payload(clients.naive, request, graphql=True)) == []
+
+
+def test_the_rest_floor_builds_urls_with_the_sdk_unless_asked_for_templates(
+    bench_settings: Settings,
+) -> None:
+    assert url_templates_from_env({}) is False
+    assert url_templates_from_env({URL_BUILDER_ENV: "sdk"}) is False
+    assert url_templates_from_env({URL_BUILDER_ENV: " Templates "}) is True
+    with pytest.raises(ValueError, match=URL_BUILDER_ENV):
+        url_templates_from_env({URL_BUILDER_ENV: "template"})
+    assert command_line_dam(bench_settings).url_templates
+    assert not command_line_dam(bench_settings, url_templates=False).url_templates
+    assert not create_rest_app(bench_settings).state.dam.url_templates
+    assert not create_naive_app(bench_settings).state.dam.url_templates
+
+
+def test_rest_tuned_runs_beside_rest_whenever_the_floor_does() -> None:
+    specs = {s.name: s for s in server_specs(parse_args(["--only", "Q2,Q3"]), 5000)}
+    assert {GATEWAY, NAIVE, REST, REST_TUNED} <= set(specs)
+    rest, tuned = specs[REST], specs[REST_TUNED]
+    assert (rest.kind, tuned.kind) == ("rest", "rest")
+    assert rest.factory == tuned.factory
+    assert rest.env[URL_BUILDER_ENV] == "sdk"  # explicit: an inherited value cannot change it
+    assert tuned.env[URL_BUILDER_ENV] == "templates"
+    assert [q for q in ("Q1", "Q2", "Q3", "Q4") if supports(tuned, q)] == ["Q1", "Q2"]
+    only_q3 = {s.name for s in server_specs(parse_args(["--only", "Q3,Q4"]), 5000)}
+    assert not {REST, REST_TUNED} & only_q3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,9 +275,11 @@ def test_targets_pass_and_miss_on_fixed_results() -> None:
         _cell(GATEWAY, "Q1", 1, 50, 20),
         _cell(GATEWAY, "Q1", 16, 80, 300),
         _cell(REST, "Q1", 16, 150, 100),
+        _cell(REST_TUNED, "Q1", 16, 200, 75),
         _cell(NAIVE, "Q1", 16, 10, 3000),
         _cell(GATEWAY, "Q2", 16, 200, 90),
         _cell(REST, "Q2", 16, 400, 50),
+        _cell(REST_TUNED, "Q2", 16, 500, 40),
         _cell(GATEWAY, "Q3", 16, 90, 40),
         _cell(NAIVE, "Q3", 16, 10, 900),
     ]
@@ -232,6 +301,26 @@ def test_targets_pass_and_miss_on_fixed_results() -> None:
         "MongoDB commands per request constant in page size": "PASS",
         "memory flat over the soak": "MISS",  # 120 > 110
     }
+    # Judged against rest; the ratio against rest-tuned is given beside it.
+    q1_rest = found["Q1 throughput ≥ 0.5x REST"].detail
+    assert q1_rest.startswith("peak 80.0 vs 150.0 req/s = 0.53x")
+    assert "against rest-tuned: peak 80.0 vs 200.0 req/s = 0.40x" in q1_rest
+    assert "against rest-tuned: 75.0 ms = 4.00x" in found["Q1 p99 at c=16 ≤ 2x REST"].detail
+    assert "against rest-tuned: 40.0 ms = 2.25x" in found["Q2 p99 at c=16 ≤ 2x REST"].detail
+    assert "rest-tuned" not in found["Q1 throughput ≥ 5x naive"].detail
+
+    [q1] = [r for r in ratio_rows(results) if (r["query"], r["concurrency"]) == ("Q1", 16)]
+    assert q1["gateway_over_rest_rps"] == pytest.approx(80 / 150)
+    assert q1["gateway_over_rest_tuned_rps"] == pytest.approx(80 / 200)
+    assert q1["gateway_over_rest_tuned_p99"] == pytest.approx(300 / 75)
+    assert q1["rest_tuned_over_gateway_cpu"] == pytest.approx((1000 / 200) / (1000 / 80))
+    assert q1["naive_over_gateway_cpu"] == pytest.approx(8.0)
+    [q3] = [r for r in ratio_rows(results) if r["query"] == "Q3"]
+    assert q3["gateway_over_rest_tuned_rps"] is None
+    text = markdown(results)
+    assert "| Q1 | 16 | REST | 0.53 | 3.00 | 0.53 |" in text
+    assert "| Q1 | 16 | REST-tuned | 0.40 | 4.00 | 0.40 |" in text
+    assert "| Q3 | 16 | REST-tuned |" not in text
 
     def commands_target(small: float, large: float) -> str:
         results.commands = [

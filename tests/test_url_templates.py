@@ -233,3 +233,51 @@ def test_fill_refuses_what_the_sdk_passes_through() -> None:
     for public_id in ("", "https://example.com/x.jpg"):
         with pytest.raises(ValueError, match="not templated"):
             template.fill(public_id)
+
+
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("dam_options", DAM_OPTIONS.values(), ids=DAM_OPTIONS.keys())
+def test_without_templates_the_sdk_builds_every_url_with_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, dam_options: dict[str, Any], signed: bool
+) -> None:
+    templated = builder(client(dam_options), signed)
+    plain_dam = DamClient(DamConfig("demo", "key", "secret", dam_options), url_templates=False)
+    plain = builder(plain_dam, signed)
+    calls: list[str] = []
+    sdk = cloudinary.utils.cloudinary_url
+
+    def counted(public_id: str, **options: Any) -> Any:
+        calls.append(public_id)
+        return sdk(public_id, **options)
+
+    def no_templates(self: DamClient, **options: Any) -> UrlTemplate | None:
+        raise AssertionError("a template was derived")
+
+    for name, slot in every_slot():
+        for public_id in PUBLIC_IDS:
+            for version in VERSIONS:
+                asset = {"publicId": public_id, "version": version}
+                expected = (
+                    templated.url(slot, public_id, asset),
+                    templated.srcset(slot, public_id, asset),
+                    templated.poster_url(slot, asset),
+                    templated.poster_url(slot, {**asset, "poster": f"{public_id} poster"}),
+                    templated.streaming_url(asset),
+                )
+                with monkeypatch.context() as patch:
+                    patch.setattr(cloudinary.utils, "cloudinary_url", counted)
+                    patch.setattr(DamClient, "url_template", no_templates)
+                    built = plain_dam.stats.urls_built
+                    got = (
+                        plain.url(slot, public_id, asset),
+                        plain.srcset(slot, public_id, asset),
+                        plain.poster_url(slot, asset),
+                        plain.poster_url(slot, {**asset, "poster": f"{public_id} poster"}),
+                        plain.streaming_url(asset),
+                    )
+                assert got == expected, (name, public_id, version)
+                # One SDK call per URL: the srcset's densities, two posters, one stream.
+                assert len(calls) == plain_dam.stats.urls_built - built == 4 + len(slot.densities)
+                calls.clear()
+    assert plain_dam._templates == {}
+    assert templated.dam._templates
