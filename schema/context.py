@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +61,8 @@ class Context:
     loaders: Loaders = field(init=False)
     locale_fallbacks: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
+    # Facts derived once per request (e.g. what a list field's selection needs).
+    memo: dict[Hashable, Any] = field(default_factory=dict)
     now: datetime = field(init=False)
 
     def __post_init__(self) -> None:

@@ -142,3 +142,28 @@ async def test_entities_are_prefetched_and_errors_stay_per_item(
     assert [error.path for error in result.errors] == [["_entities", 1]]
     assert dict(recorded.names()) == {"find:products": 1, "find:assets": 1}
     assert awaited_fields == []
+
+
+async def test_related_products_are_prefetched_per_page(
+    demo: Services, db: Any, command_counter: CommandCounter, awaited_fields: list[int]
+) -> None:
+    query = """query($first: Int!) { products(first: $first) { edges { node {
+        accessories { sku heroImage(channel: "web") { url(slot: "thumbnail") } }
+        bundleItems { product { readiness(channel: "web") { score } } }
+    } } } }"""
+    counts = []
+    for first in (10, 40):
+        with command_counter.record(db.name) as recorded:
+            data = await data_of(demo, query, {"first": first})
+        counts.append(dict(recorded.names()))
+    accessories = [a for e in data["products"]["edges"] for a in e["node"]["accessories"]]
+    assert accessories
+    assert all(a["heroImage"]["url"] for a in accessories)
+    # The page, its related products in one batch, their assets in one: whatever the page size.
+    assert counts[0] == counts[1] == {
+        "find:products": 2,
+        "find:assets": 1,
+        "find:categories": 1,
+        "find:attributes": 1,
+    }
+    assert awaited_fields == []

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
@@ -12,6 +12,7 @@ from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id, to_global_id
+from schema.lookahead import Needs, prefetch_products
 from schema.settled import MaybeAwaitable
 from schema.types.attribute import ProductAttribute, resolve_attributes
 from schema.types.enums import ProductStatus
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from schema.types.category import Category
 
 Info = strawberry.Info[Context, None]
+T = TypeVar("T")
 LazyCategory = Annotated["Category", strawberry.lazy("schema.types.category")]
 
 
@@ -205,33 +207,65 @@ class Product(Node):
     ) -> MaybeAwaitable[ProductReadiness]:
         return resolve_readiness(info, self.doc, channel, locale)
 
-    @strawberry.field(description="Accessories; SKUs that match no product are left out.")
-    async def accessories(self, info: Info) -> list[Product]:
-        return await _products_by_sku(info, self.doc.get("accessories") or [])
+    @strawberry.field(
+        graphql_type=list["Product"],
+        description="Accessories; SKUs that match no product are left out.",
+    )
+    def accessories(self, info: Info) -> MaybeAwaitable[list[Product]]:
+        return _products_by_sku(info, self.doc.get("accessories") or [])
 
-    @strawberry.field(description="Related products; SKUs that match no product are left out.")
-    async def related(self, info: Info) -> list[Product]:
-        return await _products_by_sku(info, self.doc.get("related") or [])
+    @strawberry.field(
+        graphql_type=list["Product"],
+        description="Related products; SKUs that match no product are left out.",
+    )
+    def related(self, info: Info) -> MaybeAwaitable[list[Product]]:
+        return _products_by_sku(info, self.doc.get("related") or [])
 
-    @strawberry.field(description="Components of a bundle with their quantities.")
-    async def bundle_items(self, info: Info) -> list[BundleItem]:
+    @strawberry.field(
+        graphql_type=list[BundleItem],
+        description="Components of a bundle with their quantities.",
+    )
+    def bundle_items(self, info: Info) -> MaybeAwaitable[list[BundleItem]]:
         components = self.doc.get("bundle") or []
-        documents = await info.context.loaders.product_by_sku.load_many(
-            [c["sku"] for c in components]
-        )
-        return [
-            BundleItem(
-                sku=c["sku"],
-                quantity=int(c.get("quantity", 1)),
-                product=Product.from_document(d) if d else None,
-            )
-            for c, d in zip(components, documents, strict=True)
-        ]
+        skus = [c["sku"] for c in components]
+
+        def items(documents: list[Document | None]) -> list[BundleItem]:
+            return [
+                BundleItem(
+                    sku=c["sku"],
+                    quantity=int(c.get("quantity", 1)),
+                    product=Product.from_document(d) if d else None,
+                )
+                for c, d in zip(components, documents, strict=True)
+            ]
+
+        loaded = info.context.loaders.product_by_sku.peek_many(skus)
+        if loaded is not None:  # prefetched with the page
+            return items(loaded)
+        return _load_then(info, skus, ("product",), items)
 
 
-async def _products_by_sku(info: Info, skus: list[str]) -> list[Product]:
-    documents = await info.context.loaders.product_by_sku.load_existing(skus)
-    return [Product.from_document(d) for d in documents]
+def _products_by_sku(info: Info, skus: list[str]) -> MaybeAwaitable[list[Product]]:
+    def products(documents: list[Document | None]) -> list[Product]:
+        return [Product.from_document(d) for d in documents if d is not None]
+
+    loaded = info.context.loaders.product_by_sku.peek_many(skus)
+    if loaded is not None:  # prefetched with the page
+        return products(loaded)
+    return _load_then(info, skus, (), products)
+
+
+async def _load_then(
+    info: Info,
+    skus: list[str],
+    path: tuple[str, ...],
+    build: Callable[[list[Document | None]], T],
+) -> T:
+    """Linked products not prefetched with their page: load them, then prefetch for them."""
+    documents = await info.context.loaders.product_by_sku.load_many(skus)
+    found = [d for d in documents if d is not None]
+    await prefetch_products(info, found, Needs.of(info, path))
+    return build(documents)
 
 
 async def load_product(
