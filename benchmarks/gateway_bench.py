@@ -1,7 +1,8 @@
 """The gateway under load against two baselines: ``python -m benchmarks gateway [options]``.
 
 One run, one machine, one catalog: a fresh embedded mongod seeded with the benchmark catalog
-(``benchmarks.bench_catalog``); the gateway under uvicorn with 1 and with ``--workers`` workers
+(``benchmarks.bench_catalog``); the gateway under uvicorn with 1 and with ``--workers`` workers,
+several through ``gateway.server``, which turns Nagle's algorithm off as one process does
 (CLOUDINARY_URL unset: the in-process emulator, URLs built locally); the naive Strawberry app
 (``benchmarks.naive_app``) and the REST floor (``benchmarks.rest_floor``), one worker each, both
 building delivery URLs with the Cloudinary SDK per URL as a hand-written app would; and
@@ -186,6 +187,8 @@ def server_specs(config: Config, emulator_port: int) -> list[ServerSpec]:
     ]
     if config.workers > 1:
         # Each worker starts its own emulator: they cannot share a port, so 0 (any free one).
+        # `catalog-gateway serve --workers` refuses that (separate emulators over one data
+        # directory); here nothing is uploaded, so the emulators never disagree.
         specs.append(
             ServerSpec(
                 f"gateway-{config.workers}w",

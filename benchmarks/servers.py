@@ -1,4 +1,9 @@
-"""The servers under test as uvicorn subprocesses on 127.0.0.1, each watched by a reaper."""
+"""The servers under test as uvicorn subprocesses on 127.0.0.1, each watched by a reaper.
+
+One worker: ``python -m uvicorn``. Several: ``python -m gateway.server``, the same supervisor with
+a listening socket asyncio treats as TCP; under ``uvicorn --workers`` Nagle's algorithm stays on
+and every keep-alive request after the first waits ~40 ms for a delayed ACK (uvicorn #3149).
+"""
 
 from __future__ import annotations
 
@@ -55,7 +60,7 @@ def watch(process_pid: int, budget_s: float) -> subprocess.Popen[bytes]:
 
 
 class ServerProcess:
-    """``python -m uvicorn --factory ...`` for one spec; logs go to ``log_dir/<name>.log``."""
+    """The server process for one spec; logs go to ``log_dir/<name>.log``."""
 
     def __init__(self, spec: ServerSpec, base_env: dict[str, str], log_dir: Path) -> None:
         self.spec = spec
@@ -72,13 +77,15 @@ class ServerProcess:
         assert self.process is not None
         return self.process.pid
 
-    def start(self, budget_s: float) -> None:
-        command = [
+    def command(self) -> list[str]:
+        if self.spec.workers > 1:
+            launcher = ["gateway.server", self.spec.factory]
+        else:
+            launcher = ["uvicorn", "--factory", self.spec.factory]
+        return [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            self.spec.factory,
+            *launcher,
             "--host",
             "127.0.0.1",
             "--port",
@@ -91,9 +98,11 @@ class ServerProcess:
             "--timeout-keep-alive",
             str(KEEP_ALIVE_S),
         ]
+
+    def start(self, budget_s: float) -> None:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                self.command(), env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
             )
         self.reaper = watch(self.process.pid, budget_s)
 

@@ -25,10 +25,20 @@ from gateway.dam_setup import (
     emulator_storage,
 )
 from gateway.embedded_mongo import EmbeddedMongo, MongodNotFoundError, MongodStartError, find_mongod
+from gateway.server import (
+    GATEWAY_FACTORY,
+    TcpConfig,
+    WorkersConfigError,
+    check_workers,
+    run_workers,
+    worker_log_config,
+)
 from gateway.settings import Settings, SettingsError, load_settings
 from resolvers.channels import ChannelConfigError, load_channels
 
 log = logging.getLogger("gateway.cli")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class CLIError(Exception):
@@ -50,6 +60,16 @@ def _demo_size(value: str) -> int:
     return number
 
 
+def _workers(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too few: at least 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="catalog-gateway",
@@ -66,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="interface to bind (CATALOG_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (CATALOG_PORT, default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        help="worker processes (CATALOG_WORKERS, default 1); more than one needs MONGODB_URI "
+        "and CLOUDINARY_URL",
+    )
     serve.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
 
     seed = commands.add_parser(
@@ -124,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         logging.basicConfig(
             level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            format=LOG_FORMAT,
         )
         # The Cloudinary SDK shares one small urllib3 pool between threads; the pool's notes
         # about discarded connections are noise, not problems.
@@ -148,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         MongodStartError,
         ChannelConfigError,
         DamNotConfiguredError,
+        WorkersConfigError,
     ) as exc:
         print(f"catalog-gateway: error: {exc}", file=sys.stderr)
         return 1
@@ -162,6 +189,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["host"] = args.host
     if getattr(args, "port", None):
         overrides["port"] = args.port
+    if getattr(args, "workers", None) is not None:
+        overrides["workers"] = args.workers
     return load_settings(**overrides)
 
 
@@ -204,6 +233,9 @@ def cmd_schema() -> int:
 def cmd_serve(settings: Settings, *, reload: bool) -> int:
     import uvicorn
 
+    check_workers(settings, reload=reload)
+    if settings.workers > 1:
+        return _serve_workers(settings)
     if settings.mongodb_uri is None:
         find_mongod(settings.mongod)  # fail now with the full message, not inside the lifespan
     if reload:
@@ -233,6 +265,29 @@ def cmd_serve(settings: Settings, *, reload: bool) -> int:
         proxy_headers=True,
     )
     return 0
+
+
+def _serve_workers(settings: Settings) -> int:
+    from resolvers.locales import LocaleResolver
+
+    # A worker whose factory raises is restarted again and again; fail here instead, with the
+    # file and line, as one process does.
+    locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
+    load_channels(settings.channels_path, locales)
+    # Each worker builds its settings from the environment, so overrides travel through it.
+    os.environ["CATALOG_HOST"] = settings.host
+    os.environ["CATALOG_PORT"] = str(settings.port)
+    config = TcpConfig(
+        GATEWAY_FACTORY,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        log_config=worker_log_config(settings.log_level, LOG_FORMAT),
+        proxy_headers=True,
+    )
+    return run_workers(config)
 
 
 @asynccontextmanager

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".catalog-data")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Worker processes of `serve`; more than one needs MONGODB_URI and "
+        "CLOUDINARY_URL.",
+    )
     log_level: LogLevel = "info"
     mongod: Path | None = Field(
         default=None, description="Path of the mongod binary for the embedded MongoDB."

@@ -23,7 +23,9 @@ COMMAND = [sys.executable, "-m", "gateway.cli"]
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment without any catalog setting of the developer's own."""
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith("CATALOG_") and k != "MONGODB_URI"
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CATALOG_") and k not in ("MONGODB_URI", "CLOUDINARY_URL")
     }
     env.update(extra)
     return env
@@ -161,3 +163,74 @@ def test_serve_owns_an_embedded_mongod_whose_data_survives(
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0
         assert (tmp_path / "mongo" / "mongod.lock").read_text().strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"), [("0", "0 is too few: at least 1"), ("two", "'two' is not a whole number")]
+)
+def test_serve_rejects_bad_worker_counts(
+    value: str, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--workers", value])
+    assert exit_info.value.code == 2
+    assert f"argument --workers: {reason}" in capsys.readouterr().err
+
+
+def test_bad_worker_setting_stops_with_one_line() -> None:
+    result = run("serve", env=clean_env(CATALOG_WORKERS="0"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "catalog-gateway: error: CATALOG_WORKERS: Input should be greater than or equal to 1 "
+        "(got '0')"
+    )
+
+
+def test_several_workers_refuse_the_embedded_mongod_and_emulator(tmp_path: Path) -> None:
+    result = run("serve", "--workers", "2", env=clean_env(CATALOG_DATA_DIR=str(tmp_path)))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "catalog-gateway: error: 2 workers need MONGODB_URI and CLOUDINARY_URL: the embedded "
+        "mongod and the Cloudinary emulator cannot be shared between processes (each worker "
+        f"would start its own over {tmp_path}); set them, or serve with one worker"
+    )
+    assert not (tmp_path / "mongo").exists()  # refused before anything started
+    reload = run("serve", "--reload", env=clean_env(CATALOG_WORKERS="2"))
+    assert reload.returncode == 1
+    assert "--reload serves from one process" in reload.stderr
+
+
+def test_serve_with_workers_shares_one_socket(
+    mongodb_uri: str, db_name: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = clean_env(
+        MONGODB_URI=mongodb_uri,
+        CATALOG_DB=db_name,
+        CLOUDINARY_URL="cloudinary://key:secret@demo",  # nothing is asked of it here
+        CATALOG_DATA_DIR=str(tmp_path),
+    )
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*COMMAND, "serve", "--workers", "2", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        # Both workers up (each logs through the handler the command line hands it), then /readyz.
+        while log.read_text().count("INFO gateway.app: catalog gateway ready") < 2:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)
+    assert log.read_text().count("Application startup complete") == 2

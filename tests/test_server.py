@@ -1,0 +1,204 @@
+"""Several workers behind one socket: Nagle off on every connection, and what they refuse."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.embedded_mongo import free_port
+from gateway.server import TcpConfig, WorkersConfigError, check_workers, run_workers
+from gateway.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CLOUDINARY_URL = "cloudinary://key:secret@demo"
+MONGODB_URI = "mongodb://127.0.0.1:27017/?replicaSet=rs0"
+
+
+async def accepted_nodelay(sock: socket.socket) -> int:
+    """TCP_NODELAY of a connection an asyncio server on ``sock`` accepts (the server's side)."""
+    loop = asyncio.get_running_loop()
+    accepted: asyncio.Future[int] = loop.create_future()
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            raw = transport.get_extra_info("socket")
+            accepted.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    host, port = sock.getsockname()[:2]
+    async with await loop.create_server(Probe, sock=sock):
+        _, writer = await asyncio.open_connection(host, port)
+        try:
+            return await asyncio.wait_for(accepted, 5)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+
+def bound(config_class: type[uvicorn.Config]) -> socket.socket:
+    config = config_class("gateway.asgi:app_factory", host="127.0.0.1", port=0, log_config=None)
+    return config.bind_socket()
+
+
+def test_tcp_config_binds_a_socket_that_says_it_is_tcp() -> None:
+    with bound(TcpConfig) as sock:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert (sock.family, sock.type) == (socket.AF_INET, socket.SOCK_STREAM)
+        assert sock.getsockname()[0] == "127.0.0.1"
+        assert sock.get_inheritable()  # the workers receive it
+
+
+async def test_connections_accepted_on_it_have_nagle_off() -> None:
+    assert await accepted_nodelay(bound(TcpConfig)) == 1
+
+
+async def test_uvicorn_alone_leaves_nagle_on() -> None:
+    """uvicorn #3149: the socket of ``uvicorn --workers`` has proto 0, so asyncio keeps Nagle.
+
+    When this stops holding, uvicorn has fixed it and ``TcpConfig`` can go.
+    """
+    sock = bound(uvicorn.Config)
+    proto = sock.proto
+    nodelay = await accepted_nodelay(sock)
+    if nodelay:
+        pytest.xfail(f"uvicorn's own socket now has proto {proto}: #3149 is fixed upstream")
+    assert proto == 0
+
+
+def settings(**values: object) -> Settings:
+    """Settings with neither MONGODB_URI nor CLOUDINARY_URL unless given, whatever the env says."""
+    return Settings(**{"mongodb_uri": None, "cloudinary_url": None, **values})  # type: ignore[arg-type]
+
+
+def test_one_worker_needs_nothing_shared() -> None:
+    check_workers(settings(workers=1), reload=True)
+
+
+def test_several_workers_need_database_and_media_they_can_share() -> None:
+    with pytest.raises(WorkersConfigError) as error:
+        check_workers(settings(workers=2, data_dir="/srv/catalog"))
+    assert str(error.value) == (
+        "2 workers need MONGODB_URI and CLOUDINARY_URL: the embedded mongod and the Cloudinary "
+        "emulator cannot be shared between processes (each worker would start its own over "
+        "/srv/catalog); set them, or serve with one worker"
+    )
+    with pytest.raises(WorkersConfigError) as error:
+        check_workers(settings(workers=3, mongodb_uri=MONGODB_URI, data_dir="data"))
+    assert str(error.value) == (
+        "3 workers need CLOUDINARY_URL: the Cloudinary emulator cannot be shared between "
+        "processes (each worker would start its own over data); set it, or serve with one worker"
+    )
+    check_workers(settings(workers=3, mongodb_uri=MONGODB_URI, cloudinary_url=CLOUDINARY_URL))
+
+
+def test_reload_runs_one_process() -> None:
+    shared = settings(workers=2, mongodb_uri=MONGODB_URI, cloudinary_url=CLOUDINARY_URL)
+    with pytest.raises(WorkersConfigError, match="--reload serves from one process"):
+        check_workers(shared, reload=True)
+
+
+def test_run_workers_is_for_several() -> None:
+    with pytest.raises(ValueError, match="workers > 1"):
+        run_workers(TcpConfig("gateway.asgi:app_factory", workers=1, log_config=None))
+
+
+async def _lifespan(receive: Receive, send: Send, *, fail: bool) -> None:
+    while True:
+        message = await receive()
+        if fail:
+            await send({"type": "lifespan.startup.failed", "message": "no database"})
+            return
+        await send({"type": f"{message['type']}.complete"})
+        if message["type"] == "lifespan.shutdown":
+            return
+
+
+def nodelay_of(peer: tuple[str, int]) -> int | None:
+    """TCP_NODELAY of this process's connection to ``peer``, found among its descriptors."""
+    for name in os.listdir("/proc/self/fd"):
+        # fromfd works on a duplicate, closed on leaving; descriptors that are no (IPv4)
+        # connection fail with OSError.
+        with (
+            contextlib.suppress(OSError),
+            socket.fromfd(int(name), socket.AF_INET, socket.SOCK_STREAM) as sock,
+        ):
+            if sock.getpeername() == peer:
+                return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    return None
+
+
+async def _nodelay_app(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send, fail=False)
+        return
+    body = str(nodelay_of(tuple(scope["client"]))).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _failing_app(scope: Scope, receive: Receive, send: Send) -> None:
+    assert scope["type"] == "lifespan"
+    await _lifespan(receive, send, fail=True)
+
+
+def nodelay_app_factory() -> ASGIApp:
+    """Answers with TCP_NODELAY of the connection it answers on, as the worker sees it."""
+    return _nodelay_app
+
+
+def failing_app_factory() -> ASGIApp:
+    """Its lifespan never starts, as when the database is unreachable."""
+    return _failing_app
+
+
+@contextlib.contextmanager
+def workers(factory: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.server", factory, "--workers", "2", "--port", str(port)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds sockets through /proc")
+def test_workers_answer_with_nagle_off_and_stop_on_sigterm() -> None:
+    port = free_port()
+    with workers("tests.test_server:nodelay_app_factory", port) as process:
+        deadline = time.monotonic() + 60
+        answers: list[str] = []
+        while len(answers) < 10:
+            assert process.poll() is None, "the workers stopped"
+            assert time.monotonic() < deadline, "the workers did not answer"
+            try:
+                # A connection each: the kernel hands them to whichever worker accepts first.
+                answers.append(httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert answers == ["1"] * 10
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_status_1() -> None:
+    with workers("tests.test_server:failing_app_factory", free_port()) as process:
+        assert process.wait(60) == 1
