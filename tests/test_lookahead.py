@@ -160,10 +160,14 @@ async def test_related_products_are_prefetched_per_page(
     assert accessories
     assert all(a["heroImage"]["url"] for a in accessories)
     # The page, its related products in one batch, their assets in one: whatever the page size.
-    assert counts[0] == counts[1] == {
-        "find:products": 2,
-        "find:assets": 1,
-        "find:categories": 1,
-        "find:attributes": 1,
-    }
+    assert (
+        counts[0]
+        == counts[1]
+        == {
+            "find:products": 2,
+            "find:assets": 1,
+            "find:categories": 1,
+            "find:attributes": 1,
+        }
+    )
     assert awaited_fields == []
