@@ -30,6 +30,7 @@ from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.readiness_store import materialize, stale_query
+from resolvers.shared_result import SharedResults
 from schema.context import Services
 from schema.schema import CatalogSchema, build_schema
 
@@ -188,6 +189,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 dam,
                 loader_batch_size=settings.loader_batch_size,
                 missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
+                dashboards=SharedResults(settings.dashboard_ttl_s),
             )
             stack.push_async_callback(services.background.aclose)
             # A plain task, not a task group: servers may run start-up and shut-down of the

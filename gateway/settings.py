@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     webhook_max_age_s: int = Field(default=7200, ge=60)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     loader_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    dashboard_ttl_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How long catalogReadiness numbers are shared between requests (0: never).",
+    )
     mongo_timeout_ms: int = Field(default=5000, ge=100)
 
     @field_validator("db")

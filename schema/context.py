@@ -18,6 +18,7 @@ from resolvers.loaders import Loaders
 from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
 from resolvers.readiness_store import materialize
+from resolvers.shared_result import SharedResults
 
 # Where a value goes in the response: graphql-core's Path (made a list only when reported).
 ResponsePath = Path | list[str | int]
@@ -39,6 +40,8 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     missing_asset_ttl: timedelta = timedelta(hours=1)
     background: Background = field(default_factory=Background)
+    # Whole-catalog dashboard numbers, shared between requests (see resolvers.shared_result).
+    dashboards: SharedResults[dict[str, Any]] = field(default_factory=lambda: SharedResults(0))
 
     def rescore_products_using(self, public_ids: list[str]) -> None:
         """Recompute stored readiness of the products that use these assets, in the background."""

@@ -366,3 +366,20 @@ async def test_profile_changes_make_scores_stale(demo: Services) -> None:
 
     assert await demo.catalog.products.count_documents(stale_query(CHANNELS)) == 0
     assert await demo.catalog.products.count_documents(stale_query(changed)) == 300
+
+
+async def test_dashboards_share_one_aggregation_for_the_ttl(
+    demo: Services, db: Any, command_counter: CommandCounter
+) -> None:
+    from dataclasses import replace
+
+    from resolvers.shared_result import SharedResults
+
+    shared = replace(demo, dashboards=SharedResults(60, wall_clock=lambda: NOW))
+    query = '{ catalogReadiness(channel: "web") { ready computedAt } }'
+    with command_counter.record(db.name) as recorded:
+        first = await data_of(shared, query)
+        second = await data_of(shared, query)
+    assert first == second
+    assert first["catalogReadiness"]["computedAt"] == NOW.isoformat()
+    assert dict(recorded.names()) == {"aggregate:products": 1}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 
 import strawberry
@@ -125,6 +126,10 @@ class CatalogReadiness:
     failing_checks: list[FailingCheck] = strawberry.field(
         description="Rules by how many products fail them, most frequent first."
     )
+    computed_at: datetime = strawberry.field(
+        description="When these numbers were aggregated: dashboards share one aggregation for "
+        "CATALOG_DASHBOARD_TTL_S seconds."
+    )
 
 
 async def resolve_catalog_readiness(info: Info, channel: str, top: int) -> CatalogReadiness:
@@ -132,7 +137,11 @@ async def resolve_catalog_readiness(info: Info, channel: str, top: int) -> Catal
     context.channel(channel)
     if not 0 <= top <= 100:
         raise BadUserInputError("'top' must be between 0 and 100", argumentName="top")
-    data = await summary(context.catalog, context.services.channels, channel)
+    services = context.services
+    computed = await services.dashboards.get(
+        ("readiness", channel), lambda: summary(services.catalog, services.channels, channel)
+    )
+    data = computed.value
     return CatalogReadiness(
         channel=channel,
         products=data["products"],
@@ -142,4 +151,5 @@ async def resolve_catalog_readiness(info: Info, channel: str, top: int) -> Catal
         average_score=data["averageScore"],
         bands=[ScoreBand(**band) for band in data["bands"]],
         failing_checks=[FailingCheck(**row) for row in data["failing"][:top]],
+        computed_at=computed.at,
     )

@@ -1,0 +1,68 @@
+"""Results shared between requests for a few seconds, computed once however many ask at once.
+
+For whole-catalog aggregations (the readiness dashboard): each call scans every product, so
+ten dashboards polling every second would cost ten scans a second. Within ``ttl_s`` callers
+get the same answer, and callers arriving while it is being computed wait for that one
+computation instead of starting their own. Failures are not kept: the next caller tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Computed(Generic[T]):
+    value: T
+    at: datetime  # when the computation started: the answer reflects the data as of then
+
+
+class SharedResults(Generic[T]):
+    """Per-process cache of recent results by key, with one computation in flight per key."""
+
+    def __init__(
+        self,
+        ttl_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._entries: dict[Hashable, tuple[float, asyncio.Task[Computed[T]]]] = {}
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> Computed[T]:
+        """The result for ``key`` computed at most ``ttl_s`` ago, else a fresh one."""
+        if self.ttl_s <= 0:
+            return await self._timed(compute)
+        now = self._clock()
+        entry = self._entries.get(key)
+        if entry is not None:
+            started, task = entry
+            if not task.done() or (not _failed(task) and now - started < self.ttl_s):
+                # Shielded: one caller giving up must not cancel the others' computation.
+                return await asyncio.shield(task)
+        task = asyncio.ensure_future(self._timed(compute))
+        self._entries[key] = (now, task)
+        task.add_done_callback(lambda done: self._forget_failure(key, done))
+        return await asyncio.shield(task)
+
+    async def _timed(self, compute: Callable[[], Awaitable[T]]) -> Computed[T]:
+        at = self._wall_clock()
+        return Computed(await compute(), at)
+
+    def _forget_failure(self, key: Hashable, task: asyncio.Task[Computed[T]]) -> None:
+        if _failed(task) and self._entries.get(key, (0.0, None))[1] is task:
+            del self._entries[key]
+
+
+def _failed(task: asyncio.Task[object]) -> bool:
+    return task.cancelled() or task.exception() is not None
