@@ -79,18 +79,24 @@ class CatalogSchema(strawberry.federation.Schema):
     async def _settle_entities(info: Info, results: list[Any]) -> list[Any]:
         """Await the batch of references, then prefetch what the selected fields read.
 
-        The references queued their loads when they were created, so awaiting them in turn
-        costs one batch, not one query each. Errors stay in place as values: graphql-core
-        reports each at its item's path.
+        Every entity type's ``resolve_reference`` queues its load when called, so awaiting
+        the references in turn costs one batch per type, not one query each. Errors stay in
+        place as values: graphql-core reports each at its item's path.
         """
         settled: list[Any] = []
-        for result in results:
-            if inspect.isawaitable(result):
-                try:
-                    result = await result
-                except Exception as error:
-                    result = error
-            settled.append(result)
+        try:
+            for result in results:
+                if inspect.isawaitable(result):
+                    try:
+                        result = await result
+                    except Exception as error:
+                        result = error
+                settled.append(result)
+        finally:
+            # Cancelled half-way: the references not awaited yet must not warn at exit.
+            for result in results[len(settled) :]:
+                if inspect.iscoroutine(result):
+                    result.close()
         products = [r.doc for r in settled if isinstance(r, Product)]
         if products:
             await prefetch_products(info, products, Needs.of(info))

@@ -78,27 +78,67 @@ async def test_prefetched_and_lazily_loaded_fields_agree(
     assert await data_of(demo, LISTING, {"first": 30}) == prefetched
 
 
-async def test_a_hero_image_reads_only_the_assets_its_slot_can_use(
-    demo: Services, asset_batches: list[list[AssetKey]]
+@pytest.mark.parametrize(
+    ("field", "roles"),
+    [
+        ('heroImage(channel: "web") { publicId }', None),
+        ('media(channel: "web", roles: [HERO, SWATCH]) { publicId }', {"hero", "swatch"}),
+    ],
+)
+async def test_media_fields_read_only_the_roles_they_can_use(
+    demo: Services, asset_batches: list[list[AssetKey]], field: str, roles: set[str] | None
 ) -> None:
-    query = """{ products(first: 20) { edges { node {
-        media: sku heroImage(channel: "web") { publicId } } } } }"""
+    query = f"{{ products(first: 20) {{ edges {{ node {{ sku {field} }} }} }} }}"
     data = await data_of(demo, query)
     assert len(data["products"]["edges"]) == 20
     (keys,) = asset_batches
     products = await demo.catalog.products.find().sort("sku", 1).limit(20).to_list()
-    every_reference = sum(len(p["media"]) for p in products)
-    hero_roles = {
-        role
-        for profile in demo.channels.profiles.values()
-        for slot in profile.slots.values()
-        if slot.roles[0] == "hero"
-        for role in slot.roles
-    }
-    assert len(keys) < every_reference
+    if roles is None:  # the roles of web's hero-led slots, not every channel's
+        roles = {
+            role
+            for slot in demo.channels.profiles["web"].slots.values()
+            if slot.roles[0] == "hero"
+            for role in slot.roles
+        }
+    assert len(keys) < sum(len(p["media"]) for p in products)
     assert {public_id for _, public_id in keys} == {
-        r["publicId"] for p in products for r in p["media"] if r["role"] in hero_roles
+        r["publicId"] for p in products for r in p["media"] if r["role"] in roles
     }
+
+
+async def test_a_malformed_media_reference_fails_only_its_own_field(demo: Services) -> None:
+    first = await demo.catalog.products.find().sort("sku", 1).limit(1).to_list()
+    await demo.catalog.products.update_one(
+        {"_id": first[0]["_id"]}, {"$push": {"media": {"role": "hero", "position": 99}}}
+    )
+    query = """{ products(first: 5) { edges { node {
+        sku heroImage(channel: "web") { publicId } } } } }"""
+    result = await execute(demo, query)
+    assert result.data is not None
+    edges = result.data["products"]["edges"]
+    assert len(edges) == 5
+    assert all(e["node"]["heroImage"] for e in edges[1:])
+    assert result.errors is not None
+    assert {tuple(e.path or ()) for e in result.errors} == {
+        ("products", "edges", 0, "node", "heroImage")
+    }
+
+
+async def test_category_and_media_asset_entities_share_one_query_each(
+    demo: Services, db: Any, command_counter: CommandCounter
+) -> None:
+    categories = await demo.catalog.categories.find().limit(20).to_list()
+    assets = await demo.catalog.assets.find({"status": "active"}).limit(30).to_list()
+    representations = [{"__typename": "Category", "slug": c["slug"]} for c in categories] + [
+        {"__typename": "MediaAsset", "publicId": a["publicId"]} for a in assets
+    ]
+    query = """query($r: [_Any!]!) { _entities(representations: $r) {
+        ... on Category { slug } ... on MediaAsset { publicId } } }"""
+    expected = len(representations)
+    with command_counter.record(db.name) as recorded:
+        data = await data_of(demo, query, {"r": representations})
+    assert len([e for e in data["_entities"] if e]) == expected
+    assert dict(recorded.names()) == {"find:categories": 1, "find:assets": 1}
 
 
 async def test_fields_behind_fragments_are_prefetched(

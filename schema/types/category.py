@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -13,6 +14,11 @@ from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
 
 Info = strawberry.Info[Context, None]
+
+
+async def _as_category(document: Awaitable[Document | None] | None) -> Category | None:
+    found = await document if document is not None else None
+    return Category.from_document(found) if found else None
 
 
 @strawberry.federation.type(keys=["slug"], description="A node of the category tree.")
@@ -38,13 +44,13 @@ class Category(Node):
         )
 
     @classmethod
-    async def resolve_reference(
+    def resolve_reference(
         cls, info: Info, slug: str | None = None, **_: Any
-    ) -> Category | None:
+    ) -> Awaitable[Category | None]:
+        """Federation entry point; the load is queued now, so a batch shares one query."""
         if slug is not None and not isinstance(slug, str):
             raise BadUserInputError("Category representations need a string 'slug'")
-        document = await info.context.loaders.category_by_slug.load_optional(slug)
-        return cls.from_document(document) if document else None
+        return _as_category(info.context.loaders.category_by_slug.load(slug) if slug else None)
 
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
     def name(self, info: Info, locale: str | None = None) -> str | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from enum import Enum
 from typing import Any
 
@@ -123,22 +124,19 @@ class MediaAsset:
         )
 
     @classmethod
-    async def resolve_reference(
+    def resolve_reference(
         cls,
         info: Info,
         publicId: str | None = None,  # noqa: N803 - the federation key's field name
         **_: Any,
-    ) -> MediaAsset | None:
+    ) -> Awaitable[MediaAsset | None] | None:
+        """Federation entry point; the load is queued now, so a batch shares one query."""
         if publicId is None:
             return None
         if not isinstance(publicId, str):
             raise BadUserInputError("MediaAsset representations need a string 'publicId'")
         loader = info.context.loaders.mirrored_asset_by_key
-        image, video = await loader.load_many([("image", publicId), ("video", publicId)])
-        for asset in (image, video):
-            if asset is not None and asset.get("status") == "active":
-                return cls.from_asset(asset, None)
-        return None
+        return _active_asset(loader.load_many([("image", publicId), ("video", publicId)]))
 
     def _channel(self, channel: str | None) -> str:
         chosen = channel or self.channel
@@ -228,6 +226,13 @@ class MediaAsset:
         if self.resource_type is not ResourceType.VIDEO or self.asset is None:
             return None
         return info.context.urls(self._channel(channel)).streaming_url(self.asset)
+
+
+async def _active_asset(found: Awaitable[list[Document | None]]) -> MediaAsset | None:
+    for asset in await found:
+        if asset is not None and asset.get("status") == "active":
+            return MediaAsset.from_asset(asset, None)
+    return None
 
 
 def references_of(product: Document, variant_sku: str | None = None) -> list[Document]:
