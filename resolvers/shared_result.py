@@ -37,31 +37,39 @@ class SharedResults(Generic[T]):
         self.ttl_s = ttl_s
         self._clock = clock
         self._wall_clock = wall_clock
-        self._entries: dict[Hashable, tuple[float, asyncio.Task[Computed[T]]]] = {}
+        # key -> (when the computation finished, or None while it runs; the computation)
+        self._entries: dict[Hashable, tuple[float | None, asyncio.Task[Computed[T]]]] = {}
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> Computed[T]:
-        """The result for ``key`` computed at most ``ttl_s`` ago, else a fresh one."""
+        """The result for ``key`` finished at most ``ttl_s`` ago, else a fresh one.
+
+        The TTL runs from when the computation finished: an aggregation slower than the TTL
+        is still shared with the callers that come after it.
+        """
         if self.ttl_s <= 0:
             return await self._timed(compute)
-        now = self._clock()
         entry = self._entries.get(key)
         if entry is not None:
-            started, task = entry
-            if not task.done() or (not _failed(task) and now - started < self.ttl_s):
+            finished, task = entry
+            if finished is None or self._clock() - finished < self.ttl_s:
                 # Shielded: one caller giving up must not cancel the others' computation.
                 return await asyncio.shield(task)
         task = asyncio.ensure_future(self._timed(compute))
-        self._entries[key] = (now, task)
-        task.add_done_callback(lambda done: self._forget_failure(key, done))
+        self._entries[key] = (None, task)
+        task.add_done_callback(lambda done: self._finished(key, done))
         return await asyncio.shield(task)
 
     async def _timed(self, compute: Callable[[], Awaitable[T]]) -> Computed[T]:
         at = self._wall_clock()
         return Computed(await compute(), at)
 
-    def _forget_failure(self, key: Hashable, task: asyncio.Task[Computed[T]]) -> None:
-        if _failed(task) and self._entries.get(key, (0.0, None))[1] is task:
+    def _finished(self, key: Hashable, task: asyncio.Task[Computed[T]]) -> None:
+        if self._entries.get(key, (None, None))[1] is not task:
+            return
+        if _failed(task):  # failures are not kept: the next caller tries again
             del self._entries[key]
+        else:
+            self._entries[key] = (self._clock(), task)
 
 
 def _failed(task: asyncio.Task[object]) -> bool:

@@ -78,3 +78,19 @@ async def test_a_ttl_of_zero_computes_every_time() -> None:
     shared: SharedResults[int] = SharedResults(0)
     compute = Counter()
     assert [(await shared.get("k", compute)).value for _ in range(3)] == [1, 2, 3]
+
+
+async def test_an_aggregation_slower_than_the_ttl_is_still_shared() -> None:
+    clock = Clock()
+    shared: SharedResults[int] = SharedResults(5, clock=clock)
+    calls = 0
+
+    async def slow() -> int:
+        nonlocal calls
+        calls += 1
+        clock.now += 30  # longer than the TTL
+        return calls
+
+    assert (await shared.get("k", slow)).value == 1
+    clock.now += 4
+    assert (await shared.get("k", slow)).value == 1
