@@ -5,9 +5,10 @@ code for URLs (``UrlBuilder`` / ``DamClient.url``), slot choice and readiness
 (``resolvers.readiness.evaluate``), but every resolver fetches what it needs itself, one
 ``find_one`` per object: per asset of every field that shows media, per category, per attribute
 definition, per accessory, per bundle component and per federation representation. No
-dataloaders, no request-level cache, no projections. Delivery URLs are built with the Cloudinary
-SDK per URL (``cloudinary_url``; ``DamClient`` with ``url_templates=False``), as a hand-written
-app would, not with the gateway's per-slot URL templates.
+dataloaders, no request-level cache, no projections of its own (its listing page goes through
+the gateway's ``fetch_page``, which leaves stored readiness scores out). Delivery URLs are built
+with the Cloudinary SDK per URL (``cloudinary_url``; ``DamClient`` with ``url_templates=False``),
+as a hand-written app would, not with the gateway's per-slot URL templates.
 
 Served with Strawberry's own ASGI handler on ``/graphql``:
 ``python -m uvicorn --factory benchmarks.naive_app:app_factory`` (same environment as the REST

@@ -47,8 +47,8 @@ from benchmarks.queries import (
     LOCALE,
     SKU_SORT,
 )
-from gateway.app import freeze_startup_objects
 from gateway.dam_setup import command_line_dam
+from gateway.gc_freeze import freeze_startup_objects
 from gateway.settings import Settings, load_settings
 from resolvers.channels import Channels, load_channels
 from resolvers.dam import DamClient

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -148,17 +147,6 @@ async def refresh_stale_readiness(services: Services) -> None:
         log.exception("recomputing stale readiness scores failed")
         return
     log.info("readiness recomputed for %d products (channel profiles changed)", count)
-
-
-def freeze_startup_objects() -> None:
-    """Keep what start-up built (modules, the schema) out of the garbage collector's scans.
-
-    Those objects live as long as the server process; without this, collections walk them
-    again and again while requests wait (1-2 ms per listing request here). Servers call it
-    once the app is built; tests do not (they would freeze the test run's garbage).
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starlette:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from gateway.app import create_app, freeze_startup_objects
+from gateway.app import create_app
+from gateway.gc_freeze import freeze_startup_objects
 from gateway.settings import load_settings
 
 

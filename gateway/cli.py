@@ -253,7 +253,8 @@ def cmd_serve(settings: Settings, *, reload: bool) -> int:
             log_level=settings.log_level,
         )
         return 0
-    from gateway.app import create_app, freeze_startup_objects
+    from gateway.app import create_app
+    from gateway.gc_freeze import freeze_startup_objects
 
     app = create_app(settings)
     freeze_startup_objects()
