@@ -249,6 +249,8 @@ class GraphQLHTTPHandler:
             name = params.operation_name
             message = f"Unknown operation named {name!r}" if name else "No operation to execute"
             raise _graphql_request_error(media_type, message, "GRAPHQL_VALIDATION_FAILED") from exc
+        finally:
+            context.close()
         return self._respond(result, media_type)
 
     @staticmethod

@@ -91,18 +91,18 @@ class Taxonomy:
     """
 
     def __init__(self, catalog: Catalog) -> None:
-        self._catalog = catalog
+        self.catalog = catalog
         self._categories: asyncio.Task[dict[str, Document]] | None = None
         self._attributes: asyncio.Task[dict[str, Document]] | None = None
 
     async def categories(self) -> dict[str, Document]:
         if self._categories is None:
-            self._categories = asyncio.ensure_future(self._read(self._catalog.categories, "slug"))
+            self._categories = asyncio.ensure_future(self._read(self.catalog.categories, "slug"))
         return await asyncio.shield(self._categories)
 
     async def attributes(self) -> dict[str, Document]:
         if self._attributes is None:
-            self._attributes = asyncio.ensure_future(self._read(self._catalog.attributes, "code"))
+            self._attributes = asyncio.ensure_future(self._read(self.catalog.attributes, "code"))
         return await asyncio.shield(self._attributes)
 
     def settled_categories(self) -> dict[str, Document] | None:
@@ -162,6 +162,20 @@ class Loaders:
         self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)
         self.category_by_id = CategoryByIdLoader(catalog.categories, max_batch_size)
         self.category_children = CategoryChildrenByParentLoader(catalog.categories, max_batch_size)
+
+    def clear(self) -> None:
+        """Forget everything loaded (the request is over); later loads query again."""
+        for loader in (
+            self.asset_by_key,
+            self.mirrored_asset_by_key,
+            self.product_by_sku,
+            self.product_by_id,
+            self.category_by_slug,
+            self.category_by_id,
+            self.category_children,
+        ):
+            loader.clear_all()
+        self.taxonomy = Taxonomy(self.taxonomy.catalog)
 
     def prime_products(self, documents: Iterable[Document]) -> None:
         """Make products already fetched (a page, a detail) free for relations that point back."""

@@ -247,3 +247,24 @@ async def test_request_id_is_echoed_and_masks_carry_it(
         "/graphql", json={"query": QUERY}, headers={"x-request-id": "bad id with spaces"}
     )
     assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_a_requests_documents_are_freed_when_it_ends(client: httpx.AsyncClient) -> None:
+    """Nothing the request loaded waits for the cycle collector (a pause on a later request)."""
+    import gc
+
+    query = "{ products(first: 20) { edges { node { sku attributes { code } } } } }"
+    gc.collect()
+    gc.disable()
+    try:
+        response = await client.post("/graphql", json={"query": query})
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        products = [o for o in gc.garbage if isinstance(o, dict) and "sku" in o and "name" in o]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert response.status_code == 200
+    assert len(response.json()["data"]["products"]["edges"]) > 1
+    assert products == []
