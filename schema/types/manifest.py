@@ -9,6 +9,7 @@ from resolvers.media import (
     choose_for_slot,
     delivered_size,
     delivery_problem,
+    ordered_references,
     reference_key,
 )
 from schema.context import Context
@@ -161,12 +162,13 @@ def chosen_asset(
     if extra_roles:
         roles = list(dict.fromkeys([*slot.roles, *extra_roles]))
         slot = slot.model_copy(update={"roles": roles})
-    references = references_of(product, variant_sku)
+    # Only the slot's roles are ever looked at: a hero image reads one or two assets, not all
+    # (filtered before ordering, which is the costlier step).
+    wanted: set[str] = set(slot.roles)
+    candidates = [r for r in product.get("media") or [] if r.get("role") in wanted]
+    references = ordered_references(candidates, variant_sku)
     if variant_sku is not None:
         references = [r for r in references if r.get("variantSku") == variant_sku]
-    # Only the slot's roles are ever looked at: a hero image reads one or two assets, not all.
-    wanted: set[str] = set(slot.roles)
-    references = [r for r in references if r.get("role") in wanted]
     now = info.context.now
 
     def build(loaded: Loaded) -> MediaAsset:
