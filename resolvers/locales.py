@@ -121,6 +121,11 @@ class LocaleResolver:
             if self.default not in chain:
                 chain.append(self.default)
             self._chains[tag] = tuple(dict.fromkeys(chain))
+        # What counts as a locale's own text: its chain without the default that ends it.
+        self._own_chains = {
+            tag: chain if tag == self.default else tuple(t for t in chain if t != self.default)
+            for tag, chain in self._chains.items()
+        }
         self._lookup = {t.lower(): t for t in self.locales}
 
     def resolve(self, tag: str | None) -> str:
@@ -139,10 +144,9 @@ class LocaleResolver:
         """``tag`` has text of its own or from its configured fallbacks, not just from the
         default locale that ends every chain (a German page with English alt text is missing
         its German alt text)."""
-        chain = self._chains[tag]
-        if tag != self.default:
-            chain = tuple(t for t in chain if t != self.default)
-        return any(not _is_blank((values or {}).get(t)) for t in chain)
+        if not values:
+            return False
+        return any(not _is_blank(values.get(t)) for t in self._own_chains[tag])
 
     def chain(self, tag: str) -> tuple[str, ...]:
         """The locales tried, in order, for a supported ``tag``."""
