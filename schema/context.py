@@ -59,6 +59,7 @@ class Services:
 
 
 def _add_warning(warnings: list[dict[str, str]], code: str, message: str) -> None:
+    """A problem the response survived (e.g. Cloudinary down), reported in extensions."""
     warning = {"code": code, "message": message}
     if warning not in warnings:
         warnings.append(warning)
@@ -114,10 +115,6 @@ class Context:
     @property
     def locales(self) -> LocaleResolver:
         return self.services.locales
-
-    def warn(self, code: str, message: str) -> None:
-        """A problem the response survived (e.g. Cloudinary down), reported in extensions."""
-        _add_warning(self.warnings, code, message)
 
     def locale(self, tag: str | None) -> str:
         """The supported locale for a ``locale`` argument, or BAD_USER_INPUT."""
