@@ -18,6 +18,11 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+def succeeded(future: Future[Any]) -> bool:
+    """``future`` is done with a result (not pending, cancelled or failed)."""
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
 class Loader(DataLoader[K, V], Generic[K, V]):
     """A DataLoader whose settled results can be read without awaiting."""
 
@@ -43,7 +48,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         values = []
         for key in keys:
             future = self._futures.get(key)
-            if future is None or not future.done() or future.cancelled() or future.exception():
+            if future is None or not succeeded(future):
                 return None
             values.append(future.result())
         return values

@@ -11,7 +11,7 @@ from aiodataloader import DataLoader
 from bson import ObjectId
 
 from resolvers.assets import AssetByKeyLoader
-from resolvers.batching import Loader
+from resolvers.batching import Loader, succeeded
 from resolvers.dam import DamClient
 from resolvers.db import Catalog, Collection, Document
 from resolvers.products import PRODUCT_FIELDS
@@ -118,9 +118,7 @@ class Taxonomy:
 
 
 def _settled(task: asyncio.Task[dict[str, Document]] | None) -> dict[str, Document] | None:
-    if task is None or not task.done() or task.cancelled() or task.exception():
-        return None
-    return task.result()
+    return task.result() if task is not None and succeeded(task) else None
 
 
 class Loaders:
@@ -165,16 +163,9 @@ class Loaders:
 
     def clear(self) -> None:
         """Forget everything loaded (the request is over); later loads query again."""
-        for loader in (
-            self.asset_by_key,
-            self.mirrored_asset_by_key,
-            self.product_by_sku,
-            self.product_by_id,
-            self.category_by_slug,
-            self.category_by_id,
-            self.category_children,
-        ):
-            loader.clear_all()
+        for loader in vars(self).values():
+            if isinstance(loader, DataLoader):
+                loader.clear_all()
         self.taxonomy = Taxonomy(self.taxonomy.catalog)
 
     def prime_products(self, documents: Iterable[Document]) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from resolvers.batching import succeeded
+
 T = TypeVar("T")
 
 
@@ -66,11 +68,7 @@ class SharedResults(Generic[T]):
     def _finished(self, key: Hashable, task: asyncio.Task[Computed[T]]) -> None:
         if self._entries.get(key, (None, None))[1] is not task:
             return
-        if _failed(task):  # failures are not kept: the next caller tries again
+        if not succeeded(task):  # failures are not kept: the next caller tries again
             del self._entries[key]
         else:
             self._entries[key] = (self._clock(), task)
-
-
-def _failed(task: asyncio.Task[object]) -> bool:
-    return task.cancelled() or task.exception() is not None
