@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from resolvers.channels import ChannelProfile, SlotProfile
+from resolvers.channels import ChannelProfile
 from resolvers.db import Document
 from resolvers.locales import LocaleResolver
 from resolvers.media import (
@@ -58,11 +58,6 @@ def _chosen(choice: SlotChoice) -> Chosen:
     )
 
 
-def lead_slot(profile: ChannelProfile, first_role: str) -> tuple[str, SlotProfile] | None:
-    """The channel's first slot whose preferred role is ``first_role``."""
-    return next(((n, s) for n, s in profile.slots.items() if s.roles[0] == first_role), None)
-
-
 def hero_refs(product: Document) -> list[Document]:
     return references(product)
 
@@ -82,7 +77,7 @@ def choose(
     extra_roles: tuple[str, ...] = (),
 ) -> Chosen | None:
     """``heroImage`` / ``swatch``: the asset of the channel's slot led by ``first_role``."""
-    found = lead_slot(profile, first_role)
+    found = profile.lead_slot(first_role)
     if found is None:
         return None
     name, slot = found

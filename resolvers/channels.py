@@ -184,6 +184,10 @@ class ChannelProfile(_Strict):
                 raise ValueError(f"slot name {name!r} must be lowercase letters, digits, - or _")
         return slots
 
+    def lead_slot(self, role: str) -> tuple[str, SlotProfile] | None:
+        """The first slot whose preferred role is ``role`` (the hero image's, the swatch's)."""
+        return next(((n, s) for n, s in self.slots.items() if s.roles[0] == role), None)
+
 
 class IngestRules(_Strict):
     """Checkpoints every uploaded asset passes before it may be delivered."""

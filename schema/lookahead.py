@@ -196,14 +196,13 @@ def _role_values(roles: Any) -> set[str] | None:
 
 
 def _hero_roles(channels: Channels, channel: Any) -> set[str]:
-    """Roles ``heroImage(channel:)`` may read: its channel's hero-led slots (every channel's
-    when the argument is not a known channel; the field itself reports that error)."""
+    """Roles ``heroImage(channel:)`` may read: its channel's hero slot (every channel's when the
+    argument is not a known channel; the field itself reports that error)."""
     profiles = channels.profiles
     chosen = [profiles[channel]] if isinstance(channel, str) and channel in profiles else []
     return {
         role
         for profile in chosen or profiles.values()
-        for slot in profile.slots.values()
-        if slot.roles[0] == "hero"
-        for role in slot.roles
+        if (lead := profile.lead_slot("hero")) is not None
+        for role in lead[1].roles
     }

@@ -155,7 +155,7 @@ def chosen_asset(
     """The asset for the channel's first slot led by ``first_role`` (hero image, swatch), or its
     placeholder; None when the channel has no such slot."""
     profile = info.context.channel(channel)
-    found = next(((n, s) for n, s in profile.slots.items() if s.roles[0] == first_role), None)
+    found = profile.lead_slot(first_role)
     if found is None:
         return None
     name, slot = found
