@@ -10,7 +10,7 @@ Definitions, chosen so that each number has one meaning:
   ``AB 12`` = ``AB12``). Product and variant SKUs share one namespace.
 * **Name normal form**: case-folded (ASCII and Latin letters: ``$toLower`` is ASCII-only, so
   the capitals of U+00C0 to U+024F are folded explicitly), runs of whitespace, ``-`` and ``_`` made
-  one space, trimmed: :func:`resolvers.demo_catalog.normalize_name` in MongoDB. Groups are per
+  one space, trimmed: :func:`resolvers.normal_forms.normalize_name` in MongoDB. Groups are per
   brand (normalised the same way) and locale.
 * **Blank**: missing, null, a string of whitespace, an empty list or a list of blanks, an empty
   object. ``0`` and ``false`` are values.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,7 @@ from resolvers.documents import (
     VariantDocument,
 )
 from resolvers.locales import canonical_tag
+from resolvers.normal_forms import normalize_name
 
 DEFAULT_LOCALES: tuple[str, ...] = ("en-US", "de-DE", "de-AT", "fr-FR", "fr-CA", "it-IT")
 CONTENT_LOCALES: tuple[str, ...] = ("en-US", "de-DE", "fr-FR", "it-IT")
@@ -164,19 +164,6 @@ class SeedReport:
 
 class CatalogNotEmptyError(ValueError):
     """The catalog already holds products and the caller did not ask to replace them."""
-
-
-_SEPARATORS = re.compile(r"[\s_-]+")
-
-
-def normalize_name(name: str) -> str:
-    """The comparison key under which planted near-duplicate names are equal."""
-    return _SEPARATORS.sub(" ", name.casefold()).strip()
-
-
-def normalize_sku(sku: str) -> str:
-    """The comparison key under which planted colliding SKUs are equal."""
-    return sku.upper().replace("_", "-")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,10 +37,10 @@ from resolvers.demo_catalog import (
     MISSING_ASSET_PREFIX,
     PlantedDefects,
     generate_demo_catalog,
-    normalize_name,
     seed_demo_catalog,
 )
 from resolvers.locales import LocaleResolver
+from resolvers.normal_forms import normalize_name
 from schema.context import Context
 from schema.types.audit import CatalogAudit, resolve_catalog_audit
 from tests.graphql_helpers import services_for

@@ -35,8 +35,6 @@ from resolvers.demo_catalog import (
     DemoCatalog,
     SeedReport,
     generate_demo_catalog,
-    normalize_name,
-    normalize_sku,
     seed_demo_catalog,
 )
 from resolvers.documents import (
@@ -45,6 +43,7 @@ from resolvers.documents import (
     CategoryDocument,
     ProductDocument,
 )
+from resolvers.normal_forms import normalize_name, normalize_sku
 
 SIZES = (50, 300)
 
