@@ -1,8 +1,7 @@
 """The gateway under load against two baselines: ``python -m benchmarks gateway [options]``.
 
 One run, one machine, one catalog: a fresh embedded mongod seeded with the benchmark catalog
-(``benchmarks.bench_catalog``); the gateway under uvicorn with 1 and with ``--workers`` workers,
-several through ``gateway.server``, which turns Nagle's algorithm off as one process does
+(``benchmarks.bench_catalog``); the gateway under uvicorn with 1 and with ``--workers`` workers
 (CLOUDINARY_URL unset: the in-process emulator, URLs built locally); the naive Strawberry app
 (``benchmarks.naive_app``) and the REST floor (``benchmarks.rest_floor``), one worker each, both
 building delivery URLs with the Cloudinary SDK per URL as a hand-written app would; and

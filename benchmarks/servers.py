@@ -1,8 +1,7 @@
 """The servers under test as uvicorn subprocesses on 127.0.0.1, each watched by a reaper.
 
-One worker: ``python -m uvicorn``. Several: ``python -m gateway.server``, the same supervisor with
-a listening socket asyncio treats as TCP; under ``uvicorn --workers`` Nagle's algorithm stays on
-and every keep-alive request after the first waits ~40 ms for a delayed ACK (uvicorn #3149).
+``python -m uvicorn --factory``, with ``--workers`` for several processes (uvicorn >= 0.55 turns
+Nagle's algorithm off on the workers' connections too: uvicorn #3149).
 """
 
 from __future__ import annotations
@@ -78,14 +77,12 @@ class ServerProcess:
         return self.process.pid
 
     def command(self) -> list[str]:
-        if self.spec.workers > 1:
-            launcher = ["gateway.server", self.spec.factory]
-        else:
-            launcher = ["uvicorn", "--factory", self.spec.factory]
         return [
             sys.executable,
             "-m",
-            *launcher,
+            "uvicorn",
+            "--factory",
+            self.spec.factory,
             "--host",
             "127.0.0.1",
             "--port",

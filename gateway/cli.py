@@ -27,7 +27,6 @@ from gateway.dam_setup import (
 from gateway.embedded_mongo import EmbeddedMongo, MongodNotFoundError, MongodStartError, find_mongod
 from gateway.server import (
     GATEWAY_FACTORY,
-    TcpConfig,
     WorkersConfigError,
     check_workers,
     run_workers,
@@ -278,7 +277,9 @@ def _serve_workers(settings: Settings) -> int:
     # Each worker builds its settings from the environment, so overrides travel through it.
     os.environ["CATALOG_HOST"] = settings.host
     os.environ["CATALOG_PORT"] = str(settings.port)
-    config = TcpConfig(
+    import uvicorn
+
+    config = uvicorn.Config(
         GATEWAY_FACTORY,
         factory=True,
         host=settings.host,

@@ -1,52 +1,26 @@
-"""Several uvicorn worker processes behind one listening socket that asyncio treats as TCP.
+"""Several uvicorn worker processes behind one listening socket.
 
-uvicorn's supervisor binds the shared socket with ``socket.socket(family)``, protocol number 0.
-Accepted connections inherit that number, and asyncio turns Nagle's algorithm off only for
-sockets whose ``proto`` is IPPROTO_TCP, so under ``uvicorn --workers`` every keep-alive response
-after the first waits for the client's delayed ACK (about 40 ms on Linux): uvicorn issue #3149,
-fix proposed in PR #3155. ``TcpConfig`` binds the same socket but says what it is.
-
-``python -m gateway.server --workers N`` is uvicorn's multi-worker command line (the options the
-benchmark uses) with that socket; ``catalog-gateway serve --workers N`` is the way to run the
-gateway, because it also refuses settings that several processes cannot share.
+``catalog-gateway serve --workers N`` runs the gateway this way after refusing settings that
+several processes cannot share. uvicorn >= 0.55 binds the shared socket as IPPROTO_TCP, so its
+workers turn Nagle's algorithm off like one process does (uvicorn #3149, fixed upstream).
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-import socket
-import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-if TYPE_CHECKING:
-    # Only for annotations: the benchmark's supervisor imports this module and should weigh
-    # what uvicorn's does (its RSS counts in the process tree).
-    from gateway.settings import Settings
+from gateway.settings import Settings
 
 GATEWAY_FACTORY = "gateway.asgi:app_factory"
 
 
 class WorkersConfigError(ValueError):
     """Settings that one process can serve but several cannot."""
-
-
-class TcpConfig(uvicorn.Config):
-    """uvicorn's configuration, binding a listening socket whose ``proto`` is IPPROTO_TCP."""
-
-    def bind_socket(self) -> socket.socket:
-        # uvicorn binds, logs "Uvicorn running on ..." and exits on errors as usual.
-        sock = super().bind_socket()
-        if sock.family not in (socket.AF_INET, socket.AF_INET6):
-            return sock  # a Unix socket: no Nagle to turn off
-        # The same descriptor, bound and inheritable; only the Python object learns its
-        # protocol, which accept() copies onto every connection.
-        return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
 
 
 def check_workers(settings: Settings, *, reload: bool = False) -> None:
@@ -92,10 +66,10 @@ def worker_log_config(level: str, log_format: str) -> dict[str, Any]:
     return config
 
 
-def run_workers(config: TcpConfig) -> int:
+def run_workers(config: uvicorn.Config) -> int:
     """Serve with ``config.workers`` processes until SIGINT/SIGTERM; 1 if a worker never started.
 
-    What ``uvicorn.run`` does for ``workers > 1``, with the socket bound by ``TcpConfig``.
+    What ``uvicorn.run`` does for ``workers > 1``, which exits 0 even when no worker started.
     """
     if config.workers < 2 or not isinstance(config.app, str):
         raise ValueError("run_workers needs workers > 1 and the app as an import string")
@@ -110,43 +84,3 @@ def run_workers(config: TcpConfig) -> int:
     # one process.
     failed = any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes)
     return 1 if failed else 0
-
-
-def _workers(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 2:
-        raise argparse.ArgumentTypeError("at least 2 (one worker needs no supervisor: uvicorn)")
-    return number
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m gateway.server",
-        description="uvicorn --workers with a listening socket that asyncio treats as TCP.",
-    )
-    parser.add_argument("app", nargs="?", default=GATEWAY_FACTORY, help="module:factory")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=_workers, required=True)
-    parser.add_argument("--log-level", default="info")
-    parser.add_argument("--no-access-log", dest="access_log", action="store_false")
-    parser.add_argument("--timeout-keep-alive", type=int, default=5)
-    args = parser.parse_args(argv)
-    config = TcpConfig(
-        args.app,
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=args.access_log,
-        timeout_keep_alive=args.timeout_keep_alive,
-    )
-    return run_workers(config)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
-"""Several workers behind one socket: Nagle off on every connection, and what they refuse."""
+"""Several workers behind one socket: Nagle off on every connection (uvicorn #3149 stays fixed
+at our floor), a worker that cannot start stops them all, and what they refuse."""
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -17,64 +17,12 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.embedded_mongo import free_port
-from gateway.server import TcpConfig, WorkersConfigError, check_workers, run_workers
+from gateway.server import WorkersConfigError, check_workers, run_workers
 from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOUDINARY_URL = "cloudinary://key:secret@demo"
 MONGODB_URI = "mongodb://127.0.0.1:27017/?replicaSet=rs0"
-
-
-async def accepted_nodelay(sock: socket.socket) -> int:
-    """TCP_NODELAY of a connection an asyncio server on ``sock`` accepts (the server's side)."""
-    loop = asyncio.get_running_loop()
-    accepted: asyncio.Future[int] = loop.create_future()
-
-    class Probe(asyncio.Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            raw = transport.get_extra_info("socket")
-            accepted.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            transport.close()
-
-    host, port = sock.getsockname()[:2]
-    async with await loop.create_server(Probe, sock=sock):
-        _, writer = await asyncio.open_connection(host, port)
-        try:
-            return await asyncio.wait_for(accepted, 5)
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-
-def bound(config_class: type[uvicorn.Config]) -> socket.socket:
-    config = config_class("gateway.asgi:app_factory", host="127.0.0.1", port=0, log_config=None)
-    return config.bind_socket()
-
-
-def test_tcp_config_binds_a_socket_that_says_it_is_tcp() -> None:
-    with bound(TcpConfig) as sock:
-        assert sock.proto == socket.IPPROTO_TCP
-        assert (sock.family, sock.type) == (socket.AF_INET, socket.SOCK_STREAM)
-        assert sock.getsockname()[0] == "127.0.0.1"
-        assert sock.get_inheritable()  # the workers receive it
-
-
-async def test_connections_accepted_on_it_have_nagle_off() -> None:
-    assert await accepted_nodelay(bound(TcpConfig)) == 1
-
-
-async def test_uvicorn_alone_leaves_nagle_on() -> None:
-    """uvicorn #3149: the socket of ``uvicorn --workers`` has proto 0, so asyncio keeps Nagle.
-
-    When this stops holding, uvicorn has fixed it and ``TcpConfig`` can go.
-    """
-    sock = bound(uvicorn.Config)
-    proto = sock.proto
-    nodelay = await accepted_nodelay(sock)
-    if nodelay:
-        pytest.xfail(f"uvicorn's own socket now has proto {proto}: #3149 is fixed upstream")
-    assert proto == 0
 
 
 def settings(**values: object) -> Settings:
@@ -111,7 +59,7 @@ def test_reload_runs_one_process() -> None:
 
 def test_run_workers_is_for_several() -> None:
     with pytest.raises(ValueError, match="workers > 1"):
-        run_workers(TcpConfig("gateway.asgi:app_factory", workers=1, log_config=None))
+        run_workers(uvicorn.Config("gateway.asgi:app_factory", workers=1, log_config=None))
 
 
 async def _lifespan(receive: Receive, send: Send, *, fail: bool) -> None:
@@ -163,10 +111,19 @@ def failing_app_factory() -> ASGIApp:
     return _failing_app
 
 
+# run_workers as `catalog-gateway serve --workers 2` calls it, for a test app.
+RUN_WORKERS = """
+import sys, uvicorn
+from gateway.server import run_workers
+config = uvicorn.Config(sys.argv[1], factory=True, port=int(sys.argv[2]), workers=2)
+sys.exit(run_workers(config))
+"""
+
+
 @contextlib.contextmanager
 def workers(factory: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.server", factory, "--workers", "2", "--port", str(port)],
+        [sys.executable, "-c", RUN_WORKERS, factory, str(port)],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
