@@ -15,8 +15,7 @@ from resolvers.documents import MEDIA_ROLES
 from resolvers.locales import LocaleError, canonical_tag
 
 if TYPE_CHECKING:
-    # Ingest needs Pillow (an optional dependency): building the parser for every other
-    # command must not import it.
+    # Ingest imports Pillow, which building the parser for every other command need not load.
     from resolvers.ingest import IngestRequest, IngestResult
 
 PROG = "catalog-gateway"
@@ -127,15 +126,10 @@ async def run_media(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.dam_setup import DamNotConfiguredError, command_line_dam
     from resolvers.channels import ChannelConfigError, load_channels
     from resolvers.db import Catalog
+    from resolvers.ingest import ManifestError, ingest_files, read_manifest
     from resolvers.locales import LocaleResolver
     from resolvers.readiness_store import materialize
 
-    try:
-        from resolvers.ingest import ManifestError, ingest_files, read_manifest
-    except ModuleNotFoundError as exc:
-        if exc.name != "PIL":
-            raise
-        return _error("media ingest needs Pillow: pip install 'catalog-gateway[emulator]'")
     try:
         locales = LocaleResolver(
             settings.locales, settings.default_locale, settings.fallback_chains

@@ -101,37 +101,3 @@ class CategoryDocument(TypedDict):
     ancestors: list[str]  # slugs from the root down to the parent
     position: int
     requiredAttributes: list[str]  # attribute codes a product in this category must fill
-
-
-AssetStatus = Literal["active", "rejected", "missing", "deleted"]
-
-
-class AssetDocument(TypedDict):
-    """``assets`` collection: the mirror of what Cloudinary knows about one asset."""
-
-    _id: NotRequired[ObjectId]
-    publicId: str
-    resourceType: Literal["image", "video"]
-    status: AssetStatus
-    format: NotRequired[str]
-    width: NotRequired[int]
-    height: NotRequired[int]
-    bytes: NotRequired[int]
-    duration: NotRequired[float]  # seconds, videos only
-    version: NotRequired[int]
-    tags: NotRequired[list[str]]
-    alt: NotRequired[LocalizedText]  # from context alt_<locale>
-    role: NotRequired[str]
-    sku: NotRequired[str]
-    variantSku: NotRequired[str]
-    poster: NotRequired[str]  # public id of a poster image for a video
-    usageChannels: NotRequired[list[str] | None]  # None: usable on every channel
-    lifecycle: NotRequired[str]  # e.g. draft, approved, retired
-    validFrom: NotRequired[datetime | None]
-    validTo: NotRequired[datetime | None]
-    phash: NotRequired[str]
-    colorSpace: NotRequired[str]
-    rejectReasons: NotRequired[list[str]]
-    source: NotRequired[str]  # ingest, webhook, admin-api, demo
-    checkedAt: datetime
-    updatedAt: datetime

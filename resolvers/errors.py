@@ -19,6 +19,3 @@ class CatalogError(Exception):
 class BadUserInputError(CatalogError):
     code = "BAD_USER_INPUT"
 
-
-class NotFoundError(CatalogError):
-    code = "NOT_FOUND"
