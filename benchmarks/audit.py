@@ -12,11 +12,11 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from demo.catalog import MISSING_ASSET_PREFIX, seed_demo_catalog
 from gateway.embedded_mongo import embedded_mongo, find_mongod
 from gateway.settings import Settings
 from resolvers import audit
 from resolvers.db import Catalog, ensure_indexes
-from resolvers.demo_catalog import MISSING_ASSET_PREFIX, seed_demo_catalog
 from resolvers.locales import LocaleResolver
 
 PRODUCTS = 100_000

@@ -19,16 +19,16 @@ from typing import Any, cast
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from gateway.settings import Settings
-from resolvers.channels import Channels, load_channels
-from resolvers.db import Catalog, Document, ensure_indexes
-from resolvers.demo_catalog import (
+from demo.catalog import (
     COLORS,
     DEFAULT_LOCALES,
     MISSING_ASSET_PREFIX,
     generate_demo_catalog,
     media_references,
 )
+from gateway.settings import Settings
+from resolvers.channels import Channels, load_channels
+from resolvers.db import Catalog, Document, ensure_indexes
 from resolvers.documents import MediaReference, MediaRole, ProductDocument, VariantDocument
 from resolvers.locales import LocaleResolver
 from resolvers.readiness_store import materialize

@@ -9,10 +9,10 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from demo.catalog import generate_demo_catalog, seed_demo_catalog
 from gateway.embedded_mongo import embedded_mongo, find_mongod
 from gateway.settings import Settings
 from resolvers.db import Catalog, ensure_indexes
-from resolvers.demo_catalog import generate_demo_catalog, seed_demo_catalog
 
 PRODUCTS = 10_000
 

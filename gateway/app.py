@@ -73,7 +73,7 @@ async def seed_demo_if_empty(catalog: Catalog, settings: Settings) -> None:
     A lock document elects one seeder; a seed that died half-way (lock never completed) is
     taken over after SEED_TAKEOVER and started again from scratch.
     """
-    from resolvers.demo_catalog import seed_demo_catalog
+    from demo.catalog import seed_demo_catalog
 
     if await catalog.products.estimated_document_count() > 0:
         return
@@ -114,7 +114,7 @@ async def after_start(services: Services, *, demo_media: bool) -> None:
 
 async def upload_demo_pictures(services: Services) -> None:
     """Draw and upload the demo catalog's pictures into the emulator (skipping what it has)."""
-    from resolvers.demo_media import upload_demo_media
+    from demo.pictures import upload_demo_media
 
     try:
         report = await upload_demo_media(

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
+from demo.catalog import seed_demo_catalog
 from gateway.settings import Settings
 from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
-from resolvers.demo_catalog import seed_demo_catalog
 from resolvers.locales import LocaleResolver
 from resolvers.readiness_store import materialize
 from schema.context import Services

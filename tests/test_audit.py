@@ -13,6 +13,14 @@ import pytest
 import strawberry
 from pymongo.asynchronous.database import AsyncDatabase
 
+from demo.catalog import (
+    BLANK_ATTRIBUTE,
+    DEFAULT_LOCALES,
+    MISSING_ASSET_PREFIX,
+    PlantedDefects,
+    generate_demo_catalog,
+    seed_demo_catalog,
+)
 from gateway.cli_audit import add_audit_parser, run_audit_command
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
@@ -31,14 +39,6 @@ from resolvers.audit import (
     sku_key,
 )
 from resolvers.db import Catalog
-from resolvers.demo_catalog import (
-    BLANK_ATTRIBUTE,
-    DEFAULT_LOCALES,
-    MISSING_ASSET_PREFIX,
-    PlantedDefects,
-    generate_demo_catalog,
-    seed_demo_catalog,
-)
 from resolvers.locales import LocaleResolver
 from resolvers.normal_forms import normalize_name
 from schema.context import Context

@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from demo.catalog import generate_demo_catalog, seed_demo_catalog
 from resolvers.db import Catalog, ensure_indexes
-from resolvers.demo_catalog import generate_demo_catalog, seed_demo_catalog
 from tests.graphql_helpers import data_of, services_for
 
 

@@ -25,10 +25,10 @@ from typing import Any, Literal
 import anyio
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
+from demo.catalog import MISSING_ASSET_PREFIX
 from resolvers.assets import asset_from_resource, upsert_assets
 from resolvers.dam import DamClient, DamUnavailableError
 from resolvers.db import Catalog, Document
-from resolvers.demo_catalog import MISSING_ASSET_PREFIX
 
 log = logging.getLogger(__name__)
 

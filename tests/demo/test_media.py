@@ -16,16 +16,14 @@ from PIL import Image, ImageChops
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from gateway.cloudinary_emulator import EmulatorServer
-from resolvers.dam import DamClient, DamConfig
-from resolvers.db import Catalog
-from resolvers.demo_catalog import (
+from cloudinary_emulator import EmulatorServer
+from demo.catalog import (
     MISSING_ASSET_PREFIX,
     PlantedDefects,
     generate_demo_catalog,
     seed_demo_catalog,
 )
-from resolvers.demo_media import (
+from demo.pictures import (
     PLACEHOLDER_SIZES,
     ROLE_SIZES,
     VIDEO_SIZE,
@@ -35,6 +33,8 @@ from resolvers.demo_media import (
     fake_mp4,
     upload_demo_media,
 )
+from resolvers.dam import DamClient, DamConfig
+from resolvers.db import Catalog
 from resolvers.documents import MediaReference
 from tests.media_fixtures import CLOUD, KEY, SECRET
 
@@ -333,7 +333,7 @@ def test_videos_are_not_drawn() -> None:
 
 
 def test_the_fake_video_header_carries_size_and_duration() -> None:
-    from gateway.cloudinary_emulator.media import read_mp4_header
+    from cloudinary_emulator.media import read_mp4_header
 
     assert read_mp4_header(fake_mp4(1920, 1080, 12.5)) == (1920, 1080, 12.5)
 

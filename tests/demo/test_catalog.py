@@ -23,8 +23,7 @@ import pytest
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resolvers.db import Catalog, ensure_indexes
-from resolvers.demo_catalog import (
+from demo.catalog import (
     BLANK_ATTRIBUTE,
     CONTENT_LOCALES,
     DEFAULT_LOCALES,
@@ -37,6 +36,7 @@ from resolvers.demo_catalog import (
     generate_demo_catalog,
     seed_demo_catalog,
 )
+from resolvers.db import Catalog, ensure_indexes
 from resolvers.documents import (
     SCHEMA_VERSION,
     AttributeDefinitionDocument,
