@@ -1,5 +1,7 @@
 # Catalog Gateway. MongoDB is external here (MONGODB_URI), so the embedded-mongod extra is
-# not installed; the emulator extra (Pillow) serves the demo catalog's media.
+# not installed. The emulator extra is: docker-compose.yml sets no CLOUDINARY_URL, so the
+# gateway starts the Cloudinary emulator (cloudinary_emulator/) to serve the demo catalog's
+# media; with CLOUDINARY_URL set the gateway never imports it.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY gateway/ gateway/
 COPY schema/ schema/
 COPY resolvers/ resolvers/
+COPY cloudinary_emulator/ cloudinary_emulator/
 RUN pip install --no-cache-dir ".[emulator]" \
     && rm -rf /src/build /src/*.egg-info
 

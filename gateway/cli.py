@@ -209,7 +209,7 @@ async def cmd_readiness_refresh(settings: Settings) -> int:
 
 
 def cmd_emulator(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.cloudinary_emulator import run_emulator
+    from cloudinary_emulator import run_emulator
 
     run_emulator(
         args.host,
@@ -248,7 +248,7 @@ def cmd_serve(settings: Settings, *, reload: bool) -> int:
             host=settings.host,
             port=settings.port,
             reload=True,
-            reload_dirs=["gateway", "schema", "resolvers"],
+            reload_dirs=["gateway", "schema", "resolvers", "cloudinary_emulator"],
             log_level=settings.log_level,
         )
         return 0

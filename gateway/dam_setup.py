@@ -60,7 +60,7 @@ async def start_dam(settings: Settings, stack: AsyncExitStack) -> DamClient:
         config = DamConfig.from_url(settings.cloudinary_url)
         log.info("media from Cloudinary cloud %r", config.cloud_name)
         return DamClient(config, timeout_s=settings.dam_timeout_s)
-    from gateway.cloudinary_emulator import EmulatorConfig, EmulatorServer
+    from cloudinary_emulator import EmulatorConfig, EmulatorServer
 
     secret = emulator_secret(settings)
     gateway_host = public_host(settings.host)
@@ -112,7 +112,7 @@ def command_line_dam(settings: Settings, *, url_templates: bool = True) -> DamCl
             "no Cloudinary to talk to: set CLOUDINARY_URL, or run `catalog-gateway serve` with "
             "CATALOG_EMULATOR_PORT set (make run uses 8001) and set the same port here"
         )
-    from gateway.cloudinary_emulator import sdk_config
+    from cloudinary_emulator import sdk_config
 
     url = f"http://{public_host(settings.emulator_host)}:{settings.emulator_port}"
     secret = emulator_secret(settings)

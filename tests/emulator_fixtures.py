@@ -17,7 +17,7 @@ from typing import Self
 
 from PIL import Image
 
-from gateway.cloudinary_emulator.emulator import sample_image
+from cloudinary_emulator.emulator import sample_image
 
 
 def png_bytes(width: int, height: int, seed: str = "", mode: str = "RGB") -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from gateway.cloudinary_emulator import EmulatorConfig, EmulatorServer
+from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from resolvers.dam import DamClient, DamConfig
 from tests.emulator_fixtures import fake_mp4
 

@@ -19,9 +19,9 @@ import pytest
 from PIL import Image, ImageCms
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cloudinary_emulator import EmulatorConfig, EmulatorServer
+from cloudinary_emulator.emulator import sample_image
 from gateway.cli_media import add_media_parser, run_media
-from gateway.cloudinary_emulator import EmulatorConfig, EmulatorServer
-from gateway.cloudinary_emulator.emulator import sample_image
 from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY
 from gateway.settings import Settings
 from resolvers.channels import Channels, IngestRules, load_channels

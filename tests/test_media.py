@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from gateway.cloudinary_emulator import EmulatorServer
+from cloudinary_emulator import EmulatorServer
 from resolvers.dam import DamClient
 from resolvers.db import Catalog
 from schema.context import Services

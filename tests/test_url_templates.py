@@ -7,7 +7,7 @@ import cloudinary
 import cloudinary.utils
 import pytest
 
-from gateway.cloudinary_emulator.server import sdk_config
+from cloudinary_emulator.server import sdk_config
 from gateway.settings import Settings
 from resolvers.channels import ChannelProfile, SlotProfile, load_channels
 from resolvers.dam import DamClient, DamConfig, UrlTemplate

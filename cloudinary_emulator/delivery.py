@@ -18,21 +18,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.cloudinary_emulator.config import DELIVERY_TYPES, RESOURCE_TYPES
-from gateway.cloudinary_emulator.emulator import Emulator
-from gateway.cloudinary_emulator.errors import ApiError, DeliveryError
-from gateway.cloudinary_emulator.guards import apply_faults, base_url, emulator_of
-from gateway.cloudinary_emulator.media import (
+from cloudinary_emulator.config import DELIVERY_TYPES, RESOURCE_TYPES
+from cloudinary_emulator.emulator import Emulator
+from cloudinary_emulator.errors import ApiError, DeliveryError
+from cloudinary_emulator.guards import apply_faults, base_url, emulator_of
+from cloudinary_emulator.media import (
     VIDEO_FORMATS,
     content_type,
     normalise_format,
     open_image,
     poster_frame,
 )
-from gateway.cloudinary_emulator.rendering import Overlays, choose_format, encode, render
-from gateway.cloudinary_emulator.signing import smart_escape, url_signature, verify_url_signature
-from gateway.cloudinary_emulator.store import Asset, AssetKey
-from gateway.cloudinary_emulator.transformations import (
+from cloudinary_emulator.rendering import Overlays, choose_format, encode, render
+from cloudinary_emulator.signing import smart_escape, url_signature, verify_url_signature
+from cloudinary_emulator.store import Asset, AssetKey
+from cloudinary_emulator.transformations import (
     OUTPUT_FORMATS,
     LayerSource,
     Transformation,

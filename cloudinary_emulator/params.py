@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gateway.cloudinary_emulator.errors import bad_request
-from gateway.cloudinary_emulator.signing import ParamValue
+from cloudinary_emulator.errors import bad_request
+from cloudinary_emulator.signing import ParamValue
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

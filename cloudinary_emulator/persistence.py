@@ -24,9 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.cloudinary_emulator.store import Asset, AssetKey
+from cloudinary_emulator.store import Asset, AssetKey
 
-log = logging.getLogger("gateway.cloudinary_emulator.persistence")
+log = logging.getLogger("cloudinary_emulator.persistence")
 
 SCHEMA_VERSION = 1
 _TEMP_SUFFIX = ".tmp"

@@ -10,7 +10,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from gateway.cloudinary_emulator.faults import FaultKind
+from cloudinary_emulator.faults import FaultKind
 
 
 class EmulatorStats:

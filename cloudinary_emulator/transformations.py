@@ -29,9 +29,9 @@ from urllib.parse import unquote
 
 from PIL import ImageColor
 
-from gateway.cloudinary_emulator.config import DELIVERY_TYPES
-from gateway.cloudinary_emulator.errors import DeliveryError
-from gateway.cloudinary_emulator.media import normalise_format
+from cloudinary_emulator.config import DELIVERY_TYPES
+from cloudinary_emulator.errors import DeliveryError
+from cloudinary_emulator.media import normalise_format
 
 # Every parameter key Cloudinary defines; used to tell transformation components from
 # folder names in delivery paths.

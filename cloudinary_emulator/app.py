@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 
-from gateway.cloudinary_emulator.admin_api import admin_routes
-from gateway.cloudinary_emulator.config import EmulatorConfig
-from gateway.cloudinary_emulator.control import control_routes
-from gateway.cloudinary_emulator.delivery import delivery_routes
-from gateway.cloudinary_emulator.emulator import Emulator, create_emulator
-from gateway.cloudinary_emulator.upload_api import upload_routes
+from cloudinary_emulator.admin_api import admin_routes
+from cloudinary_emulator.config import EmulatorConfig
+from cloudinary_emulator.control import control_routes
+from cloudinary_emulator.delivery import delivery_routes
+from cloudinary_emulator.emulator import Emulator, create_emulator
+from cloudinary_emulator.upload_api import upload_routes
 
 
 def create_emulator_app(config: EmulatorConfig, *, emulator: Emulator | None = None) -> Starlette:

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 
 from PIL import Image, ImageFilter, ImageOps, ImageStat, features
 
-from gateway.cloudinary_emulator.errors import DeliveryError
-from gateway.cloudinary_emulator.media import UndecodableImageError, normalise_format, open_image
-from gateway.cloudinary_emulator.transformations import (
+from cloudinary_emulator.errors import DeliveryError
+from cloudinary_emulator.media import UndecodableImageError, normalise_format, open_image
+from cloudinary_emulator.transformations import (
     AUTO_QUALITY,
     COMPASS,
     OUTPUT_FORMATS,

@@ -21,17 +21,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.cloudinary_emulator.config import DELIVERY_TYPES, RESOURCE_TYPES
-from gateway.cloudinary_emulator.emulator import Emulator
-from gateway.cloudinary_emulator.errors import ApiError, DeliveryError, bad_request, unauthorized
-from gateway.cloudinary_emulator.guards import (
+from cloudinary_emulator.config import DELIVERY_TYPES, RESOURCE_TYPES
+from cloudinary_emulator.emulator import Emulator
+from cloudinary_emulator.errors import ApiError, DeliveryError, bad_request, unauthorized
+from cloudinary_emulator.guards import (
     apply_faults,
     base_url,
     check_cloud,
     emulator_of,
     new_request_id,
 )
-from gateway.cloudinary_emulator.media import (
+from cloudinary_emulator.media import (
     VIDEO_CONTEXT_KEYS,
     VIDEO_FORMATS,
     UndecodableImageError,
@@ -40,14 +40,14 @@ from gateway.cloudinary_emulator.media import (
     probe_image,
     probe_video,
 )
-from gateway.cloudinary_emulator.notifications import (
+from cloudinary_emulator.notifications import (
     context_changed_payload,
     delete_payload,
     iso_time,
     tags_changed_payload,
     upload_payload,
 )
-from gateway.cloudinary_emulator.params import (
+from cloudinary_emulator.params import (
     bool_param,
     collect_params,
     list_param,
@@ -56,11 +56,11 @@ from gateway.cloudinary_emulator.params import (
     parse_tags,
     text_param,
 )
-from gateway.cloudinary_emulator.rendering import choose_format, encode, render
-from gateway.cloudinary_emulator.resources import upload_json
-from gateway.cloudinary_emulator.signing import ParamValue, string_to_sign, verify_params_signature
-from gateway.cloudinary_emulator.store import Asset, AssetKey
-from gateway.cloudinary_emulator.transformations import parse_transformation
+from cloudinary_emulator.rendering import choose_format, encode, render
+from cloudinary_emulator.resources import upload_json
+from cloudinary_emulator.signing import ParamValue, string_to_sign, verify_params_signature
+from cloudinary_emulator.store import Asset, AssetKey
+from cloudinary_emulator.transformations import parse_transformation
 
 # Never part of the string to sign (Cloudinary's rule for every signed request).
 _UNSIGNED_PARAMS = frozenset({"signature", "api_key", "file", "resource_type", "cloud_name"})

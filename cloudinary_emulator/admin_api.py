@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.cloudinary_emulator.config import DELIVERY_TYPES, RESOURCE_TYPES
-from gateway.cloudinary_emulator.emulator import Emulator
-from gateway.cloudinary_emulator.errors import ApiError, bad_request, not_found
-from gateway.cloudinary_emulator.guards import (
+from cloudinary_emulator.config import DELIVERY_TYPES, RESOURCE_TYPES
+from cloudinary_emulator.emulator import Emulator
+from cloudinary_emulator.errors import ApiError, bad_request, not_found
+from cloudinary_emulator.guards import (
     apply_faults,
     base_url,
     check_basic_auth,
@@ -28,13 +28,13 @@ from gateway.cloudinary_emulator.guards import (
     new_request_id,
     rate_limited,
 )
-from gateway.cloudinary_emulator.notifications import (
+from cloudinary_emulator.notifications import (
     context_changed_payload,
     delete_payload,
     metadata_changed_payload,
     tags_changed_payload,
 )
-from gateway.cloudinary_emulator.params import (
+from cloudinary_emulator.params import (
     bool_param,
     collect_params,
     int_param,
@@ -44,8 +44,8 @@ from gateway.cloudinary_emulator.params import (
     parse_tags,
     text_param,
 )
-from gateway.cloudinary_emulator.resources import detail_json, list_json
-from gateway.cloudinary_emulator.store import (
+from cloudinary_emulator.resources import detail_json, list_json
+from cloudinary_emulator.store import (
     DEFAULT_MAX_RESULTS,
     Asset,
     AssetKey,

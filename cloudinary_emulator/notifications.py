@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.cloudinary_emulator.config import SignatureAlgorithm
-from gateway.cloudinary_emulator.signing import notification_signature
-from gateway.cloudinary_emulator.stats import EmulatorStats
-from gateway.cloudinary_emulator.store import Asset
+from cloudinary_emulator.config import SignatureAlgorithm
+from cloudinary_emulator.signing import notification_signature
+from cloudinary_emulator.stats import EmulatorStats
+from cloudinary_emulator.store import Asset
 
-log = logging.getLogger("gateway.cloudinary_emulator.notifications")
+log = logging.getLogger("cloudinary_emulator.notifications")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import hmac
 import re
 from collections.abc import Iterable, Mapping
 
-from gateway.cloudinary_emulator.config import SignatureAlgorithm
+from cloudinary_emulator.config import SignatureAlgorithm
 
 ParamValue = str | list[str]
 

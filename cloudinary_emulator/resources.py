@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from gateway.cloudinary_emulator.config import SignatureAlgorithm
-from gateway.cloudinary_emulator.notifications import iso_time
-from gateway.cloudinary_emulator.signing import response_signature, smart_escape
-from gateway.cloudinary_emulator.store import Asset
+from cloudinary_emulator.config import SignatureAlgorithm
+from cloudinary_emulator.notifications import iso_time
+from cloudinary_emulator.signing import response_signature, smart_escape
+from cloudinary_emulator.store import Asset
 
 # Always present in Admin API listings, whatever ``fields`` asks for.
 _IDENTITY_FIELDS = ("asset_id", "public_id", "resource_type", "type")

@@ -19,18 +19,18 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from gateway.cloudinary_emulator.config import EmulatorConfig
-from gateway.cloudinary_emulator.faults import FaultSwitches
-from gateway.cloudinary_emulator.media import normalise_format, probe_image
-from gateway.cloudinary_emulator.notifications import Notifier
-from gateway.cloudinary_emulator.persistence import AssetStorage
-from gateway.cloudinary_emulator.rendering import encode
-from gateway.cloudinary_emulator.stats import EmulatorStats
-from gateway.cloudinary_emulator.store import Asset, AssetKey, AssetStore
+from cloudinary_emulator.config import EmulatorConfig
+from cloudinary_emulator.faults import FaultSwitches
+from cloudinary_emulator.media import normalise_format, probe_image
+from cloudinary_emulator.notifications import Notifier
+from cloudinary_emulator.persistence import AssetStorage
+from cloudinary_emulator.rendering import encode
+from cloudinary_emulator.stats import EmulatorStats
+from cloudinary_emulator.store import Asset, AssetKey, AssetStore
 
 _PUBLIC_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-log = logging.getLogger("gateway.cloudinary_emulator.emulator")
+log = logging.getLogger("cloudinary_emulator.emulator")
 
 
 @dataclass(frozen=True, slots=True)

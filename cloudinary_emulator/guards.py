@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
-from gateway.cloudinary_emulator.emulator import Emulator, RateLimitStatus
-from gateway.cloudinary_emulator.errors import ApiError, unauthorized
-from gateway.cloudinary_emulator.faults import Surface
+from cloudinary_emulator.emulator import Emulator, RateLimitStatus
+from cloudinary_emulator.errors import ApiError, unauthorized
+from cloudinary_emulator.faults import Surface
 
 
 def emulator_of(request: Request) -> Emulator:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from gateway.cloudinary_emulator.errors import bad_request
+from cloudinary_emulator.errors import bad_request
 
 Direction = Literal["asc", "desc"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-from gateway.cloudinary_emulator.phash import perceptual_hash
+from cloudinary_emulator.phash import perceptual_hash
 
 # Pillow's format names → the extension-like names Cloudinary reports in ``format``.
 _PILLOW_FORMATS = {

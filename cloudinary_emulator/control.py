@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.cloudinary_emulator.errors import ApiError
-from gateway.cloudinary_emulator.guards import emulator_of
-from gateway.cloudinary_emulator.params import bool_param
+from cloudinary_emulator.errors import ApiError
+from cloudinary_emulator.guards import emulator_of
+from cloudinary_emulator.params import bool_param
 
 _FAULT_FIELDS = {
     "latency_ms": int,

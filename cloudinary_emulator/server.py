@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from gateway.cloudinary_emulator.app import create_emulator_app
-from gateway.cloudinary_emulator.config import EmulatorConfig
-from gateway.cloudinary_emulator.emulator import Emulator, create_emulator
+from cloudinary_emulator.app import create_emulator_app
+from cloudinary_emulator.config import EmulatorConfig
+from cloudinary_emulator.emulator import Emulator, create_emulator
 
-log = logging.getLogger("gateway.cloudinary_emulator.server")
+log = logging.getLogger("cloudinary_emulator.server")
 
 
 def sdk_config(emulator_url: str, cloud_name: str, api_key: str, api_secret: str) -> dict[str, Any]:
