@@ -1,11 +1,16 @@
-"""``catalog-gateway audit``: argument parsing and the report as terminal tables or JSON."""
+"""``catalog-gateway audit``: argument parsing and the report as terminal tables or JSON.
+
+The JSON is the report's dataclasses as they are (:func:`report_json`): every field, with the
+camelCase names GraphQL gives them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from typing import Any, TextIO
 
 from gateway.settings import Settings
@@ -80,7 +85,7 @@ async def run_audit_command(args: argparse.Namespace, settings: Settings) -> int
     except PyMongoError as exc:
         return _error(f"MongoDB: {exc}")
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(report_json(report), indent=2, ensure_ascii=False))
     else:
         print_report(report, sys.stdout)
     return 0
@@ -90,6 +95,34 @@ def _error(message: str) -> int:
     for line in message.splitlines():
         print(f"{PROG}: error: {line}", file=sys.stderr)
     return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+# ---------------------------------------------------------------------------------------------
+
+
+def report_json(report: AuditReport) -> dict[str, Any]:
+    """The report with camelCase keys, as GraphQL names them (``seconds`` keeps its keys: they
+    are section names, not fields)."""
+    converted = _jsonable(report)
+    assert isinstance(converted, dict)
+    return converted
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {_camel(f.name): _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
 
 
 # ---------------------------------------------------------------------------------------------

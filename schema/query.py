@@ -4,6 +4,7 @@ import asyncio
 
 import strawberry
 
+from resolvers.audit import AuditReport
 from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
 from schema.context import Context
@@ -91,8 +92,9 @@ class Query:
     async def catalog_readiness(self, info: Info, channel: str, top: int = 10) -> CatalogReadiness:
         return await resolve_catalog_readiness(info, channel, top)
 
-    catalog_audit: CatalogAudit = strawberry.field(
+    catalog_audit: AuditReport = strawberry.field(
         resolver=resolve_catalog_audit,
+        graphql_type=CatalogAudit,
         description="Data-quality audit of the whole catalog: duplicate SKUs and names, fill "
         "rates, missing required attributes, orphaned and missing assets, duplicate media.",
     )
