@@ -5,6 +5,9 @@ resolve. Loading right then what the selected fields will read (linked products 
 then every level's assets and the taxonomy, one batch each, as the loaders would) lets every
 product field answer synchronously (``schema.settled``). Only what is selected is loaded, so
 media stay lazy: a query without media fields reads no asset.
+
+What a field reads is declared next to its resolver (``schema.reads``); the lookahead adds up
+the declarations of the selected fields, through fragments, and knows no field by name.
 """
 
 from __future__ import annotations
@@ -12,10 +15,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLType,
+    GraphQLUnionType,
+    get_named_type,
+)
 from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers.assets import AssetKey
@@ -23,20 +34,10 @@ from resolvers.channels import Channels
 from resolvers.db import Document
 from resolvers.media import reference_key
 from schema.context import Context
-from schema.types.media import MediaRole
+from schema.reads import Linked, declared_reads, python_arguments
 
 Info = strawberry.Info[Context, None]
 log = logging.getLogger(__name__)
-
-# Fields that read the assets of every media reference, on a product and on its variants.
-ALL_MEDIA_FIELDS = frozenset({"mediaManifest", "readiness"})
-VARIANT_MEDIA_FIELDS = frozenset({"media", "swatch"})
-# Relation fields to other products: (response path below the product, document field).
-RELATIONS = (
-    (("accessories",), "accessories"),
-    (("related",), "related"),
-    (("bundleItems", "product"), "bundle"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,85 +49,146 @@ class Needs:
     roles: frozenset[str] = frozenset()
     categories: bool = False
     attributes: bool = False
-    # (document field, needs of the linked products) for each selected relation.
-    relations: tuple[tuple[str, Needs], ...] = ()
+    # The needs of the linked products, for each selected relation.
+    relations: tuple[tuple[Linked, Needs], ...] = ()
 
     @classmethod
-    def of(cls, info: Info, path: Sequence[str] = ()) -> Needs:
-        """The needs of the products at ``path`` below the field being resolved.
+    def of(cls, info: Info) -> Needs:
+        """What the selected fields of the objects the field being resolved returns will read.
 
         Every item of a list shares its field's selection, so the answer is kept per response
-        path (list indices left out) for the rest of the request.
+        path (list indices left out) for the rest of the request. If reading the selection
+        fails (a declaration that raises), nothing is prefetched: the fields load for
+        themselves, and the failure is logged.
         """
-        key = ("needs", *(k for k in info.path.as_list() if isinstance(k, str)), *path)
+        key = ("needs", *(k for k in info.path.as_list() if isinstance(k, str)))
         memo = info.context.memo
         if key not in memo:
-            selections = [s for field in info.selected_fields for s in field.selections]
-            memo[key] = cls._of(selections, tuple(path), info.context.services.channels)
+            try:
+                memo[key] = _Walk(info).needs_of_field()
+            except Exception:
+                _warn(info, "reading what the selected fields need failed")
+                memo[key] = cls()
         needs: Needs = memo[key]
         return needs
 
-    @classmethod
-    def _of(cls, selections: list[Selection], path: tuple[str, ...], channels: Channels) -> Needs:
-        fields = selected_fields(selections, path)
-        product = {f.name for f in fields}
-        variant = (
-            {f.name for f in selected_fields(selections, (*path, "variants"))}
-            if "variants" in product
-            else set()
-        )
-        roles: set[str] = set()
-        all_media = bool(product & ALL_MEDIA_FIELDS or variant & VARIANT_MEDIA_FIELDS)
-        for field in fields:
-            if field.name == "heroImage":
-                roles |= _hero_roles(channels, field.arguments.get("channel"))
-            elif field.name == "media":
-                wanted = _role_values(field.arguments.get("roles"))
-                if wanted is None:
-                    all_media = True
-                roles |= wanted or set()
-        return cls(
-            all_media=all_media,
-            roles=frozenset(roles),
-            categories="readiness" in product,
-            attributes=bool({"readiness", "attributes"} & product or "attributes" in variant),
-            relations=tuple(
-                (field_name, cls._of(selections, (*path, *below), channels))
-                for below, field_name in RELATIONS
-                if below[0] in product
-            ),
+
+@dataclass(slots=True)
+class _Collected:
+    all_media: bool = False
+    roles: set[str] = field(default_factory=set)
+    categories: bool = False
+    attributes: bool = False
+    relations: list[tuple[Linked, Needs]] = field(default_factory=list)
+
+    def needs(self) -> Needs:
+        return Needs(
+            all_media=self.all_media,
+            roles=frozenset(self.roles),
+            categories=self.categories,
+            attributes=self.attributes,
+            relations=tuple(self.relations),
         )
 
 
-def selected_fields(
-    selections: Iterable[Selection], path: Sequence[str] = ()
-) -> list[SelectedField]:
-    """The fields selected at ``path`` below ``selections``, through fragments."""
-    found: list[SelectedField] = []
-    for selection in selections:
-        if not isinstance(selection, SelectedField):
-            found += selected_fields(selection.selections, path)
-        elif not path:
-            found.append(selection)
-        elif selection.name == path[0]:
-            found += selected_fields(selection.selections, path[1:])
-    return found
+class _Walk:
+    """Adds up the declarations (``schema.reads``) of the fields a selection reaches."""
+
+    def __init__(self, info: Info) -> None:
+        self.info = info
+        self.type_map = info.schema.schema_converter.type_map
+        self.channels: Channels = info.context.services.channels
+
+    def _type(self, name: str | None) -> GraphQLType | None:
+        concrete = self.type_map.get(name) if name is not None else None
+        return concrete.implementation if concrete is not None else None
+
+    def needs_of_field(self) -> Needs:
+        info = self.info
+        parent = self._type(info.path.typename)
+        if not isinstance(parent, GraphQLObjectType):
+            raise TypeError(f"no object type for {info.path.as_list()}")
+        returned = get_named_type(parent.fields[info.field_name].type)
+        return self.needs([s for f in info.selected_fields for s in f.selections], returned)
+
+    def needs(self, selections: list[Selection], named: GraphQLNamedType) -> Needs:
+        """The needs of ``selections`` on values of ``named``. For a union or an interface
+        (``_entities``) the fields of each of its object types add up: only the types that
+        stand for products declare what they read."""
+        collected = _Collected()
+        for each in self._objects(named):
+            self._collect(selections, each, collected)
+        return collected.needs()
+
+    def _collect(
+        self, selections: Iterable[Selection], owner: GraphQLObjectType, into: _Collected
+    ) -> None:
+        for selection in selections:
+            if not isinstance(selection, SelectedField):
+                if self._applies(selection.type_condition, owner):
+                    self._collect(selection.selections, owner, into)
+                continue
+            graphql_field = owner.fields.get(selection.name)  # None for __typename
+            declared = declared_reads(graphql_field) if graphql_field is not None else None
+            if graphql_field is None or declared is None:
+                continue
+            if declared.media is not None:
+                arguments = python_arguments(graphql_field, selection.arguments)
+                roles = declared.media(arguments, self.channels)
+                if roles is None:
+                    into.all_media = True
+                else:
+                    into.roles |= roles
+            into.categories |= declared.categories
+            into.attributes |= declared.attributes
+            below = get_named_type(graphql_field.type)
+            if isinstance(declared.nested, Linked):
+                into.relations.append((declared.nested, self.needs(selection.selections, below)))
+            elif declared.nested is not None:
+                for each in self._objects(below):
+                    self._collect(selection.selections, each, into)
+
+    def _objects(self, named: GraphQLNamedType) -> list[GraphQLObjectType]:
+        """The object types a value of ``named`` may have."""
+        if isinstance(named, GraphQLObjectType):
+            return [named]
+        if isinstance(named, GraphQLUnionType):
+            return list(named.types)
+        if isinstance(named, GraphQLInterfaceType):
+            implementations = (concrete.implementation for concrete in self.type_map.values())
+            return [
+                t
+                for t in implementations
+                if isinstance(t, GraphQLObjectType) and named in t.interfaces
+            ]
+        return []
+
+    def _applies(self, condition: str | None, owner: GraphQLObjectType) -> bool:
+        """A fragment on ``condition`` applies to objects of ``owner``'s type."""
+        if condition is None or condition == owner.name:
+            return True
+        fragment_type = self._type(condition)
+        if isinstance(fragment_type, GraphQLUnionType | GraphQLInterfaceType):
+            return owner in self._objects(fragment_type)
+        return False
 
 
 async def prefetch_products(info: Info, products: Sequence[Document], needs: Needs) -> None:
-    """Load what the selected fields of ``products`` will read: linked products one level at
-    a time (one batch per level), then every level's assets and the taxonomy in one batch.
+    """Load what the selected fields of ``products`` will read (see ``load_needs``).
 
-    Only an optimisation: if anything here fails (a malformed document, MongoDB down), the
-    fields load for themselves and each reports its own error at its own path.
+    Only an optimisation: if anything here fails (a malformed document, MongoDB down, a bug),
+    the failure is logged and the fields load for themselves, each reporting its own error at
+    its own path.
     """
     try:
-        await _prefetch(info, products, needs)
+        await load_needs(info, products, needs)
     except Exception:
-        log.debug("prefetch failed; fields load for themselves", exc_info=True)
+        _warn(info, "prefetch failed")
 
 
-async def _prefetch(info: Info, products: Sequence[Document], needs: Needs) -> None:
+async def load_needs(info: Info, products: Sequence[Document], needs: Needs) -> None:
+    """Load linked products one level at a time (one batch per level), then every level's
+    assets and the taxonomy in one batch each."""
     loaders = info.context.loaders
     keys: dict[AssetKey, None] = {}
     categories = attributes = False
@@ -140,9 +202,8 @@ async def _prefetch(info: Info, products: Sequence[Document], needs: Needs) -> N
                 for reference in _references(document):
                     if wanted.all_media or reference.get("role") in wanted.roles:
                         keys[reference_key(reference)] = None
-            for field, below in wanted.relations:
-                skus = [_linked_sku(item) for d in documents for item in _items(d, field)]
-                linked.append(([sku for sku in skus if sku is not None], below))
+            for relation, below in wanted.relations:
+                linked.append(([sku for d in documents for sku in relation.skus(d)], below))
         if not linked:
             break
         wanted_skus = list(dict.fromkeys(sku for skus, _ in linked for sku in skus))
@@ -157,52 +218,26 @@ async def _prefetch(info: Info, products: Sequence[Document], needs: Needs) -> N
     if attributes:
         pending.append(loaders.taxonomy.attributes())
     if pending:
+        # Errors are left for the fields' own loads, which report them at their paths.
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _items(document: Document, field: str) -> list[Any]:
-    value = document.get(field)
-    return value if isinstance(value, list) else []
+def _warn(info: Info, what: str) -> None:
+    """A prefetch that fails costs latency, not correctness: loud enough to be seen."""
+    log.warning(
+        "request %s: %s at %s; the fields load for themselves",
+        info.context.request_id,
+        what,
+        info.path.as_list(),
+        exc_info=True,
+    )
 
 
 def _references(document: Document) -> list[Document]:
     """Well-formed media references; a malformed one is left for its field to report."""
+    media = document.get("media")
     return [
         r
-        for r in _items(document, "media")
+        for r in (media if isinstance(media, list) else [])
         if isinstance(r, dict) and isinstance(r.get("publicId"), str)
     ]
-
-
-def _linked_sku(item: Any) -> str | None:
-    """The SKU of an accessory/related entry (a string) or a bundle component (a document)."""
-    sku = item.get("sku") if isinstance(item, dict) else item
-    return sku if isinstance(sku, str) else None
-
-
-def _role_values(roles: Any) -> set[str] | None:
-    """The roles a ``media(roles:)`` argument names (enum names), or None for every role."""
-    if not isinstance(roles, list) or not roles:
-        return None
-    values: set[str] = set()
-    for role in roles:  # enum names from literals, members from coerced variables
-        if isinstance(role, MediaRole):
-            values.add(role.value)
-        elif isinstance(role, str) and role in MediaRole.__members__:
-            values.add(MediaRole[role].value)
-        else:
-            return None
-    return values
-
-
-def _hero_roles(channels: Channels, channel: Any) -> set[str]:
-    """Roles ``heroImage(channel:)`` may read: its channel's hero slot (every channel's when the
-    argument is not a known channel; the field itself reports that error)."""
-    profiles = channels.profiles
-    chosen = [profiles[channel]] if isinstance(channel, str) and channel in profiles else []
-    return {
-        role
-        for profile in chosen or profiles.values()
-        if (lead := profile.lead_slot("hero")) is not None
-        for role in lead[1].roles
-    }

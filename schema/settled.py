@@ -42,7 +42,11 @@ def with_loaded(
     categories: bool = False,
     attributes: bool = False,
 ) -> MaybeAwaitable[T]:
-    """``build`` over the assets of ``references`` (and the taxonomy), now if all are loaded."""
+    """``build`` over the assets of ``references`` (and the taxonomy), now if all are loaded.
+
+    The field that calls this declares what it reads (``schema.reads``), so that the prefetch
+    of its page has loaded it; otherwise it is loaded here, one batch for the page.
+    """
     loaders = info.context.loaders
     keys = [reference_key(r) for r in references]
     found = loaders.asset_by_key.peek_many(keys)

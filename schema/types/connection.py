@@ -9,6 +9,7 @@ from resolvers.pagination import SortSpec, encode_cursor
 from resolvers.products import ProductFilter, build_query, count_products, fetch_page, sort_spec
 from schema.context import Context
 from schema.lookahead import Needs, prefetch_products
+from schema.reads import SAME_PRODUCTS, reads
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.product import Product
 
@@ -25,7 +26,7 @@ class PageInfo:
 
 @strawberry.type
 class ProductEdge:
-    node: Product
+    node: Product = strawberry.field(metadata=reads(nested=SAME_PRODUCTS))
     sort: strawberry.Private[SortSpec]
 
     @strawberry.field(description="Where this edge is, for 'after'.")
@@ -36,7 +37,7 @@ class ProductEdge:
 
 @strawberry.type(description="A page of products (Relay connection).")
 class ProductConnection:
-    edges: list[ProductEdge]
+    edges: list[ProductEdge] = strawberry.field(metadata=reads(nested=SAME_PRODUCTS))
     page_info: PageInfo
     query: strawberry.Private[dict[str, Any]]
 
@@ -78,7 +79,7 @@ async def product_connection(
     query = await build_query(context.catalog, domain_filter)
     page = await fetch_page(context.catalog, query, spec, first, after)
     context.loaders.prime_products(page.documents)
-    await prefetch_products(info, page.documents, Needs.of(info, ("edges", "node")))
+    await prefetch_products(info, page.documents, Needs.of(info))
     documents = page.documents
     return ProductConnection(
         edges=[ProductEdge(node=Product.from_document(d), sort=spec) for d in documents],

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import strawberry
 
+from resolvers.channels import Channels
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from resolvers.media import (
@@ -13,6 +16,7 @@ from resolvers.media import (
     reference_key,
 )
 from schema.context import Context
+from schema.reads import Arguments
 from schema.settled import Loaded, MaybeAwaitable, with_loaded
 from schema.types.media import (
     AltText,
@@ -113,6 +117,23 @@ def build_manifest(
     return with_loaded(info, build, references)
 
 
+def selected_roles(arguments: Arguments, channels: Channels) -> frozenset[str] | None:
+    """What ``deliverable_media`` reads (the declaration of fields with a ``roles`` argument):
+    the assets of the roles it names, or of every role when it is omitted (or not understood)."""
+    roles = arguments.get("roles")
+    if not isinstance(roles, list) or not roles:
+        return None
+    values: set[str] = set()
+    for role in roles:  # enum names from literals, members from coerced variables
+        if isinstance(role, MediaRole):
+            values.add(role.value)
+        elif isinstance(role, str) and role in MediaRole.__members__:
+            values.add(MediaRole[role].value)
+        else:
+            return None
+    return frozenset(values)
+
+
 def deliverable_media(
     info: Info,
     product: Document,
@@ -144,23 +165,50 @@ def deliverable_media(
     return with_loaded(info, build, references)
 
 
+@dataclass(frozen=True, slots=True)
+class LeadSlot:
+    """A channel's first slot whose preferred role is ``role``, tried with ``extra_roles`` after
+    the slot's own roles."""
+
+    role: str
+    extra_roles: tuple[str, ...] = ()
+
+    def roles(self, arguments: Arguments, channels: Channels) -> frozenset[str]:
+        """What ``chosen_asset`` reads (the declaration of its fields): the roles of the slot
+        of the ``channel`` argument, or of every channel's slot when it names none (the field
+        itself reports that error)."""
+        channel = arguments.get("channel")
+        profiles = channels.profiles
+        chosen = [profiles[channel]] if isinstance(channel, str) and channel in profiles else []
+        return frozenset(
+            role
+            for profile in chosen or profiles.values()
+            if (lead := profile.lead_slot(self.role)) is not None
+            for role in (*lead[1].roles, *self.extra_roles)
+        )
+
+
+HERO = LeadSlot("hero")
+# A variant's swatch: its swatch, else its own front or hero image.
+SWATCH = LeadSlot("swatch", ("front", "hero"))
+
+
 def chosen_asset(
     info: Info,
     product: Document,
     channel: str,
-    first_role: str,
-    extra_roles: tuple[str, ...] = (),
+    lead: LeadSlot,
     variant_sku: str | None = None,
 ) -> MaybeAwaitable[MediaAsset | None]:
-    """The asset for the channel's first slot led by ``first_role`` (hero image, swatch), or its
-    placeholder; None when the channel has no such slot."""
+    """The asset for the channel's ``lead`` slot (hero image, swatch), or its placeholder;
+    None when the channel has no such slot."""
     profile = info.context.channel(channel)
-    found = profile.lead_slot(first_role)
+    found = profile.lead_slot(lead.role)
     if found is None:
         return None
     name, slot = found
-    if extra_roles:
-        roles = list(dict.fromkeys([*slot.roles, *extra_roles]))
+    if lead.extra_roles:
+        roles = list(dict.fromkeys([*slot.roles, *lead.extra_roles]))
         slot = slot.model_copy(update={"roles": roles})
     # Only the slot's roles are ever looked at: a hero image reads one or two assets, not all
     # (filtered before ordering, which is the costlier step).

@@ -13,10 +13,19 @@ from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id, to_global_id
 from schema.lookahead import Needs, prefetch_products
+from schema.reads import SAME_PRODUCTS, Linked, every_role, reads
 from schema.settled import MaybeAwaitable
 from schema.types.attribute import ProductAttribute, resolve_attributes
 from schema.types.enums import ProductStatus
-from schema.types.manifest import MediaManifest, build_manifest, chosen_asset, deliverable_media
+from schema.types.manifest import (
+    HERO,
+    SWATCH,
+    MediaManifest,
+    build_manifest,
+    chosen_asset,
+    deliverable_media,
+    selected_roles,
+)
 from schema.types.media import MediaAsset, MediaRole
 from schema.types.node import Node
 from schema.types.readiness import ProductReadiness, resolve_readiness
@@ -27,6 +36,11 @@ if TYPE_CHECKING:
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
 LazyCategory = Annotated["Category", strawberry.lazy("schema.types.category")]
+
+# Document fields listing the SKUs of linked products.
+ACCESSORIES = Linked("accessories")
+RELATED = Linked("related")
+BUNDLE = Linked("bundle")
 
 
 @strawberry.type(description="One option value of a variant, e.g. color = red.")
@@ -52,6 +66,7 @@ class ProductVariant:
     @strawberry.field(
         graphql_type=list[MediaAsset],
         description="Deliverable media of this variant (its own first, then the product's).",
+        metadata=reads(media=selected_roles),
     )
     def media(
         self,
@@ -68,15 +83,15 @@ class ProductVariant:
         graphql_type=MediaAsset | None,
         description="The variant's swatch for the channel's swatch slot: its swatch, else its "
         "own front or hero image, else the slot's placeholder; null if the channel has none.",
+        metadata=reads(media=SWATCH.roles),
     )
     def swatch(self, info: Info, channel: str) -> MaybeAwaitable[MediaAsset | None]:
-        return chosen_asset(
-            info, self.product_doc, channel, "swatch", ("front", "hero"), variant_sku=self.sku
-        )
+        return chosen_asset(info, self.product_doc, channel, SWATCH, variant_sku=self.sku)
 
     @strawberry.field(
         graphql_type=list[ProductAttribute],
         description="The product's attributes with this variant's overrides applied.",
+        metadata=reads(attributes=True),
     )
     def attributes(
         self, info: Info, codes: list[str] | None = None
@@ -92,7 +107,8 @@ class BundleItem:
     sku: str
     quantity: int
     product: Product | None = strawberry.field(
-        description="The component; null when the SKU matches no product (see catalogAudit)."
+        description="The component; null when the SKU matches no product (see catalogAudit).",
+        metadata=reads(nested=SAME_PRODUCTS),
     )
 
 
@@ -142,7 +158,7 @@ class Product(Node):
     def description(self, info: Info, locale: str | None = None) -> str | None:
         return info.context.localized(self.doc.get("description"), locale, info.path)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=reads(loads_itself=True))
     async def categories(self, info: Info) -> list[LazyCategory]:
         from schema.types.category import Category
 
@@ -154,13 +170,14 @@ class Product(Node):
     @strawberry.field(
         graphql_type=list[ProductAttribute],
         description="Typed attributes; restrict to some codes with 'codes'.",
+        metadata=reads(attributes=True),
     )
     def attributes(
         self, info: Info, codes: list[str] | None = None
     ) -> MaybeAwaitable[list[ProductAttribute]]:
         return resolve_attributes(info, self.doc.get("attributes") or {}, codes)
 
-    @strawberry.field
+    @strawberry.field(metadata=reads(nested=SAME_PRODUCTS))
     def variants(self) -> list[ProductVariant]:
         return [ProductVariant.from_document(v, self.doc) for v in self.doc.get("variants") or []]
 
@@ -168,6 +185,7 @@ class Product(Node):
         graphql_type=list[MediaAsset],
         description="Deliverable media for the channel, by position; rejected, expired and "
         "unlicensed assets are left out.",
+        metadata=reads(media=selected_roles),
     )
     def media(
         self,
@@ -182,14 +200,16 @@ class Product(Node):
         graphql_type=MediaAsset | None,
         description="The hero image for the channel's first hero-led slot, with fallbacks to the "
         "next preferred roles, then the slot's placeholder.",
+        metadata=reads(media=HERO.roles),
     )
     def hero_image(self, info: Info, channel: str) -> MaybeAwaitable[MediaAsset | None]:
-        return chosen_asset(info, self.doc, channel, "hero")
+        return chosen_asset(info, self.doc, channel, HERO)
 
     @strawberry.field(
         graphql_type=MediaManifest,
         description="Every slot of the channel filled: asset, URL, size, format and alt text, "
         "with whether a fallback or a placeholder was used and why.",
+        metadata=reads(media=every_role),
     )
     def media_manifest(
         self, info: Info, channel: str, locale: str | None = None
@@ -201,6 +221,7 @@ class Product(Node):
         description="Readiness for the channel (all its locales, or one): score, verdict, and "
         "every check with its message and fix hint. Computed live; filters and sorts use the "
         "stored copy.",
+        metadata=reads(media=every_role, categories=True, attributes=True),
     )
     def readiness(
         self, info: Info, channel: str, locale: str | None = None
@@ -210,23 +231,26 @@ class Product(Node):
     @strawberry.field(
         graphql_type=list["Product"],
         description="Accessories; SKUs that match no product are left out.",
+        metadata=reads(nested=ACCESSORIES),
     )
     def accessories(self, info: Info) -> MaybeAwaitable[list[Product]]:
-        return _products_by_sku(info, self.doc.get("accessories") or [])
+        return _products_by_sku(info, self.doc.get(ACCESSORIES.field) or [])
 
     @strawberry.field(
         graphql_type=list["Product"],
         description="Related products; SKUs that match no product are left out.",
+        metadata=reads(nested=RELATED),
     )
     def related(self, info: Info) -> MaybeAwaitable[list[Product]]:
-        return _products_by_sku(info, self.doc.get("related") or [])
+        return _products_by_sku(info, self.doc.get(RELATED.field) or [])
 
     @strawberry.field(
         graphql_type=list[BundleItem],
         description="Components of a bundle with their quantities.",
+        metadata=reads(nested=BUNDLE),
     )
     def bundle_items(self, info: Info) -> MaybeAwaitable[list[BundleItem]]:
-        components = self.doc.get("bundle") or []
+        components = self.doc.get(BUNDLE.field) or []
         skus = [c["sku"] for c in components]
 
         def items(documents: list[Document | None]) -> list[BundleItem]:
@@ -242,7 +266,7 @@ class Product(Node):
         loaded = info.context.loaders.product_by_sku.peek_many(skus)
         if loaded is not None:  # prefetched with the page
             return items(loaded)
-        return _load_then(info, skus, ("product",), items)
+        return _load_then(info, skus, items)
 
 
 def _products_by_sku(info: Info, skus: list[str]) -> MaybeAwaitable[list[Product]]:
@@ -252,19 +276,14 @@ def _products_by_sku(info: Info, skus: list[str]) -> MaybeAwaitable[list[Product
     loaded = info.context.loaders.product_by_sku.peek_many(skus)
     if loaded is not None:  # prefetched with the page
         return products(loaded)
-    return _load_then(info, skus, (), products)
+    return _load_then(info, skus, products)
 
 
-async def _load_then(
-    info: Info,
-    skus: list[str],
-    path: tuple[str, ...],
-    build: Callable[[list[Document | None]], T],
-) -> T:
+async def _load_then(info: Info, skus: list[str], build: Callable[[list[Document | None]], T]) -> T:
     """Linked products not prefetched with their page: load them, then prefetch for them."""
     documents = await info.context.loaders.product_by_sku.load_many(skus)
     found = [d for d in documents if d is not None]
-    await prefetch_products(info, found, Needs.of(info, path))
+    await prefetch_products(info, found, Needs.of(info))
     return build(documents)
 
 
