@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY gateway/ gateway/
 COPY schema/ schema/
 COPY resolvers/ resolvers/
+COPY demo/ demo/
 COPY cloudinary_emulator/ cloudinary_emulator/
 RUN pip install --no-cache-dir ".[emulator]" \
     && rm -rf /src/build /src/*.egg-info

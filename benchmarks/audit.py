@@ -12,7 +12,8 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from demo.catalog import MISSING_ASSET_PREFIX, seed_demo_catalog
+from demo.defects import MISSING_ASSET_PREFIX
+from demo.seeding import seed_demo_catalog
 from gateway.embedded_mongo import embedded_mongo, find_mongod
 from gateway.settings import Settings
 from resolvers import audit

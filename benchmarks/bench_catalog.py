@@ -19,13 +19,9 @@ from typing import Any, cast
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from demo.catalog import (
-    COLORS,
-    DEFAULT_LOCALES,
-    MISSING_ASSET_PREFIX,
-    generate_demo_catalog,
-    media_references,
-)
+from demo.catalog import DEFAULT_LOCALES, generate_demo_catalog, media_references
+from demo.defects import MISSING_ASSET_PREFIX
+from demo.tables import COLORS
 from gateway.settings import Settings
 from resolvers.channels import Channels, load_channels
 from resolvers.db import Catalog, Document, ensure_indexes

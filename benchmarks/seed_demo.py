@@ -9,7 +9,8 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from demo.catalog import generate_demo_catalog, seed_demo_catalog
+from demo.catalog import generate_demo_catalog
+from demo.seeding import seed_demo_catalog
 from gateway.embedded_mongo import embedded_mongo, find_mongod
 from gateway.settings import Settings
 from resolvers.db import Catalog, ensure_indexes

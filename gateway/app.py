@@ -7,12 +7,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypedDict
 
 import anyio
 from pymongo import AsyncMongoClient
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -36,8 +36,6 @@ from schema.schema import CatalogSchema, build_schema
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 2.0
-DEMO_SEED_LOCK = "demo-seed"
-SEED_TAKEOVER = timedelta(minutes=10)
 
 
 class State(TypedDict):
@@ -67,38 +65,6 @@ async def start_embedded_mongo(settings: Settings) -> EmbeddedMongo:
     return server
 
 
-async def seed_demo_if_empty(catalog: Catalog, settings: Settings) -> None:
-    """Seed the demo catalog once, even with several replicas starting together.
-
-    A lock document elects one seeder; a seed that died half-way (lock never completed) is
-    taken over after SEED_TAKEOVER and started again from scratch.
-    """
-    from demo.catalog import seed_demo_catalog
-
-    if await catalog.products.estimated_document_count() > 0:
-        return
-    locks = catalog.db["gateway_locks"]
-    now = datetime.now(UTC)
-    try:
-        await locks.insert_one({"_id": DEMO_SEED_LOCK, "startedAt": now})
-    except DuplicateKeyError:
-        stale = {
-            "_id": DEMO_SEED_LOCK,
-            "completedAt": {"$exists": False},
-            "startedAt": {"$lt": now - SEED_TAKEOVER},
-        }
-        taken = await locks.find_one_and_update(stale, {"$set": {"startedAt": now}})
-        if taken is None:
-            log.info("demo catalog: seeded, or being seeded, by another process")
-            return
-        log.warning("demo catalog: an earlier seed did not finish; seeding again")
-    report = await seed_demo_catalog(
-        catalog.db, products=settings.demo_products, locales=settings.locales, replace=True
-    )
-    await locks.update_one({"_id": DEMO_SEED_LOCK}, {"$set": {"completedAt": datetime.now(UTC)}})
-    log.info("seeded the demo catalog: %s", report)
-
-
 async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -109,24 +75,11 @@ async def after_start(services: Services, *, demo_media: bool) -> None:
     """Work that must not delay readiness: rescoring, and the demo pictures for the emulator."""
     await refresh_stale_readiness(services)
     if demo_media:
-        await upload_demo_pictures(services)
+        from demo.upload import upload_demo_pictures
 
-
-async def upload_demo_pictures(services: Services) -> None:
-    """Draw and upload the demo catalog's pictures into the emulator (skipping what it has)."""
-    from demo.pictures import upload_demo_media
-
-    try:
-        report = await upload_demo_media(
-            services.catalog, services.dam, now=services.clock(), concurrency=4
+        await upload_demo_pictures(
+            services.catalog, services.dam, services.channels, services.locales, services.clock
         )
-    except PyMongoError:
-        log.exception("uploading the demo pictures failed")
-        return
-    if report.uploaded:
-        log.info("demo pictures: %d uploaded, %d failed", report.uploaded, len(report.failed))
-        # Scores computed before the pictures existed are all wrong now.
-        await materialize(services.catalog, services.channels, services.locales, services.clock())
 
 
 async def refresh_stale_readiness(services: Services) -> None:
@@ -168,7 +121,11 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
             catalog = Catalog(client[settings.db])
             await ensure_indexes(catalog, locales.locales, channels.names())
             if settings.demo:
-                await seed_demo_if_empty(catalog, settings)
+                from demo.seeding import seed_demo_if_empty
+
+                await seed_demo_if_empty(
+                    catalog, products=settings.demo_products, locales=settings.locales
+                )
             dam = await start_dam(settings, stack)
             services = Services(
                 catalog,

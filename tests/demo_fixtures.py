@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from demo.catalog import seed_demo_catalog
+from demo.seeding import seed_demo_catalog
 from gateway.settings import Settings
 from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes

@@ -90,7 +90,7 @@ async def test_fields_not_selected_cost_nothing(
 async def test_demo_catalog_pages_cost_the_same_commands(
     db: Any, command_counter: CommandCounter
 ) -> None:
-    from demo.catalog import seed_demo_catalog
+    from demo.seeding import seed_demo_catalog
 
     catalog = Catalog(db)
     await ensure_indexes(catalog, LOCALES)

@@ -23,19 +23,10 @@ import pytest
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
-from demo.catalog import (
-    BLANK_ATTRIBUTE,
-    CONTENT_LOCALES,
-    DEFAULT_LOCALES,
-    DEMO_NOW,
-    LONG_NAME_LIMIT,
-    MISSING_ASSET_PREFIX,
-    CatalogNotEmptyError,
-    DemoCatalog,
-    SeedReport,
-    generate_demo_catalog,
-    seed_demo_catalog,
-)
+from demo.catalog import DEFAULT_LOCALES, DEMO_NOW, DemoCatalog, generate_demo_catalog
+from demo.defects import BLANK_ATTRIBUTE, LONG_NAME_LIMIT, MISSING_ASSET_PREFIX
+from demo.seeding import CatalogNotEmptyError, SeedReport, seed_demo_catalog
+from demo.tables import CONTENT_LOCALES
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.documents import (
     SCHEMA_VERSION,

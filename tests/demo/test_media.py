@@ -17,22 +17,12 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cloudinary_emulator import EmulatorServer
-from demo.catalog import (
-    MISSING_ASSET_PREFIX,
-    PlantedDefects,
-    generate_demo_catalog,
-    seed_demo_catalog,
-)
-from demo.pictures import (
-    PLACEHOLDER_SIZES,
-    ROLE_SIZES,
-    VIDEO_SIZE,
-    DemoMediaReport,
-    draw_placeholder,
-    draw_product_image,
-    fake_mp4,
-    upload_demo_media,
-)
+from demo.catalog import generate_demo_catalog
+from demo.defects import MISSING_ASSET_PREFIX, PlantedDefects
+from demo.pictures import ROLE_SIZES, VIDEO_SIZE, draw_product_image, fake_mp4
+from demo.placeholders import PLACEHOLDER_SIZES, draw_placeholder
+from demo.seeding import seed_demo_catalog
+from demo.upload import DemoMediaReport, upload_demo_media
 from resolvers.dam import DamClient, DamConfig
 from resolvers.db import Catalog
 from resolvers.documents import MediaReference

@@ -1,0 +1,372 @@
+"""Uploading the demo pictures to the DAM and mirroring them as active assets.
+
+Uploads go through the official SDK (``DamClient``) and the mirror is written directly, so the
+gateway's request path never asks the Admin API about them. Each reference gets its picture
+(``demo.pictures``), each video a stand-in file, and the channel profiles their placeholders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import anyio
+from pymongo.errors import PyMongoError
+
+from demo.defects import MISSING_ASSET_PREFIX
+from demo.pictures import EN_DASH, VIDEO_SIZE, digest, draw_product_image, fake_mp4
+from demo.placeholders import PLACEHOLDER_SIZES, draw_placeholder
+from demo.tables import CONTENT_LOCALES, T4, read, translations
+from resolvers.assets import asset_from_resource, upsert_assets
+from resolvers.channels import Channels
+from resolvers.dam import DamClient, DamUnavailableError
+from resolvers.db import Catalog, Document
+from resolvers.locales import LocaleResolver
+from resolvers.readiness_store import materialize
+
+log = logging.getLogger(__name__)
+
+# The locales of alt texts: the demo's content locales, the order of the translation tuples.
+ALT_LOCALES: tuple[str, ...] = CONTENT_LOCALES
+MIRROR_BATCH = 200
+_ID_BATCH = 1_000
+# Readiness checks need products without alt text to find; this share of products (at least
+# two) is left without, chosen by SKU hash so the choice survives re-seeding in another order.
+NO_ALT_EVERY = 60
+NO_ALT_MIN = 2
+
+_PRODUCT_PROJECTION = {
+    "_id": 0,
+    "sku": 1,
+    "brand": 1,
+    "categories": 1,
+    "variants": 1,
+    "media": 1,
+    "attributes.color": 1,
+    **{f"name.{locale}": 1 for locale in ALT_LOCALES},
+}
+
+
+_words = read("alt_texts.toml")
+_VIEWS: dict[str, T4] = {
+    role: translations(text, f"views.{role}") for role, text in _words["views"].items()
+}
+_COLOR_WORDS: dict[str, T4] = {
+    color: translations(text, f"color_words.{color}")
+    for color, text in _words["color_words"].items()
+}
+
+
+def _alt_texts(name: dict[str, str], role: str, color: str | None) -> dict[str, str]:
+    english = name.get("en-US") or next(iter(name.values()), "")
+    texts: dict[str, str] = {}
+    for index, locale in enumerate(ALT_LOCALES):
+        view = _VIEWS[role][index]
+        if role == "swatch" and color:
+            view = f"{view}: {_COLOR_WORDS.get(color, (color, color, color, color))[index]}"
+        # A product lacking a translation is a planted defect; its alt text falls back to
+        # English like the rest of the gateway does.
+        texts[f"alt_{locale}"] = f"{name.get(locale) or english} {EN_DASH} {view}"
+    return texts
+
+
+@dataclass(frozen=True, slots=True)
+class FailedUpload:
+    public_id: str
+    resource_type: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoMediaReport:
+    """What :func:`upload_demo_media` did. ``skipped`` were already active in the mirror."""
+
+    references: int  # media references to fill (``catalog/missing/`` ones excluded)
+    uploaded: int
+    skipped: int
+    failed: tuple[FailedUpload, ...]
+    left_missing: int  # planted ``catalog/missing/`` references, never uploaded
+    placeholders_uploaded: int
+    placeholders_skipped: int
+    mirrored: int  # mirror documents inserted or changed
+    products_without_alt: tuple[str, ...]  # SKUs whose assets carry no alt_* context
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    public_id: str
+    resource_type: str
+    role: str
+    sku: str = ""
+    variant_sku: str | None = None
+    name: dict[str, str] = field(default_factory=dict)
+    brand: str = ""
+    category: str | None = None
+    color: str | None = None
+    with_alt: bool = True
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.resource_type, self.public_id)
+
+
+def _pick_without_alt(skus: Sequence[str]) -> frozenset[str]:
+    count = max(NO_ALT_MIN, len(skus) // NO_ALT_EVERY) if skus else 0
+    return frozenset(sorted(skus, key=lambda sku: digest("no-alt", sku))[:count])
+
+
+def _product_color(product: Document) -> str | None:
+    for variant in product.get("variants") or []:
+        color = (variant.get("options") or {}).get("color")
+        if color:
+            return str(color)
+    value = ((product.get("attributes") or {}).get("color") or {}).get("value")
+    return str(value) if isinstance(value, str) and value else None
+
+
+def _jobs(products: Sequence[Document]) -> tuple[list[_Job], int, frozenset[str]]:
+    """Upload jobs for the products' references, the planted-missing count, SKUs without alt."""
+    without_alt = _pick_without_alt([p["sku"] for p in products])
+    jobs: dict[tuple[str, str], _Job] = {}
+    left_missing = 0
+    for product in products:
+        variant_colors = {
+            v["sku"]: (v.get("options") or {}).get("color") for v in product.get("variants") or []
+        }
+        default_color = _product_color(product)
+        for reference in product.get("media") or []:
+            public_id = reference["publicId"]
+            if public_id.startswith(MISSING_ASSET_PREFIX):
+                left_missing += 1
+                continue
+            role = reference["role"]
+            variant_sku = reference.get("variantSku")
+            job = _Job(
+                public_id=public_id,
+                resource_type="video" if role == "video" else "image",
+                role=role,
+                sku=product["sku"],
+                variant_sku=variant_sku,
+                name=dict(product.get("name") or {}),
+                brand=product.get("brand", ""),
+                category=next(iter(product.get("categories") or []), None),
+                color=variant_colors.get(variant_sku or "") or default_color,
+                with_alt=product["sku"] not in without_alt,
+            )
+            jobs.setdefault(job.key, job)
+    return list(jobs.values()), left_missing, without_alt
+
+
+def _placeholder_jobs() -> list[_Job]:
+    return [_Job(public_id=p, resource_type="image", role="placeholder") for p in PLACEHOLDER_SIZES]
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def _active_keys(catalog: Catalog, jobs: Sequence[_Job]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    public_ids = [job.public_id for job in jobs]
+    for chunk in _chunks(public_ids, _ID_BATCH):
+        cursor = catalog.assets.find(
+            {"publicId": {"$in": list(chunk)}, "status": "active"},
+            {"_id": 0, "publicId": 1, "resourceType": 1},
+        )
+        async for document in cursor:
+            found.add((document.get("resourceType", "image"), document["publicId"]))
+    return found
+
+
+def _shot(public_id: str) -> int:
+    """``n`` of ``catalog/{sku}/{role}-{n}``; 1 for ids not shaped like that."""
+    number = public_id.rsplit("-", 1)[-1]
+    return int(number) if number.isdigit() else 1
+
+
+def _render(job: _Job) -> tuple[str, bytes]:
+    """The file name and bytes to upload for one job (runs in a worker thread)."""
+    stem = job.public_id.rsplit("/", 1)[-1]
+    if job.role == "placeholder":
+        return f"{stem}.png", draw_placeholder(job.public_id)
+    if job.role == "video":
+        seconds = 8 + digest(job.public_id)[0] % 25
+        return f"{stem}.mp4", fake_mp4(*VIDEO_SIZE, float(seconds))
+    data = draw_product_image(
+        sku=job.sku,
+        name=job.name.get("en-US") or next(iter(job.name.values()), job.sku),
+        role=job.role,
+        color=job.color,
+        category=job.category,
+        brand=job.brand,
+        shot=_shot(job.public_id),
+    )
+    return f"{stem}.{'png' if job.role == 'swatch' else 'jpg'}", data
+
+
+def _upload_options(job: _Job) -> dict[str, Any]:
+    if job.role == "placeholder":
+        # No role: placeholders are nobody's media, and the mirror's role is a media role.
+        return {"tags": ["placeholder"]}
+    tags = [f"sku:{job.sku}", f"role:{job.role}"]
+    context: dict[str, str] = {"role": job.role, "sku": job.sku}
+    if job.variant_sku:
+        tags.append(f"variant:{job.variant_sku}")
+        context["variant_sku"] = job.variant_sku
+    if job.with_alt:
+        context.update(_alt_texts(job.name, job.role, job.color))
+    return {"tags": tags, "context": context}
+
+
+class _Run:
+    """One upload run: workers share the job iterator, results and the pending mirror batch."""
+
+    def __init__(self, catalog: Catalog, dam: DamClient, now: datetime, concurrency: int) -> None:
+        self.catalog = catalog
+        self.dam = dam
+        self.now = now
+        self.concurrency = concurrency
+        # Drawing holds the GIL for part of its time; more drawing threads than uploads in
+        # flight would only queue up finished pictures in memory.
+        self.draw_limiter = anyio.CapacityLimiter(concurrency)
+        self.pending: list[Document] = []
+        self.mirrored = 0
+        self.uploaded = 0
+        self.failed: list[FailedUpload] = []
+
+    async def run(self, jobs: Sequence[_Job]) -> int:
+        before = self.uploaded
+        queue = iter(jobs)
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.concurrency, len(jobs))):
+                    group.create_task(self._worker(queue))
+        except ExceptionGroup as errors:
+            # Only MongoDB failures get here (upload failures are recorded); callers should
+            # see the driver's error, not a group of one.
+            raise errors.exceptions[0] from errors
+        await self.flush()
+        return self.uploaded - before
+
+    async def _worker(self, queue: Iterator[_Job]) -> None:
+        for job in queue:
+            await self._one(job)
+
+    async def _one(self, job: _Job) -> None:
+        try:
+            filename, data = await anyio.to_thread.run_sync(_render, job, limiter=self.draw_limiter)
+            response = await self.dam.upload(
+                (filename, data),
+                public_id=job.public_id,
+                resource_type=job.resource_type,
+                overwrite=True,
+                phash=job.resource_type == "image",
+                **_upload_options(job),
+            )
+        except DamUnavailableError as exc:
+            self._fail(job, str(exc))
+            return
+        except Exception as exc:
+            # A drawing bug on one odd product must not cost the demo its other pictures.
+            log.exception("demo media for %s could not be prepared", job.public_id)
+            self._fail(job, f"{type(exc).__name__}: {exc}")
+            return
+        self.uploaded += 1
+        self.pending.append(asset_from_resource(response, self.now, "demo"))
+        if len(self.pending) >= MIRROR_BATCH:
+            await self.flush()
+
+    def _fail(self, job: _Job, reason: str) -> None:
+        log.warning("demo media upload of %s failed: %s", job.public_id, reason)
+        self.failed.append(FailedUpload(job.public_id, job.resource_type, reason))
+
+    async def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if batch:
+            self.mirrored += await upsert_assets(self.catalog.assets, batch)
+
+
+async def upload_demo_media(
+    catalog: Catalog,
+    dam: DamClient,
+    *,
+    now: datetime,
+    concurrency: int = 8,
+    only_missing: bool = True,
+) -> DemoMediaReport:
+    """Draw and upload a picture (or a stand-in video) for every media reference, plus the
+    placeholders the channel profiles use, and mirror them as active assets.
+
+    References under ``catalog/missing/`` are planted broken references and stay missing. With
+    ``only_missing``, references the mirror already holds as active are skipped, so a restart
+    against a persistent DAM uploads nothing; that trusts the mirror, so pass ``False`` when
+    the DAM may have lost its assets (an in-memory emulator) while MongoDB kept the mirror.
+    Upload failures are reported, not raised.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    started = time.monotonic()
+    products = await catalog.products.find({}, _PRODUCT_PROJECTION).to_list(None)
+    jobs, left_missing, without_alt = _jobs(products)
+    placeholders = _placeholder_jobs()
+    if only_missing:
+        active = await _active_keys(catalog, [*jobs, *placeholders])
+        todo = [job for job in jobs if job.key not in active]
+        todo_placeholders = [job for job in placeholders if job.key not in active]
+    else:
+        todo, todo_placeholders = jobs, placeholders
+
+    run = _Run(catalog, dam, now, concurrency)
+    placeholders_uploaded = await run.run(todo_placeholders)
+    uploaded = await run.run(todo)
+    report = DemoMediaReport(
+        references=len(jobs),
+        uploaded=uploaded,
+        skipped=len(jobs) - len(todo),
+        failed=tuple(run.failed),
+        left_missing=left_missing,
+        placeholders_uploaded=placeholders_uploaded,
+        placeholders_skipped=len(placeholders) - len(todo_placeholders),
+        mirrored=run.mirrored,
+        products_without_alt=tuple(sorted(without_alt)),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    log.info(
+        "demo media: %d uploaded, %d skipped, %d failed, %d placeholders in %.1f s",
+        report.uploaded,
+        report.skipped,
+        len(report.failed),
+        report.placeholders_uploaded,
+        report.seconds,
+    )
+    return report
+
+
+async def upload_demo_pictures(
+    catalog: Catalog,
+    dam: DamClient,
+    channels: Channels,
+    locales: LocaleResolver,
+    clock: Callable[[], datetime],
+) -> None:
+    """Draw and upload the demo catalog's pictures into the emulator (skipping what it has).
+
+    The gateway runs this after start-up when it seeded the demo against its own emulator;
+    failures are logged, and stored readiness scores are recomputed when pictures arrived.
+    """
+    try:
+        report = await upload_demo_media(catalog, dam, now=clock(), concurrency=4)
+    except PyMongoError:
+        log.exception("uploading the demo pictures failed")
+        return
+    if report.uploaded:
+        log.info("demo pictures: %d uploaded, %d failed", report.uploaded, len(report.failed))
+        # Scores computed before the pictures existed are all wrong now.
+        await materialize(catalog, channels, locales, clock())
