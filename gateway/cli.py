@@ -45,7 +45,7 @@ class CLIError(Exception):
 
 
 def _demo_size(value: str) -> int:
-    from resolvers.demo_catalog import MIN_PRODUCTS
+    from demo.catalog import MIN_PRODUCTS
 
     try:
         number = int(value)
@@ -248,7 +248,7 @@ def cmd_serve(settings: Settings, *, reload: bool) -> int:
             host=settings.host,
             port=settings.port,
             reload=True,
-            reload_dirs=["gateway", "schema", "resolvers", "cloudinary_emulator"],
+            reload_dirs=["gateway", "schema", "resolvers", "cloudinary_emulator", "demo"],
             log_level=settings.log_level,
         )
         return 0
@@ -331,8 +331,8 @@ async def _answers(uri: str) -> bool:
 
 
 async def cmd_seed(settings: Settings, products: int, seed: int, replace: bool) -> int:
+    from demo.seeding import CatalogNotEmptyError, seed_demo_catalog
     from resolvers.db import Catalog, ensure_indexes
-    from resolvers.demo_catalog import CatalogNotEmptyError, seed_demo_catalog
     from resolvers.locales import LocaleResolver
     from resolvers.readiness_store import materialize
 
