@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 NODE_CHECKS := tests/node
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench schema clean
 
 run: $(VENV)/.run-installed
 	CATALOG_DEMO=$${CATALOG_DEMO:-true} CATALOG_EMULATOR_PORT=$${CATALOG_EMULATOR_PORT:-8001} \
@@ -27,6 +27,10 @@ typecheck: $(VENV)/.dev-installed
 
 pytest: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json
 	$(BIN)/pytest
+
+# The committed GraphQL contract; tests/schema/test_contract.py fails when it is stale.
+schema: $(VENV)/.run-installed
+	$(BIN)/catalog-gateway schema > schema.graphql
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks

@@ -223,9 +223,9 @@ def cmd_emulator(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_schema() -> int:
-    from schema import schema
+    from schema import build_schema
 
-    print(schema.as_str())
+    print(build_schema().as_str())
     return 0
 
 

@@ -18,4 +18,3 @@ class CatalogError(Exception):
 
 class BadUserInputError(CatalogError):
     code = "BAD_USER_INPUT"
-

@@ -1,5 +1,5 @@
 """Strawberry types and the Schema object of the catalog subgraph."""
 
-from schema.schema import CatalogSchema, build_schema, schema
+from schema.schema import CatalogSchema, build_schema
 
-__all__ = ["CatalogSchema", "build_schema", "schema"]
+__all__ = ["CatalogSchema", "build_schema"]

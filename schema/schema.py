@@ -136,6 +136,3 @@ def build_schema() -> CatalogSchema:
         federation_version="2.11",
         config=StrawberryConfig(name_converter=CachedNameConverter()),
     )
-
-
-schema = build_schema()

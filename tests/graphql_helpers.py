@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from strawberry.types import ExecutionResult
@@ -11,7 +12,7 @@ from resolvers.channels import load_channels
 from resolvers.dam import DamClient, DamConfig
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
-from schema import schema
+from schema import CatalogSchema, build_schema
 from schema.context import Context, Services
 
 # Nothing listens here: tests that never reach Cloudinary still build URLs with these options.
@@ -28,6 +29,12 @@ UNREACHABLE_DAM = DamConfig(
         "secure_cdn_subdomain": False,
     },
 )
+
+
+@cache
+def shared_schema() -> CatalogSchema:
+    """One schema for every test that executes operations directly (building one takes ~0.2 s)."""
+    return build_schema()
 
 
 def services_for(
@@ -53,7 +60,7 @@ async def execute(
     services: Services, query: str, variables: dict[str, Any] | None = None
 ) -> ExecutionResult:
     context = Context.for_request(services, request_id="test")
-    return await schema.execute(query, variable_values=variables, context_value=context)
+    return await shared_schema().execute(query, variable_values=variables, context_value=context)
 
 
 async def data_of(

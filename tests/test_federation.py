@@ -5,11 +5,10 @@ from typing import Any
 import pytest
 
 from resolvers.db import Catalog
-from schema import schema
 from schema.context import Services
 from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import load_small_catalog
-from tests.graphql_helpers import data_of, services_for
+from tests.graphql_helpers import data_of, services_for, shared_schema
 from tests.node_tools import run_node_script
 
 REVIEWS_SDL = """
@@ -47,7 +46,7 @@ async def services(db: Any) -> Services:
 
 
 def subgraph_sdl() -> str:
-    result = schema.execute_sync("{ _service { sdl } }")
+    result = shared_schema().execute_sync("{ _service { sdl } }")
     assert result.errors is None
     assert result.data is not None
     return str(result.data["_service"]["sdl"])
