@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "seed":
             return asyncio.run(cmd_seed(settings, args.products, args.seed, args.replace))
         if args.command == "audit":
-            return asyncio.run(run_audit_command(args, settings))
+            return asyncio.run(run_audit_command(args, settings, connected_database))
         if args.command == "media":
             return asyncio.run(run_media(args, settings))
         if args.command == "readiness":

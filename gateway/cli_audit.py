@@ -9,16 +9,33 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import fields, is_dataclass
 from typing import Any, TextIO
 
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+
 from gateway.settings import Settings
-from resolvers.audit import MAX_LIMIT, AuditReport, FillRate
+from resolvers.audit import (
+    MAX_LIMIT,
+    AuditReport,
+    FillRate,
+    audit_fallbacks,
+    placeholder_ids,
+    run_audit,
+)
+from resolvers.channels import ChannelConfigError, load_channels
+from resolvers.db import Catalog
+from resolvers.locales import LocaleResolver
 
 PROG = "catalog-gateway"
 DEFAULT_LIMIT = 20
 NONE = "-"
+
+# Opens the configured database for the command: gateway.cli passes its connected_database.
+OpenDatabase = Callable[[Settings], AbstractAsyncContextManager[AsyncDatabase[dict[str, Any]]]]
 
 
 def _limit(value: str) -> int:
@@ -52,17 +69,10 @@ def add_audit_parser(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-async def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
+async def run_audit_command(
+    args: argparse.Namespace, settings: Settings, open_database: OpenDatabase
+) -> int:
     """Run the audit and print it; problems reaching MongoDB are one line with status 1."""
-    # Imported here: gateway.cli imports this module to build its parser.
-    from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
-
-    from gateway.cli import connected_database
-    from resolvers.audit import audit_fallbacks, placeholder_ids, run_audit
-    from resolvers.channels import ChannelConfigError, load_channels
-    from resolvers.db import Catalog
-    from resolvers.locales import LocaleResolver
-
     try:
         locales = LocaleResolver(
             settings.locales, settings.default_locale, settings.fallback_chains
@@ -71,7 +81,7 @@ async def run_audit_command(args: argparse.Namespace, settings: Settings) -> int
     except ChannelConfigError as exc:
         return _error(str(exc))
     try:
-        async with connected_database(settings) as db:
+        async with open_database(settings) as db:
             report = await run_audit(
                 Catalog(db),
                 locales=locales.locales,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from demo.defects import BLANK_ATTRIBUTE
+from gateway.cli import connected_database
 from gateway.cli_audit import add_audit_parser, report_json, run_audit_command
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
@@ -31,7 +32,7 @@ async def test_cli_prints_tables(
     db: Database, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_demo(db)
-    assert await run_audit_command(audit_args("--limit", "2"), settings) == 0
+    assert await run_audit_command(audit_args("--limit", "2"), settings, connected_database) == 0
     out = capsys.readouterr().out
     planted = defects()
     headers = [line for line in out.splitlines() if line and not line.startswith(" ")]
@@ -62,7 +63,7 @@ async def test_cli_prints_json(
     db: Database, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_demo(db)
-    assert await run_audit_command(audit_args("--json"), settings) == 0
+    assert await run_audit_command(audit_args("--json"), settings, connected_database) == 0
     report = json.loads(capsys.readouterr().out)
     expected = await audit_demo(db, limit=20)
     assert comparable(report) == comparable(report_json(expected))
@@ -84,7 +85,7 @@ async def test_cli_fails_in_one_line_when_mongodb_is_unreachable(
         mongo_timeout_ms=200,
         data_dir=tmp_path,
     )
-    assert await run_audit_command(audit_args(), settings) == 1
+    assert await run_audit_command(audit_args(), settings, connected_database) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     (line,) = captured.err.splitlines()
