@@ -27,7 +27,7 @@ from resolvers.channels import Channels, load_channels
 from resolvers.db import Catalog, Document, ensure_indexes
 from resolvers.documents import MediaReference, MediaRole, ProductDocument, VariantDocument
 from resolvers.locales import LocaleResolver
-from resolvers.readiness_store import materialize
+from resolvers.readiness import materialize
 
 BENCH_SEED = 11
 MIN_VARIANTS, MAX_VARIANTS = 2, 6

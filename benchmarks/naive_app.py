@@ -38,8 +38,8 @@ from benchmarks.payloads import AssetMap, Chosen
 from benchmarks.queries import SKU_SORT
 from gateway.dam_setup import command_line_dam
 from gateway.settings import Settings, load_settings
+from resolvers.assets import DamClient
 from resolvers.channels import ChannelProfile, Channels, load_channels
-from resolvers.dam import DamClient
 from resolvers.db import Catalog, Document
 from resolvers.locales import LocaleResolver
 from resolvers.media import UrlBuilder, reference_key

@@ -50,8 +50,8 @@ from benchmarks.queries import (
 from gateway.dam_setup import command_line_dam
 from gateway.gc_freeze import freeze_startup_objects
 from gateway.settings import Settings, load_settings
+from resolvers.assets import DamClient
 from resolvers.channels import Channels, load_channels
-from resolvers.dam import DamClient
 from resolvers.db import Catalog, Document
 from resolvers.errors import CatalogError
 from resolvers.locales import LocaleResolver

@@ -22,12 +22,11 @@ from demo.defects import MISSING_ASSET_PREFIX
 from demo.pictures import EN_DASH, VIDEO_SIZE, digest, draw_product_image, fake_mp4
 from demo.placeholders import PLACEHOLDER_SIZES, draw_placeholder
 from demo.tables import CONTENT_LOCALES, T4, read, translations
-from resolvers.assets import asset_from_resource, upsert_assets
+from resolvers.assets import DamClient, DamUnavailableError, asset_from_resource, upsert_assets
 from resolvers.channels import Channels
-from resolvers.dam import DamClient, DamUnavailableError
 from resolvers.db import Catalog, Document
 from resolvers.locales import LocaleResolver
-from resolvers.readiness_store import materialize
+from resolvers.readiness import materialize
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from gateway.webhooks import CloudinaryWebhook
 from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
-from resolvers.readiness_store import materialize, stale_query
+from resolvers.readiness import materialize, stale_query
 from resolvers.shared_result import SharedResults
 from schema.context import Services
 from schema.schema import CatalogSchema, build_schema

@@ -196,7 +196,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 async def cmd_readiness_refresh(settings: Settings) -> int:
     from resolvers.db import Catalog, ensure_indexes
     from resolvers.locales import LocaleResolver
-    from resolvers.readiness_store import materialize
+    from resolvers.readiness import materialize
 
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
     channels = load_channels(settings.channels_path, locales)
@@ -334,7 +334,7 @@ async def cmd_seed(settings: Settings, products: int, seed: int, replace: bool) 
     from demo.seeding import CatalogNotEmptyError, seed_demo_catalog
     from resolvers.db import Catalog, ensure_indexes
     from resolvers.locales import LocaleResolver
-    from resolvers.readiness_store import materialize
+    from resolvers.readiness import materialize
 
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
     channels = load_channels(settings.channels_path, locales)

@@ -16,7 +16,7 @@ from resolvers.locales import LocaleError, canonical_tag
 
 if TYPE_CHECKING:
     # Ingest imports Pillow, which building the parser for every other command need not load.
-    from resolvers.ingest import IngestRequest, IngestResult
+    from resolvers.assets.ingest import IngestRequest, IngestResult
 
 PROG = "catalog-gateway"
 COLUMNS = ("file", "sku", "role", "public_id", "status", "reasons", "near-duplicates")
@@ -108,7 +108,7 @@ def add_media_parser(commands: Any) -> argparse.ArgumentParser:
 
 def requests_from_args(args: argparse.Namespace) -> list[IngestRequest]:
     """Files given on the command line (``--manifest`` is read by ``run_media``)."""
-    from resolvers.ingest import IngestRequest
+    from resolvers.assets.ingest import IngestRequest
 
     alt = dict(args.alt or [])
     return [
@@ -124,11 +124,11 @@ async def run_media(args: argparse.Namespace, settings: Settings) -> int:
 
     from gateway.cli import connected_database
     from gateway.dam_setup import DamNotConfiguredError, command_line_dam
+    from resolvers.assets.ingest import ManifestError, ingest_files, read_manifest
     from resolvers.channels import ChannelConfigError, load_channels
     from resolvers.db import Catalog
-    from resolvers.ingest import ManifestError, ingest_files, read_manifest
     from resolvers.locales import LocaleResolver
-    from resolvers.readiness_store import materialize
+    from resolvers.readiness import materialize
 
     try:
         locales = LocaleResolver(

@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 
 from gateway.settings import Settings
-from resolvers.dam import DamClient, DamConfig
+from resolvers.assets import DamClient, DamConfig
 
 log = logging.getLogger(__name__)
 

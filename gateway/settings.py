@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     @field_validator("cloudinary_url")
     @classmethod
     def _cloudinary_url(cls, value: str | None) -> str | None:
-        from resolvers.dam import DamConfig
+        from resolvers.assets import DamConfig
 
         if value:
             DamConfig.from_url(value)

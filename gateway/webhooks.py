@@ -11,9 +11,8 @@ import time
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from resolvers.asset_sync import apply_notification
-from resolvers.dam import DamUnavailableError
-from resolvers.readiness_store import materialize
+from resolvers.assets import DamUnavailableError, apply_notification
+from resolvers.readiness import materialize
 from schema.context import Services
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,8 @@ from typing import Any, ClassVar
 from aiodataloader import DataLoader
 from bson import ObjectId
 
-from resolvers.assets import AssetByKeyLoader
+from resolvers.assets import AssetByKeyLoader, DamClient
 from resolvers.batching import Loader, succeeded
-from resolvers.dam import DamClient
 from resolvers.db import Catalog, Collection, Document
 from resolvers.products import PRODUCT_FIELDS
 

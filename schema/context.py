@@ -10,15 +10,15 @@ from typing import Any
 
 from graphql.pyutils import Path
 
+from resolvers.assets import DamClient
 from resolvers.background import Background
 from resolvers.channels import ChannelProfile, Channels, SlotProfile
-from resolvers.dam import DamClient
 from resolvers.db import Catalog
 from resolvers.errors import BadUserInputError
 from resolvers.loaders import Loaders
 from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
-from resolvers.readiness_store import materialize
+from resolvers.readiness import materialize
 from resolvers.shared_result import SharedResults
 
 # Where a value goes in the response: graphql-core's Path (made a list only when reported).

@@ -10,7 +10,7 @@ from gateway.settings import Settings
 from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
-from resolvers.readiness_store import materialize
+from resolvers.readiness import materialize
 from schema.context import Services
 from tests.graphql_helpers import services_for
 

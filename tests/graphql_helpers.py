@@ -8,8 +8,8 @@ from typing import Any
 from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
+from resolvers.assets import DamClient, DamConfig
 from resolvers.channels import load_channels
-from resolvers.dam import DamClient, DamConfig
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
 from schema import CatalogSchema, build_schema

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from cloudinary_emulator import EmulatorConfig, EmulatorServer
-from resolvers.dam import DamClient, DamConfig
+from resolvers.assets import DamClient, DamConfig
 from tests.emulator_fixtures import fake_mp4
 
 CLOUD, KEY, SECRET = "test-cloud", "test-key", "test-secret"

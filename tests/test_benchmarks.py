@@ -51,7 +51,7 @@ from gateway.app import create_app
 from gateway.dam_setup import command_line_dam
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
-from resolvers.dam import DamClient
+from resolvers.assets import DamClient
 from resolvers.db import Catalog
 from tests.http_helpers import serve
 

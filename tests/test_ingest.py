@@ -24,10 +24,8 @@ from cloudinary_emulator.emulator import sample_image
 from gateway.cli_media import add_media_parser, run_media
 from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY
 from gateway.settings import Settings
-from resolvers.channels import Channels, IngestRules, load_channels
-from resolvers.dam import DamClient
-from resolvers.db import Catalog
-from resolvers.ingest import (
+from resolvers.assets import DamClient
+from resolvers.assets.ingest import (
     IngestRequest,
     IngestResult,
     ManifestError,
@@ -35,8 +33,10 @@ from resolvers.ingest import (
     ingest_files,
     read_manifest,
 )
+from resolvers.assets.phash import hamming_distance
+from resolvers.channels import Channels, IngestRules, load_channels
+from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
-from resolvers.phash import hamming_distance
 from tests.emulator_fixtures import fake_mp4, noise_png, png_bytes
 from tests.fixtures.small_catalog import product
 

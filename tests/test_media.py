@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from cloudinary_emulator import EmulatorServer
-from resolvers.dam import DamClient
+from resolvers.assets import DamClient
 from resolvers.db import Catalog
 from schema.context import Services
 from tests.command_counter import CommandCounter
@@ -595,7 +595,7 @@ def test_a_window_ending_on_a_day_includes_that_day() -> None:
 
 
 async def test_assets_mirrored_on_demand_rescore_their_products(db: Any, dam: DamClient) -> None:
-    from resolvers.readiness_store import materialize
+    from resolvers.readiness import materialize
 
     catalog = Catalog(db)
     await load_small_catalog(catalog)

@@ -362,7 +362,7 @@ async def test_readiness_of_a_page_costs_one_query_per_collection(
 
 async def test_profile_changes_make_scores_stale(demo: Services) -> None:
     changed = Channels(CHANNELS.profiles, "another-digest", CHANNELS.source, CHANNELS.readiness)
-    from resolvers.readiness_store import stale_query
+    from resolvers.readiness import stale_query
 
     assert await demo.catalog.products.count_documents(stale_query(CHANNELS)) == 0
     assert await demo.catalog.products.count_documents(stale_query(changed)) == 300

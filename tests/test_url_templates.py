@@ -9,8 +9,8 @@ import pytest
 
 from cloudinary_emulator.server import sdk_config
 from gateway.settings import Settings
+from resolvers.assets import DamClient, DamConfig, UrlTemplate
 from resolvers.channels import ChannelProfile, SlotProfile, load_channels
-from resolvers.dam import DamClient, DamConfig, UrlTemplate
 from resolvers.locales import LocaleResolver
 from resolvers.media import UrlBuilder, slot_transformation
 

@@ -7,8 +7,7 @@ import strawberry
 
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
-from resolvers.readiness import Readiness, evaluate, needed_codes
-from resolvers.readiness_store import summary
+from resolvers.readiness import Readiness, evaluate, needed_codes, summary
 from schema.context import Context
 from schema.settled import Loaded, MaybeAwaitable, with_loaded
 from schema.types.media import MediaRole

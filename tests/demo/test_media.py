@@ -23,7 +23,7 @@ from demo.pictures import ROLE_SIZES, VIDEO_SIZE, draw_product_image, fake_mp4
 from demo.placeholders import PLACEHOLDER_SIZES, draw_placeholder
 from demo.seeding import seed_demo_catalog
 from demo.upload import DemoMediaReport, upload_demo_media
-from resolvers.dam import DamClient, DamConfig
+from resolvers.assets import DamClient, DamConfig
 from resolvers.db import Catalog
 from resolvers.documents import MediaReference
 from tests.media_fixtures import CLOUD, KEY, SECRET

@@ -21,19 +21,19 @@ from typing import Any, Literal
 import anyio
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from resolvers.assets import (
+from resolvers.assets.dam import DamClient, DamUnavailableError
+from resolvers.assets.mirror import (
     CONTEXT_REJECT_REASONS,
     CONTEXT_STATUS,
     REASON_SEPARATOR,
     asset_from_resource,
     upsert_assets,
 )
+from resolvers.assets.phash import closest
 from resolvers.channels import Channels
-from resolvers.dam import DamClient, DamUnavailableError
 from resolvers.db import Catalog, Document
 from resolvers.documents import MEDIA_ROLES
 from resolvers.locales import LocaleError, LocaleResolver, canonical_tag
-from resolvers.phash import closest
 
 IngestStatus = Literal["accepted", "rejected", "failed", "unchanged"]
 

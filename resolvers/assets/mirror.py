@@ -12,8 +12,8 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
+from resolvers.assets.dam import DamClient, DamUnavailableError
 from resolvers.batching import Loader
-from resolvers.dam import DamClient, DamUnavailableError
 from resolvers.db import Collection, Document
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from resolvers.assets import asset_from_resource, mark_missing, upsert_assets
-from resolvers.dam import DamClient
+from resolvers.assets.dam import DamClient
+from resolvers.assets.mirror import asset_from_resource, mark_missing, upsert_assets
 from resolvers.db import Catalog
 
 log = logging.getLogger(__name__)

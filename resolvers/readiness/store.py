@@ -15,7 +15,7 @@ from pymongo import UpdateOne
 from resolvers.channels import Channels
 from resolvers.db import Catalog, Document
 from resolvers.locales import LocaleResolver
-from resolvers.readiness import asset_keys, evaluate, needed_codes
+from resolvers.readiness.rules import asset_keys, evaluate, needed_codes
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,21 @@
+"""Media for a channel: which asset fills which slot (``selection``) and its URLs (``urls``)."""
+
+from resolvers.media.selection import (
+    SlotChoice,
+    choose_for_slot,
+    delivery_problem,
+    ordered_references,
+    reference_key,
+)
+from resolvers.media.urls import UrlBuilder, delivered_size, slot_transformation
+
+__all__ = [
+    "SlotChoice",
+    "UrlBuilder",
+    "choose_for_slot",
+    "delivered_size",
+    "delivery_problem",
+    "ordered_references",
+    "reference_key",
+    "slot_transformation",
+]

@@ -1,0 +1,10 @@
+"""Readiness: whether a product is fit to publish on a channel, and exactly why not.
+
+``rules`` is the one pure evaluator (the live GraphQL field and the stored scores both use it);
+``store`` keeps the scores on the product documents that filters, sorts and dashboards read.
+"""
+
+from resolvers.readiness.rules import Readiness, evaluate, needed_codes
+from resolvers.readiness.store import materialize, stale_query, summary
+
+__all__ = ["Readiness", "evaluate", "materialize", "needed_codes", "stale_query", "summary"]
