@@ -22,7 +22,7 @@ from packaging.specifiers import SpecifierSet
 from gateway.cli import build_parser
 from gateway.settings import Settings, env_name, load_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MONGOD_DEFAULT_PORT = 27017  # mongod's own default when no --port is given
 
 SETTING_VARIABLES = {env_name(field) for field in Settings.model_fields}

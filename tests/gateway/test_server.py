@@ -20,7 +20,7 @@ from gateway.embedded_mongo import free_port
 from gateway.server import WorkersConfigError, check_workers, run_workers
 from gateway.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLOUDINARY_URL = "cloudinary://key:secret@demo"
 MONGODB_URI = "mongodb://127.0.0.1:27017/?replicaSet=rs0"
 
@@ -140,7 +140,7 @@ def workers(factory: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds sockets through /proc")
 def test_workers_answer_with_nagle_off_and_stop_on_sigterm() -> None:
     port = free_port()
-    with workers("tests.test_server:nodelay_app_factory", port) as process:
+    with workers("tests.gateway.test_server:nodelay_app_factory", port) as process:
         deadline = time.monotonic() + 60
         answers: list[str] = []
         while len(answers) < 10:
@@ -157,5 +157,5 @@ def test_workers_answer_with_nagle_off_and_stop_on_sigterm() -> None:
 
 
 def test_a_worker_that_cannot_start_stops_the_server_with_status_1() -> None:
-    with workers("tests.test_server:failing_app_factory", free_port()) as process:
+    with workers("tests.gateway.test_server:failing_app_factory", free_port()) as process:
         assert process.wait(60) == 1
