@@ -23,7 +23,8 @@ from strawberry.types.graphql import OperationType
 
 from gateway.graphiql import graphiql_html
 from gateway.request_id import request_id_of
-from schema.context import Context, Services
+from resolvers.services import Services
+from schema.context import Context
 from schema.schema import CatalogSchema
 
 log = logging.getLogger(__name__)

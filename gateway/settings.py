@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from resolvers.locales import LocaleResolver
 
 ENV_PREFIX = "CATALOG_"
 
@@ -183,12 +186,18 @@ class Settings(BaseSettings):
             if source in self.locales
         }
 
+    def locale_resolver(self) -> LocaleResolver:
+        """The configured locales, default locale and fallback chains, as the domain uses them."""
+        from resolvers.locales import LocaleResolver
+
+        return LocaleResolver(self.locales, self.default_locale, self.fallback_chains)
+
     @model_validator(mode="after")
     def _locales_consistent(self) -> Settings:
-        from resolvers.locales import LocaleError, LocaleResolver
+        from resolvers.locales import LocaleError
 
         try:
-            LocaleResolver(self.locales, self.default_locale, self.fallback_chains)
+            self.locale_resolver()
         except LocaleError as exc:
             culprit = (
                 "CATALOG_DEFAULT_LOCALE"

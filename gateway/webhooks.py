@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from resolvers.assets import DamUnavailableError, apply_notification
-from resolvers.readiness import materialize
-from schema.context import Services
+from resolvers.readiness import rescore_products_using
+from resolvers.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,7 @@ class CloudinaryWebhook:
         rescored = 0
         if public_ids:
             # The products using these assets may have become (un)ready.
-            rescored = await materialize(
-                services.catalog,
-                services.channels,
-                services.locales,
-                services.clock(),
-                {"media.publicId": {"$in": public_ids}},
+            rescored = await rescore_products_using(
+                services.catalog, services.channels, services.locales, services.clock(), public_ids
             )
         return JSONResponse({"status": "ok", "updated": len(public_ids), "rescored": rescored})

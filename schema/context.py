@@ -2,60 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from graphql.pyutils import Path
 
-from resolvers.assets import DamClient
-from resolvers.background import Background
-from resolvers.channels import ChannelProfile, Channels, SlotProfile
+from resolvers.channels import ChannelProfile, SlotProfile
 from resolvers.db import Catalog
 from resolvers.errors import BadUserInputError
 from resolvers.loaders import Loaders
 from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
-from resolvers.readiness import materialize
-from resolvers.shared_result import SharedResults
+from resolvers.services import Services
 
 # Where a value goes in the response: graphql-core's Path (made a list only when reported).
 ResponsePath = Path | list[str | int]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """Built once per process by the app's lifespan."""
-
-    catalog: Catalog
-    locales: LocaleResolver
-    channels: Channels
-    dam: DamClient
-    loader_batch_size: int = 1000
-    clock: Callable[[], datetime] = utc_now
-    missing_asset_ttl: timedelta = timedelta(hours=1)
-    background: Background = field(default_factory=Background)
-    # Whole-catalog dashboard numbers, shared between requests (see resolvers.shared_result).
-    dashboards: SharedResults[dict[str, Any]] = field(default_factory=lambda: SharedResults(0))
-
-    def rescore_products_using(self, public_ids: list[str]) -> None:
-        """Recompute stored readiness of the products that use these assets, in the background."""
-        self.background.spawn(
-            materialize(
-                self.catalog,
-                self.channels,
-                self.locales,
-                self.clock(),
-                {"media.publicId": {"$in": public_ids}},
-            ),
-            name="rescore-after-mirroring",
-        )
 
 
 def _add_warning(warnings: list[dict[str, str]], code: str, message: str) -> None:

@@ -11,7 +11,7 @@ from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import materialize
-from schema.context import Services
+from resolvers.services import Services
 from tests.graphql_helpers import services_for
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

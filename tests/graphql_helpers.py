@@ -12,8 +12,9 @@ from resolvers.assets import DamClient, DamConfig
 from resolvers.channels import load_channels
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
+from resolvers.services import Services
 from schema import CatalogSchema, build_schema
-from schema.context import Context, Services
+from schema.context import Context
 
 # Nothing listens here: tests that never reach Cloudinary still build URLs with these options.
 UNREACHABLE_DAM = DamConfig(

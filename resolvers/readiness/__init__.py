@@ -5,6 +5,23 @@
 """
 
 from resolvers.readiness.rules import Readiness, evaluate, needed_codes
-from resolvers.readiness.store import materialize, stale_query, summary
+from resolvers.readiness.store import (
+    materialize,
+    rescore_products_using,
+    rescore_skus,
+    rescore_stale,
+    stale_query,
+    summary,
+)
 
-__all__ = ["Readiness", "evaluate", "materialize", "needed_codes", "stale_query", "summary"]
+__all__ = [
+    "Readiness",
+    "evaluate",
+    "materialize",
+    "needed_codes",
+    "rescore_products_using",
+    "rescore_skus",
+    "rescore_stale",
+    "stale_query",
+    "summary",
+]

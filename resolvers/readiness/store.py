@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,22 +40,63 @@ def stale_query(channels: Channels) -> dict[str, Any]:
 
 
 async def materialize(
+    catalog: Catalog, channels: Channels, locales: LocaleResolver, now: datetime
+) -> int:
+    """Recompute and store the scores of every product (after a seed, or from cron: promotional
+    windows open and close with time)."""
+    return await _rescore(catalog, channels, locales, now, {})
+
+
+async def rescore_products_using(
     catalog: Catalog,
     channels: Channels,
     locales: LocaleResolver,
     now: datetime,
-    query: dict[str, Any] | None = None,
+    public_ids: Sequence[str],
 ) -> int:
-    """Recompute and store the scores of every product matching ``query`` (all by default).
+    """Rescore the products that use these assets (new, changed or deleted in the DAM)."""
+    query = {"media.publicId": {"$in": list(public_ids)}}
+    return await _rescore(catalog, channels, locales, now, query)
+
+
+async def rescore_skus(
+    catalog: Catalog,
+    channels: Channels,
+    locales: LocaleResolver,
+    now: datetime,
+    skus: Sequence[str],
+) -> int:
+    """Rescore the products with these SKUs (e.g. after media was ingested for them)."""
+    return await _rescore(catalog, channels, locales, now, {"sku": {"$in": list(skus)}})
+
+
+async def rescore_stale(
+    catalog: Catalog, channels: Channels, locales: LocaleResolver, now: datetime
+) -> int:
+    """Rescore the products whose stored scores predate the current channel profiles; 0 when
+    there are none (one cheap query finds out)."""
+    query = stale_query(channels)
+    if not await catalog.products.count_documents(query, limit=1):
+        return 0
+    return await _rescore(catalog, channels, locales, now, query)
+
+
+async def _rescore(
+    catalog: Catalog,
+    channels: Channels,
+    locales: LocaleResolver,
+    now: datetime,
+    query: dict[str, Any],
+) -> int:
+    """Recompute and store the scores of every product matching ``query``.
 
     Works in batches: one products page, then one query each for their assets, categories and
     attribute definitions, then one bulk write.
     """
     updated = 0
     last_id = None
-    base = query or {}
     while True:
-        page_query = base if last_id is None else {"$and": [base, {"_id": {"$gt": last_id}}]}
+        page_query = query if last_id is None else {"$and": [query, {"_id": {"$gt": last_id}}]}
         products = await catalog.products.find(page_query).sort("_id", 1).limit(BATCH).to_list()
         if not products:
             return updated

@@ -1,4 +1,4 @@
-"""``catalog-gateway audit`` (gateway.cli_audit): the report as tables or JSON, and one line when
+"""``catalog-gateway audit`` (gateway.cli.audit): the report as tables or JSON, and one line when
 MongoDB cannot be reached."""
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from demo.defects import BLANK_ATTRIBUTE
-from gateway.cli import connected_database
-from gateway.cli_audit import add_audit_parser, report_json, run_audit_command
+from gateway.cli.audit import add_parser, audit, report_json
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
 from tests.fixtures.audit_catalogs import PRODUCTS, Database, audit_demo, defects, seed_demo
@@ -24,7 +23,7 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
 
 def audit_args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="catalog-gateway")
-    add_audit_parser(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command"))
     return parser.parse_args(["audit", *argv])
 
 
@@ -32,7 +31,7 @@ async def test_cli_prints_tables(
     db: Database, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_demo(db)
-    assert await run_audit_command(audit_args("--limit", "2"), settings, connected_database) == 0
+    assert await audit(audit_args("--limit", "2"), settings) == 0
     out = capsys.readouterr().out
     planted = defects()
     headers = [line for line in out.splitlines() if line and not line.startswith(" ")]
@@ -63,7 +62,7 @@ async def test_cli_prints_json(
     db: Database, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_demo(db)
-    assert await run_audit_command(audit_args("--json"), settings, connected_database) == 0
+    assert await audit(audit_args("--json"), settings) == 0
     report = json.loads(capsys.readouterr().out)
     expected = await audit_demo(db, limit=20)
     assert comparable(report) == comparable(report_json(expected))
@@ -85,7 +84,7 @@ async def test_cli_fails_in_one_line_when_mongodb_is_unreachable(
         mongo_timeout_ms=200,
         data_dir=tmp_path,
     )
-    assert await run_audit_command(audit_args(), settings, connected_database) == 1
+    assert await audit(audit_args(), settings) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     (line,) = captured.err.splitlines()

@@ -10,7 +10,7 @@ import strawberry
 
 from demo.catalog import generate_demo_catalog
 from demo.seeding import seed_demo_catalog
-from gateway.cli_audit import report_json
+from gateway.cli.audit import report_json
 from resolvers.audit import AuditReport, audit_fallbacks, run_audit
 from resolvers.db import Catalog, ensure_indexes
 from schema.context import Context

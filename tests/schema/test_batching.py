@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from resolvers.db import Catalog, ensure_indexes
-from schema.context import Services
+from resolvers.services import Services
 from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import ATTRIBUTES, CATEGORIES, LOCALES, product
 from tests.graphql_helpers import data_of, services_for

@@ -8,7 +8,7 @@ import pytest
 import schema.settled
 from resolvers.assets import AssetByKeyLoader, AssetKey
 from resolvers.db import Document
-from schema.context import Services
+from resolvers.services import Services
 from tests.command_counter import CommandCounter
 from tests.graphql_helpers import data_of, execute
 

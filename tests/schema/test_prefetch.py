@@ -31,8 +31,8 @@ from strawberry.types.field import StrawberryField
 
 import schema.lookahead
 from resolvers.db import Document
+from resolvers.services import Services
 from schema import build_schema
-from schema.context import Services
 from schema.reads import Roles, declared_reads, reads
 from schema.schema import MAX_DEPTH
 from schema.types.manifest import HERO

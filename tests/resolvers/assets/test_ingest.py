@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from cloudinary_emulator.emulator import sample_image
-from gateway.cli_media import add_media_parser, run_media
+from gateway.cli.media import add_parser, ingest
 from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY
 from gateway.settings import Settings
 from resolvers.assets import DamClient
@@ -513,7 +513,7 @@ def demo_emulator() -> Iterator[EmulatorServer]:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="catalog-gateway")
-    add_media_parser(parser.add_subparsers(dest="command", required=True))
+    add_parser(parser.add_subparsers(dest="command", required=True))
     return parser.parse_args(argv)
 
 
@@ -543,7 +543,7 @@ async def test_command_prints_a_table_and_exits_by_outcome(
     small = write(tmp_path, "small.png", png_bytes(64, 64, "other"))
     alt = [arg for tag, text in ALT.items() for arg in ("--alt", f"{tag}={text}")]
 
-    code = await run_media(
+    code = await ingest(
         parse(["media", "ingest", str(good), "--sku", SOCK, "--role", "swatch", *alt]), settings
     )
     assert code == 0
@@ -555,7 +555,7 @@ async def test_command_prints_a_table_and_exits_by_outcome(
     ]
 
     argv = ["media", "ingest", str(good), str(small), "--sku", SOCK, "--role", "hero", "--json"]
-    code = await run_media(parse([*argv, "--alt", "en-US=Sock"]), settings)
+    code = await ingest(parse([*argv, "--alt", "en-US=Sock"]), settings)
     assert code == 1
     rows = json.loads(capsys.readouterr().out)
     assert [(r["file"], r["publicId"], r["status"]) for r in rows] == [
@@ -569,7 +569,7 @@ async def test_command_prints_a_table_and_exits_by_outcome(
     assert demo_emulator.emulator.stats.upload_calls == 3
 
     manifest = write_manifest(tmp_path, "path,sku\ngood.png,X\n")
-    assert await run_media(parse(["media", "ingest", "--manifest", str(manifest)]), settings) == 1
+    assert await ingest(parse(["media", "ingest", "--manifest", str(manifest)]), settings) == 1
     assert capsys.readouterr().err == (
         f"catalog-gateway: error: {manifest}:1: missing column(s) role\n"
     )

@@ -13,7 +13,7 @@ from PIL import Image
 from cloudinary_emulator import EmulatorServer
 from resolvers.assets import DamClient
 from resolvers.db import Catalog
-from schema.context import Services
+from resolvers.services import Services
 from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import data_of, execute, services_for

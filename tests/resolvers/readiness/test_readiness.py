@@ -12,7 +12,7 @@ from gateway.settings import Settings
 from resolvers.channels import Channels, load_channels
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import Readiness, evaluate
-from schema.context import Services
+from resolvers.services import Services
 from tests.command_counter import CommandCounter
 from tests.demo_fixtures import NOW
 from tests.graphql_helpers import data_of, execute

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pymongo.errors import PyMongoError
+
+from gateway.cli.common import print_error
+from gateway.dam_setup import DamNotConfiguredError
+from gateway.services import load_profiles, open_services
 from gateway.settings import Settings
+from resolvers.channels import ChannelConfigError
 from resolvers.documents import MEDIA_ROLES
 from resolvers.locales import LocaleError, canonical_tag
+from resolvers.readiness import rescore_skus
 
 if TYPE_CHECKING:
     # Ingest imports Pillow, which building the parser for every other command need not load.
     from resolvers.assets.ingest import IngestRequest, IngestResult
 
-PROG = "catalog-gateway"
+NAME = "media"
 COLUMNS = ("file", "sku", "role", "public_id", "status", "reasons", "near-duplicates")
 
 
@@ -68,10 +75,10 @@ def _ingest_usage_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def add_media_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Add ``media`` (with ``ingest``) to the top-level sub-commands."""
     media: argparse.ArgumentParser = commands.add_parser(
-        "media", help="manage product media", description="Manage product media in the DAM."
+        NAME, help="manage product media", description="Manage product media in the DAM."
     )
     actions = media.add_subparsers(
         dest="media_command", required=True, metavar="ACTION", parser_class=_MediaParser
@@ -107,7 +114,7 @@ def add_media_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def requests_from_args(args: argparse.Namespace) -> list[IngestRequest]:
-    """Files given on the command line (``--manifest`` is read by ``run_media``)."""
+    """Files given on the command line (``--manifest`` is read by ``ingest``)."""
     from resolvers.assets.ingest import IngestRequest
 
     alt = dict(args.alt or [])
@@ -117,49 +124,44 @@ def requests_from_args(args: argparse.Namespace) -> list[IngestRequest]:
     ]
 
 
-async def run_media(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(ingest(args, settings))
+
+
+async def ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``media ingest``; errors are printed here, as one line each, with exit status 1."""
-    # Imported here: gateway.cli imports this module to build its parser.
-    from pymongo.errors import PyMongoError
-
-    from gateway.cli import connected_database
-    from gateway.dam_setup import DamNotConfiguredError, command_line_dam
+    # Imported here, not above: ingest loads Pillow.
     from resolvers.assets.ingest import ManifestError, ingest_files, read_manifest
-    from resolvers.channels import ChannelConfigError, load_channels
-    from resolvers.db import Catalog
-    from resolvers.locales import LocaleResolver
-    from resolvers.readiness import materialize
 
     try:
-        locales = LocaleResolver(
-            settings.locales, settings.default_locale, settings.fallback_chains
-        )
-        channels = load_channels(settings.channels_path, locales)
+        profiles = load_profiles(settings)
         requests = read_manifest(args.manifest) if args.manifest else requests_from_args(args)
-        dam = command_line_dam(settings)
-    except (ChannelConfigError, ManifestError, DamNotConfiguredError) as exc:
-        return _error(str(exc))
+    except (ChannelConfigError, ManifestError) as exc:
+        return print_error(str(exc))
     try:
-        async with connected_database(settings) as db:
-            now = datetime.now(UTC)
-            results = await ingest_files(Catalog(db), dam, channels, locales, requests, now)
+        # No indexes: ingest writes a few documents, it does not rebuild indexes (a changed list
+        # of locales rebuilds the text index); `serve`, `seed` and `readiness refresh` do.
+        async with open_services(settings, profiles, role="command", indexes=False) as opened:
+            services = opened.services
+            now = services.clock()
+            results = await ingest_files(
+                services.catalog, services.dam, services.channels, services.locales, requests, now
+            )
             # New or rejected media changes what the products are ready for.
             touched = sorted({r.request.sku for r in results if r.public_id})
             if touched:
-                await materialize(Catalog(db), channels, locales, now, {"sku": {"$in": touched}})
+                await rescore_skus(
+                    services.catalog, services.channels, services.locales, now, touched
+                )
+    except DamNotConfiguredError as exc:
+        return print_error(str(exc))
     except PyMongoError as exc:
-        return _error(f"MongoDB: {exc}")
+        return print_error(f"MongoDB: {exc}")
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=2))
     else:
         print_table(results, sys.stdout)
     return 0 if all(r.passed for r in results) else 1
-
-
-def _error(message: str) -> int:
-    for line in message.splitlines():
-        print(f"{PROG}: error: {line}", file=sys.stderr)
-    return 1
 
 
 def table_rows(results: Sequence[IngestResult]) -> list[tuple[str, ...]]:

@@ -7,16 +7,17 @@ camelCase names GraphQL gives them.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from typing import Any, TextIO
 
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 
+from gateway.cli.common import print_error, whole_number
+from gateway.services import load_profiles, open_catalog
 from gateway.settings import Settings
 from resolvers.audit import (
     MAX_LIMIT,
@@ -26,32 +27,24 @@ from resolvers.audit import (
     placeholder_ids,
     run_audit,
 )
-from resolvers.channels import ChannelConfigError, load_channels
-from resolvers.db import Catalog
-from resolvers.locales import LocaleResolver
+from resolvers.channels import ChannelConfigError
 
-PROG = "catalog-gateway"
+NAME = "audit"
 DEFAULT_LIMIT = 20
 NONE = "-"
 
-# Opens the configured database for the command: gateway.cli passes its connected_database.
-OpenDatabase = Callable[[Settings], AbstractAsyncContextManager[AsyncDatabase[dict[str, Any]]]]
-
 
 def _limit(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    number = whole_number(value)
     if not 0 <= number <= MAX_LIMIT:
         raise argparse.ArgumentTypeError(f"{value} is not between 0 and {MAX_LIMIT}")
     return number
 
 
-def add_audit_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Add ``audit`` to the top-level sub-commands."""
     parser: argparse.ArgumentParser = commands.add_parser(
-        "audit",
+        NAME,
         help="report data-quality problems",
         description="Audit the catalog: duplicate SKUs, near-duplicate names, fill rates and "
         "always-blank fields, missing required attributes, orphaned assets, references to "
@@ -69,42 +62,36 @@ def add_audit_parser(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-async def run_audit_command(
-    args: argparse.Namespace, settings: Settings, open_database: OpenDatabase
-) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(audit(args, settings))
+
+
+async def audit(args: argparse.Namespace, settings: Settings) -> int:
     """Run the audit and print it; problems reaching MongoDB are one line with status 1."""
     try:
-        locales = LocaleResolver(
-            settings.locales, settings.default_locale, settings.fallback_chains
-        )
-        channels = load_channels(settings.channels_path, locales)
+        profiles = load_profiles(settings)
     except ChannelConfigError as exc:
-        return _error(str(exc))
+        return print_error(str(exc))
     try:
-        async with open_database(settings) as db:
+        # No indexes: the audit only reads, so a read-only account must be able to run it.
+        async with open_catalog(settings, profiles, role="command", indexes=False) as connection:
             report = await run_audit(
-                Catalog(db),
-                locales=locales.locales,
+                connection.catalog,
+                locales=profiles.locales.locales,
                 limit=args.limit,
-                fallbacks=audit_fallbacks(locales),
-                linked=placeholder_ids(channels),
+                fallbacks=audit_fallbacks(profiles.locales),
+                linked=placeholder_ids(profiles.channels),
             )
     except ServerSelectionTimeoutError as exc:
         # The topology description that follows is a wall of text repeating the same error.
-        return _error(f"cannot reach MongoDB: {str(exc).split(', Topology Description')[0]}")
+        return print_error(f"cannot reach MongoDB: {str(exc).split(', Topology Description')[0]}")
     except PyMongoError as exc:
-        return _error(f"MongoDB: {exc}")
+        return print_error(f"MongoDB: {exc}")
     if args.json:
         print(json.dumps(report_json(report), indent=2, ensure_ascii=False))
     else:
         print_report(report, sys.stdout)
     return 0
-
-
-def _error(message: str) -> int:
-    for line in message.splitlines():
-        print(f"{PROG}: error: {line}", file=sys.stderr)
-    return 1
 
 
 # ---------------------------------------------------------------------------------------------

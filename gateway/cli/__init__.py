@@ -1,0 +1,87 @@
+"""The ``catalog-gateway`` command: parses arguments and hands each command to its module.
+
+Every command module (``serve``, ``seed``, ``schema``, ``media``, ``audit``, ``readiness``,
+``emulator``) has ``add_parser(commands)`` and ``run(args, settings)``. This package imports
+them; none of them imports this package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from gateway.cli import audit, emulator, media, readiness, schema, seed, serve
+from gateway.cli.common import LOG_FORMAT, PROG, CLIError
+from gateway.dam_setup import DamNotConfiguredError
+from gateway.embedded_mongo import MongodNotFoundError, MongodStartError
+from gateway.server import WorkersConfigError
+from gateway.settings import Settings, SettingsError, load_settings
+from resolvers.channels import ChannelConfigError
+
+
+class Command(Protocol):
+    NAME: str
+
+    def add_parser(self, commands: Any) -> argparse.ArgumentParser: ...
+
+    def run(self, args: argparse.Namespace, settings: Settings) -> int: ...
+
+
+# In the order `catalog-gateway --help` lists them.
+COMMANDS: tuple[Command, ...] = (serve, seed, schema, media, audit, readiness, emulator)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="GraphQL gateway over the product catalog (MongoDB) and its media "
+        "(Cloudinary). Settings come from the environment: MONGODB_URI and CATALOG_*.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = next(c for c in COMMANDS if args.command == c.NAME)
+    try:
+        if command is schema:
+            return schema.run(args)
+        settings = _settings(args)
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format=LOG_FORMAT,
+        )
+        # The Cloudinary SDK shares one small urllib3 pool between threads; the pool's notes
+        # about discarded connections are noise, not problems.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+        return command.run(args, settings)
+    except (
+        CLIError,
+        SettingsError,
+        MongodNotFoundError,
+        MongodStartError,
+        ChannelConfigError,
+        DamNotConfiguredError,
+        WorkersConfigError,
+    ) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    if getattr(args, "workers", None) is not None:
+        overrides["workers"] = args.workers
+    return load_settings(**overrides)

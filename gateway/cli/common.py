@@ -1,0 +1,28 @@
+"""What every ``catalog-gateway`` command shares: its name in messages, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+PROG = "catalog-gateway"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class CLIError(Exception):
+    """A failure to report in one line, with exit status 1."""
+
+
+def print_error(message: str) -> int:
+    """Print ``message`` to stderr, each of its lines as one error line; the exit status 1."""
+    for line in message.splitlines():
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    return 1
+
+
+def whole_number(value: str) -> int:
+    """An argparse type: ``value`` as an int, or the usage error naming it."""
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None

@@ -1,0 +1,45 @@
+"""``catalog-gateway cloudinary-emulator``: the built-in Cloudinary emulator on its own."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY, emulator_secret, emulator_storage
+from gateway.settings import Settings
+
+NAME = "cloudinary-emulator"
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    emulator: argparse.ArgumentParser = commands.add_parser(
+        NAME,
+        help="run the Cloudinary emulator on its own",
+        description="Serve the built-in Cloudinary emulator (Upload, Admin and delivery APIs) "
+        "for pre-production testing; uploads persist under CATALOG_DATA_DIR/cloudinary. "
+        "Point the official SDK at it with upload_prefix=http://HOST:PORT.",
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    emulator.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    emulator.add_argument("--cloud-name", default=EMULATOR_CLOUD)
+    emulator.add_argument("--api-key", default=EMULATOR_KEY)
+    emulator.add_argument(
+        "--api-secret",
+        help="API secret (default: CATALOG_EMULATOR_SECRET, else the random one kept in "
+        "CATALOG_DATA_DIR/cloudinary, which `serve` and `media ingest` use too)",
+    )
+    return emulator
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from cloudinary_emulator import run_emulator
+
+    run_emulator(
+        args.host,
+        args.port,
+        args.cloud_name,
+        args.api_key,
+        args.api_secret or emulator_secret(settings),
+        storage_dir=emulator_storage(settings),
+    )
+    return 0

@@ -1,0 +1,146 @@
+"""The process's services, built from settings in one place: the app's lifespan, the CLI
+commands and (through the lifespan) the webhooks all open them here.
+
+``role="serve"``: the gateway owns what it needs: without MONGODB_URI it starts the embedded
+mongod, without CLOUDINARY_URL the Cloudinary emulator; both stop when the services close.
+``role="command"``: a one-off command shares what a running ``serve`` owns: its embedded
+mongod (or a temporary one when none answers) and its emulator (CATALOG_EMULATOR_PORT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+import anyio
+from pymongo import AsyncMongoClient
+
+from gateway.dam_setup import command_line_dam, start_dam
+from gateway.embedded_mongo import EmbeddedMongo, find_mongod
+from gateway.settings import Settings
+from resolvers.channels import Channels, load_channels
+from resolvers.db import Catalog, ensure_indexes
+from resolvers.locales import LocaleResolver
+from resolvers.services import Services
+from resolvers.shared_result import SharedResults
+
+Role = Literal["serve", "command"]
+
+# How long a command waits to learn whether `serve` already runs the embedded mongod.
+PROBE_TIMEOUT_MS = 700
+
+
+@dataclass(frozen=True, slots=True)
+class Profiles:
+    """What the settings alone decide, checked (file, line, reason) before anything connects."""
+
+    locales: LocaleResolver
+    channels: Channels
+
+
+def load_profiles(settings: Settings) -> Profiles:
+    """The locales and the channel profiles; ChannelConfigError when channels.toml is bad."""
+    locales = settings.locale_resolver()
+    return Profiles(locales, load_channels(settings.channels_path, locales))
+
+
+def mongo_client(
+    uri: str, settings: Settings, *, timeout_ms: int | None = None
+) -> AsyncMongoClient[dict[str, Any]]:
+    """Every MongoDB client of the process is made here."""
+    return AsyncMongoClient(
+        uri,
+        appname="catalog-gateway",
+        tz_aware=True,
+        retryReads=True,
+        retryWrites=True,
+        serverSelectionTimeoutMS=timeout_ms or settings.mongo_timeout_ms,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """An open catalog database: the collections, and the client behind them (/readyz)."""
+
+    client: AsyncMongoClient[dict[str, Any]]
+    catalog: Catalog
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What ``open_services`` yields."""
+
+    services: Services
+    client: AsyncMongoClient[dict[str, Any]]
+
+
+@asynccontextmanager
+async def open_catalog(
+    settings: Settings, profiles: Profiles, *, role: Role, indexes: bool = True
+) -> AsyncIterator[Connection]:
+    """The configured database, with its indexes unless ``indexes=False`` (a read-only audit
+    must work with a read-only account)."""
+    async with AsyncExitStack() as stack:
+        uri = settings.mongodb_uri
+        if uri is None:
+            uri = await _embedded_mongo(settings, stack, role)
+        client = mongo_client(uri, settings)
+        stack.push_async_callback(client.close)
+        catalog = Catalog(client[settings.db])
+        if indexes:
+            await ensure_indexes(catalog, profiles.locales.locales, profiles.channels.names())
+        yield Connection(client, catalog)
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, profiles: Profiles, *, role: Role, indexes: bool = True
+) -> AsyncIterator[Opened]:
+    """The services over the configured database and DAM; everything started closes on exit."""
+    # A command's DAM is settings only: a missing one fails before any mongod starts.
+    command_dam = command_line_dam(settings) if role == "command" else None
+    async with AsyncExitStack() as stack:
+        connection = await stack.enter_async_context(
+            open_catalog(settings, profiles, role=role, indexes=indexes)
+        )
+        dam = command_dam if command_dam is not None else await start_dam(settings, stack)
+        services = Services(
+            connection.catalog,
+            profiles.locales,
+            profiles.channels,
+            dam,
+            loader_batch_size=settings.loader_batch_size,
+            missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
+            dashboards=SharedResults(settings.dashboard_ttl_s),
+        )
+        stack.push_async_callback(services.background.aclose)
+        yield Opened(services, connection.client)
+
+
+async def _embedded_mongo(settings: Settings, stack: AsyncExitStack, role: Role) -> str:
+    """The URI of the embedded mongod; one started here is stopped by ``stack``."""
+    server = EmbeddedMongo(
+        binary=find_mongod(settings.mongod),
+        dbpath=settings.data_dir / "mongo",
+        port=settings.mongod_port,
+    )
+    if role == "command" and await _answers(server.uri, settings):
+        return server.uri  # `serve` owns it; share it rather than fight over the data files
+    # Blocking work (a process start and a wait for its primary), so off the event loop.
+    await anyio.to_thread.run_sync(server.start)
+    stack.callback(server.stop)
+    return server.uri
+
+
+async def _answers(uri: str, settings: Settings) -> bool:
+    client = mongo_client(uri, settings, timeout_ms=PROBE_TIMEOUT_MS)
+    try:
+        await client.admin.command("ping")
+        return True
+    except Exception:
+        return False
+    finally:
+        await client.close()

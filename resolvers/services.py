@@ -1,0 +1,45 @@
+"""What the process shares between requests: the catalog, locales, channels and the DAM."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from resolvers.assets import DamClient
+from resolvers.background import Background
+from resolvers.channels import Channels
+from resolvers.db import Catalog
+from resolvers.locales import LocaleResolver
+from resolvers.readiness import rescore_products_using
+from resolvers.shared_result import SharedResults
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Built once per process from the settings (``gateway.services.open_services``)."""
+
+    catalog: Catalog
+    locales: LocaleResolver
+    channels: Channels
+    dam: DamClient
+    loader_batch_size: int = 1000
+    clock: Callable[[], datetime] = utc_now
+    missing_asset_ttl: timedelta = timedelta(hours=1)
+    background: Background = field(default_factory=Background)
+    # Whole-catalog dashboard numbers, shared between requests (see resolvers.shared_result).
+    dashboards: SharedResults[dict[str, Any]] = field(default_factory=lambda: SharedResults(0))
+
+    def rescore_products_using(self, public_ids: list[str]) -> None:
+        """Recompute stored readiness of the products that use these assets, in the background."""
+        self.background.spawn(
+            rescore_products_using(
+                self.catalog, self.channels, self.locales, self.clock(), public_ids
+            ),
+            name="rescore-after-mirroring",
+        )
