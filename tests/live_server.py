@@ -23,7 +23,7 @@ class LiveServer:
     @property
     def state(self) -> dict[str, Any]:
         """What the app's lifespan yielded (services, clients)."""
-        return dict(self.server.lifespan.state)  # type: ignore[attr-defined]
+        return dict(self.server.lifespan.state)
 
 
 @contextmanager

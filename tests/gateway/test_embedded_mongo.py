@@ -1,5 +1,6 @@
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pymongo import MongoClient
@@ -39,12 +40,15 @@ def test_nothing_found_names_every_option(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_data_survives_a_restart_on_another_port(tmp_path: Path) -> None:
     binary = find_mongod(None)
-    with embedded_mongo(binary, tmp_path) as first, MongoClient(first.uri) as client:
+    with (
+        embedded_mongo(binary, tmp_path) as first,
+        MongoClient[dict[str, Any]](first.uri) as client,
+    ):
         client.catalog.products.insert_one({"sku": "KEEP-ME"})
     # The replica set config remembers the old host; the restart must re-point it.
     with embedded_mongo(binary, tmp_path) as second:
         assert second.port != first.port
-        with MongoClient(second.uri, serverSelectionTimeoutMS=10_000) as client:
+        with MongoClient[dict[str, Any]](second.uri, serverSelectionTimeoutMS=10_000) as client:
             assert client.admin.command("hello")["isWritablePrimary"]
             assert client.catalog.products.find_one({"sku": "KEEP-ME"}) is not None
             client.catalog.products.insert_one({"sku": "WRITABLE"})

@@ -113,7 +113,7 @@ async def test_missing_headers_are_401(client: httpx.AsyncClient) -> None:
 async def test_malformed_timestamps_are_401_not_500(
     client: httpx.AsyncClient, timestamp: bytes
 ) -> None:
-    headers = {"x-cld-timestamp": timestamp, "x-cld-signature": b"0" * 40}
+    headers = {b"x-cld-timestamp": timestamp, b"x-cld-signature": b"0" * 40}
     response = await client.post("/webhooks/cloudinary", content="{}", headers=headers)
     assert response.status_code == 401
 
@@ -184,7 +184,7 @@ def test_the_gateways_emulator_notifies_the_gateway(settings: Settings, db: Any)
 def _find_sync(settings: Settings, public_id: str) -> dict[str, Any] | None:
     from pymongo import MongoClient
 
-    with MongoClient(settings.mongodb_uri) as client:
+    with MongoClient[dict[str, Any]](settings.mongodb_uri) as client:
         return client[settings.db]["assets"].find_one({"publicId": public_id})
 
 

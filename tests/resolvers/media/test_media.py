@@ -3,7 +3,7 @@
 import io
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import cloudinary.utils
 import httpx
@@ -502,13 +502,18 @@ async def test_assets_cloudinary_lacks_are_remembered_until_the_ttl(
     assert stats.admin_calls == first + 2
 
 
+class Faults(TypedDict, total=False):
+    error_rate: float
+    rate_limit_rate: float
+
+
 @pytest.mark.parametrize(
     "faults",
-    [{"error_rate": 1.0}, {"rate_limit_rate": 1.0}],
+    [Faults(error_rate=1.0), Faults(rate_limit_rate=1.0)],
     ids=["5xx", "420"],
 )
 async def test_cloudinary_trouble_never_fails_a_product_query(
-    db: Any, dam: DamClient, emulator: EmulatorServer, faults: dict[str, float]
+    db: Any, dam: DamClient, emulator: EmulatorServer, faults: Faults
 ) -> None:
     catalog = Catalog(db)
     await load_small_catalog(catalog)
