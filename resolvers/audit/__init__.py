@@ -21,7 +21,7 @@ aggregations) and :mod:`~resolvers.audit.taxonomy` (required attributes, definit
 :mod:`~resolvers.audit.report` runs them all.
 
 The result types are frozen dataclasses and the only description of the report's shape: the
-GraphQL types (``schema.types.audit``) and the CLI's JSON (``gateway.cli_audit``) are derived
+GraphQL types (``schema.types.audit``) and the CLI's JSON (``gateway.cli.audit``) are derived
 from them.
 """
 
