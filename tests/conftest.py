@@ -16,10 +16,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.embedded_mongo import embedded_mongo, find_mongod
 from gateway.settings import Settings
 from tests.command_counter import CommandCounter
-from tests.demo_fixtures import demo
+from tests.demo_fixtures import demo, demo_catalog, fresh_demo
 from tests.media_fixtures import dam, emulator
 
-__all__ = ["dam", "demo", "emulator"]  # fixtures shared with every test module
+# Fixtures shared with every test module.
+__all__ = ["dam", "demo", "demo_catalog", "emulator", "fresh_demo"]
 
 
 @pytest.fixture(scope="session")

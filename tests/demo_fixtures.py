@@ -1,9 +1,13 @@
 """The demo catalog with a mirror record for (almost) every media reference, through the API."""
 
+import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from demo.seeding import seed_demo_catalog
 from gateway.settings import Settings
@@ -49,12 +53,42 @@ def mirror_documents(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return documents
 
 
-@pytest.fixture
-async def demo(db: Any) -> Services:
+async def seed_demo(db: AsyncDatabase[dict[str, Any]]) -> Catalog:
     catalog = Catalog(db)
     await ensure_indexes(catalog, LOCALES.locales, CHANNELS.names())
     await seed_demo_catalog(db, products=300, locales=SETTINGS.locales)
     products = await catalog.products.find().to_list()
     await catalog.assets.insert_many(mirror_documents(products))
     await materialize(catalog, CHANNELS, LOCALES, NOW)
-    return services_for(catalog, clock=lambda: NOW)
+    return catalog
+
+
+@pytest.fixture(scope="module")
+async def demo_catalog(
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+) -> AsyncIterator[Catalog]:
+    """One seeded demo catalog per test module (seeding takes about a second)."""
+    name = f"test_demo_{uuid.uuid4().hex[:12]}"
+    yield await seed_demo(mongo_client[name])
+    await mongo_client.drop_database(name)
+
+
+async def content_hash(catalog: Catalog) -> str:
+    return str((await catalog.db.command("dbHash"))["md5"])
+
+
+@pytest.fixture
+async def demo(demo_catalog: Catalog) -> AsyncIterator[Services]:
+    """Services over the module's demo catalog, which tests only read: one that changes it
+    fails here (it would decide what later tests see); such tests take ``fresh_demo``."""
+    before = await content_hash(demo_catalog)
+    services = services_for(demo_catalog, clock=lambda: NOW)
+    yield services
+    await services.background.drain()
+    assert await content_hash(demo_catalog) == before, "the test changed the shared demo catalog"
+
+
+@pytest.fixture
+async def fresh_demo(db: AsyncDatabase[dict[str, Any]]) -> Services:
+    """The demo catalog in the test's own database, for tests that change it."""
+    return services_for(await seed_demo(db), clock=lambda: NOW)

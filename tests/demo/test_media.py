@@ -16,7 +16,7 @@ from PIL import Image, ImageChops
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cloudinary_emulator import EmulatorServer
+from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from demo.catalog import generate_demo_catalog
 from demo.defects import MISSING_ASSET_PREFIX, PlantedDefects
 from demo.pictures import ROLE_SIZES, VIDEO_SIZE, draw_product_image, fake_mp4
@@ -51,23 +51,23 @@ class Uploaded:
 
 
 @pytest.fixture(scope="module")
-async def uploaded(
-    emulator: EmulatorServer, mongo_client: AsyncMongoClient[dict[str, Any]]
-) -> AsyncIterator[Uploaded]:
+async def uploaded(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[Uploaded]:
     # Module scope: uploading ~300 pictures once keeps this file fast; the tests below only
-    # read what that run left behind (the per-test ``dam`` fixture would empty the emulator).
-    emulator.emulator.reset()
+    # read what that run left behind. The emulator is this module's own, so the per-test
+    # ``dam`` fixture (which empties the session emulator) cannot touch it.
     name = f"test_media_{uuid.uuid4().hex[:12]}"
     db = mongo_client[name]
     await seed_demo_catalog(db, products=PRODUCTS)
     catalog = Catalog(db)
-    dam = DamClient(DamConfig(CLOUD, KEY, SECRET, sdk_options=emulator.sdk_config()), timeout_s=30)
-    report = await upload_demo_media(catalog, dam, now=NOW)
-    demo = generate_demo_catalog(products=PRODUCTS)
-    references = [(p["sku"], m) for p in demo.products for m in p["media"]]
-    yield Uploaded(catalog, dam, emulator, report, demo.defects, references)
+    config = EmulatorConfig(cloud_name=CLOUD, api_key=KEY, api_secret=SECRET)
+    with EmulatorServer(config) as emulator:
+        sdk = emulator.sdk_config()
+        dam = DamClient(DamConfig(CLOUD, KEY, SECRET, sdk_options=sdk), timeout_s=30)
+        report = await upload_demo_media(catalog, dam, now=NOW)
+        demo = generate_demo_catalog(products=PRODUCTS)
+        references = [(p["sku"], m) for p in demo.products for m in p["media"]]
+        yield Uploaded(catalog, dam, emulator, report, demo.defects, references)
     await mongo_client.drop_database(name)
-    emulator.emulator.reset()
 
 
 def present(uploaded: Uploaded) -> list[tuple[str, MediaReference]]:
@@ -130,6 +130,7 @@ async def test_the_admin_api_sees_the_same_assets(uploaded: Uploaded) -> None:
 
 async def test_planted_missing_references_stay_missing(uploaded: Uploaded) -> None:
     emulator = uploaded.emulator.emulator
+    assert uploaded.defects.missing_assets
     for defect in uploaded.defects.missing_assets:
         assert emulator.get_asset(defect.public_id) is None
         assert emulator.get_asset(defect.public_id, "video") is None
@@ -154,7 +155,7 @@ async def test_the_mirror_holds_an_active_document_per_upload(uploaded: Uploaded
         assert bool(document["alt"]) == (sku not in without_alt)
         if role == "video":
             assert document["format"] == "mp4"
-            assert document["duration"] > 0
+            assert 8 <= document["duration"] <= 32  # seconds, as demo.upload makes them
         else:
             assert document["format"] == ("png" if role == "swatch" else "jpg")
             assert len(document["phash"]) == 16
@@ -210,7 +211,6 @@ async def test_a_second_run_uploads_nothing(uploaded: Uploaded) -> None:
     assert uploaded.emulator.emulator.stats.upload_calls == upload_calls
 
 
-# Placed after the tests reading ``uploaded``: the ``dam`` fixture empties the shared emulator.
 async def test_failed_uploads_are_reported_and_retried_on_the_next_run(
     db: AsyncDatabase[dict[str, Any]], dam: DamClient, emulator: EmulatorServer
 ) -> None:

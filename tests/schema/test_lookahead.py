@@ -50,9 +50,9 @@ LISTING = """query($first: Int!) { products(first: $first) { edges { node {
 
 
 async def test_a_listing_page_is_prefetched_and_resolves_without_waiting(
-    demo: Services, db: Any, command_counter: CommandCounter, awaited_fields: list[int]
+    demo: Services, command_counter: CommandCounter, awaited_fields: list[int]
 ) -> None:
-    with command_counter.record(db.name) as recorded:
+    with command_counter.record(demo.catalog.db.name) as recorded:
         data = await data_of(demo, LISTING, {"first": 48})
     nodes = [edge["node"] for edge in data["products"]["edges"]]
     assert len(nodes) == 48
@@ -103,7 +103,8 @@ async def test_media_fields_read_only_the_roles_they_can_use(
     }
 
 
-async def test_a_malformed_media_reference_fails_only_its_own_field(demo: Services) -> None:
+async def test_a_malformed_media_reference_fails_only_its_own_field(fresh_demo: Services) -> None:
+    demo = fresh_demo
     first = await demo.catalog.products.find().sort("sku", 1).limit(1).to_list()
     await demo.catalog.products.update_one(
         {"_id": first[0]["_id"]}, {"$push": {"media": {"role": "hero", "position": 99}}}
@@ -122,7 +123,7 @@ async def test_a_malformed_media_reference_fails_only_its_own_field(demo: Servic
 
 
 async def test_category_and_media_asset_entities_share_one_query_each(
-    demo: Services, db: Any, command_counter: CommandCounter
+    demo: Services, command_counter: CommandCounter
 ) -> None:
     categories = await demo.catalog.categories.find().limit(20).to_list()
     assets = await demo.catalog.assets.find({"status": "active"}).limit(30).to_list()
@@ -132,37 +133,37 @@ async def test_category_and_media_asset_entities_share_one_query_each(
     query = """query($r: [_Any!]!) { _entities(representations: $r) {
         ... on Category { slug } ... on MediaAsset { publicId } } }"""
     expected = len(representations)
-    with command_counter.record(db.name) as recorded:
+    with command_counter.record(demo.catalog.db.name) as recorded:
         data = await data_of(demo, query, {"r": representations})
     assert len([e for e in data["_entities"] if e]) == expected
     assert dict(recorded.names()) == {"find:categories": 1, "find:assets": 1}
 
 
 async def test_fields_behind_fragments_are_prefetched(
-    demo: Services, db: Any, command_counter: CommandCounter, awaited_fields: list[int]
+    demo: Services, command_counter: CommandCounter, awaited_fields: list[int]
 ) -> None:
     query = """
     fragment Card on Product { ...Score heroImage(channel: "web") { publicId } }
     fragment Score on Product { readiness(channel: "web") { score } }
     { products(first: 10) { edges { node { ... on Product { ...Card } } } } }"""
-    with command_counter.record(db.name) as recorded:
+    with command_counter.record(demo.catalog.db.name) as recorded:
         await data_of(demo, query)
     assert recorded.names()["find:assets"] == 1
     assert awaited_fields == []
 
 
 async def test_a_page_without_media_fields_reads_no_asset(
-    demo: Services, db: Any, command_counter: CommandCounter
+    demo: Services, command_counter: CommandCounter
 ) -> None:
     query = """{ products(first: 20) { edges { node {
         sku variants { sku options { code value } } } } } }"""
-    with command_counter.record(db.name) as recorded:
+    with command_counter.record(demo.catalog.db.name) as recorded:
         await data_of(demo, query)
     assert dict(recorded.names()) == {"find:products": 1}
 
 
 async def test_entities_are_prefetched_and_errors_stay_per_item(
-    demo: Services, db: Any, command_counter: CommandCounter, awaited_fields: list[int]
+    demo: Services, command_counter: CommandCounter, awaited_fields: list[int]
 ) -> None:
     skus = [p["sku"] for p in await demo.catalog.products.find().limit(3).to_list()]
     representations = [{"__typename": "Product", "sku": sku} for sku in skus]
@@ -170,7 +171,7 @@ async def test_entities_are_prefetched_and_errors_stay_per_item(
     representations.append({"__typename": "Product", "sku": "NO-SUCH-SKU"})
     query = """query($r: [_Any!]!) { _entities(representations: $r) {
         ... on Product { sku heroImage(channel: "mobile") { url(slot: "thumbnail") } } } }"""
-    with command_counter.record(db.name) as recorded:
+    with command_counter.record(demo.catalog.db.name) as recorded:
         result = await execute(demo, query, {"r": representations})
     assert result.data is not None
     entities = result.data["_entities"]
@@ -182,7 +183,7 @@ async def test_entities_are_prefetched_and_errors_stay_per_item(
 
 
 async def test_related_products_are_prefetched_per_page(
-    demo: Services, db: Any, command_counter: CommandCounter, awaited_fields: list[int]
+    demo: Services, command_counter: CommandCounter, awaited_fields: list[int]
 ) -> None:
     query = """query($first: Int!) { products(first: $first) { edges { node {
         accessories { sku heroImage(channel: "web") { url(slot: "thumbnail") } }
@@ -190,7 +191,7 @@ async def test_related_products_are_prefetched_per_page(
     } } } }"""
     counts = []
     for first in (10, 40):
-        with command_counter.record(db.name) as recorded:
+        with command_counter.record(demo.catalog.db.name) as recorded:
             data = await data_of(demo, query, {"first": first})
         counts.append(dict(recorded.names()))
     accessories = [a for e in data["products"]["edges"] for a in e["node"]["accessories"]]

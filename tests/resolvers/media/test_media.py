@@ -2,6 +2,7 @@
 
 import io
 import math
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
@@ -10,14 +11,14 @@ import httpx
 import pytest
 from PIL import Image
 
-from cloudinary_emulator import EmulatorServer
-from resolvers.assets import DamClient
+from cloudinary_emulator import EmulatorConfig, EmulatorServer
+from resolvers.assets import DamClient, DamConfig
 from resolvers.db import Catalog
 from resolvers.services import Services
 from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import data_of, execute, services_for
-from tests.media_fixtures import upload_image, upload_video
+from tests.media_fixtures import CLOUD, KEY, SECRET, upload_image, upload_video
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 PAST = (NOW - timedelta(days=30)).date().isoformat()
@@ -85,14 +86,45 @@ async def upload_media(dam: DamClient) -> None:
     )
 
 
+UPLOADS = 14  # the calls above
+
+
+def dam_of(server: EmulatorServer) -> DamClient:
+    return DamClient(DamConfig(CLOUD, KEY, SECRET, sdk_options=server.sdk_config()), timeout_s=5)
+
+
+@pytest.fixture(scope="module")
+async def uploaded() -> AsyncIterator[EmulatorServer]:
+    """An emulator of this module's own holding the assets of ``MEDIA``, uploaded once.
+
+    The tests on ``services`` only read these assets; the others use the session emulator
+    through the ``dam`` fixture, which empties it.
+    """
+    with EmulatorServer(EmulatorConfig(cloud_name=CLOUD, api_key=KEY, api_secret=SECRET)) as server:
+        await upload_media(dam_of(server))
+        yield server
+
+
 @pytest.fixture
-async def services(db: Any, dam: DamClient) -> Services:
+def media_emulator(uploaded: EmulatorServer) -> Iterator[EmulatorServer]:
+    """The uploaded emulator with no faults and zeroed counters; the assets stay."""
+    store = uploaded.emulator.store
+    assets = {(a.resource_type, a.public_id, a.version) for a in store}
+    assert len(assets) == UPLOADS
+    uploaded.emulator.reset(assets=False)
+    yield uploaded
+    uploaded.emulator.reset(assets=False)
+    # A test that changed the shared assets would make the next ones pass or fail by order.
+    assert {(a.resource_type, a.public_id, a.version) for a in store} == assets
+
+
+@pytest.fixture
+async def services(db: Any, media_emulator: EmulatorServer) -> Services:
     catalog = Catalog(db)
     await load_small_catalog(catalog)
     for sku, media in MEDIA.items():
         await catalog.products.update_one({"sku": sku}, {"$set": {"media": media}})
-    await upload_media(dam)
-    return services_for(catalog, dam=dam, clock=lambda: NOW)
+    return services_for(catalog, dam=dam_of(media_emulator), clock=lambda: NOW)
 
 
 async def manifest(services: Services, sku: str, channel: str, locale: str = "en-US") -> Any:
@@ -125,8 +157,9 @@ async def version_of(services: Services, public_id: str) -> int:
 
 
 async def test_manifest_urls_equal_sdk_built_urls(
-    services: Services, emulator: EmulatorServer
+    services: Services, media_emulator: EmulatorServer
 ) -> None:
+    emulator = media_emulator
     hero = "catalog/NW-RUN-001/hero-1"
     web = by_slot(await manifest(services, "NW-RUN-001", "web"))
     version = await version_of(services, hero)
@@ -451,8 +484,9 @@ async def test_media_is_lazy(services: Services, db: Any, command_counter: Comma
 
 
 async def test_assets_of_a_page_load_in_one_query(
-    services: Services, db: Any, command_counter: CommandCounter, emulator: EmulatorServer
+    services: Services, db: Any, command_counter: CommandCounter, media_emulator: EmulatorServer
 ) -> None:
+    emulator = media_emulator
     await data_of(services, PAGE)  # first read mirrors what the uploads did not
     await services.background.drain()  # its rescoring is not part of the next request
     admin_calls = emulator.emulator.stats.admin_calls
@@ -571,8 +605,9 @@ async def test_slow_cloudinary_times_out_into_placeholders(
 
 
 async def test_mirrored_assets_survive_cloudinary_outages(
-    services: Services, emulator: EmulatorServer
+    services: Services, media_emulator: EmulatorServer
 ) -> None:
+    emulator = media_emulator
     await data_of(services, PAGE)
     emulator.emulator.faults.configure(error_rate=1.0)
     data = await data_of(

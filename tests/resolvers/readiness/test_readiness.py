@@ -344,13 +344,13 @@ async def test_catalog_readiness_summary_matches_the_stored_scores(demo: Service
 
 
 async def test_readiness_of_a_page_costs_one_query_per_collection(
-    demo: Services, db: Any, command_counter: CommandCounter
+    demo: Services, command_counter: CommandCounter
 ) -> None:
     query = """query($first: Int!) { products(first: $first) { edges { node {
         readiness(channel: "web") { score checks { id message } } } } } }"""
     counts = []
     for first in (10, 100):
-        with command_counter.record(db.name) as recorded:
+        with command_counter.record(demo.catalog.db.name) as recorded:
             await data_of(demo, query, {"first": first})
         counts.append(dict(recorded.names()))
     assert (
@@ -369,7 +369,7 @@ async def test_profile_changes_make_scores_stale(demo: Services) -> None:
 
 
 async def test_dashboards_share_one_aggregation_for_the_ttl(
-    demo: Services, db: Any, command_counter: CommandCounter
+    demo: Services, command_counter: CommandCounter
 ) -> None:
     from dataclasses import replace
 
@@ -377,7 +377,7 @@ async def test_dashboards_share_one_aggregation_for_the_ttl(
 
     shared = replace(demo, dashboards=SharedResults(60, wall_clock=lambda: NOW))
     query = '{ catalogReadiness(channel: "web") { ready computedAt } }'
-    with command_counter.record(db.name) as recorded:
+    with command_counter.record(demo.catalog.db.name) as recorded:
         first = await data_of(shared, query)
         second = await data_of(shared, query)
     assert first == second
