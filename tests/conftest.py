@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 import uuid
@@ -21,6 +22,22 @@ from tests.media_fixtures import dam, emulator
 
 # Fixtures shared with every test module.
 __all__ = ["dam", "demo", "demo_catalog", "emulator", "fresh_demo"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collect_garbage_at_the_end() -> Iterator[None]:
+    """Leaks of the session fixtures fail the last test's teardown, like those of a module."""
+    yield
+    gc.collect()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collect_garbage_per_module() -> Iterator[None]:
+    """A socket, client or transport a module left unclosed fails that module (filterwarnings
+    makes the ResourceWarning of its finalizer an error) rather than whichever later test the
+    collector happens to run in. PYTHONTRACEMALLOC=5 shows where it was opened."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

@@ -36,13 +36,16 @@ def live_server(
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-gateway", daemon=True)
     thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the gateway did not start")
-        time.sleep(0.02)
     try:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the gateway did not start")
+            time.sleep(0.02)
         yield LiveServer(f"http://127.0.0.1:{port}", server)
     finally:
+        # Also when it did not start: a half-started server still holds its socket and clients.
         server.should_exit = True
         thread.join(timeout)
+        if thread.is_alive():
+            raise RuntimeError(f"the gateway did not stop within {timeout} s")

@@ -219,8 +219,10 @@ async def test_readiness_is_503_without_a_primary() -> None:
         "headers": [],
         "state": {"mongo_client": dead},
     }
-    response = await readyz(Request(scope))
-    await dead.close()
+    try:
+        response = await readyz(Request(scope))
+    finally:
+        await dead.close()
     assert response.status_code == 503
 
 

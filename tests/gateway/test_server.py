@@ -76,14 +76,20 @@ async def _lifespan(receive: Receive, send: Send, *, fail: bool) -> None:
 def nodelay_of(peer: tuple[str, int]) -> int | None:
     """TCP_NODELAY of this process's connection to ``peer``, found among its descriptors."""
     for name in os.listdir("/proc/self/fd"):
-        # fromfd works on a duplicate, closed on leaving; descriptors that are no (IPv4)
-        # connection fail with OSError.
-        with (
-            contextlib.suppress(OSError),
-            socket.fromfd(int(name), socket.AF_INET, socket.SOCK_STREAM) as sock,
-        ):
-            if sock.getpeername() == peer:
+        # A socket object over the worker's own descriptor, detached (never closed) after:
+        # socket.fromfd would duplicate it first, and leak the duplicate of every descriptor
+        # that is no socket, since the constructor fails after the dup.
+        try:
+            sock = socket.socket(fileno=int(name))
+        except OSError:  # no socket, or closed since the listing
+            continue
+        try:
+            if sock.family == socket.AF_INET and sock.getpeername() == peer:
                 return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        except OSError:  # a socket without a peer: the listening one
+            pass
+        finally:
+            sock.detach()
     return None
 
 
