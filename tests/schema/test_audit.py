@@ -33,6 +33,7 @@ async def test_catalog_audit_is_on_the_query_type(db: Any) -> None:
     audit = data["catalogAudit"]
     assert audit["duplicateSkus"]["total"] == len(defects.sku_collisions)
     found = [{o["sku"] for o in g["occurrences"]} for g in audit["duplicateSkus"]["examples"]]
+    assert defects.sku_collisions
     for collision in defects.sku_collisions:
         assert {collision.sku, collision.colliding_sku} in found
     assert audit["missingProductReferences"]["total"] == len(defects.broken_references)

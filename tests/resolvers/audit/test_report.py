@@ -44,6 +44,7 @@ async def test_demo_catalog_audit_finds_every_planted_defect(db: Database) -> No
         (group.brand, group.locale, frozenset(p.sku for p in group.products))
         for group in report.duplicate_names.examples
     }
+    assert planted.near_duplicate_names
     for pair in planted.near_duplicate_names:
         # The copy re-spells every locale of the original's name.
         for locale in ("en-US", "de-DE", "fr-FR", "it-IT"):
