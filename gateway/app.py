@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.request_id import RequestIdMiddleware
 from gateway.services import load_profiles, open_services
@@ -105,6 +106,8 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/", index, methods=["GET"]),
+        Route(ASSET_PREFIX + "{path:path}", graphiql_asset, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
 
