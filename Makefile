@@ -1,10 +1,13 @@
 # Two commands for a fresh clone: `make run` and `make test`. Everything they need is installed
-# here, into .venv (Python) and tests/node/node_modules (the Node.js reference checks).
+# here, into .venv (Python) and tests/node/node_modules (the Node.js reference checks), and
+# Debian's chromium package for the GraphiQL browser check when /usr/bin/chromium is missing.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 NODE_CHECKS := tests/node
+# tests/gateway/test_graphiql_browser.py drives this browser (it reads CHROMIUM too).
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test lint typecheck pytest bench schema clean
 
@@ -12,7 +15,7 @@ run: $(VENV)/.run-installed
 	CATALOG_DEMO=$${CATALOG_DEMO:-true} CATALOG_EMULATOR_PORT=$${CATALOG_EMULATOR_PORT:-8001} \
 		$(BIN)/catalog-gateway serve
 
-test: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json
+test: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -25,7 +28,7 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json
+pytest: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json $(CHROMIUM)
 	$(BIN)/pytest
 
 # The committed GraphQL contract; tests/schema/test_contract.py fails when it is stale.
@@ -51,6 +54,15 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 
 $(NODE_CHECKS)/node_modules/.package-lock.json: $(NODE_CHECKS)/package-lock.json
 	npm ci --prefix $(NODE_CHECKS) --no-audit --no-fund --loglevel=error
+
+# Debian's Chromium (CI runs as root on Debian 12); anyone else is told what to install.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { \
+		echo "$(CHROMIUM) is missing: the GraphiQL browser test needs Debian's chromium package" \
+			"(as root: apt-get install --no-install-recommends chromium), or set CHROMIUM" >&2; \
+		exit 1; }
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 clean:
 	rm -rf $(VENV) $(NODE_CHECKS)/node_modules .mypy_cache .ruff_cache .pytest_cache
