@@ -97,6 +97,115 @@ class DemoMediaReport:
     seconds: float
 
 
+class UploadProgress:
+    """How far an upload run is: counts, rate and time left, logged as it goes.
+
+    A line when the run begins, then one each time another tenth is done and at least
+    ``every_s`` passed since the last (or ``at_least_every_s`` passed, if a tenth takes that
+    long); never one per picture. The gateway shares the object with ``/readyz`` and GraphiQL
+    while the demo's media upload.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        every_s: float = 10.0,
+        at_least_every_s: float = 60.0,
+    ) -> None:
+        self.clock = clock
+        self.every_s = every_s
+        self.at_least_every_s = at_least_every_s
+        self.total = 0
+        self.uploaded = 0
+        self.failed = 0
+        self.started = False
+        self.finished = False
+        self._began_at = 0.0
+        self._logged_at = 0.0
+        self._logged_tenths = 0
+
+    @property
+    def done(self) -> int:
+        return self.uploaded + self.failed
+
+    @property
+    def uploading(self) -> bool:
+        """Between ``begin`` with something to upload and ``finish``."""
+        return self.started and not self.finished and self.total > 0
+
+    @property
+    def rate(self) -> float:
+        """Pictures (and videos) done per second since the run began."""
+        elapsed = self.clock() - self._began_at
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def remaining_s(self) -> float | None:
+        rate = self.rate
+        return (self.total - self.done) / rate if rate > 0 else None
+
+    def as_dict(self) -> dict[str, int]:
+        return {"uploaded": self.uploaded, "failed": self.failed, "total": self.total}
+
+    def begin(self, total: int) -> None:
+        self.total, self.uploaded, self.failed = total, 0, 0
+        self.started, self.finished = True, total == 0
+        self._began_at = self._logged_at = self.clock()
+        self._logged_tenths = 0
+        if total:
+            log.info(
+                "demo media: uploading %d pictures and videos; until they arrive, products "
+                "show placeholders",
+                total,
+            )
+
+    def advance(self, *, failed: bool = False) -> None:
+        if failed:
+            self.failed += 1
+        else:
+            self.uploaded += 1
+        done, total = self.done, self.total
+        if done >= total:
+            return  # the run's result line says the rest
+        now = self.clock()
+        tenths = done * 10 // total
+        since = now - self._logged_at
+        if (tenths > self._logged_tenths and since >= self.every_s) or (
+            since >= self.at_least_every_s
+        ):
+            self._logged_at, self._logged_tenths = now, tenths
+            self._log_line()
+
+    def finish(self) -> None:
+        self.finished = True
+
+    def _log_line(self) -> None:
+        failed = f", {self.failed} failed" if self.failed else ""
+        remaining = self.remaining_s
+        left = f", about {_duration(remaining)} left" if remaining is not None else ""
+        log.info(
+            "demo media: %d of %d done (%d%%)%s, %.1f per second%s",
+            self.done,
+            self.total,
+            self.done * 100 // self.total,
+            failed,
+            self.rate,
+            left,
+        )
+
+
+def _duration(seconds: float) -> str:
+    whole = max(1, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     public_id: str
@@ -227,11 +336,19 @@ def _upload_options(job: _Job) -> dict[str, Any]:
 class _Run:
     """One upload run: workers share the job iterator, results and the pending mirror batch."""
 
-    def __init__(self, catalog: Catalog, dam: DamClient, now: datetime, concurrency: int) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        dam: DamClient,
+        now: datetime,
+        concurrency: int,
+        progress: UploadProgress,
+    ) -> None:
         self.catalog = catalog
         self.dam = dam
         self.now = now
         self.concurrency = concurrency
+        self.progress = progress
         # Drawing holds the GIL for part of its time; more drawing threads than uploads in
         # flight would only queue up finished pictures in memory.
         self.draw_limiter = anyio.CapacityLimiter(concurrency)
@@ -278,6 +395,7 @@ class _Run:
             self._fail(job, f"{type(exc).__name__}: {exc}")
             return
         self.uploaded += 1
+        self.progress.advance()
         self.pending.append(asset_from_resource(response, self.now, "demo"))
         if len(self.pending) >= MIRROR_BATCH:
             await self.flush()
@@ -285,6 +403,7 @@ class _Run:
     def _fail(self, job: _Job, reason: str) -> None:
         log.warning("demo media upload of %s failed: %s", job.public_id, reason)
         self.failed.append(FailedUpload(job.public_id, job.resource_type, reason))
+        self.progress.advance(failed=True)
 
     async def flush(self) -> None:
         batch, self.pending = self.pending, []
@@ -299,6 +418,7 @@ async def upload_demo_media(
     now: datetime,
     concurrency: int = 8,
     only_missing: bool = True,
+    progress: UploadProgress | None = None,
 ) -> DemoMediaReport:
     """Draw and upload a picture (or a stand-in video) for every media reference, plus the
     placeholders the channel profiles use, and mirror them as active assets.
@@ -307,7 +427,7 @@ async def upload_demo_media(
     ``only_missing``, references the mirror already holds as active are skipped, so a restart
     against a persistent DAM uploads nothing; that trusts the mirror, so pass ``False`` when
     the DAM may have lost its assets (an in-memory emulator) while MongoDB kept the mirror.
-    Upload failures are reported, not raised.
+    Upload failures are reported, not raised. ``progress`` follows the run (and logs it).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -322,9 +442,14 @@ async def upload_demo_media(
     else:
         todo, todo_placeholders = jobs, placeholders
 
-    run = _Run(catalog, dam, now, concurrency)
-    placeholders_uploaded = await run.run(todo_placeholders)
-    uploaded = await run.run(todo)
+    progress = progress or UploadProgress()
+    progress.begin(len(todo_placeholders) + len(todo))
+    run = _Run(catalog, dam, now, concurrency, progress)
+    try:
+        placeholders_uploaded = await run.run(todo_placeholders)
+        uploaded = await run.run(todo)
+    finally:
+        progress.finish()
     report = DemoMediaReport(
         references=len(jobs),
         uploaded=uploaded,
@@ -354,18 +479,24 @@ async def upload_demo_pictures(
     channels: Channels,
     locales: LocaleResolver,
     clock: Callable[[], datetime],
-) -> None:
+    *,
+    concurrency: int = 4,
+    progress: UploadProgress | None = None,
+) -> DemoMediaReport | None:
     """Draw and upload the demo catalog's pictures into the emulator (skipping what it has).
 
-    The gateway runs this after start-up when it seeded the demo against its own emulator;
-    failures are logged, and stored readiness scores are recomputed when pictures arrived.
+    The gateway runs this after start-up when it seeded the demo against its own emulator, and
+    ``seed --demo`` after seeding; failures are logged, and stored readiness scores are
+    recomputed when pictures arrived. None when MongoDB failed.
     """
     try:
-        report = await upload_demo_media(catalog, dam, now=clock(), concurrency=4)
+        report = await upload_demo_media(
+            catalog, dam, now=clock(), concurrency=concurrency, progress=progress
+        )
     except PyMongoError:
         log.exception("uploading the demo pictures failed")
-        return
-    if report.uploaded:
-        log.info("demo pictures: %d uploaded, %d failed", report.uploaded, len(report.failed))
+        return None
+    if report.uploaded or report.placeholders_uploaded:
         # Scores computed before the pictures existed are all wrong now.
         await materialize(catalog, channels, locales, clock())
+    return report

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.access_log import AccessLogMiddleware
 from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.request_id import RequestIdMiddleware
@@ -27,14 +28,20 @@ from resolvers.readiness import rescore_stale
 from resolvers.services import Services
 from schema.schema import CatalogSchema, build_schema
 
+if TYPE_CHECKING:
+    from demo.upload import UploadProgress
+
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 2.0
+WEBHOOK_PATH = "/webhooks/cloudinary"
 
 
 class State(TypedDict):
     services: Services
     mongo_client: AsyncMongoClient[dict[str, Any]]
+    # While the demo's pictures upload into the emulator (after start-up): how far they are.
+    demo_media: UploadProgress | None
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -43,14 +50,19 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
-async def after_start(services: Services, *, demo_media: bool) -> None:
+async def after_start(services: Services, *, demo_media: UploadProgress | None) -> None:
     """Work that must not delay readiness: rescoring, and the demo pictures for the emulator."""
     await refresh_stale_readiness(services)
-    if demo_media:
+    if demo_media is not None:
         from demo.upload import upload_demo_pictures
 
         await upload_demo_pictures(
-            services.catalog, services.dam, services.channels, services.locales, services.clock
+            services.catalog,
+            services.dam,
+            services.channels,
+            services.locales,
+            services.clock,
+            progress=demo_media,
         )
 
 
@@ -61,6 +73,10 @@ async def refresh_stale_readiness(services: Services) -> None:
     work twice, which is harmless (the results are identical).
     """
     try:
+        # Products never scored (a new catalog) are not news about the channel profiles.
+        unscored = await services.catalog.products.count_documents(
+            {"readiness": {"$exists": False}}
+        )
         count = await rescore_stale(
             services.catalog, services.channels, services.locales, services.clock()
         )
@@ -68,8 +84,11 @@ async def refresh_stale_readiness(services: Services) -> None:
         # Serving goes on with the old scores; the next start (or `readiness refresh`) retries.
         log.exception("recomputing stale readiness scores failed")
         return
-    if count:
-        log.info("readiness recomputed for %d products (channel profiles changed)", count)
+    changed = max(0, count - unscored)
+    if count - changed:
+        log.info("readiness scored for %d products that had no stored scores", count - changed)
+    if changed:
+        log.info("readiness recomputed for %d products (channel profiles changed)", changed)
 
 
 def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starlette:
@@ -93,23 +112,37 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 )
             # A plain task, not a task group: servers may run start-up and shut-down of the
             # lifespan in different tasks, which a cancel scope does not allow.
-            demo_media = settings.demo and settings.cloudinary_url is None
+            demo_media = None
+            if settings.demo and settings.cloudinary_url is None:
+                from demo.upload import UploadProgress
+
+                demo_media = UploadProgress()
             refresh = asyncio.create_task(after_start(services, demo_media=demo_media))
             stack.push_async_callback(_cancel, refresh)
             log.info("catalog gateway ready on database %r", settings.db)
-            yield {"services": services, "mongo_client": opened.client}
+            yield {
+                "services": services,
+                "mongo_client": opened.client,
+                "demo_media": demo_media,
+            }
 
     graphql = GraphQLHTTPHandler(schema, settings.max_body_bytes)
     webhook = CloudinaryWebhook(settings.webhook_max_age_s)
     routes = [
-        Route("/webhooks/cloudinary", webhook.handle, methods=["POST"]),
+        Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]),
         Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/", index, methods=["GET"]),
         Route(ASSET_PREFIX + "{path:path}", graphiql_asset, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.access_log:
+        # Inside RequestIdMiddleware: it logs the request id. The notifications of the
+        # gateway's own emulator are its plumbing, logged only when they fail.
+        quiet = frozenset({WEBHOOK_PATH} if settings.cloudinary_url is None else ())
+        middleware.append(Middleware(AccessLogMiddleware, quiet_paths=quiet))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 async def healthz(request: Request) -> Response:
@@ -118,7 +151,12 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when a MongoDB primary answers: replicas not ready leave the load balancer."""
+    """Ready when a MongoDB primary answers: replicas not ready leave the load balancer.
+
+    While the demo's pictures upload into the emulator the gateway is ready all the same (the
+    API answers, with placeholders for what has not arrived); ``demoMedia`` says how far
+    they are.
+    """
     client: AsyncMongoClient[dict[str, Any]] = request.state.mongo_client
     try:
         hello = await asyncio.wait_for(client.admin.command("hello"), READY_TIMEOUT_S)
@@ -132,4 +170,8 @@ async def readyz(request: Request) -> Response:
         )
     if not primary:
         return JSONResponse({"status": "unavailable", "reason": "no primary"}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    body: dict[str, Any] = {"status": "ready"}
+    demo_media: UploadProgress | None = getattr(request.state, "demo_media", None)
+    if demo_media is not None and demo_media.uploading:
+        body["demoMedia"] = demo_media.as_dict()
+    return JSONResponse(body)

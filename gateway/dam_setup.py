@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 
 import anyio
 
+from gateway.ports import ensure_port_free
 from gateway.settings import Settings
 from resolvers.assets import DamClient, DamConfig
 
@@ -18,6 +21,7 @@ log = logging.getLogger(__name__)
 EMULATOR_CLOUD = "catalog-demo"
 EMULATOR_KEY = "emulator-key"
 SECRET_FILE = ".api-secret"
+LOCK_FILE = ".lock"
 
 
 def public_host(host: str) -> str:
@@ -54,27 +58,90 @@ def emulator_storage(settings: Settings) -> Path:
     return settings.data_dir / "cloudinary"
 
 
+EMULATOR = "the Cloudinary emulator"
+EMULATOR_PORT_SETTING = "CATALOG_EMULATOR_PORT"
+
+
+def check_emulator_port(settings: Settings) -> None:
+    """PortUnavailableError when the emulator `serve` would start cannot have its port."""
+    if settings.cloudinary_url is None and settings.emulator_port:
+        ensure_port_free(
+            settings.emulator_host,
+            settings.emulator_port,
+            what=EMULATOR,
+            variable=EMULATOR_PORT_SETTING,
+        )
+
+
+class EmulatorStorageBusyError(RuntimeError):
+    """Another process runs an emulator over this data directory's media."""
+
+
+@contextmanager
+def emulator_storage_lock(settings: Settings) -> Iterator[bool]:
+    """Hold the lock of the emulator's storage for the block; False if another process has it.
+
+    The emulator keeps its assets in memory and writes them through to the storage: two
+    emulators over one directory would each miss the other's uploads (and overwrite them).
+    """
+    path = emulator_storage(settings) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
 async def start_dam(settings: Settings, stack: AsyncExitStack) -> DamClient:
     """A DAM client for CLOUDINARY_URL, or for an emulator started here and stopped by ``stack``."""
     if settings.cloudinary_url:
         config = DamConfig.from_url(settings.cloudinary_url)
         log.info("media from Cloudinary cloud %r", config.cloud_name)
         return DamClient(config, timeout_s=settings.dam_timeout_s)
+    if not stack.enter_context(emulator_storage_lock(settings)):
+        raise EmulatorStorageBusyError(
+            f"another process runs {EMULATOR} over {emulator_storage(settings)} (a `serve` or "
+            "`cloudinary-emulator` with the same CATALOG_DATA_DIR): stop it, or set "
+            "CATALOG_DATA_DIR to another directory"
+        )
+    check_emulator_port(settings)
+    gateway_host = public_host(settings.host)
+    dam = await _start_emulator(
+        settings,
+        stack,
+        port=settings.emulator_port,
+        notification_url=f"http://{gateway_host}:{settings.port}/webhooks/cloudinary",
+    )
+    log.info(
+        "media from the Cloudinary emulator at %s (CLOUDINARY_URL is not set)",
+        dam.config.sdk_options["upload_prefix"],
+    )
+    return dam
+
+
+async def _start_emulator(
+    settings: Settings, stack: AsyncExitStack, *, port: int, notification_url: str | None
+) -> DamClient:
     from cloudinary_emulator import EmulatorConfig, EmulatorServer
 
     secret = emulator_secret(settings)
-    gateway_host = public_host(settings.host)
     server = EmulatorServer(
         EmulatorConfig(
             cloud_name=EMULATOR_CLOUD,
             api_key=EMULATOR_KEY,
             api_secret=secret,
-            notification_url=f"http://{gateway_host}:{settings.port}/webhooks/cloudinary",
+            notification_url=notification_url,
             # Uploaded media survives restarts, like the embedded MongoDB's data.
             storage_dir=emulator_storage(settings),
         ),
         host=settings.emulator_host,
-        port=settings.emulator_port,
+        port=port,
     )
     await anyio.to_thread.run_sync(server.start)
     stack.callback(server.stop)
@@ -85,11 +152,31 @@ async def start_dam(settings: Settings, stack: AsyncExitStack) -> DamClient:
         options["upload_prefix"] = options["upload_prefix"].replace(
             settings.emulator_host, visible, 1
         )
-    log.info("media from the Cloudinary emulator at %s (CLOUDINARY_URL is not set)", server.url)
     return DamClient(
         DamConfig(EMULATOR_CLOUD, EMULATOR_KEY, secret, sdk_options=options),
         timeout_s=settings.dam_timeout_s,
     )
+
+
+@asynccontextmanager
+async def emulator_for_uploads(settings: Settings) -> AsyncIterator[DamClient]:
+    """The emulator's DAM for a command that uploads into it (``seed --demo``).
+
+    The emulator a running ``serve`` (or ``cloudinary-emulator``) owns when one holds this data
+    directory's storage, reached on CATALOG_EMULATOR_PORT; otherwise one started here over the
+    same storage for the block, so the next ``serve`` finds the uploads.
+    """
+    async with AsyncExitStack() as stack:
+        if stack.enter_context(emulator_storage_lock(settings)):
+            yield await _start_emulator(settings, stack, port=0, notification_url=None)
+            return
+        if not settings.emulator_port:
+            raise DamNotConfiguredError(
+                f"{EMULATOR} over {emulator_storage(settings)} runs in another process (a "
+                "`serve` or `cloudinary-emulator`): set CATALOG_EMULATOR_PORT to its port (make "
+                "run uses 8001) so the uploads go through it, or stop it"
+            )
+        yield command_line_dam(settings)
 
 
 class DamNotConfiguredError(RuntimeError):

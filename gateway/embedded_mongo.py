@@ -20,9 +20,15 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
+from gateway.ports import PortUnavailableError, ensure_port_free, port_taken
+
 log = logging.getLogger(__name__)
 
 REPLICA_SET = "rs0"
+PORT_SETTING = "CATALOG_MONGOD_PORT"
+WHAT = "the embedded mongod"
+# mongod's exit status when it cannot listen (ExitCode::netInit, e.g. the port is taken).
+EXIT_NET_INIT = 48
 
 
 class MongodNotFoundError(RuntimeError):
@@ -84,8 +90,27 @@ class EmbeddedMongo:
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def check_port(self) -> None:
+        """PortUnavailableError, naming who holds it when a mongod answers, unless free."""
+        try:
+            ensure_port_free("127.0.0.1", self.port, what=WHAT, variable=PORT_SETTING)
+        except PortUnavailableError as exc:
+            holder = describe_mongod(self.host)
+            if holder is None:
+                raise
+            raise PortUnavailableError(
+                port_taken("127.0.0.1", self.port, WHAT, PORT_SETTING, holder)
+            ) from exc
+
     def start(self) -> None:
-        """Start mongod and block until it is a writable primary."""
+        """Start mongod and block until it is a writable primary.
+
+        PortUnavailableError when the port is taken, also when another mongod answers on it
+        however it got there: the server this returns for is always the process it started.
+        """
+        self.check_port()
+        # Absolute: a command run from another directory recognises the data directory.
+        self.dbpath = self.dbpath.resolve()
         self.dbpath.mkdir(parents=True, exist_ok=True)
         logpath = self.dbpath / "mongod.log"
         args = [
@@ -120,11 +145,15 @@ class EmbeddedMongo:
         client: MongoClient[dict[str, Any]] = MongoClient(
             self.host, directConnection=True, serverSelectionTimeoutMS=500
         )
+        identified = False
         try:
             while time.monotonic() < deadline:
                 self._check_alive(logpath)
                 try:
                     hello = client.admin.command("hello")
+                    if not identified:
+                        self._check_identity(client)
+                        identified = True
                 except PyMongoError:
                     time.sleep(0.1)
                     continue
@@ -139,6 +168,17 @@ class EmbeddedMongo:
             f"see {logpath}"
         )
 
+    def _check_identity(self, client: MongoClient[dict[str, Any]]) -> None:
+        """The mongod answering on our port must be the process we started."""
+        assert self.process is not None
+        pid = client.admin.command("serverStatus", repl=0, metrics=0, locks=0).get("pid")
+        if pid != self.process.pid:
+            raise PortUnavailableError(
+                port_taken(
+                    "127.0.0.1", self.port, WHAT, PORT_SETTING, describe_mongod(self.host) or ""
+                )
+            )
+
     def _check_alive(self, logpath: Path) -> None:
         assert self.process is not None
         code = self.process.poll()
@@ -146,6 +186,8 @@ class EmbeddedMongo:
             return
         stderr = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
         hint = _tail(logpath)
+        if code == EXIT_NET_INIT:
+            raise PortUnavailableError(port_taken("127.0.0.1", self.port, WHAT, PORT_SETTING))
         raise MongodStartError(
             f"mongod exited with code {code} (is another mongod using {self.dbpath}?): "
             f"{stderr.strip() or hint}"
@@ -181,6 +223,35 @@ class EmbeddedMongo:
         finally:
             if process.stderr:
                 process.stderr.close()
+
+
+def served_dbpath(client: MongoClient[dict[str, Any]]) -> Path | None:
+    """The data directory of the mongod behind ``client`` (None when it does not say)."""
+    options = client.admin.command("getCmdLineOpts")
+    dbpath = options.get("parsed", {}).get("storage", {}).get("dbPath")
+    return Path(dbpath) if dbpath else None
+
+
+def same_dbpath(served: Path | None, ours: Path) -> bool:
+    return served is not None and served.resolve() == ours.resolve()
+
+
+def describe_mongod(host: str, timeout_ms: int = 700) -> str | None:
+    """Who answers on ``host``: "mongod pid N serving DIR"; None when no mongod answers."""
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        host, directConnection=True, serverSelectionTimeoutMS=timeout_ms
+    )
+    try:
+        pid = client.admin.command("serverStatus", repl=0, metrics=0, locks=0).get("pid")
+        try:
+            dbpath: Path | None = served_dbpath(client)
+        except OperationFailure:
+            dbpath = None
+    except PyMongoError:
+        return None
+    finally:
+        client.close()
+    return f"mongod pid {pid}" + (f" serving {dbpath}" if dbpath else "")
 
 
 def _tail(path: Path, lines: int = 3) -> str:

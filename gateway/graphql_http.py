@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, Lexer, Source, TokenKind
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -21,11 +21,15 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from gateway.access_log import OPERATION_STATE
 from gateway.graphiql import graphiql_html
 from gateway.request_id import request_id_of
 from resolvers.services import Services
 from schema.context import Context
 from schema.schema import CatalogSchema
+
+if TYPE_CHECKING:
+    from demo.upload import UploadProgress
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +160,37 @@ async def _body_params(request: Request, max_body_bytes: int) -> GraphQLParams:
     return parse_params(payload)
 
 
+def first_operation_name(query: str) -> str | None:
+    """The name of the document's first definition when it is a named operation.
+
+    What a client that sends no ``operationName`` runs (a document of one operation). A few
+    tokens, not a parse: fragments first, shorthand and unnamed operations give None.
+    """
+    lexer = Lexer(Source(query))
+    try:
+        keyword = lexer.advance()
+        if keyword.kind != TokenKind.NAME or keyword.value not in _OPERATION_KEYWORDS:
+            return None
+        name = lexer.advance()
+    except GraphQLError:
+        return None
+    return name.value if name.kind == TokenKind.NAME else None
+
+
+_OPERATION_KEYWORDS = frozenset({"query", "mutation", "subscription"})
+
+
+def _graphiql_notice(request: Request) -> str | None:
+    """What GraphiQL's default query says first, while the demo's media are uploading."""
+    progress: UploadProgress | None = getattr(request.state, "demo_media", None)
+    if progress is None or not progress.uploading:
+        return None
+    return (
+        f"Demo media are still uploading ({progress.done} of {progress.total}): until its "
+        "pictures arrive, a product shows placeholders."
+    )
+
+
 def _wants_graphiql(request: Request) -> bool:
     return "query" not in request.query_params and "text/html" in request.headers.get("accept", "")
 
@@ -199,7 +234,7 @@ class GraphQLHTTPHandler:
         media_type = JSON
         try:
             if request.method == "GET" and _wants_graphiql(request):
-                return HTMLResponse(graphiql_html())
+                return HTMLResponse(graphiql_html(_graphiql_notice(request)))
             media_type = negotiate(request.headers.get("accept"))
             if request.method == "GET":
                 params = _query_string_params(request)
@@ -207,6 +242,12 @@ class GraphQLHTTPHandler:
                 params = await _body_params(request, self.max_body_bytes)
             else:
                 raise HTTPRequestError(405, "Use GET or POST", {"Allow": "GET, POST"})
+            # For the access log.
+            setattr(
+                request.state,
+                OPERATION_STATE,
+                params.operation_name or first_operation_name(params.query),
+            )
             return await self._execute(request, params, media_type, request_id)
         except HTTPRequestError as exc:
             return JSONResponse(

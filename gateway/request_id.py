@@ -10,11 +10,13 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-request-id"
+# The key of the request's state (``scope["state"]``) that holds its id.
+REQUEST_ID_STATE = "request_id"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def request_id_of(connection: HTTPConnection) -> str:
-    return str(connection.scope.get("state", {}).get("request_id", ""))
+    return str(connection.scope.get("state", {}).get(REQUEST_ID_STATE, ""))
 
 
 class RequestIdMiddleware:
@@ -29,7 +31,7 @@ class RequestIdMiddleware:
             return
         incoming = HTTPConnection(scope).headers.get(HEADER, "")
         request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        scope.setdefault("state", {})[REQUEST_ID_STATE] = request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

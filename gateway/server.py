@@ -7,11 +7,8 @@ workers turn Nagle's algorithm off like one process does (uvicorn #3149, fixed u
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from gateway.settings import Settings
@@ -45,25 +42,6 @@ def check_workers(settings: Settings, *, reload: bool = False) -> None:
             f"processes (each worker would start its own over {settings.data_dir}); set "
             f"{'it' if len(missing) == 1 else 'them'}, or serve with one worker"
         )
-
-
-def worker_log_config(level: str, log_format: str) -> dict[str, Any]:
-    """uvicorn's logging plus a root handler like the one ``catalog-gateway`` sets up.
-
-    Workers are spawned, not forked: they start with logging unconfigured and apply only the
-    configuration uvicorn hands them, so the gateway's own loggers need it in there.
-    """
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["gateway"] = {"format": log_format}
-    config["handlers"]["gateway"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "gateway",
-        "stream": "ext://sys.stderr",
-    }
-    config["root"] = {"handlers": ["gateway"], "level": level.upper()}
-    # As the command line does: the Cloudinary SDK's pool notes are noise.
-    config["loggers"]["urllib3.connectionpool"] = {"level": "ERROR"}
-    return config
 
 
 def run_workers(config: uvicorn.Config) -> int:

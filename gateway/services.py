@@ -13,13 +13,16 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import anyio
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
-from gateway.dam_setup import command_line_dam, start_dam
-from gateway.embedded_mongo import EmbeddedMongo, find_mongod
+from gateway.dam_setup import check_emulator_port, command_line_dam, start_dam
+from gateway.embedded_mongo import PORT_SETTING, WHAT, EmbeddedMongo, find_mongod, same_dbpath
+from gateway.ports import PortUnavailableError, port_taken
 from gateway.settings import Settings
 from resolvers.channels import Channels, load_channels
 from resolvers.db import Catalog, ensure_indexes
@@ -120,27 +123,54 @@ async def open_services(
         yield Opened(services, connection.client)
 
 
-async def _embedded_mongo(settings: Settings, stack: AsyncExitStack, role: Role) -> str:
-    """The URI of the embedded mongod; one started here is stopped by ``stack``."""
-    server = EmbeddedMongo(
+def check_serve_ports(settings: Settings) -> None:
+    """PortUnavailableError, naming the port and its setting, when the embedded mongod or the
+    emulator ``serve`` would start cannot have its port: checked before anything starts."""
+    if settings.mongodb_uri is None:
+        _embedded_server(settings).check_port()
+    check_emulator_port(settings)
+
+
+def _embedded_server(settings: Settings) -> EmbeddedMongo:
+    return EmbeddedMongo(
         binary=find_mongod(settings.mongod),
         dbpath=settings.data_dir / "mongo",
         port=settings.mongod_port,
     )
-    if role == "command" and await _answers(server.uri, settings):
-        return server.uri  # `serve` owns it; share it rather than fight over the data files
+
+
+async def _embedded_mongo(settings: Settings, stack: AsyncExitStack, role: Role) -> str:
+    """The URI of the embedded mongod; one started here is stopped by ``stack``."""
+    server = _embedded_server(settings)
+    if role == "command":
+        answering, served = await _probe(server.uri, settings)
+        if answering and same_dbpath(served, server.dbpath):
+            return server.uri  # `serve` owns it; share it rather than fight over the data files
+        if answering:
+            # Another instance's mongod (another CATALOG_DATA_DIR): never write into it.
+            holder = f"the mongod of {served}" if served else "another mongod"
+            raise PortUnavailableError(
+                port_taken("127.0.0.1", server.port, WHAT, PORT_SETTING, holder)
+            )
     # Blocking work (a process start and a wait for its primary), so off the event loop.
     await anyio.to_thread.run_sync(server.start)
     stack.callback(server.stop)
     return server.uri
 
 
-async def _answers(uri: str, settings: Settings) -> bool:
+async def _probe(uri: str, settings: Settings) -> tuple[bool, Path | None]:
+    """Whether a mongod answers on ``uri``, and the data directory it serves."""
     client = mongo_client(uri, settings, timeout_ms=PROBE_TIMEOUT_MS)
     try:
         await client.admin.command("ping")
-        return True
     except Exception:
-        return False
+        await client.close()
+        return False, None
+    try:
+        options = await client.admin.command("getCmdLineOpts")
+    except PyMongoError:
+        return True, None
     finally:
         await client.close()
+    dbpath = options.get("parsed", {}).get("storage", {}).get("dbPath")
+    return True, Path(dbpath) if dbpath else None

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         "CLOUDINARY_URL.",
     )
     log_level: LogLevel = "info"
+    access_log: bool = Field(
+        default=True,
+        description="One line per request on the gateway.access logger (method, path, status, "
+        "duration, request id, GraphQL operation).",
+    )
     mongod: Path | None = Field(
         default=None, description="Path of the mongod binary for the embedded MongoDB."
     )

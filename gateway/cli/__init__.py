@@ -8,15 +8,16 @@ them; none of them imports this package.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from gateway.cli import audit, emulator, media, readiness, schema, seed, serve
-from gateway.cli.common import LOG_FORMAT, PROG, CLIError
-from gateway.dam_setup import DamNotConfiguredError
+from gateway.cli.common import PROG, CLIError
+from gateway.dam_setup import DamNotConfiguredError, EmulatorStorageBusyError
 from gateway.embedded_mongo import MongodNotFoundError, MongodStartError
+from gateway.logs import configure_logging
+from gateway.ports import PortUnavailableError
 from gateway.server import WorkersConfigError
 from gateway.settings import Settings, SettingsError, load_settings
 from resolvers.channels import ChannelConfigError
@@ -53,13 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command is schema:
             return schema.run(args)
         settings = _settings(args)
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format=LOG_FORMAT,
-        )
-        # The Cloudinary SDK shares one small urllib3 pool between threads; the pool's notes
-        # about discarded connections are noise, not problems.
-        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+        configure_logging(settings.log_level)
         return command.run(args, settings)
     except (
         CLIError,
@@ -68,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         MongodStartError,
         ChannelConfigError,
         DamNotConfiguredError,
+        EmulatorStorageBusyError,
+        PortUnavailableError,
         WorkersConfigError,
     ) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

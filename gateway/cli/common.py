@@ -6,7 +6,6 @@ import argparse
 import sys
 
 PROG = "catalog-gateway"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class CLIError(Exception):

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY, emulator_secret, emulator_storage
+from gateway.cli.common import CLIError
+from gateway.dam_setup import (
+    EMULATOR_CLOUD,
+    EMULATOR_KEY,
+    emulator_secret,
+    emulator_storage,
+    emulator_storage_lock,
+)
+from gateway.ports import ensure_port_free
 from gateway.settings import Settings
 
 NAME = "cloudinary-emulator"
@@ -34,12 +42,20 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from cloudinary_emulator import run_emulator
 
-    run_emulator(
-        args.host,
-        args.port,
-        args.cloud_name,
-        args.api_key,
-        args.api_secret or emulator_secret(settings),
-        storage_dir=emulator_storage(settings),
-    )
+    with emulator_storage_lock(settings) as owned:
+        if not owned:
+            raise CLIError(
+                f"another process runs the Cloudinary emulator over {emulator_storage(settings)} "
+                "(a `serve` without CLOUDINARY_URL, or another `cloudinary-emulator`): stop it, or "
+                "set CATALOG_DATA_DIR to another directory"
+            )
+        ensure_port_free(args.host, args.port, what="the Cloudinary emulator", variable="--port")
+        run_emulator(
+            args.host,
+            args.port,
+            args.cloud_name,
+            args.api_key,
+            args.api_secret or emulator_secret(settings),
+            storage_dir=emulator_storage(settings),
+        )
     return 0

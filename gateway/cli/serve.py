@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
+import socket
 from typing import Any
 
-from gateway.cli.common import LOG_FORMAT, whole_number
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+
+from gateway.cli.common import whole_number
 from gateway.embedded_mongo import find_mongod
-from gateway.server import GATEWAY_FACTORY, check_workers, run_workers, worker_log_config
-from gateway.services import load_profiles
+from gateway.logs import logging_config
+from gateway.ports import bind_port, ensure_port_free
+from gateway.server import GATEWAY_FACTORY, check_workers, run_workers
+from gateway.services import check_serve_ports, load_profiles
 from gateway.settings import Settings
 
+log = logging.getLogger(__name__)
+
 NAME = "serve"
+GATEWAY = "the gateway"
+PORT_SETTING = "CATALOG_PORT (or --port)"
 
 
 def _workers(value: str) -> int:
@@ -46,14 +58,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def serve(settings: Settings, *, reload: bool) -> int:
-    import uvicorn
-
     check_workers(settings, reload=reload)
     if settings.workers > 1:
         return _serve_workers(settings)
     if settings.mongodb_uri is None:
         find_mongod(settings.mongod)  # fail now with the full message, not inside the lifespan
     if reload:
+        check_serve_ports(settings)
+        ensure_port_free(settings.host, settings.port, what=GATEWAY, variable=PORT_SETTING)
         # The reloader imports the app in a child process that rebuilds settings from the
         # environment, so command-line overrides travel through it.
         os.environ["CATALOG_HOST"] = settings.host
@@ -66,32 +78,57 @@ def serve(settings: Settings, *, reload: bool) -> int:
             reload=True,
             reload_dirs=["gateway", "schema", "resolvers", "cloudinary_emulator", "demo"],
             log_level=settings.log_level,
+            log_config=logging_config(settings.log_level),
+            access_log=False,
         )
         return 0
     from gateway.app import create_app
     from gateway.gc_freeze import freeze_startup_objects
 
-    app = create_app(settings)
-    freeze_startup_objects()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
-    return 0
+    # The gateway's socket is bound before anything starts and kept: a port another instance
+    # holds stops start-up here, in one line, not after mongod and the emulator started.
+    with bind_port(settings.host, settings.port, what=GATEWAY, variable=PORT_SETTING) as sock:
+        check_serve_ports(settings)
+        app = create_app(settings)
+        freeze_startup_objects()
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=None,  # configured by the command line (gateway.logs)
+            access_log=False,  # the gateway's own (CATALOG_ACCESS_LOG)
+            proxy_headers=True,
+        )
+        server = _Server(config)
+        with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is a clean stop
+            server.run(sockets=[sock])
+    # As uvicorn.run: a lifespan that failed to start is a failed start-up.
+    return 0 if server.started else STARTUP_FAILURE
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server on the socket ``serve`` bound; says where it listens once started."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and sockets:
+            host, port = sockets[0].getsockname()[:2]
+            log.info("serving http://%s:%d/graphql (Ctrl-C to stop)", _url_host(host), port)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _serve_workers(settings: Settings) -> int:
     # A worker whose factory raises is restarted again and again; fail here instead, with the
     # file and line, as one process does.
     load_profiles(settings)
+    ensure_port_free(settings.host, settings.port, what=GATEWAY, variable=PORT_SETTING)
     # Each worker builds its settings from the environment, so overrides travel through it.
     os.environ["CATALOG_HOST"] = settings.host
     os.environ["CATALOG_PORT"] = str(settings.port)
-    import uvicorn
-
     config = uvicorn.Config(
         GATEWAY_FACTORY,
         factory=True,
@@ -99,7 +136,10 @@ def _serve_workers(settings: Settings) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
-        log_config=worker_log_config(settings.log_level, LOG_FORMAT),
+        # Workers are spawned, not forked: they start with logging unconfigured and apply
+        # only the configuration uvicorn hands them.
+        log_config=logging_config(settings.log_level),
+        access_log=False,
         proxy_headers=True,
     )
     return run_workers(config)

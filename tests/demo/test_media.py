@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from demo.defects import MISSING_ASSET_PREFIX, PlantedDefects
 from demo.pictures import ROLE_SIZES, VIDEO_SIZE, draw_product_image, fake_mp4
 from demo.placeholders import PLACEHOLDER_SIZES, draw_placeholder
 from demo.seeding import seed_demo_catalog
-from demo.upload import DemoMediaReport, upload_demo_media
+from demo.upload import DemoMediaReport, UploadProgress, upload_demo_media, upload_demo_pictures
 from resolvers.assets import DamClient, DamConfig
 from resolvers.db import Catalog
 from resolvers.documents import MediaReference
+from tests.demo_fixtures import CHANNELS, LOCALES
 from tests.media_fixtures import CLOUD, KEY, SECRET
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
@@ -235,6 +237,59 @@ async def test_failed_uploads_are_reported_and_retried_on_the_next_run(
     assert second.failed == ()
     assert second.uploaded + second.placeholders_uploaded == len(first.failed)
     assert await catalog.assets.count_documents({"status": "active"}) == total
+
+
+async def test_the_upload_reports_progress_and_its_result_once(
+    db: AsyncDatabase[dict[str, Any]], dam: DamClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    await seed_demo_catalog(db, products=PRODUCTS)
+    keep = [p["sku"] async for p in db["products"].find({}, {"sku": 1}).limit(4)]
+    await db["products"].delete_many({"sku": {"$nin": keep}})
+    catalog = Catalog(db)
+    progress = UploadProgress()
+    caplog.set_level(logging.INFO, logger="demo.upload")
+
+    await upload_demo_pictures(catalog, dam, CHANNELS, LOCALES, lambda: NOW, progress=progress)
+
+    assert progress.finished
+    assert progress.total > len(PLACEHOLDER_SIZES)
+    assert progress.uploaded == progress.total
+    assert progress.failed == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "demo.upload"]
+    results = [line for line in said if " uploaded, " in line]
+    assert len(results) == 1, said
+    pictures = progress.total - len(PLACEHOLDER_SIZES)
+    assert results[0].startswith(f"demo media: {pictures} uploaded")
+    assert said[0].startswith(f"demo media: uploading {progress.total} pictures and videos")
+    # The pictures changed every score: stored readiness was recomputed.
+    assert await catalog.products.count_documents({"readiness.web.computedAt": NOW}) == 4
+
+
+def test_upload_progress_says_count_rate_and_time_left(caplog: pytest.LogCaptureFixture) -> None:
+    now = [100.0]
+    progress = UploadProgress(clock=lambda: now[0])
+    assert progress.as_dict() == {"uploaded": 0, "failed": 0, "total": 0}
+    caplog.set_level(logging.INFO, logger="demo.upload")
+    progress.begin(200)
+    for index in range(200):
+        now[0] += 0.5
+        progress.advance(failed=index == 150)
+        if index == 59:
+            assert progress.as_dict() == {"uploaded": 60, "failed": 0, "total": 200}
+            assert progress.rate == pytest.approx(2.0)
+            assert progress.remaining_s == pytest.approx(70.0)
+    progress.finish()
+    lines = [r.getMessage() for r in caplog.records if r.name == "demo.upload"]
+    # Not a line per picture: one at each tenth (here every 10 s), none after the last.
+    assert lines[0] == (
+        "demo media: uploading 200 pictures and videos; until they arrive, products show "
+        "placeholders"
+    )
+    assert lines[1] == "demo media: 20 of 200 done (10%), 2.0 per second, about 1 min 30 s left"
+    assert lines[-1] == (
+        "demo media: 180 of 200 done (90%), 1 failed, 2.0 per second, about 10 s left"
+    )
+    assert len(lines) == 10
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The ``catalog-gateway`` command, run as a user would run it."""
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,8 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import MongoClient
 
+from cloudinary_emulator import EmulatorConfig, create_emulator
+from demo.defects import MISSING_ASSET_PREFIX
+from demo.placeholders import PLACEHOLDER_SIZES
 from gateway.cli import main
+from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY, emulator_secret, emulator_storage
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
 
@@ -89,7 +96,10 @@ def test_missing_mongod_is_explained() -> None:
 
 
 def test_seed_refuses_to_overwrite_unless_asked(mongodb_uri: str, db_name: str) -> None:
-    env = clean_env(MONGODB_URI=mongodb_uri, CATALOG_DB=db_name)
+    # A Cloudinary of its own (never asked): no demo pictures to draw for the emulator.
+    env = clean_env(
+        MONGODB_URI=mongodb_uri, CATALOG_DB=db_name, CLOUDINARY_URL="cloudinary://key:secret@demo"
+    )
     first = run("seed", "--demo", "--products", "60", env=env)
     assert first.returncode == 0, first.stderr
     assert "products=60" in first.stdout
@@ -100,10 +110,71 @@ def test_seed_refuses_to_overwrite_unless_asked(mongodb_uri: str, db_name: str) 
     assert replaced.returncode == 0, replaced.stderr
 
 
+def test_seed_demo_uploads_the_pictures_into_the_emulator_storage(
+    mongodb_uri: str, db_name: str, tmp_path: Path
+) -> None:
+    """`seed --demo` then `serve` is a catalog with pictures, like `serve` with CATALOG_DEMO."""
+    env = clean_env(MONGODB_URI=mongodb_uri, CATALOG_DB=db_name, CATALOG_DATA_DIR=str(tmp_path))
+    result = run("seed", "--demo", "--products", "50", env=env)
+    assert result.returncode == 0, result.stderr
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_uri)
+    try:
+        db = client[db_name]
+        references = {
+            (m["publicId"])
+            for p in db.products.find({}, {"media": 1})
+            for m in p["media"]
+            if not m["publicId"].startswith(MISSING_ASSET_PREFIX)
+        }
+        assert references
+        active = db.assets.count_documents({"status": "active"})
+        assert active == len(references) + len(PLACEHOLDER_SIZES)
+        # Scored with the pictures there: far more ready than the few without media needs.
+        ready = db.products.count_documents({"readiness.web.ready": True})
+        unscored = db.products.count_documents({"readiness.web.computedAt": {"$exists": False}})
+        assert unscored == 0
+        assert ready >= 25, ready
+    finally:
+        client.drop_database(db_name)
+        client.close()
+    # The emulator `serve` starts over this data directory finds them.
+    stored = create_emulator(
+        EmulatorConfig(
+            cloud_name=EMULATOR_CLOUD,
+            api_key=EMULATOR_KEY,
+            api_secret=emulator_secret(Settings(data_dir=tmp_path)),
+            storage_dir=emulator_storage(Settings(data_dir=tmp_path)),
+        )
+    )
+    assert len(stored.store) == active
+    assert "pictures" in result.stdout
+
+
 def test_seed_rejects_bad_numbers() -> None:
     result = run("seed", "--demo", "--products", "10")
     assert result.returncode == 2
     assert "--products: 10 is too few" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable", ["CATALOG_PORT", "CATALOG_MONGOD_PORT", "CATALOG_EMULATOR_PORT"]
+)
+def test_serve_stops_on_a_taken_port_with_one_line(variable: str, tmp_path: Path) -> None:
+    """Another instance (or anything) on one of the ports: one line naming it, nothing started."""
+    ports = {name: str(free_port()) for name in ("CATALOG_PORT", "CATALOG_MONGOD_PORT")}
+    ports["CATALOG_EMULATOR_PORT"] = str(free_port())
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        ports[variable] = str(taken)
+        result = run("serve", env=clean_env(CATALOG_DATA_DIR=str(tmp_path), **ports))
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("catalog-gateway: error: ")
+    assert f"port {taken}" in line
+    assert variable in line
+    assert not (tmp_path / "mongo").exists()  # refused before mongod started
 
 
 @contextmanager
@@ -163,6 +234,37 @@ def test_serve_owns_an_embedded_mongod_whose_data_survives(
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0
         assert (tmp_path / "mongo" / "mongod.lock").read_text().strip() == ""
+
+
+def test_serve_logs_each_event_once_and_every_request(tmp_path: Path) -> None:
+    with serving(tmp_path, demo=False) as (process, url):
+        response = httpx.post(
+            f"{url}/graphql",
+            json={"query": "query Count { products { totalCount } }"},
+            headers={"x-request-id": "req-7"},
+        )
+        assert response.status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
+        assert process.stdout is not None
+        output = process.stdout.read()
+    # The emulator's uvicorn runs in the same process: its start-up is not the gateway's.
+    for event in (
+        "Started server process",
+        "Waiting for application startup",
+        "Application startup complete",
+        "Shutting down",
+        "Application shutdown complete",
+        "catalog gateway ready",
+        "Cloudinary emulator for cloud",
+    ):
+        assert output.count(event) == 1, f"{event!r}:\n{output}"
+    access = [line for line in output.splitlines() if " gateway.access: " in line]
+    assert any(
+        re.search(r"INFO gateway\.access: POST /graphql 200 [0-9.]+ ms id=req-7 op=Count$", line)
+        for line in access
+    ), output
+    assert '"POST /graphql HTTP/1.1" 200' not in output  # uvicorn's own access log is off
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,15 @@
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pymongo import MongoClient
 
-from gateway.embedded_mongo import MongodNotFoundError, embedded_mongo, find_mongod
+from gateway.embedded_mongo import EmbeddedMongo, MongodNotFoundError, embedded_mongo, find_mongod
+from gateway.ports import PortUnavailableError
+from gateway.services import load_profiles, open_catalog
+from gateway.settings import Settings
 
 
 def test_configured_binary_wins(tmp_path: Path) -> None:
@@ -53,3 +57,63 @@ def test_data_survives_a_restart_on_another_port(tmp_path: Path) -> None:
             assert client.catalog.products.find_one({"sku": "KEEP-ME"}) is not None
             client.catalog.products.insert_one({"sku": "WRITABLE"})
     assert second.process is None
+
+
+# --- a port another mongod already holds (issue 10, item 8) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def other_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedMongo]:
+    """The mongod of another gateway instance: its data directory's ``mongo``, on some port."""
+    data_dir = tmp_path_factory.mktemp("first-instance")
+    with embedded_mongo(find_mongod(None), data_dir / "mongo") as server:
+        yield server
+
+
+def test_a_port_another_mongod_holds_stops_start_up(
+    other_instance: EmbeddedMongo, tmp_path: Path
+) -> None:
+    second = EmbeddedMongo(find_mongod(None), tmp_path / "mongo", other_instance.port)
+    with pytest.raises(PortUnavailableError) as error:
+        second.start()
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"port {other_instance.port}" in message
+    assert "CATALOG_MONGOD_PORT" in message
+    assert str(other_instance.dbpath) in message  # who holds it
+    assert second.process is None
+
+
+def test_the_mongod_that_answers_must_be_the_one_started(
+    other_instance: EmbeddedMongo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when the port looked free a moment before, another mongod answering is refused."""
+    monkeypatch.setattr(EmbeddedMongo, "check_port", lambda self: None)
+    second = EmbeddedMongo(find_mongod(None), tmp_path / "mongo", other_instance.port)
+    with pytest.raises(PortUnavailableError, match="CATALOG_MONGOD_PORT"):
+        second.start()
+    assert second.process is None
+
+
+async def test_a_command_shares_only_the_mongod_of_its_own_data_directory(
+    other_instance: EmbeddedMongo, tmp_path: Path
+) -> None:
+    def settings(data_dir: Path) -> Settings:
+        return Settings(
+            mongodb_uri=None,
+            data_dir=data_dir,
+            mongod_port=other_instance.port,
+            db=f"test_{tmp_path.name[-12:]}",
+        )
+
+    own = settings(other_instance.dbpath.parent)
+    profiles = load_profiles(own)
+    async with open_catalog(own, profiles, role="command", indexes=False) as connection:
+        assert await connection.catalog.products.count_documents({}) == 0
+    stranger = settings(tmp_path / "second")
+    with pytest.raises(PortUnavailableError) as error:
+        async with open_catalog(stranger, profiles, role="command", indexes=False):
+            pass
+    assert f"port {other_instance.port}" in str(error.value)
+    assert "CATALOG_MONGOD_PORT" in str(error.value)
+    assert not (tmp_path / "second" / "mongo").exists()  # nothing started over its data
