@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,6 +160,29 @@ class LocaleResolver:
                 if not _is_blank(value):
                     return Localized(value, tag, candidate)
         return Localized(None, tag, None)
+
+
+# What str.strip() removes (every character for which str.isspace() holds): ``$trim`` must drop
+# the same characters for the database to call blank what ``LocaleResolver.pick`` calls blank.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def pick_expression(field: str, chain: Sequence[str]) -> dict[str, Any]:
+    """A MongoDB aggregation expression for what ``LocaleResolver.pick`` takes from the localized
+    map ``field`` along ``chain``: its first non-blank text, else null (so a sort on it orders by
+    what the localized field shows). Values that are not strings are skipped: no well-formed
+    document has them."""
+    branches = []
+    for tag in chain:
+        path = f"${field}.{tag}"
+        text = {"$cond": [{"$eq": [{"$type": path}, "string"]}, path, ""]}
+        # Compared by length, not with "": under a collation, ignorable characters equal "".
+        length = {"$strLenCP": {"$trim": {"input": text, "chars": WHITESPACE}}}
+        branches.append({"case": {"$gt": [length, 0]}, "then": path})
+    return {"$switch": {"branches": branches, "default": None}}
 
 
 def _is_blank(value: Any) -> bool:

@@ -31,6 +31,10 @@ class SortSpec:
     # Language-aware ordering for text (Ä sorts with A in German); comparisons in the keyset
     # clause follow the same collation because the query carries it.
     collation: dict[str, str] | None = None
+    # When ``field`` is not stored but derived: the aggregation expression that computes it
+    # (e.g. the name a locale's fallback chain shows). Pages then come from an aggregation that
+    # adds ``field`` to every document, so the cursor reads it like a stored one.
+    computed: dict[str, Any] | None = None
 
     @property
     def mongo_sort(self) -> list[tuple[str, int]]:

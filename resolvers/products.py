@@ -11,7 +11,7 @@ from typing import Any
 from resolvers.db import Catalog, Document
 from resolvers.documents import PRODUCT_STATUSES
 from resolvers.errors import BadUserInputError
-from resolvers.locales import name_collation
+from resolvers.locales import name_collation, pick_expression
 from resolvers.pagination import SortSpec, after_clause, check_page_size, decode_cursor
 
 # Codes become parts of document paths, so they must never carry "." or "$".
@@ -67,11 +67,32 @@ def check_code(code: str, what: str) -> str:
     return code
 
 
+# Where a page read by a NAME sort in a locale with fallbacks keeps the name it sorted by.
+SHOWN_NAME = "_shownName"
+
+
 def sort_spec(
-    sort_field: SortField, descending: bool, locale: str, channel: str | None = None
+    sort_field: SortField,
+    descending: bool,
+    locale: str,
+    channel: str | None = None,
+    chain: Sequence[str] = (),
 ) -> SortSpec:
+    """How to sort; for NAME, ``chain`` is the fallback chain of ``locale`` (``locale`` alone
+    when omitted): products sort by the name ``name(locale:)`` shows, in the locale's language."""
     if sort_field is SortField.NAME:
-        return SortSpec(f"name:{locale}", f"name.{locale}", descending, name_collation(locale))
+        chain = tuple(chain) or (locale,)
+        collation = name_collation(locale)
+        if chain == (locale,):
+            # Nothing to fall back to: the stored names, read in order from their collated index.
+            return SortSpec(f"name:{locale}", f"name.{locale}", descending, collation)
+        return SortSpec(
+            f"name:{locale}",
+            SHOWN_NAME,
+            descending,
+            collation,
+            computed=pick_expression("name", chain),
+        )
     if sort_field is SortField.READINESS:
         if channel is None:
             raise BadUserInputError("sorting by READINESS needs 'channel'", argumentName="sort")
@@ -206,18 +227,42 @@ async def fetch_page(
 ) -> ProductPage:
     """One page of products in one ``find``: ``first`` rows after the cursor, plus one to peek."""
     check_page_size(first)
-    page_query = query
-    if after is not None:
-        clause = after_clause(sort, decode_cursor(after, sort))
-        page_query = {"$and": [query, clause]} if query else clause
+    keyset = after_clause(sort, decode_cursor(after, sort)) if after is not None else None
     documents: list[Document] = []
-    if first > 0:
-        cursor = catalog.products.find(page_query, page_projection(sort))
-        cursor = cursor.sort(sort.mongo_sort).limit(first + 1)
-        if sort.collation is not None:
-            cursor = cursor.collation(sort.collation)
+    if first > 0 and sort.computed is not None:
+        pipeline = computed_sort_pipeline(query, sort, keyset, first + 1)
+        # A first batch larger than the page: the server finds the end in it, no getMore.
+        cursor = await catalog.products.aggregate(
+            pipeline, collation=sort.collation, batchSize=first + 2
+        )
         documents = await cursor.to_list()
+    elif first > 0:
+        page_query = query
+        if keyset is not None:
+            page_query = {"$and": [query, keyset]} if query else keyset
+        found = catalog.products.find(page_query, page_projection(sort))
+        found = found.sort(sort.mongo_sort).limit(first + 1)
+        if sort.collation is not None:
+            found = found.collation(sort.collation)
+        documents = await found.to_list()
     return ProductPage(documents[:first], len(documents) > first, sort, query)
+
+
+def computed_sort_pipeline(
+    query: dict[str, Any], sort: SortSpec, keyset: dict[str, Any] | None, limit: int
+) -> list[dict[str, Any]]:
+    """One page sorted on a derived value: the filter (on its indexes), the value added to each
+    match, the keyset clause on it, then a top-``limit`` sort (which holds ``limit`` documents,
+    not all the matches). Costs a pass over the matches instead of an index walk."""
+    pipeline: list[dict[str, Any]] = [{"$match": query}] if query else []
+    projection = page_projection(sort)
+    if projection:
+        pipeline.append({"$project": projection})
+    pipeline.append({"$set": {sort.field: sort.computed}})
+    if keyset is not None:
+        pipeline.append({"$match": keyset})
+    pipeline += [{"$sort": dict(sort.mongo_sort)}, {"$limit": limit}]
+    return pipeline
 
 
 async def count_products(catalog: Catalog, query: dict[str, Any]) -> int:

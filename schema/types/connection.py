@@ -61,8 +61,13 @@ async def product_connection(
         context.channel(sort.channel)
     if product_filter is not None and product_filter.readiness is not None:
         context.channel(product_filter.readiness.channel)
+    locale = context.locale(sort.locale)
     spec = sort_spec(
-        sort.sort_field, sort.direction.value == "desc", context.locale(sort.locale), sort.channel
+        sort.sort_field,
+        sort.direction.value == "desc",
+        locale,
+        sort.channel,
+        chain=context.locales.chain(locale),
     )
     domain_filter = product_filter.to_domain() if product_filter else ProductFilter()
     if domain_filter.attributes:

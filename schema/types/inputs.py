@@ -92,7 +92,9 @@ class ProductSortInput:
     field: ProductSortField = ProductSortField.SKU
     direction: SortDirection = SortDirection.ASC
     locale: str | None = strawberry.field(
-        default=None, description="For NAME: sort by the name in this locale (default locale)."
+        default=None,
+        description="For NAME: sort by the name name(locale:) shows in this locale (along its "
+        "fallback chain), in its language's order (default locale).",
     )
     channel: str | None = strawberry.field(
         default=None, description="For READINESS: the channel whose stored score to sort by."

@@ -53,3 +53,10 @@ def test_fallback_to_unconfigured_locale_is_a_configuration_error() -> None:
         LocaleResolver(["en-US", "de-DE"], "en-US", {"de-DE": ["de-CH"]})
     with pytest.raises(LocaleError, match="default locale"):
         LocaleResolver(["de-DE"], "en-US")
+
+
+def test_the_database_trims_what_pick_calls_blank() -> None:
+    """pick_expression's $trim drops exactly the characters str.strip() drops."""
+    from resolvers.locales import WHITESPACE
+
+    assert set(WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}

@@ -105,3 +105,65 @@ async def test_names_sort_alphabetically_in_their_language(db: Any) -> None:
     spec = sort_spec(SortField.NAME, False, "de-DE")
     skus = await walk(catalog, spec, 2)
     assert [names[int(s[1:])] for s in skus] == ["Apfel", "Äpfel", "apple", "Banana", "zebra"]
+
+
+# de-AT falls back to de-DE, then to the default locale (resolvers.locales.LocaleResolver.chain).
+DE_AT_CHAIN = ("de-AT", "de-DE", "en-US")
+# What name(locale: "de-AT") shows for each product, by SKU; None: no name in the chain.
+SHOWN_IN_DE_AT = {
+    "S0": "Apfel",  # de-DE, its English name is ignored
+    "S1": "Banana",  # en-US only
+    "S2": "Marille",  # de-AT wins over de-DE
+    "S3": "Citrus",  # blank de-DE counts as missing
+    "S4": None,
+    "S5": "Äpfel",  # sorts with A in German, after Apfel
+    "S6": "Zwetschke",
+    "S7": None,  # only a locale outside the chain
+}
+
+
+def names_in_the_chain() -> list[dict[str, Any]]:
+    names: list[dict[str, str]] = [
+        {"en-US": "Zebra", "de-DE": "Apfel"},
+        {"en-US": "Banana"},
+        {"de-AT": "Marille", "de-DE": "Aprikose", "en-US": "Apricot"},
+        {"de-DE": "  ", "en-US": "Citrus"},
+        {},
+        {"de-DE": "Äpfel"},
+        {"de-AT": "Zwetschke", "en-US": "Plum"},
+        {"fr-FR": "Aaa"},
+    ]
+    return [{"sku": f"S{i}", "name": name} for i, name in enumerate(names)]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+async def test_name_sort_follows_the_fallback_chain_of_its_locale(
+    db: Any, descending: bool
+) -> None:
+    """NAME in de-AT orders by the name ``name(locale: "de-AT")`` shows, in German order; the
+    products without any name of the chain come first ascending, last descending."""
+    catalog = Catalog(db)
+    await catalog.products.insert_many(names_in_the_chain())
+    spec = sort_spec(SortField.NAME, descending, "de-AT", chain=DE_AT_CHAIN)
+    named = ["S0", "S5", "S1", "S3", "S2", "S6"]  # Apfel Äpfel Banana Citrus Marille Zwetschke
+    expected = ["S4", "S7", *named] if not descending else [*reversed(named), "S7", "S4"]
+    assert await walk(catalog, spec, 2) == expected
+
+
+async def test_name_sort_cursors_carry_the_shown_name_and_survive_inserts(db: Any) -> None:
+    catalog = Catalog(db)
+    await catalog.products.insert_many(names_in_the_chain())
+    spec = sort_spec(SortField.NAME, False, "de-AT", chain=DE_AT_CHAIN)
+    first = await fetch_page(catalog, {}, spec, 4, None)
+    assert [d["sku"] for d in first.documents] == ["S4", "S7", "S0", "S5"]
+    cursor = encode_cursor(spec, first.documents[-1])
+    assert decode_cursor(cursor, spec).value == SHOWN_IN_DE_AT["S5"]
+    # One product lands before the cursor (by its de-DE name), one after it (by its English one).
+    await catalog.products.insert_many(
+        [
+            {"sku": "N1", "name": {"de-DE": "Ameise", "en-US": "Ant"}},
+            {"sku": "N2", "name": {"en-US": "Bear"}},
+        ]
+    )
+    second = await fetch_page(catalog, {}, spec, 3, cursor)
+    assert [d["sku"] for d in second.documents] == ["S1", "N2", "S3"]

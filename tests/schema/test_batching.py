@@ -99,3 +99,28 @@ async def test_demo_catalog_pages_cost_the_same_commands(
     small = await commands_for(services, db, command_counter, PAGE, {"first": 10})
     large = await commands_for(services, db, command_counter, PAGE, {"first": 100})
     assert small == large == {"find:products": 2, "find:categories": 1}
+
+
+NAME_SORTED = """query($first: Int!, $after: String, $locale: String!) {
+  products(first: $first, after: $after, sort: { field: NAME, locale: $locale }) {
+    edges { node { sku name(locale: $locale) } } pageInfo { endCursor }
+  }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("locale", "command"),
+    # The default locale sorts on its indexed field; the others on the name their chain shows.
+    [("en-US", "find:products"), ("de-AT", "aggregate:products")],
+)
+async def test_name_sorted_pages_cost_one_command_whatever_their_size(
+    services: Services, db: Any, command_counter: CommandCounter, locale: str, command: str
+) -> None:
+    counts = []
+    for first in (10, 100):
+        page = {"first": first, "after": None, "locale": locale}
+        counts.append(await commands_for(services, db, command_counter, NAME_SORTED, page))
+        cursor = (await data_of(services, NAME_SORTED, page))["products"]["pageInfo"]
+        after = {**page, "after": cursor["endCursor"]}
+        counts.append(await commands_for(services, db, command_counter, NAME_SORTED, after))
+    assert counts == [{command: 1}] * 4

@@ -266,6 +266,81 @@ async def test_sort_by_name_in_a_locale_and_paginate(services: Services) -> None
     ]
 
 
+def cursor_value(cursor: str) -> Any:
+    """The sort value inside an (opaque) cursor."""
+    import base64
+    import json
+
+    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[2]
+
+
+NAME_PAGE = """query($after: String, $locale: String, $direction: SortDirection) {
+  products(first: 2, after: $after, sort: { field: NAME, locale: $locale, direction: $direction })
+  { edges { cursor node { sku name(locale: $locale) } } pageInfo { hasNextPage endCursor } } }"""
+
+
+async def names_page_by_page(
+    services: Services, locale: str, direction: str = "ASC", query: str = NAME_PAGE
+) -> list[tuple[str, str | None, Any]]:
+    """(sku, shown name, cursor value) over every page."""
+    seen: list[tuple[str, str | None, Any]] = []
+    after = None
+    while True:
+        variables = {"after": after, "locale": locale, "direction": direction}
+        page = (await data_of(services, query, variables))["products"]
+        seen += [
+            (e["node"]["sku"], e["node"]["name"], cursor_value(e["cursor"])) for e in page["edges"]
+        ]
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen
+        after = page["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize("locale", ["de-AT", "de-at"])
+async def test_sort_by_name_in_a_fallback_locale_uses_the_shown_names(
+    services: Services, locale: str
+) -> None:
+    """de-AT has one name of its own; the others come from de-DE, then en-US, as the name field
+    shows them, and the cursors carry those names."""
+    seen = await names_page_by_page(services, locale)
+    assert [(sku, name) for sku, name, _ in seen] == [
+        ("AC-HOME-001", "Kettle"),
+        ("AC-RUN-003", "Sprint Spike"),
+        ("NW-RUN-002", "Straßenläufer (AT)"),
+        ("NW-BUNDLE-001", "Trail Kit"),
+        ("NW-SOCK-001", "Trail Sock"),
+        ("NW-RUN-001", "Trailläufer"),
+    ]
+    assert [value for _, _, value in seen] == [name for _, name, _ in seen]
+    descending = await names_page_by_page(services, locale, "DESC")
+    assert descending == list(reversed(seen))
+
+
+async def collated(services: Services, names: list[str], language: str) -> list[str]:
+    """``names`` in MongoDB's order for ``language`` (the order NAME sorts promise)."""
+    cursor = await services.catalog.db.aggregate(
+        [{"$documents": [{"n": n} for n in names]}, {"$sort": {"n": 1}}],
+        collation={"locale": language},
+    )
+    return [d["n"] async for d in cursor]
+
+
+@pytest.mark.parametrize(("locale", "language"), [("de-AT", "de"), ("fr-CA", "fr")])
+async def test_demo_footwear_sorted_by_name_in_a_regional_locale(
+    demo: Services, locale: str, language: str
+) -> None:
+    """The issue's query: regional locales have a name of their own on a few products only."""
+    query = NAME_PAGE.replace("sort: {", 'filter: { category: "footwear" }, sort: {').replace(
+        "first: 2", "first: 7"
+    )
+    seen = await names_page_by_page(demo, locale, query=query)
+    names = [name for _, name, _ in seen]
+    assert len(seen) > 14
+    assert None not in names
+    assert [value for _, _, value in seen] == names
+    assert names == await collated(demo, [n for n in names if n is not None], language)
+
+
 async def test_category_tree(services: Services) -> None:
     data = await data_of(
         services,
