@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -13,10 +14,15 @@ from resolvers.documents import PRODUCT_STATUSES
 from resolvers.errors import BadUserInputError
 from resolvers.locales import name_collation, pick_expression
 from resolvers.pagination import SortSpec, after_clause, check_page_size, decode_cursor
+from resolvers.shared_result import SharedResults
 
 # Codes become parts of document paths, so they must never carry "." or "$".
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_SEARCH_LENGTH = 200
+# An unknown code's error lists the known ones: at most this many in its extensions, a few of
+# them in its message.
+MAX_KNOWN_LISTED = 50
+MAX_KNOWN_IN_MESSAGE = 10
 
 
 class SortField(Enum):
@@ -150,6 +156,92 @@ def _attribute_clause(condition: AttributeCondition) -> dict[str, Any]:
     return {path: bounds}
 
 
+def unknown_codes(
+    field_name: str, what: str, plural: str, unknown: Sequence[str], known: Iterable[str]
+) -> BadUserInputError:
+    """BAD_USER_INPUT for codes a filter names that the catalog does not know, listing the
+    known ones (at most MAX_KNOWN_LISTED, alphabetically) and the close matches first."""
+    listed = sorted({k for k in known if isinstance(k, str)}, key=lambda k: (k.casefold(), k))
+    folded = {k.casefold(): k for k in listed}
+    close = list(
+        dict.fromkeys(
+            folded[match]
+            for code in unknown
+            for match in difflib.get_close_matches(code.casefold(), list(folded), 3, 0.8)
+        )
+    )
+    message = f"unknown {what} {', '.join(repr(code) for code in unknown)}"
+    if close:
+        message += f" (did you mean {', '.join(repr(code) for code in close)}?)"
+    shown = listed[:MAX_KNOWN_IN_MESSAGE]
+    more = f", … ({len(listed)} in all)" if len(listed) > len(shown) else ""
+    message += f"; {plural}: {', '.join(shown) or '(none)'}{more}"
+    details: dict[str, Any] = {"field": field_name, "unknown": list(unknown)}
+    if close:
+        details["didYouMean"] = close
+    details["known"] = listed[:MAX_KNOWN_LISTED]
+    details["knownCount"] = len(listed)
+    return BadUserInputError(message, argumentName="filter", **details)
+
+
+class KnownCodes:
+    """The brands and attribute codes a filter may name, read only when a filter names some.
+
+    Brands are the distinct values of the products' ``brand`` (a scan of its index), shared
+    between requests through ``shared`` when given; a brand not among them is read again
+    before it is refused, so a new brand is never refused for the time the list is kept.
+    Attribute codes are those with a definition (``definitions``: the request's taxonomy,
+    which pages that show attributes read anyway) or, failing that, used on some product.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        definitions: Callable[[], Awaitable[Mapping[str, Any]]] | None = None,
+        shared: SharedResults[list[str]] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self._definitions = definitions
+        self._shared = shared
+
+    async def _read_brands(self) -> list[str]:
+        return [b for b in await self.catalog.products.distinct("brand") if isinstance(b, str)]
+
+    async def brands(self, *, fresh: bool = False) -> list[str]:
+        if self._shared is None or fresh:
+            return await self._read_brands()
+        return (await self._shared.get("brands", self._read_brands)).value
+
+    async def check_brands(self, brands: Sequence[str]) -> None:
+        known = set(await self.brands())
+        if not set(brands) <= known:
+            known = set(await self.brands(fresh=True))
+        unknown = [b for b in dict.fromkeys(brands) if b not in known]
+        if unknown:
+            raise unknown_codes("brand", "brand", "brands", unknown, known)
+
+    async def attribute_codes(self) -> Collection[str]:
+        if self._definitions is not None:
+            return set(await self._definitions())
+        return set(await self.catalog.attributes.distinct("code"))
+
+    async def check_attribute_codes(self, codes: Sequence[str]) -> None:
+        defined = await self.attribute_codes()
+        unknown = []
+        for code in dict.fromkeys(codes):
+            if code in defined:
+                continue
+            # Stored values need no definition (their type is inferred): a used code is known.
+            used = await self.catalog.products.find_one(
+                {f"attributes.{code}": {"$exists": True}}, {"_id": 1}
+            )
+            if used is None:
+                unknown.append(code)
+        if unknown:
+            raise unknown_codes("attributes", "attribute code", "attribute codes", unknown, defined)
+
+
 async def category_with_descendants(catalog: Catalog, slug: str) -> list[str]:
     """``slug`` and the slugs of every category below it; BAD_USER_INPUT when unknown."""
     slugs = [
@@ -159,19 +251,29 @@ async def category_with_descendants(catalog: Catalog, slug: str) -> list[str]:
         )
     ]
     if slug not in slugs:
-        raise BadUserInputError(f"unknown category {slug!r}", argumentName="filter")
+        known = await catalog.categories.distinct("slug")
+        raise unknown_codes("category", "category", "categories", [slug], known)
     return slugs
 
 
-async def build_query(catalog: Catalog, product_filter: ProductFilter | None) -> dict[str, Any]:
-    """The MongoDB filter for a product filter (one categories query when filtering by one)."""
+async def build_query(
+    catalog: Catalog, product_filter: ProductFilter | None, known: KnownCodes | None = None
+) -> dict[str, Any]:
+    """The MongoDB filter for a product filter (one categories query when filtering by one).
+
+    Every code it names must be known (``known``: where to look them up; read from the
+    catalog without sharing when omitted): a misspelt brand, category or attribute code is
+    BAD_USER_INPUT listing the known ones, not an empty page.
+    """
     if product_filter is None:
         return {}
+    known = known or KnownCodes(catalog)
     clauses: list[dict[str, Any]] = []
     if product_filter.category is not None:
         slugs = await category_with_descendants(catalog, product_filter.category)
         clauses.append({"categories": {"$in": slugs}})
     if product_filter.brands:
+        await known.check_brands(product_filter.brands)
         clauses.append({"brand": {"$in": list(product_filter.brands)}})
     if product_filter.statuses:
         unknown = set(product_filter.statuses) - set(PRODUCT_STATUSES)
@@ -186,6 +288,8 @@ async def build_query(catalog: Catalog, product_filter: ProductFilter | None) ->
             )
         clauses.append({"$text": {"$search": text}})
     clauses.extend(_attribute_clause(c) for c in product_filter.attributes)
+    if product_filter.attributes:
+        await known.check_attribute_codes([c.code for c in product_filter.attributes])
     if product_filter.variant_options:
         options = {
             f"options.{check_code(code, 'variant option')}": value

@@ -15,6 +15,8 @@ from resolvers.locales import LocaleResolver
 from resolvers.readiness import rescore_products_using
 from resolvers.shared_result import SharedResults
 
+KNOWN_BRANDS_TTL_S = 60.0
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -34,6 +36,10 @@ class Services:
     background: Background = field(default_factory=Background)
     # Whole-catalog dashboard numbers, shared between requests (see resolvers.shared_result).
     dashboards: SharedResults[dict[str, Any]] = field(default_factory=lambda: SharedResults(0))
+    # The brands filters may name, shared for a minute (a name not among them is read again).
+    known_brands: SharedResults[list[str]] = field(
+        default_factory=lambda: SharedResults(KNOWN_BRANDS_TTL_S)
+    )
 
     def rescore_products_using(self, public_ids: list[str]) -> None:
         """Recompute stored readiness of the products that use these assets, in the background."""

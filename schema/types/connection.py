@@ -6,7 +6,14 @@ from typing import Any
 import strawberry
 
 from resolvers.pagination import SortSpec, encode_cursor
-from resolvers.products import ProductFilter, build_query, count_products, fetch_page, sort_spec
+from resolvers.products import (
+    KnownCodes,
+    ProductFilter,
+    build_query,
+    count_products,
+    fetch_page,
+    sort_spec,
+)
 from schema.context import Context
 from schema.lookahead import Needs, prefetch_products
 from schema.reads import SAME_PRODUCTS, reads
@@ -81,7 +88,12 @@ async def product_connection(
         )
     if category is not None:
         domain_filter = replace(domain_filter, category=category)
-    query = await build_query(context.catalog, domain_filter)
+    known = KnownCodes(
+        context.catalog,
+        definitions=context.loaders.taxonomy.attributes,
+        shared=context.services.known_brands,
+    )
+    query = await build_query(context.catalog, domain_filter, known)
     page = await fetch_page(context.catalog, query, spec, first, after)
     context.loaders.prime_products(page.documents)
     await prefetch_products(info, page.documents, Needs.of(info))
