@@ -5,7 +5,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers.attributes import display_value, infer_type
+from resolvers.attributes import OptionLabels, display_value, infer_type
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from schema.context import Context
@@ -57,10 +57,18 @@ class ProductAttribute:
             return info.context.localized(self.raw, locale, info.path)  # type: ignore[no-any-return]
         return self.raw  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The value formatted for display, with its unit.")
+    @strawberry.field(
+        description="The value formatted for display in the locale, with its unit: numbers with "
+        "the locale's decimal sign, yes/no and enum options in its language."
+    )
     def display_value(self, info: Info, locale: str | None = None) -> str | None:
         value = self.value(info, locale)
-        return display_value(value, self.unit)
+        tag = info.context.locale(locale)
+        options = None
+        if self.type in (AttributeType.ENUM, AttributeType.LIST) and not self.localizable:
+            defined = (self.definition or {}).get("optionLabels")
+            options = OptionLabels.for_locale(info.context.locales, tag, defined)
+        return display_value(value, self.unit, tag, options)
 
 
 def resolve_attributes(

@@ -105,7 +105,7 @@ async def test_attributes_are_typed_and_localized(services: Services) -> None:
             "unit": None,
             "label": "Farbe",
             "value": "red",
-            "displayValue": "red",
+            "displayValue": "rouge",
         },
         {
             "code": "weight",
@@ -113,7 +113,7 @@ async def test_attributes_are_typed_and_localized(services: Services) -> None:
             "unit": "kg",
             "label": "Gewicht",
             "value": 0.8,
-            "displayValue": "0.8 kg",
+            "displayValue": "0,8 kg",
         },
         {
             "code": "waterproof",
@@ -121,7 +121,7 @@ async def test_attributes_are_typed_and_localized(services: Services) -> None:
             "unit": None,
             "label": "Waterproof",
             "value": True,
-            "displayValue": "yes",
+            "displayValue": "oui",
         },
         {
             "code": "material",
@@ -132,6 +132,51 @@ async def test_attributes_are_typed_and_localized(services: Services) -> None:
             "displayValue": "Mesh",
         },
     ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en-US", ["Red", "0.8 kg", "yes", "Mesh"]),
+        (None, ["Red", "0.8 kg", "yes", "Mesh"]),
+        ("de-AT", ["Rot", "0,8 kg", "ja", "Netzgewebe"]),
+        ("it-IT", ["rosso", "0,8 kg", "sì", "Mesh"]),
+    ],
+)
+async def test_display_values_are_localized(
+    services: Services, locale: str | None, expected: list[str]
+) -> None:
+    """Numbers with the locale's decimal sign, booleans and enum options in its language."""
+    data = await data_of(
+        services,
+        'query($locale: String) { product(sku: "NW-RUN-001") { '
+        "attributes { displayValue(locale: $locale) } } }",
+        {"locale": locale},
+    )
+    assert [a["displayValue"] for a in data["product"]["attributes"]] == expected
+
+
+async def test_demo_display_values_in_german_and_french(demo: Services) -> None:
+    """The issue's examples: a weight, a boolean and a season, in de-AT and fr-FR."""
+    query = """query($locale: String) { products(first: 100) { edges { node {
+        attributes(codes: ["weight", "waterproof", "season"]) {
+          code value displayValue(locale: $locale) } } } } }"""
+    shown: dict[tuple[str, str], dict[Any, str]] = {}
+    for locale in ("de-AT", "fr-FR"):
+        data = await data_of(demo, query, {"locale": locale})
+        for edge in data["products"]["edges"]:
+            for attribute in edge["node"]["attributes"]:
+                key = (locale, attribute["code"])
+                shown.setdefault(key, {})[attribute["value"]] = attribute["displayValue"]
+    assert shown["de-AT", "waterproof"] == {True: "ja", False: "nein"}
+    assert shown["fr-FR", "waterproof"] == {True: "oui", False: "non"}
+    assert shown["de-AT", "season"]["all-season"] == "Ganzjährig"
+    assert shown["fr-FR", "season"]["all-season"] == "toutes saisons"
+    weights = shown["de-AT", "weight"]
+    assert weights
+    german = {v: (f"{int(v)}" if v == int(v) else f"{v}".replace(".", ",")) for v in weights}
+    assert all(text == f"{german[value]} kg" for value, text in weights.items())
+    assert any("," in text for text in weights.values())
 
 
 async def test_variants_apply_their_overrides(services: Services) -> None:
