@@ -186,7 +186,15 @@ async def listing(request: Request) -> Response:
     urls = floor.urls(LISTING_CHANNEL)
     edges = []
     for product in page:
-        hero = payloads.hero(product, assets, profile, LISTING_CHANNEL, now)
+        hero = payloads.choose(
+            product,
+            payloads.hero_refs(product),
+            assets,
+            profile,
+            LISTING_CHANNEL,
+            "hero",
+            now,
+        )
         result = floor.readiness(product, assets, categories, definitions, LISTING_CHANNEL, now)
         edges.append(
             {
@@ -241,7 +249,16 @@ async def detail(request: Request) -> Response:
     locales = floor.locales
 
     def swatch(variant: Document) -> dict[str, Any] | None:
-        chosen = payloads.swatch(product, variant["sku"], assets, profile, DETAIL_CHANNEL, now)
+        chosen = payloads.choose(
+            product,
+            payloads.swatch_refs(product, variant["sku"]),
+            assets,
+            profile,
+            DETAIL_CHANNEL,
+            "swatch",
+            now,
+            ("front", "hero"),
+        )
         if chosen is None:
             return None
         return {
@@ -250,7 +267,9 @@ async def detail(request: Request) -> Response:
         }
 
     def accessory(document: Document) -> dict[str, Any]:
-        hero = payloads.hero(document, assets, profile, DETAIL_CHANNEL, now)
+        hero = payloads.choose(
+            document, payloads.hero_refs(document), assets, profile, DETAIL_CHANNEL, "hero", now
+        )
         return {
             "sku": document["sku"],
             "name": payloads.name(document, locales, LOCALE),

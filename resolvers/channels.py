@@ -184,6 +184,12 @@ class ChannelProfile(_Strict):
                 raise ValueError(f"slot name {name!r} must be lowercase letters, digits, - or _")
         return slots
 
+    def slot(self, name: str) -> tuple[str, SlotProfile] | None:
+        """The slot named ``name`` in any case, with its configured (lowercase) name."""
+        lowered = name.lower()
+        slot = self.slots.get(lowered)
+        return (lowered, slot) if slot is not None else None
+
     def lead_slot(self, role: str) -> tuple[str, SlotProfile] | None:
         """The first slot whose preferred role is ``role`` (the hero image's, the swatch's)."""
         return next(((n, s) for n, s in self.slots.items() if s.roles[0] == role), None)
@@ -233,8 +239,16 @@ class Channels:
     def names(self) -> list[str]:
         return list(self.profiles)
 
+    def canonical(self, name: str) -> str | None:
+        """The configured spelling of a channel name given in any case (channel names are
+        lowercase, like slot names), or None when no channel has that name."""
+        lowered = name.lower()
+        return lowered if lowered in self.profiles else None
+
     def get(self, name: str) -> ChannelProfile | None:
-        return self.profiles.get(name)
+        """The profile of a channel named in any case."""
+        canonical = self.canonical(name)
+        return self.profiles[canonical] if canonical is not None else None
 
     def rules_for(self, channel: str) -> dict[str, ReadinessRule]:
         """The readiness rules that apply to ``channel``, with its weights and severities."""

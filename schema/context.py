@@ -102,27 +102,36 @@ class Context:
     def localized(self, values: dict[str, Any] | None, tag: str | None, path: ResponsePath) -> Any:
         return self.pick(values, tag, path).value
 
+    def channel_name(self, name: str) -> str:
+        """The configured spelling of a ``channel`` argument (names are case-insensitive, like
+        locales, and answered in their canonical form), or BAD_USER_INPUT naming the channels."""
+        channels = self.services.channels
+        canonical = channels.canonical(name)
+        if canonical is None:
+            raise BadUserInputError(
+                f"unknown channel {name!r}; channels: {', '.join(channels.names())}",
+                argumentName="channel",
+                channels=channels.names(),
+            )
+        return canonical
+
     def channel(self, name: str) -> ChannelProfile:
         """The profile of a ``channel`` argument, or BAD_USER_INPUT naming the channels."""
-        profile = self.services.channels.get(name)
-        if profile is None:
-            raise BadUserInputError(
-                f"unknown channel {name!r}; channels: {', '.join(self.services.channels.names())}",
-                argumentName="channel",
-                channels=self.services.channels.names(),
-            )
-        return profile
+        return self.services.channels.profiles[self.channel_name(name)]
 
     def slot(self, channel: str, name: str) -> SlotProfile:
-        slot = self.channel(channel).slots.get(name)
-        if slot is None:
-            slots = list(self.channel(channel).slots)
+        """A slot of a channel, both named in any case, or BAD_USER_INPUT naming the slots."""
+        profile = self.channel(channel)
+        found = profile.slot(name)
+        if found is None:
+            slots = list(profile.slots)
             raise BadUserInputError(
-                f"channel {channel!r} has no slot {name!r}; slots: {', '.join(slots)}",
+                f"channel {self.channel_name(channel)!r} has no slot {name!r}; "
+                f"slots: {', '.join(slots)}",
                 argumentName="slot",
                 slots=slots,
             )
-        return slot
+        return found[1]
 
     def urls(self, channel: str) -> UrlBuilder:
         return UrlBuilder(self.services.dam, self.channel(channel))

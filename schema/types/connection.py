@@ -64,19 +64,21 @@ async def product_connection(
     """Resolve a products connection: one page query; the page primes the product loaders."""
     context = info.context
     sort = sort or ProductSortInput()
-    if sort.channel is not None:
-        context.channel(sort.channel)
-    if product_filter is not None and product_filter.readiness is not None:
-        context.channel(product_filter.readiness.channel)
+    # Channel names and locales become parts of document paths and cursors: canonical only.
+    sort_channel = context.channel_name(sort.channel) if sort.channel is not None else None
     locale = context.locale(sort.locale)
     spec = sort_spec(
         sort.sort_field,
         sort.direction.value == "desc",
         locale,
-        sort.channel,
+        sort_channel,
         chain=context.locales.chain(locale),
     )
     domain_filter = product_filter.to_domain() if product_filter else ProductFilter()
+    if domain_filter.readiness is not None:
+        readiness = domain_filter.readiness
+        channel = context.channel_name(readiness.channel)
+        domain_filter = replace(domain_filter, readiness=replace(readiness, channel=channel))
     if domain_filter.attributes:
         # A locale becomes part of a document path: only supported, canonical tags get there.
         domain_filter = replace(

@@ -71,7 +71,7 @@ def resolve_readiness(
 ) -> MaybeAwaitable[ProductReadiness]:
     """Computed on demand; assets, categories and attributes come through the page's loaders."""
     context = info.context
-    context.channel(channel)
+    channel = context.channel_name(channel)
     tag = context.locale(locale) if locale is not None else None
 
     def build(loaded: Loaded) -> ProductReadiness:
@@ -133,7 +133,7 @@ class CatalogReadiness:
 
 async def resolve_catalog_readiness(info: Info, channel: str, top: int) -> CatalogReadiness:
     context = info.context
-    context.channel(channel)
+    channel = context.channel_name(channel)
     if not 0 <= top <= 100:
         raise BadUserInputError("'top' must be between 0 and 100", argumentName="top")
     services = context.services

@@ -141,3 +141,16 @@ def test_slots_for_role_and_required_locales() -> None:
     assert [(c, s) for c, s, _ in channels.slots_for_role("front")] == [("web", "card")]
     assert channels.slots_for_role("swatch") == []
     assert channels.required_locales() == ["en-US", "de-AT"]
+
+
+def test_channel_and_slot_names_are_found_in_any_case() -> None:
+    """Like locales: any case on input, the configured (lowercase) spelling back."""
+    channels = parse_channels(GOOD, "channels.toml", LOCALES)
+    assert channels.canonical("WeB") == "web"
+    assert channels.canonical("webb") is None
+    assert channels.get("WEB") is channels.profiles["web"]
+    assert channels.get("nope") is None
+    card = channels.profiles["web"].slot("Card")
+    assert card is not None
+    assert card[0] == "card"
+    assert channels.profiles["web"].slot("hero") is None
