@@ -200,15 +200,8 @@ class ProductVariant:
         context = info.context
         refs = payloads.swatch_refs(self.product_doc, self.sku)
         assets = await context.assets(refs)
-        chosen = payloads.choose(
-            self.product_doc,
-            refs,
-            assets,
-            context.profile(channel),
-            channel,
-            "swatch",
-            context.now,
-            ("front", "hero"),
+        chosen = payloads.swatch(
+            self.product_doc, self.sku, assets, context.profile(channel), channel, context.now
         )
         return (
             MediaAsset(public_id=chosen.public_id, chosen=chosen, channel=channel)
@@ -264,9 +257,7 @@ class Product:
         context = info.context
         refs = payloads.hero_refs(self.doc)
         assets = await context.assets(refs)
-        chosen = payloads.choose(
-            self.doc, refs, assets, context.profile(channel), channel, "hero", context.now
-        )
+        chosen = payloads.hero(self.doc, assets, context.profile(channel), channel, context.now)
         return (
             MediaAsset(public_id=chosen.public_id, chosen=chosen, channel=channel)
             if chosen

@@ -19,14 +19,18 @@ from typing import Any
 
 from resolvers.channels import ChannelProfile
 from resolvers.db import Document
+from resolvers.documents import MEDIA_ROLES
 from resolvers.locales import LocaleResolver
 from resolvers.media import (
     SlotChoice,
     UrlBuilder,
-    choose_for_slot,
     delivered_size,
+    fill_slot,
+    hero_slot,
     ordered_references,
     reference_key,
+    slot_candidates,
+    swatch_slot,
 )
 from resolvers.readiness import Readiness
 
@@ -63,27 +67,33 @@ def hero_refs(product: Document) -> list[Document]:
 
 
 def swatch_refs(product: Document, variant_sku: str) -> list[Document]:
-    return [r for r in references(product, variant_sku) if r.get("variantSku") == variant_sku]
+    """What a variant's swatch may show: the media of the variants of its colour."""
+    return slot_candidates(product, MEDIA_ROLES, variant_sku)
 
 
-def choose(
+def hero(
+    product: Document, assets: AssetMap, profile: ChannelProfile, channel: str, now: datetime
+) -> Chosen | None:
+    """``heroImage``: what fills the channel's hero slot."""
+    found = hero_slot(profile)
+    if found is None:
+        return None
+    return _chosen(fill_slot(*found, product, assets, channel, now))
+
+
+def swatch(
     product: Document,
-    refs: Sequence[Document],
+    variant_sku: str,
     assets: AssetMap,
     profile: ChannelProfile,
     channel: str,
-    first_role: str,
     now: datetime,
-    extra_roles: tuple[str, ...] = (),
 ) -> Chosen | None:
-    """``heroImage`` / ``swatch``: the asset of the channel's slot led by ``first_role``."""
-    found = profile.lead_slot(first_role)
+    """A variant's ``swatch``: what fills the channel's swatch slot for the variant."""
+    found = swatch_slot(profile)
     if found is None:
         return None
-    name, slot = found
-    if extra_roles:
-        slot = slot.model_copy(update={"roles": list(dict.fromkeys([*slot.roles, *extra_roles]))})
-    return _chosen(choose_for_slot(name, slot, refs, assets, channel, now))
+    return _chosen(fill_slot(*found, product, assets, channel, now, variant_sku))
 
 
 def media_url(urls: UrlBuilder, profile: ChannelProfile, chosen: Chosen, slot_name: str) -> str:
@@ -130,10 +140,9 @@ def manifest_payload(
     now: datetime,
 ) -> dict[str, Any]:
     """``mediaManifest(channel) { channel locale complete slots { ... } }`` as in Q2."""
-    refs = references(product)
     slots = []
     for slot_name, slot in profile.slots.items():
-        choice = choose_for_slot(slot_name, slot, refs, assets, channel, now)
+        choice = fill_slot(slot_name, slot, product, assets, channel, now)
         alt_values = choice.asset.get("alt") if choice.asset else product.get("name")
         picked = locales.pick(alt_values, requested)
         width, height = delivered_size(slot, choice.asset)

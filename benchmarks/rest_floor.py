@@ -186,15 +186,7 @@ async def listing(request: Request) -> Response:
     urls = floor.urls(LISTING_CHANNEL)
     edges = []
     for product in page:
-        hero = payloads.choose(
-            product,
-            payloads.hero_refs(product),
-            assets,
-            profile,
-            LISTING_CHANNEL,
-            "hero",
-            now,
-        )
+        hero = payloads.hero(product, assets, profile, LISTING_CHANNEL, now)
         result = floor.readiness(product, assets, categories, definitions, LISTING_CHANNEL, now)
         edges.append(
             {
@@ -249,16 +241,7 @@ async def detail(request: Request) -> Response:
     locales = floor.locales
 
     def swatch(variant: Document) -> dict[str, Any] | None:
-        chosen = payloads.choose(
-            product,
-            payloads.swatch_refs(product, variant["sku"]),
-            assets,
-            profile,
-            DETAIL_CHANNEL,
-            "swatch",
-            now,
-            ("front", "hero"),
-        )
+        chosen = payloads.swatch(product, variant["sku"], assets, profile, DETAIL_CHANNEL, now)
         if chosen is None:
             return None
         return {
@@ -267,9 +250,7 @@ async def detail(request: Request) -> Response:
         }
 
     def accessory(document: Document) -> dict[str, Any]:
-        hero = payloads.choose(
-            document, payloads.hero_refs(document), assets, profile, DETAIL_CHANNEL, "hero", now
-        )
+        hero = payloads.hero(document, assets, profile, DETAIL_CHANNEL, now)
         return {
             "sku": document["sku"],
             "name": payloads.name(document, locales, LOCALE),

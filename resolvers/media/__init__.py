@@ -4,8 +4,13 @@ from resolvers.media.selection import (
     SlotChoice,
     choose_for_slot,
     delivery_problem,
+    fill_slot,
+    hero_slot,
+    option_value,
     ordered_references,
     reference_key,
+    slot_candidates,
+    swatch_slot,
 )
 from resolvers.media.urls import UrlBuilder, delivered_size, slot_transformation
 
@@ -15,7 +20,12 @@ __all__ = [
     "choose_for_slot",
     "delivered_size",
     "delivery_problem",
+    "fill_slot",
+    "hero_slot",
+    "option_value",
     "ordered_references",
     "reference_key",
+    "slot_candidates",
     "slot_transformation",
+    "swatch_slot",
 ]

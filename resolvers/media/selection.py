@@ -10,8 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from resolvers.channels import SlotProfile
+from resolvers.channels import ChannelProfile, SlotProfile
 from resolvers.db import Document
+
+# The variant option a swatch stands for: variants with the same value share their swatch.
+SWATCH_OPTION = "color"
+# What a variant's swatch slot takes after its own roles: a front or hero image of its colour.
+SWATCH_FALLBACK_ROLES = ("front", "hero")
 
 
 def resource_type_of(role: str) -> str:
@@ -80,6 +85,82 @@ def ordered_references(
     own = [r for r in by_position if r.get("variantSku") == variant_sku]
     shared = [r for r in by_position if "variantSku" not in r]
     return own + shared
+
+
+def option_value(variant: Document, code: str = SWATCH_OPTION) -> str | None:
+    """A variant's value of an option (its colour by default), or None when it has none."""
+    value = (variant.get("options") or {}).get(code)
+    return str(value) if value not in (None, "") else None
+
+
+def swatch_siblings(product: Document, variant_sku: str) -> list[str]:
+    """The variant, then the product's other variants of its colour (in the product's order);
+    only the variant itself when it has no colour."""
+    variants = product.get("variants") or []
+    colour = next((option_value(v) for v in variants if v.get("sku") == variant_sku), None)
+    if colour is None:
+        return [variant_sku]
+    return [
+        variant_sku,
+        *(v["sku"] for v in variants if v.get("sku") != variant_sku and option_value(v) == colour),
+    ]
+
+
+def slot_candidates(
+    product: Document, roles: Iterable[str], variant_sku: str | None = None
+) -> list[Document]:
+    """The product's references that may fill a slot taking ``roles``, in the order tried.
+
+    For the product: by position, its shared references before variant-specific ones. For a
+    variant: only variant-specific references, the variant's own first, then those of the other
+    variants of its colour (a swatch attached to one variant of a colour serves them all).
+    """
+    wanted = set(roles)
+    candidates = [r for r in product.get("media") or [] if r.get("role") in wanted]
+    if variant_sku is None:
+        return ordered_references(candidates)
+    rank = {sku: index for index, sku in enumerate(swatch_siblings(product, variant_sku))}
+    by_position = sorted(candidates, key=lambda r: r.get("position", 0))
+    mine = [r for r in by_position if r.get("variantSku") in rank]
+    return sorted(mine, key=lambda r: rank[r["variantSku"]])
+
+
+def named_slot(profile: ChannelProfile, name: str) -> tuple[str, SlotProfile] | None:
+    """The slot a field named after it stands for: the channel's slot called ``name``, else
+    its first slot whose preferred role is ``name``; None when it has neither."""
+    slot = profile.slots.get(name)
+    return (name, slot) if slot is not None else profile.lead_slot(name)
+
+
+def hero_slot(profile: ChannelProfile) -> tuple[str, SlotProfile] | None:
+    """The slot ``heroImage`` fills (and so the manifest's slot of that name)."""
+    return named_slot(profile, "hero")
+
+
+def swatch_slot(profile: ChannelProfile) -> tuple[str, SlotProfile] | None:
+    """The slot a variant's swatch fills, its roles followed by ``SWATCH_FALLBACK_ROLES``."""
+    found = named_slot(profile, "swatch")
+    if found is None:
+        return None
+    name, slot = found
+    roles = list(dict.fromkeys([*slot.roles, *SWATCH_FALLBACK_ROLES]))
+    return name, slot.model_copy(update={"roles": roles})
+
+
+def fill_slot(
+    name: str,
+    slot: SlotProfile,
+    product: Document,
+    assets: dict[tuple[str, str], Document | None],
+    channel: str,
+    now: datetime,
+    variant_sku: str | None = None,
+) -> SlotChoice:
+    """What fills a slot for a product (or for one of its variants): the one rule behind the
+    manifest, ``heroImage``, a variant's ``swatch`` and the readiness rules. ``assets`` must
+    hold the assets of ``slot_candidates(product, slot.roles, variant_sku)``."""
+    candidates = slot_candidates(product, slot.roles, variant_sku)
+    return choose_for_slot(name, slot, candidates, assets, channel, now)
 
 
 def choose_for_slot(

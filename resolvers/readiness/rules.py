@@ -16,10 +16,11 @@ from resolvers.db import Document
 from resolvers.locales import LocaleResolver
 from resolvers.media import (
     SlotChoice,
-    choose_for_slot,
     delivery_problem,
-    ordered_references,
+    fill_slot,
+    option_value,
     reference_key,
+    swatch_slot,
 )
 
 # Formats every client can display: a slot fixed to another one (webp, avif) has no fallback.
@@ -103,9 +104,8 @@ def evaluate(
         channels.readiness.text,
         now,
     )
-    references = ordered_references(product.get("media") or [])
     inputs.choices = {
-        name: choose_for_slot(name, slot, references, assets, channel, now)
+        name: fill_slot(name, slot, product, assets, channel, now)
         for name, slot in profile.slots.items()
     }
     checks = []
@@ -210,28 +210,36 @@ def _delivery_fallback(inputs: _Inputs) -> tuple[bool, str]:
 
 
 def _variant_swatches(inputs: _Inputs) -> tuple[bool, str]:
+    """Each colour variant's swatch, chosen as the variant's ``swatch`` field chooses it, is no
+    placeholder."""
     by_colour: dict[str, list[str]] = {}
     for variant in inputs.product.get("variants") or []:
-        colour = (variant.get("options") or {}).get("color")
+        colour = option_value(variant)
         if colour:
-            by_colour.setdefault(str(colour), []).append(variant["sku"])
+            by_colour.setdefault(colour, []).append(variant["sku"])
     if not by_colour:
         return True, "no colour variants"
-    covered = set()
-    for reference in inputs.product.get("media") or []:
-        sku = reference.get("variantSku")
-        if (
+    found = swatch_slot(inputs.profile)
+    if found is None:
+        return True, f"{inputs.channel} has no swatch slot"
+    name, slot = found
+    problems = []
+    for colour, skus in by_colour.items():
+        placeholders = [
             sku
-            and reference.get("role") != "video"
-            and delivery_problem(
-                inputs.assets.get(reference_key(reference)), inputs.channel, inputs.now
+            for sku in skus
+            if fill_slot(
+                name, slot, inputs.product, inputs.assets, inputs.channel, inputs.now, sku
+            ).is_placeholder
+        ]
+        if placeholders:
+            verb = "gets" if len(placeholders) == 1 else "get"
+            problems.append(
+                f"no deliverable swatch or image for colour {colour} "
+                f"({', '.join(placeholders)} {verb} the swatch placeholder)"
             )
-            is None
-        ):
-            covered.add(sku)
-    missing = [colour for colour, skus in by_colour.items() if not covered.intersection(skus)]
-    if missing:
-        return False, f"no swatch or image of its own for colour {', '.join(missing)}"
+    if problems:
+        return False, "; ".join(problems)
     return True, f"{len(by_colour)} colour(s) have a swatch or image"
 
 

@@ -1,19 +1,22 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import strawberry
 
-from resolvers.channels import Channels
+from resolvers.channels import ChannelProfile, Channels, SlotProfile
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from resolvers.media import (
     SlotChoice,
-    choose_for_slot,
     delivered_size,
     delivery_problem,
-    ordered_references,
+    fill_slot,
+    hero_slot,
     reference_key,
+    slot_candidates,
+    swatch_slot,
 )
 from schema.context import Context
 from schema.reads import Arguments
@@ -81,7 +84,7 @@ def build_manifest(
     def build(loaded: Loaded) -> MediaManifest:
         slots = []
         for index, (name, slot) in enumerate(profile.slots.items()):
-            choice = choose_for_slot(name, slot, references, loaded.assets, channel, context.now)
+            choice = fill_slot(name, slot, product, loaded.assets, channel, context.now)
             asset = _media_asset(choice, channel, product)
             alt_values = choice.asset.get("alt") if choice.asset else product.get("name")
             path: list[str | int] = [*info.path.as_list(), "slots", index, "alt"]
@@ -167,12 +170,11 @@ def deliverable_media(
 
 
 @dataclass(frozen=True, slots=True)
-class LeadSlot:
-    """A channel's first slot whose preferred role is ``role``, tried with ``extra_roles`` after
-    the slot's own roles."""
+class FieldSlot:
+    """The slot a field fills (``heroImage``, a variant's ``swatch``), found in a channel's
+    profile by ``find`` (``resolvers.media.hero_slot``, ``swatch_slot``)."""
 
-    role: str
-    extra_roles: tuple[str, ...] = ()
+    find: Callable[[ChannelProfile], tuple[str, SlotProfile] | None]
 
     def roles(self, arguments: Arguments, channels: Channels) -> frozenset[str]:
         """What ``chosen_asset`` reads (the declaration of its fields): the roles of the slot
@@ -185,45 +187,37 @@ class LeadSlot:
         return frozenset(
             role
             for profile in chosen or profiles.values()
-            if (lead := profile.lead_slot(self.role)) is not None
-            for role in (*lead[1].roles, *self.extra_roles)
+            if (found := self.find(profile)) is not None
+            for role in found[1].roles
         )
 
 
-HERO = LeadSlot("hero")
-# A variant's swatch: its swatch, else its own front or hero image.
-SWATCH = LeadSlot("swatch", ("front", "hero"))
+HERO = FieldSlot(hero_slot)
+# A variant's swatch: the swatch of its colour, else a front or hero image of its colour.
+SWATCH = FieldSlot(swatch_slot)
 
 
 def chosen_asset(
     info: Info,
     product: Document,
     channel: str,
-    lead: LeadSlot,
+    field_slot: FieldSlot,
     variant_sku: str | None = None,
 ) -> MaybeAwaitable[MediaAsset | None]:
-    """The asset for the channel's ``lead`` slot (hero image, swatch), or its placeholder;
-    None when the channel has no such slot."""
+    """The asset that fills the channel's slot for ``field_slot`` (hero image, swatch), or its
+    placeholder, chosen as the manifest chooses; None when the channel has no such slot."""
     channel = info.context.channel_name(channel)
     profile = info.context.channel(channel)
-    found = profile.lead_slot(lead.role)
+    found = field_slot.find(profile)
     if found is None:
         return None
     name, slot = found
-    if lead.extra_roles:
-        roles = list(dict.fromkeys([*slot.roles, *lead.extra_roles]))
-        slot = slot.model_copy(update={"roles": roles})
-    # Only the slot's roles are ever looked at: a hero image reads one or two assets, not all
-    # (filtered before ordering, which is the costlier step).
-    wanted: set[str] = set(slot.roles)
-    candidates = [r for r in product.get("media") or [] if r.get("role") in wanted]
-    references = ordered_references(candidates, variant_sku)
-    if variant_sku is not None:
-        references = [r for r in references if r.get("variantSku") == variant_sku]
+    # Only the slot's roles are ever looked at: a hero image reads one or two assets, not all.
+    references = slot_candidates(product, slot.roles, variant_sku)
     now = info.context.now
 
     def build(loaded: Loaded) -> MediaAsset:
-        choice = choose_for_slot(name, slot, references, loaded.assets, channel, now)
+        choice = fill_slot(name, slot, product, loaded.assets, channel, now, variant_sku)
         return _media_asset(choice, channel, product)
 
     return with_loaded(info, build, references)

@@ -81,8 +81,10 @@ class ProductVariant:
 
     @strawberry.field(
         graphql_type=MediaAsset | None,
-        description="The variant's swatch for the channel's swatch slot: its swatch, else its "
-        "own front or hero image, else the slot's placeholder; null if the channel has none.",
+        description="The variant's swatch for the channel's swatch slot, shared by the variants "
+        "of its colour: the swatch of its colour (its own first, then one attached to another "
+        "variant of that colour), else a front or hero image of its colour, else the slot's "
+        "placeholder; null if the channel has no swatch slot.",
         metadata=reads(media=SWATCH.roles),
     )
     def swatch(self, info: Info, channel: str) -> MaybeAwaitable[MediaAsset | None]:
@@ -198,8 +200,11 @@ class Product(Node):
 
     @strawberry.field(
         graphql_type=MediaAsset | None,
-        description="The hero image for the channel's first hero-led slot, with fallbacks to the "
-        "next preferred roles, then the slot's placeholder.",
+        description="What fills the channel's hero slot (its slot named 'hero', else its first "
+        "slot that prefers the HERO role), chosen exactly as mediaManifest fills that slot: the "
+        "first deliverable asset in the slot's role order, else the slot's placeholder; null if "
+        "the channel has no such slot. url(slot:) renders this asset in any slot; what each "
+        "slot shows is in mediaManifest.",
         metadata=reads(media=HERO.roles),
     )
     def hero_image(self, info: Info, channel: str) -> MaybeAwaitable[MediaAsset | None]:

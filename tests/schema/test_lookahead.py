@@ -8,6 +8,7 @@ import pytest
 import schema.settled
 from resolvers.assets import AssetByKeyLoader, AssetKey
 from resolvers.db import Document
+from resolvers.media import hero_slot
 from resolvers.services import Services
 from tests.command_counter import CommandCounter
 from tests.graphql_helpers import data_of, execute
@@ -94,9 +95,9 @@ async def test_media_fields_read_only_the_roles_they_can_use(
     (keys,) = asset_batches
     products = await demo.catalog.products.find().sort("sku", 1).limit(20).to_list()
     if roles is None:  # the roles of web's hero slot, not every channel's
-        lead = demo.channels.profiles["web"].lead_slot("hero")
-        assert lead is not None
-        roles = set(lead[1].roles)
+        found = hero_slot(demo.channels.profiles["web"])
+        assert found is not None
+        roles = set(found[1].roles)
     assert len(keys) < sum(len(p["media"]) for p in products)
     assert {public_id for _, public_id in keys} == {
         r["publicId"] for p in products for r in p["media"] if r["role"] in roles

@@ -272,6 +272,26 @@ async def test_missing_role_falls_back_to_the_next_preferred(services: Services)
     assert (web["hero"]["role"], web["hero"]["isFallback"]) == ("LIFESTYLE", False)
 
 
+async def test_hero_image_is_what_fills_the_hero_slot(services: Services) -> None:
+    # NW-RUN-002 has a front and a lifestyle image and no hero. Web's hero slot prefers
+    # lifestyle; its first hero-led slot (thumbnail) would take the front image.
+    data = await data_of(
+        services,
+        """{ product(sku: "NW-RUN-002") {
+        heroImage(channel: "web") { publicId role url(slot: "hero") srcset(slot: "hero") }
+        mediaManifest(channel: "web") { slots { slot url srcset role asset { publicId } } } } }""",
+    )
+    hero = data["product"]["heroImage"]
+    slot = by_slot(data["product"]["mediaManifest"])["hero"]
+    assert (hero["publicId"], hero["role"]) == ("catalog/NW-RUN-002/lifestyle-1", "LIFESTYLE")
+    assert (hero["publicId"], hero["role"], hero["url"], hero["srcset"]) == (
+        slot["asset"]["publicId"],
+        slot["role"],
+        slot["url"],
+        slot["srcset"],
+    )
+
+
 async def test_undeliverable_assets_are_skipped_with_reasons(services: Services) -> None:
     web = by_slot(await manifest(services, "AC-RUN-003", "web"))
     thumbnail = web["thumbnail"]
@@ -566,7 +586,7 @@ async def test_cloudinary_trouble_never_fails_a_product_query(
     assert result.data == {
         "product": {
             "sku": "NW-RUN-002",
-            "heroImage": {"isPlaceholder": True, "publicId": "placeholders/product"},
+            "heroImage": {"isPlaceholder": True, "publicId": "placeholders/banner"},
         }
     }
     assert result.extensions is not None

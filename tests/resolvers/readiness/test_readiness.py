@@ -170,10 +170,53 @@ def test_variant_swatches() -> None:
     product["media"] = [m for m in product["media"] if m["publicId"] != "p/swatch-blue"]
     assert check(run(product, assets), "variant_swatches") == (
         False,
-        "no swatch or image of its own for colour blue",
+        "no deliverable swatch or image for colour blue (P-BLUE gets the swatch placeholder)",
+    )
+    # The marketplace has no swatch slot: no variant gets a swatch placeholder there.
+    assert check(run(product, assets, "marketplace"), "variant_swatches") == (
+        True,
+        "marketplace has no swatch slot",
     )
     product["variants"] = [{"sku": "P-ONE", "options": {"size": "M"}}]
     assert check(run(product, assets), "variant_swatches") == (True, "no colour variants")
+
+
+def sized_variants(product: dict[str, Any]) -> None:
+    """Two sizes per colour; the demo way: each colour's media on its first size only."""
+    product["variants"] = [
+        {"sku": f"P-{colour.upper()}-{size}", "options": {"color": colour, "size": size}}
+        for colour in ("red", "blue")
+        for size in ("41", "42")
+    ]
+    for reference in product["media"]:
+        if "variantSku" in reference:
+            reference["variantSku"] += "-41"
+
+
+def test_variant_swatches_resolve_per_colour() -> None:
+    product, assets = ready_product()
+    sized_variants(product)
+    # A colour's swatch, attached to one of its variants, serves all of them.
+    assert check(run(product, assets), "variant_swatches") == (
+        True,
+        "2 colour(s) have a swatch or image",
+    )
+    assets[("image", "p/swatch-blue")]["status"] = "rejected"
+    assert check(run(product, assets), "variant_swatches") == (
+        False,
+        "no deliverable swatch or image for colour blue "
+        "(P-BLUE-41, P-BLUE-42 get the swatch placeholder)",
+    )
+    # Only what the swatch slot may show counts: a lifestyle image of a blue variant does not.
+    lifestyle = {"publicId": "p/lifestyle-blue", "role": "lifestyle", "position": 6}
+    product["media"].append({**lifestyle, "variantSku": "P-BLUE-42"})
+    assets[("image", "p/lifestyle-blue")] = asset("p/lifestyle-blue")
+    assert check(run(product, assets), "variant_swatches")[0] is False
+    # A front image of a blue variant stands in for the swatch, for both blue sizes.
+    front = {"publicId": "p/front-blue", "role": "front", "position": 7}
+    product["media"].append({**front, "variantSku": "P-BLUE-42"})
+    assets[("image", "p/front-blue")] = asset("p/front-blue")
+    assert check(run(product, assets), "variant_swatches")[0] is True
 
 
 def test_video_posters() -> None:
