@@ -146,7 +146,6 @@ def manifest_payload(
         alt_values = choice.asset.get("alt") if choice.asset else product.get("name")
         picked = locales.pick(alt_values, requested)
         width, height = delivered_size(slot, choice.asset)
-        is_video = slot.resource_type == "video" and choice.asset is not None
         slots.append(
             {
                 "slot": slot_name,
@@ -163,8 +162,12 @@ def manifest_payload(
                     "isFallback": picked.is_fallback,
                 },
                 "role": choice.role.upper() if choice.role else None,
-                "posterUrl": urls.poster_url(slot, choice.asset)
-                if is_video and choice.asset
+                "posterUrl": (
+                    urls.poster_url(slot, choice.asset)
+                    if choice.asset
+                    else urls.placeholder_poster_url(slot, choice.public_id)
+                )
+                if slot.resource_type == "video"
                 else None,
                 "isFallback": choice.is_fallback,
                 "isPlaceholder": choice.is_placeholder,

@@ -1,4 +1,10 @@
-"""The pictures channel profiles deliver when a slot has no usable asset (``placeholders/*``)."""
+"""What channel profiles deliver when a slot has no usable asset (``placeholders/*``).
+
+Each slot's placeholder is an asset of the slot's resource type: a picture for image slots, a
+video for video slots (whose poster is a frame of it, as for any video without a poster of its
+own); the preview watermark is a picture too. docs/media.md lists what a Cloudinary account
+must hold.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from demo.pictures import RGB, bundled_font, gradient
+from demo.pictures import RGB, bundled_font, fake_mp4, gradient
 
 PLACEHOLDER_SIZES: dict[str, tuple[int, int]] = {
     "placeholders/product": (1200, 1200),
@@ -15,6 +21,22 @@ PLACEHOLDER_SIZES: dict[str, tuple[int, int]] = {
     "placeholders/video": (1280, 720),
     "placeholders/watermark": (1200, 360),
 }
+# The placeholders that are videos; every other one is a picture.
+PLACEHOLDER_VIDEOS = frozenset({"placeholders/video"})
+PLACEHOLDER_VIDEO_SECONDS = 8.0
+
+
+def placeholder_resource_type(public_id: str) -> str:
+    """``video`` or ``image``: the Cloudinary resource type the placeholder is uploaded as."""
+    return "video" if public_id in PLACEHOLDER_VIDEOS else "image"
+
+
+def placeholder_file(public_id: str) -> tuple[str, bytes]:
+    """The file name and bytes to upload for a placeholder."""
+    stem = public_id.rsplit("/", 1)[-1]
+    if public_id in PLACEHOLDER_VIDEOS:
+        return f"{stem}.mp4", fake_mp4(*PLACEHOLDER_SIZES[public_id], PLACEHOLDER_VIDEO_SECONDS)
+    return f"{stem}.png", draw_placeholder(public_id)
 
 
 def _camera(
@@ -36,6 +58,8 @@ def _camera(
 
 def draw_placeholder(public_id: str) -> bytes:
     """The picture delivered when a slot has no usable asset (PNG; the watermark is RGBA)."""
+    if public_id in PLACEHOLDER_VIDEOS:
+        raise ValueError(f"{public_id} is a video placeholder, not drawn (see placeholder_file)")
     width, height = PLACEHOLDER_SIZES[public_id]
     unit = min(width, height)
     buffer = io.BytesIO()
@@ -60,25 +84,6 @@ def draw_placeholder(public_id: str) -> bytes:
         draw.rectangle((0, 0, width - 1, height - 1), outline=(180, 184, 190), width=2)
         draw.line(
             (width * 0.2, height * 0.8, width * 0.8, height * 0.2), fill=(160, 164, 172), width=4
-        )
-        image.save(buffer, "PNG")
-        return buffer.getvalue()
-    if public_id == "placeholders/video":
-        image = gradient((width, height), (70, 74, 82), (40, 42, 48))
-        draw = ImageDraw.Draw(image)
-        r = unit * 0.16
-        cx, cy = width / 2, height * 0.44
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(230, 232, 236))
-        draw.polygon(
-            [(cx - r * 0.35, cy - r * 0.5), (cx - r * 0.35, cy + r * 0.5), (cx + r * 0.55, cy)],
-            fill=(60, 64, 72),
-        )
-        draw.text(
-            (cx, height * 0.78),
-            "No video",
-            font=bundled_font(round(unit * 0.08)),
-            anchor="mm",
-            fill=(210, 212, 218),
         )
         image.save(buffer, "PNG")
         return buffer.getvalue()

@@ -20,7 +20,7 @@ from pymongo.errors import PyMongoError
 
 from demo.defects import MISSING_ASSET_PREFIX
 from demo.pictures import EN_DASH, VIDEO_SIZE, digest, draw_product_image, fake_mp4
-from demo.placeholders import PLACEHOLDER_SIZES, draw_placeholder
+from demo.placeholders import PLACEHOLDER_SIZES, placeholder_file, placeholder_resource_type
 from demo.tables import CONTENT_LOCALES, T4, read, translations
 from resolvers.assets import DamClient, DamUnavailableError, asset_from_resource, upsert_assets
 from resolvers.channels import Channels
@@ -272,7 +272,10 @@ def _jobs(products: Sequence[Document]) -> tuple[list[_Job], int, frozenset[str]
 
 
 def _placeholder_jobs() -> list[_Job]:
-    return [_Job(public_id=p, resource_type="image", role="placeholder") for p in PLACEHOLDER_SIZES]
+    return [
+        _Job(public_id=p, resource_type=placeholder_resource_type(p), role="placeholder")
+        for p in PLACEHOLDER_SIZES
+    ]
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -301,9 +304,9 @@ def _shot(public_id: str) -> int:
 
 def _render(job: _Job) -> tuple[str, bytes]:
     """The file name and bytes to upload for one job (runs in a worker thread)."""
-    stem = job.public_id.rsplit("/", 1)[-1]
     if job.role == "placeholder":
-        return f"{stem}.png", draw_placeholder(job.public_id)
+        return placeholder_file(job.public_id)
+    stem = job.public_id.rsplit("/", 1)[-1]
     if job.role == "video":
         seconds = 8 + digest(job.public_id)[0] % 25
         return f"{stem}.mp4", fake_mp4(*VIDEO_SIZE, float(seconds))

@@ -158,6 +158,11 @@ class UrlBuilder:
         key = ("poster-frame", signed, *_slot_key(slot))
         return self.dam.templated_url(key, asset["publicId"], asset.get("version"), frame_options)
 
+    def placeholder_poster_url(self, slot: SlotProfile, public_id: str) -> str:
+        """The poster of a video placeholder: a frame of it, as for any video without a poster
+        of its own (the placeholder is a video, see docs/media.md)."""
+        return self.poster_url(slot, {"publicId": public_id})
+
     def streaming_url(self, asset: Document) -> str:
         """Adaptive streaming (HLS) with Cloudinary's automatic streaming profile."""
         signed = self.profile.signed

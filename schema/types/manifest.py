@@ -10,6 +10,7 @@ from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from resolvers.media import (
     SlotChoice,
+    UrlBuilder,
     delivered_size,
     delivery_problem,
     fill_slot,
@@ -90,7 +91,6 @@ def build_manifest(
             path: list[str | int] = [*info.path.as_list(), "slots", index, "alt"]
             picked = context.pick(alt_values, requested, path)
             width, height = delivered_size(slot, choice.asset)
-            is_video = slot.resource_type == "video" and choice.asset is not None
             slots.append(
                 MediaManifestSlot(
                     slot=name,
@@ -103,8 +103,8 @@ def build_manifest(
                     format=slot.format,
                     alt=alt_text(picked),
                     role=MediaRole(choice.role) if choice.role else None,
-                    poster_url=urls.poster_url(slot, choice.asset)
-                    if is_video and choice.asset
+                    poster_url=_poster_url(urls, slot, choice)
+                    if slot.resource_type == "video"
                     else None,
                     is_fallback=choice.is_fallback,
                     is_placeholder=choice.is_placeholder,
@@ -119,6 +119,13 @@ def build_manifest(
         )
 
     return with_loaded(info, build, references)
+
+
+def _poster_url(urls: UrlBuilder, slot: SlotProfile, choice: SlotChoice) -> str:
+    """A video slot's poster: the video's, or a frame of the placeholder video."""
+    if choice.asset is None:
+        return urls.placeholder_poster_url(slot, choice.public_id)
+    return urls.poster_url(slot, choice.asset)
 
 
 def selected_roles(arguments: Arguments, channels: Channels) -> frozenset[str] | None:

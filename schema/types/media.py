@@ -10,7 +10,7 @@ from resolvers.channels import SlotProfile
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from resolvers.locales import Localized
-from resolvers.media import delivered_size, ordered_references
+from resolvers.media import UrlBuilder, delivered_size, ordered_references
 from schema.context import Context
 
 Info = strawberry.Info[Context, None]
@@ -159,6 +159,12 @@ class MediaAsset:
     def _is_video_in_image_slot(self, profile: SlotProfile) -> bool:
         return self.resource_type is ResourceType.VIDEO and profile.resource_type == "image"
 
+    def _poster(self, urls: UrlBuilder, profile: SlotProfile) -> str:
+        """A video's poster for a slot (a video placeholder's too: a frame of it)."""
+        if self.asset is None:
+            return urls.placeholder_poster_url(profile, self.public_id)
+        return urls.poster_url(profile, self.asset)
+
     @strawberry.field(description="Alt text in the locale; placeholders use the product name.")
     def alt(self, info: Info, locale: str | None = None) -> AltText:
         values = (self.asset or {}).get("alt") if self.asset else self.fallback_alt
@@ -171,8 +177,8 @@ class MediaAsset:
         name = self._channel(channel)
         profile = self._slot(info, name, slot)
         urls = info.context.urls(name)
-        if self._is_video_in_image_slot(profile) and self.asset is not None:
-            return urls.poster_url(profile, self.asset)
+        if self._is_video_in_image_slot(profile):
+            return self._poster(urls, profile)
         return urls.url(profile, self.public_id, self.asset)
 
     @strawberry.field(description="srcset for a slot: its densities as 1x/2x/3x or as widths.")
@@ -186,8 +192,8 @@ class MediaAsset:
         name = self._channel(channel)
         profile = self._slot(info, name, slot)
         urls = info.context.urls(name)
-        if self._is_video_in_image_slot(profile) and self.asset is not None:
-            return urls.poster_url(profile, self.asset)
+        if self._is_video_in_image_slot(profile):
+            return self._poster(urls, profile)
         return urls.srcset(profile, self.public_id, self.asset, descriptor.value)
 
     @strawberry.field(description="This asset in every slot of the channel that takes its type.")
@@ -212,14 +218,14 @@ class MediaAsset:
 
     @strawberry.field(
         description="For videos: a poster image sized for the slot (a frame of the video when "
-        "the video has no poster of its own)."
+        "the video has no poster of its own, as for a video placeholder)."
     )
     def poster_url(self, info: Info, slot: str, channel: str | None = None) -> str | None:
-        if self.resource_type is not ResourceType.VIDEO or self.asset is None:
+        if self.resource_type is not ResourceType.VIDEO:
             return None
         name = self._channel(channel)
         profile = info.context.slot(name, slot)
-        return info.context.urls(name).poster_url(profile, self.asset)
+        return self._poster(info.context.urls(name), profile)
 
     @strawberry.field(description="For videos: adaptive streaming (HLS) URL.")
     def streaming_url(self, info: Info, channel: str | None = None) -> str | None:

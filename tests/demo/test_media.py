@@ -21,7 +21,12 @@ from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from demo.catalog import generate_demo_catalog
 from demo.defects import MISSING_ASSET_PREFIX, PlantedDefects
 from demo.pictures import ROLE_SIZES, VIDEO_SIZE, draw_product_image, fake_mp4
-from demo.placeholders import PLACEHOLDER_SIZES, draw_placeholder
+from demo.placeholders import (
+    PLACEHOLDER_SIZES,
+    PLACEHOLDER_VIDEOS,
+    draw_placeholder,
+    placeholder_resource_type,
+)
 from demo.seeding import seed_demo_catalog
 from demo.upload import DemoMediaReport, UploadProgress, upload_demo_media, upload_demo_pictures
 from resolvers.assets import DamClient, DamConfig
@@ -162,15 +167,17 @@ async def test_the_mirror_holds_an_active_document_per_upload(uploaded: Uploaded
             assert document["format"] == ("png" if role == "swatch" else "jpg")
             assert len(document["phash"]) == 16
     # What is left over are the placeholders, mirrored too so the restart check finds them.
-    assert set(documents) == {("image", public_id) for public_id in PLACEHOLDER_SIZES}
+    assert set(documents) == {(placeholder_resource_type(p), p) for p in PLACEHOLDER_SIZES}
 
 
 async def test_placeholders_exist(uploaded: Uploaded) -> None:
     for public_id, size in PLACEHOLDER_SIZES.items():
-        asset = uploaded.emulator.emulator.get_asset(public_id)
+        kind = placeholder_resource_type(public_id)
+        asset = uploaded.emulator.emulator.get_asset(public_id, kind)
         assert asset is not None, public_id
         assert (asset.width, asset.height) == size
-        assert asset.format == "png"
+        assert asset.format == ("mp4" if kind == "video" else "png")
+    assert placeholder_resource_type("placeholders/video") == "video"
     watermark = uploaded.emulator.emulator.get_asset("placeholders/watermark")
     assert watermark is not None
     picture = open_picture(watermark.data)
@@ -383,7 +390,7 @@ def test_the_fake_video_header_carries_size_and_duration() -> None:
     assert read_mp4_header(fake_mp4(1920, 1080, 12.5)) == (1920, 1080, 12.5)
 
 
-@pytest.mark.parametrize("public_id", sorted(PLACEHOLDER_SIZES))
+@pytest.mark.parametrize("public_id", sorted(set(PLACEHOLDER_SIZES) - PLACEHOLDER_VIDEOS))
 def test_placeholder_pictures(public_id: str) -> None:
     data = draw_placeholder(public_id)
     assert data == draw_placeholder(public_id)
