@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext, Info
 
 from resolvers.errors import BadUserInputError
 from schema.extensions import MaskInternalErrors, QueryLimits, ResponseNotes, is_internal
+from schema.known_channels import KnownChannels
 from schema.lookahead import Needs, prefetch_products
 from schema.query import Query
 from schema.types.category import Category
@@ -126,6 +127,7 @@ def build_schema() -> CatalogSchema:
         extensions=[
             MaskInternalErrors,
             ResponseNotes,
+            KnownChannels,
             # Clients send the same few documents again and again: parse and validate once.
             lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
             lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),

@@ -73,6 +73,12 @@ async def test_unacceptable_accept_is_406(client: httpx.AsyncClient) -> None:
         ("{ nope }", None, "GRAPHQL_VALIDATION_FAILED"),
         ("query($n: Int!) { products(first: $n) { totalCount } }", {"n": "ten"}, "BAD_USER_INPUT"),
         ("query($n: Int!) { products(first: $n) { totalCount } }", None, "BAD_USER_INPUT"),
+        # An unknown channel is refused before execution (schema.known_channels).
+        (
+            'query($c: String!) { product(sku: "x") { readiness(channel: $c) { score } } }',
+            {"c": "tv"},
+            "BAD_USER_INPUT",
+        ),
     ],
 )
 async def test_request_errors(

@@ -1,7 +1,6 @@
 """Channel and slot arguments: one rule for names (case-insensitive, answered canonically, like
-locales), and an unknown channel costs only the field that named it when that field may be null."""
+locales), and an unknown channel is refused before anything executes."""
 
-from typing import Any
 
 import pytest
 
@@ -58,28 +57,37 @@ async def test_an_unknown_channel_still_lists_the_channels(demo: Services) -> No
     }
 
 
-@pytest.mark.parametrize("field", ["heroImage", "variants { swatch"])
-async def test_an_unknown_channel_nulls_only_the_field_that_named_it(
-    demo: Services, field: str
+@pytest.mark.parametrize(
+    ("field", "variables"),
+    [
+        ('heroImage(channel: "nope") { publicId }', {}),
+        ('variants { swatch(channel: "nope") { publicId } }', {}),
+        ("mediaManifest(channel: $channel) { complete }", {"channel": "nope"}),
+        ("readiness(channel: $channel) { score }", {"channel": "nope"}),
+        ('media(channel: "nope") { publicId }', {}),
+    ],
+)
+async def test_an_unknown_channel_is_refused_before_anything_executes(
+    demo: Services, field: str, variables: dict[str, str]
 ) -> None:
-    """heroImage and swatch may be null: the rest of the listing keeps its data."""
-    closing = " }" if "{" in field else ""
+    """Non-null fields (media, mediaManifest, readiness) would null the whole page: every
+    channel, literal or variable, is checked first, and the error points at the argument."""
+    header = "query($channel: String!)" if variables else "query"
     query = (
-        '{ products(first: 3, filter: { category: "footwear" }) { totalCount edges { node { '
-        f'sku name(locale: "de-DE") '
-        f'{field}(channel: "nope") {{ publicId }}{closing} '
-        f'good: heroImage(channel: "web") {{ publicId }} }} }} }} }}'
+        f"{header} {{ products(first: 3) {{ edges {{ node {{ sku "
+        f'{field} good: heroImage(channel: "web") {{ publicId }} '
+        "} } } }"
     )
-    result = await execute(demo, query)
-    assert result.data is not None
-    edges: list[dict[str, Any]] = result.data["products"]["edges"]
-    assert result.data["products"]["totalCount"] > 3
-    assert len(edges) == 3
-    assert all(e["node"]["sku"] and e["node"]["name"] and e["node"]["good"] for e in edges)
+    result = await execute(demo, query, variables or None)
+    assert result.data is None
     assert result.errors is not None
-    assert len(result.errors) >= 3  # one per product (per variant for swatches)
-    for error in (e.formatted for e in result.errors):
+    errors = [e.formatted for e in result.errors]
+    assert len(errors) == 1
+    for error in errors:
+        assert error["message"] == (
+            "unknown channel 'nope'; channels: web, mobile, email, marketplace"
+        )
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["channels"] == ["web", "mobile", "email", "marketplace"]
-        assert error["path"][:3] == ["products", "edges", error["path"][2]]
-        assert error["path"][-1] in ("heroImage", "swatch")
+        assert "path" not in error  # nothing executed: a request error
+        assert error["locations"]
