@@ -24,6 +24,11 @@ from resolvers.media import (
 )
 
 # Formats every client can display: a slot fixed to another one (webp, avif) has no fallback.
+# Stored scores carry this with the channel profiles' digest: bump it whenever a rule changes what
+# it scores, so every replica and the next start rescore what the old code stored.
+# 2: swatches are chosen per colour, and the hero slot by the one rule that fills slots.
+RULES_VERSION = 2
+
 UNIVERSAL_FORMATS = {"auto", "jpg", "png", "gif", "mp4"}
 
 

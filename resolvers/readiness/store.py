@@ -16,7 +16,7 @@ from pymongo import UpdateOne
 from resolvers.channels import Channels
 from resolvers.db import Catalog, Document
 from resolvers.locales import LocaleResolver
-from resolvers.readiness.rules import asset_keys, evaluate, needed_codes
+from resolvers.readiness.rules import RULES_VERSION, asset_keys, evaluate, needed_codes
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,16 @@ def stored_fields(channel: str) -> str:
     return f"readiness.{channel}"
 
 
+def rules_hash(channels: Channels) -> str:
+    """What stored scores were computed with: the evaluator's version and the profiles."""
+    return f"{RULES_VERSION}:{channels.digest}"
+
+
 def stale_query(channels: Channels) -> dict[str, Any]:
     """Products whose stored scores were computed with other rules (or never)."""
     return {
         "$or": [
-            {f"{stored_fields(name)}.rulesHash": {"$ne": channels.digest}}
+            {f"{stored_fields(name)}.rulesHash": {"$ne": rules_hash(channels)}}
             for name in channels.names()
         ]
     }
@@ -173,7 +178,7 @@ def stored_readiness(
         "score": result.score,
         "ready": result.ready,
         "failed": result.failed,
-        "rulesHash": channels.digest,
+        "rulesHash": rules_hash(channels),
         "computedAt": now,
     }
 
@@ -187,7 +192,7 @@ async def summary(catalog: Catalog, channels: Channels, channel: str) -> dict[st
                 "total": [{"$count": "n"}],
                 "scored": [{"$match": {f"{prefix}.score": {"$exists": True}}}, {"$count": "n"}],
                 "stale": [
-                    {"$match": {f"{prefix}.rulesHash": {"$ne": channels.digest}}},
+                    {"$match": {f"{prefix}.rulesHash": {"$ne": rules_hash(channels)}}},
                     {"$count": "n"},
                 ],
                 "ready": [{"$match": {f"{prefix}.ready": True}}, {"$count": "n"}],

@@ -411,6 +411,16 @@ async def test_profile_changes_make_scores_stale(demo: Services) -> None:
     assert await demo.catalog.products.count_documents(stale_query(changed)) == 300
 
 
+async def test_scores_stored_by_older_rules_are_stale(
+    demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy that changes what a rule scores rescores what the old code stored."""
+    from resolvers.readiness import stale_query, store
+
+    monkeypatch.setattr(store, "RULES_VERSION", store.RULES_VERSION + 1)
+    assert await demo.catalog.products.count_documents(stale_query(CHANNELS)) == 300
+
+
 async def test_dashboards_share_one_aggregation_for_the_ttl(
     demo: Services, command_counter: CommandCounter
 ) -> None:
