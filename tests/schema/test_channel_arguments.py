@@ -1,7 +1,6 @@
 """Channel and slot arguments: one rule for names (case-insensitive, answered canonically, like
 locales), and an unknown channel is refused before anything executes."""
 
-
 import pytest
 
 from resolvers.services import Services
