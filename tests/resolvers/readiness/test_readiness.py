@@ -415,9 +415,9 @@ async def test_scores_stored_by_older_rules_are_stale(
     demo: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A deploy that changes what a rule scores rescores what the old code stored."""
-    from resolvers.readiness import stale_query, store
+    from resolvers.readiness import rules, stale_query, store
 
-    monkeypatch.setattr(store, "RULES_VERSION", store.RULES_VERSION + 1)
+    monkeypatch.setattr(store, "RULES_VERSION", rules.RULES_VERSION + 1)
     assert await demo.catalog.products.count_documents(stale_query(CHANNELS)) == 300
 
 
