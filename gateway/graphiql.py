@@ -17,6 +17,8 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from gateway.quality_values import quality_list
+
 DEFAULT_QUERY = """\
 # Catalog Gateway: a channel's product listing in one call.
 # Products come from the catalog (MongoDB), their pictures from
@@ -146,18 +148,7 @@ def _load(name: str) -> Asset:
 
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an ``Accept-Encoding`` header takes gzip (``gzip`` or ``*`` with q above 0)."""
-    accepted = {}
-    for part in accept_encoding.split(","):
-        coding, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        accepted[coding.lower()] = quality
+    accepted = dict(quality_list(accept_encoding))
     return accepted.get("gzip", accepted.get("*", 0.0)) > 0
 
 

@@ -23,6 +23,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.access_log import OPERATION_STATE
 from gateway.graphiql import graphiql_html
+from gateway.quality_values import quality_list
 from gateway.request_id import request_id_of
 from resolvers.services import Services
 from schema.context import Context
@@ -72,17 +73,7 @@ def negotiate(accept_header: str | None) -> str:
         return GRAPHQL_RESPONSE
     # Highest quality wins; then an explicit type over a wildcard; then the newer media type.
     ranked: list[tuple[float, int, int, str]] = []
-    for part in accept_header.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.lower()
+    for media, quality in quality_list(accept_header):
         if quality <= 0:
             continue
         if media == GRAPHQL_RESPONSE:
