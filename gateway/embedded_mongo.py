@@ -211,16 +211,19 @@ class EmbeddedMongo:
     def stop(self, timeout: float = 30.0) -> None:
         """Shut mongod down cleanly (SIGTERM makes it flush and exit)."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.terminate()
         try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("mongod did not stop within %.0fs; killing it", timeout)
-            process.kill()
-            process.wait()
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    log.warning("mongod did not stop within %.0fs; killing it", timeout)
+                    process.kill()
+                    process.wait()
         finally:
+            # Also when mongod had already exited (a failed start): the pipe is ours to close.
             if process.stderr:
                 process.stderr.close()
 
