@@ -26,7 +26,7 @@ from tests.graphql_helpers import execute
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
-NOT_RUNNABLE = re.compile(r"<!--\s*docs-example:\s*not runnable,\s*(?P<reason>\S.*?)\s*-->")
+NOT_RUNNABLE = re.compile(r"\s*<!--\s*docs-example:\s*not runnable,\s*(?P<reason>\S.*?)\s*-->\s*")
 _FENCE = re.compile(r"^(?P<indent>\s*)```(?P<info>[^`\s]*)\s*$")
 
 
@@ -81,7 +81,7 @@ def examples() -> list[Example]:
     for path in PAGES:
         page = path.relative_to(ROOT).as_posix()
         for line, info, body, before in _blocks(path.read_text(encoding="utf-8")):
-            marker = NOT_RUNNABLE.search(before)
+            marker = NOT_RUNNABLE.fullmatch(before)  # a line of its own, not prose quoting it
             skip = marker["reason"] if marker else None
             if info == "graphql":
                 found.append(Example(page, line, body, skip))
@@ -97,7 +97,7 @@ RUNNABLE = [example for example in EXAMPLES if example.skip is None]
 def test_the_pages_have_examples_and_few_are_not_runnable() -> None:
     pages = {example.page for example in RUNNABLE}
     assert {"README.md", "docs/api.md", "docs/media.md", "docs/readiness.md"} <= pages
-    assert len(EXAMPLES) - len(RUNNABLE) <= 2, [e for e in EXAMPLES if e.skip is not None]
+    assert len(EXAMPLES) - len(RUNNABLE) <= 1, [e for e in EXAMPLES if e.skip is not None]
 
 
 def empty_results(data: dict[str, Any]) -> list[str]:
