@@ -24,7 +24,7 @@ from resolvers.audit import (
     AuditReport,
     FillRate,
     audit_fallbacks,
-    placeholder_ids,
+    configured_asset_ids,
     run_audit,
 )
 from resolvers.channels import ChannelConfigError
@@ -80,7 +80,7 @@ async def audit(args: argparse.Namespace, settings: Settings) -> int:
                 locales=profiles.locales.locales,
                 limit=args.limit,
                 fallbacks=audit_fallbacks(profiles.locales),
-                linked=placeholder_ids(profiles.channels),
+                linked=configured_asset_ids(profiles.channels),
             )
     except ServerSelectionTimeoutError as exc:
         # The topology description that follows is a wall of text repeating the same error.

@@ -42,7 +42,7 @@ from resolvers.audit.report import (
     SECTIONS,
     AuditReport,
     audit_fallbacks,
-    placeholder_ids,
+    configured_asset_ids,
     run_audit,
 )
 from resolvers.audit.required import LocaleGap, MissingRequired, missing_required_attributes
@@ -66,6 +66,7 @@ __all__ = [
     "Section",
     "SkuOccurrence",
     "audit_fallbacks",
+    "configured_asset_ids",
     "duplicate_media",
     "duplicate_names",
     "duplicate_skus",
@@ -75,6 +76,5 @@ __all__ = [
     "missing_product_references",
     "missing_required_attributes",
     "orphaned_assets",
-    "placeholder_ids",
     "run_audit",
 ]

@@ -58,12 +58,17 @@ def audit_fallbacks(locales: LocaleResolver) -> dict[str, list[str]]:
     }
 
 
-def placeholder_ids(channels: Channels) -> set[str]:
-    """Public ids the channel profiles deliver in place of missing media."""
+def configured_asset_ids(channels: Channels) -> set[str]:
+    """Public ids the channel profiles deliver themselves: each slot's placeholder (in place of
+    missing media) and watermark overlay (on preview slots). Never orphans, though no product
+    references them. A named transformation is a name, not an asset; overlays inside its
+    definition live in Cloudinary, which the gateway does not read."""
     return {
-        slot.placeholder
+        public_id
         for profile in channels.profiles.values()
         for slot in profile.slots.values()
+        for public_id in (slot.placeholder, slot.watermark)
+        if public_id is not None
     }
 
 
@@ -85,7 +90,7 @@ async def run_audit(
 ) -> AuditReport:
     """Every section, concurrently. ``fallbacks``: locales whose values fill a locale without
     its own (no default-locale catch-all); ``linked``: public ids used outside product media
-    (channel placeholders), never orphans."""
+    (:func:`configured_asset_ids`: placeholders, watermarks), never orphans."""
     if not 0 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 0 and {MAX_LIMIT}, got {limit}")
     locales = tuple(locales)

@@ -150,7 +150,7 @@ CatalogAudit = _types.object_type(
 
 
 async def resolve_catalog_audit(info: Info, limit: int | None = DEFAULT_LIMIT) -> audit.AuditReport:
-    """The audit in the gateway's configured locales, fallbacks and channel placeholders;
+    """The audit in the gateway's configured locales, fallbacks and channel assets;
     ``limit`` (examples per section) null means the default. Its GraphQL type is
     :data:`CatalogAudit`."""
     limit = DEFAULT_LIMIT if limit is None else limit

@@ -15,7 +15,7 @@ from resolvers.audit import AuditReport, audit_fallbacks, run_audit
 from resolvers.db import Catalog, ensure_indexes
 from schema.context import Context
 from schema.types.audit import CatalogAudit, resolve_catalog_audit
-from tests.fixtures.audit_catalogs import Database, defects, seed_demo
+from tests.fixtures.audit_catalogs import ORPHAN, Database, asset, defects, seed_demo
 from tests.graphql_helpers import data_of, services_for
 
 
@@ -114,3 +114,29 @@ async def test_graphql_rejects_a_limit_out_of_range(db: Database) -> None:
     )
     assert result.errors is not None
     assert result.errors[0].extensions == {"code": "BAD_USER_INPUT", "argumentName": "limit"}
+
+
+async def test_assets_the_channels_deliver_are_not_orphans(db: Database) -> None:
+    """Placeholders and watermark overlays are used by the channel profiles, not by products:
+    they are no orphans. An asset nothing uses still is."""
+    services = services_for(Catalog(db))
+    configured = {
+        (public_id, slot.resource_type if public_id == slot.placeholder else "image")
+        for profile in services.channels.profiles.values()
+        for slot in profile.slots.values()
+        for public_id in (slot.placeholder, slot.watermark)
+        if public_id is not None
+    }
+    assert ("placeholders/watermark", "image") in configured  # the marketplace preview's
+    await db["assets"].insert_many(
+        [
+            asset(public_id, resource_type, f"{n:016x}")
+            for n, (public_id, resource_type) in enumerate(sorted(configured))
+        ]
+        + [asset(ORPHAN, "image", "f" * 16)]
+    )
+    data = await data_of(
+        services, "{ catalogAudit { orphanedAssets { total examples { publicId } } } }"
+    )
+    orphans = data["catalogAudit"]["orphanedAssets"]
+    assert orphans == {"total": 1, "examples": [{"publicId": ORPHAN}]}
