@@ -22,6 +22,7 @@ import anyio
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from resolvers.assets.dam import DamClient, DamUnavailableError
+from resolvers.assets.fingerprint import fingerprint_of, same_picture, with_fingerprint
 from resolvers.assets.mirror import (
     CONTEXT_REJECT_REASONS,
     CONTEXT_STATUS,
@@ -445,6 +446,9 @@ class _Ingest:
         document["sourceSha256"] = digest
         if probe.color_space is not None:
             document["colorSpace"] = probe.color_space
+        if request.role != "video":
+            # What tells look-alike pictures apart where Cloudinary's phash cannot.
+            document = await anyio.to_thread.run_sync(with_fingerprint, document, data)
         await upsert_assets(self.catalog.assets, [document])
         await self._reference(request.sku, public_id, request.role, request.variant)
         rejected = document["status"] == "rejected"
@@ -453,7 +457,7 @@ class _Ingest:
             "rejected" if rejected else "accepted",
             public_id,
             tuple(document.get("rejectReasons") or ()),
-            await self._near_duplicates(public_id, document.get("phash")),
+            await self._near_duplicates(public_id, document.get("phash"), document),
             document["status"],
         )
 
@@ -470,7 +474,7 @@ class _Ingest:
             "unchanged",
             public_id,
             tuple(earlier.get("rejectReasons") or ()),
-            await self._near_duplicates(public_id, earlier.get("phash")),
+            await self._near_duplicates(public_id, earlier.get("phash"), earlier),
             earlier.get("status"),
         )
 
@@ -514,7 +518,11 @@ class _Ingest:
             ],
         )
 
-    async def _near_duplicates(self, public_id: str, phash: object) -> tuple[NearDuplicate, ...]:
+    async def _near_duplicates(
+        self, public_id: str, phash: object, asset: Document
+    ) -> tuple[NearDuplicate, ...]:
+        """Assets whose phash is within the configured distance, less those whose fingerprint
+        shows another picture (a look-alike: another colour, another label)."""
         if not isinstance(phash, str):
             return ()
         # A Hamming distance cannot be indexed; one projection-only scan per file is cheap next
@@ -532,6 +540,18 @@ class _Ingest:
             matches = closest(phash, candidates, self.channels.ingest.near_duplicate_distance)
         except ValueError:  # the DAM returned a hash of another shape: nothing to compare
             return ()
+        fingerprint = fingerprint_of(asset)
+        if fingerprint is not None and matches:
+            cursor = self.catalog.assets.find(
+                {"publicId": {"$in": [m.public_id for m in matches]}, "status": {"$nin": _GONE}},
+                {"publicId": 1, "version": 1, "fingerprint": 1, "_id": 0},
+            )
+            others = {str(doc["publicId"]): fingerprint_of(doc) async for doc in cursor}
+            matches = [
+                m
+                for m in matches
+                if (other := others.get(m.public_id)) is None or same_picture(fingerprint, other)
+            ]
         return tuple(NearDuplicate(m.public_id, m.distance) for m in matches)
 
 

@@ -142,7 +142,9 @@ async def load_context(catalog: Catalog, products: list[Document]) -> ReadinessC
     slugs = {slug for product in products for slug in product.get("categories") or []}
     assets = {
         (d.get("resourceType", "image"), d["publicId"]): d
-        async for d in catalog.assets.find({"publicId": {"$in": [k[1] for k in keys]}})
+        async for d in catalog.assets.find(
+            {"publicId": {"$in": [k[1] for k in keys]}}, {"fingerprint": 0}
+        )
     }
     categories = {
         d["slug"]: d async for d in catalog.categories.find({"slug": {"$in": list(slugs)}})

@@ -124,12 +124,15 @@ AuditMissingProductReferences = _types.object_type(
 )
 
 AuditMediaGroup = _types.object_type(
-    audit.DuplicateMedia, "AuditMediaGroup", description="Live assets sharing one perceptual hash."
+    audit.DuplicateMedia,
+    "AuditMediaGroup",
+    description="Live assets that are one picture: one perceptual hash, and fingerprints of the "
+    "same picture where the gateway has them (see docs/audit.md).",
 )
 AuditDuplicateMedia = _types.object_type(
     audit.Section[audit.DuplicateMedia],
     "AuditDuplicateMedia",
-    docs={"total": "Groups of assets with equal phash."},
+    docs={"total": "Groups of assets that are one picture."},
 )
 
 
@@ -164,5 +167,5 @@ async def resolve_catalog_audit(info: Info, limit: int | None = DEFAULT_LIMIT) -
         locales=services.locales.locales,
         limit=limit,
         fallbacks=audit.audit_fallbacks(services.locales),
-        linked=audit.placeholder_ids(services.channels),
+        linked=audit.configured_asset_ids(services.channels),
     )
