@@ -2,6 +2,8 @@
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,14 +11,18 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from demo.seeding import seed_demo_catalog
+from demo.upload import DemoMediaReport, upload_demo_media
 from gateway.settings import Settings
+from resolvers.assets import DamClient, DamConfig
 from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import materialize
 from resolvers.services import Services
 from tests.graphql_helpers import services_for
+from tests.media_fixtures import CLOUD, KEY, SECRET
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 SETTINGS = Settings()
@@ -92,3 +98,37 @@ async def demo(demo_catalog: Catalog) -> AsyncIterator[Services]:
 async def fresh_demo(db: AsyncDatabase[dict[str, Any]]) -> Services:
     """The demo catalog in the test's own database, for tests that change it."""
     return services_for(await seed_demo(db), clock=lambda: NOW)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoMedia:
+    """A seeded demo catalog whose pictures went through ``demo.upload`` into an emulator."""
+
+    catalog: Catalog
+    dam: DamClient
+    emulator: EmulatorServer
+    report: DemoMediaReport
+
+
+@asynccontextmanager
+async def demo_media_uploaded(
+    mongo_client: AsyncMongoClient[dict[str, Any]], products: int, now: datetime
+) -> AsyncIterator[DemoMedia]:
+    """Seed ``products`` demo products in a database of their own and upload their pictures.
+
+    The emulator is the caller's own, so the per-test ``dam`` fixture (which empties the
+    session emulator) cannot touch it; both are gone when the block ends.
+    """
+    name = f"test_demo_media_{uuid.uuid4().hex[:12]}"
+    db = mongo_client[name]
+    try:
+        await seed_demo_catalog(db, products=products)
+        catalog = Catalog(db)
+        config = EmulatorConfig(cloud_name=CLOUD, api_key=KEY, api_secret=SECRET)
+        with EmulatorServer(config) as emulator:
+            sdk = emulator.sdk_config()
+            dam = DamClient(DamConfig(CLOUD, KEY, SECRET, sdk_options=sdk), timeout_s=30)
+            report = await upload_demo_media(catalog, dam, now=now)
+            yield DemoMedia(catalog, dam, emulator, report)
+    finally:
+        await mongo_client.drop_database(name)

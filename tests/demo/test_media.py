@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from PIL import Image, ImageChops
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cloudinary_emulator import EmulatorConfig, EmulatorServer
+from cloudinary_emulator import EmulatorServer
 from demo.catalog import generate_demo_catalog
 from demo.defects import MISSING_ASSET_PREFIX, PlantedDefects
 from demo.pictures import ROLE_SIZES, VIDEO_SIZE, draw_product_image, fake_mp4
@@ -29,11 +28,10 @@ from demo.placeholders import (
 )
 from demo.seeding import seed_demo_catalog
 from demo.upload import DemoMediaReport, UploadProgress, upload_demo_media, upload_demo_pictures
-from resolvers.assets import DamClient, DamConfig
+from resolvers.assets import DamClient
 from resolvers.db import Catalog
 from resolvers.documents import MediaReference
-from tests.demo_fixtures import CHANNELS, LOCALES
-from tests.media_fixtures import CLOUD, KEY, SECRET
+from tests.demo_fixtures import CHANNELS, LOCALES, demo_media_uploaded
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 PRODUCTS = 50
@@ -60,21 +58,13 @@ class Uploaded:
 @pytest.fixture(scope="module")
 async def uploaded(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[Uploaded]:
     # Module scope: uploading ~300 pictures once keeps this file fast; the tests below only
-    # read what that run left behind. The emulator is this module's own, so the per-test
-    # ``dam`` fixture (which empties the session emulator) cannot touch it.
-    name = f"test_media_{uuid.uuid4().hex[:12]}"
-    db = mongo_client[name]
-    await seed_demo_catalog(db, products=PRODUCTS)
-    catalog = Catalog(db)
-    config = EmulatorConfig(cloud_name=CLOUD, api_key=KEY, api_secret=SECRET)
-    with EmulatorServer(config) as emulator:
-        sdk = emulator.sdk_config()
-        dam = DamClient(DamConfig(CLOUD, KEY, SECRET, sdk_options=sdk), timeout_s=30)
-        report = await upload_demo_media(catalog, dam, now=NOW)
+    # read what that run left behind.
+    async with demo_media_uploaded(mongo_client, PRODUCTS, NOW) as media:
         demo = generate_demo_catalog(products=PRODUCTS)
         references = [(p["sku"], m) for p in demo.products for m in p["media"]]
-        yield Uploaded(catalog, dam, emulator, report, demo.defects, references)
-    await mongo_client.drop_database(name)
+        yield Uploaded(
+            media.catalog, media.dam, media.emulator, media.report, demo.defects, references
+        )
 
 
 def present(uploaded: Uploaded) -> list[tuple[str, MediaReference]]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -29,16 +28,13 @@ import pytest
 from PIL import Image
 from pymongo import AsyncMongoClient
 
-from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from demo.catalog import generate_demo_catalog
-from demo.seeding import seed_demo_catalog
-from demo.upload import upload_demo_media
-from resolvers.assets import DamClient, DamConfig, asset_from_resource, upsert_assets
+from resolvers.assets import asset_from_resource, upsert_assets
 from resolvers.assets.fingerprint import with_fingerprint
 from resolvers.audit import duplicate_media
 from resolvers.audit.phashes import same_picture_groups
 from resolvers.db import Catalog, Document
-from tests.media_fixtures import CLOUD, KEY, SECRET
+from tests.demo_fixtures import demo_media_uploaded
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 # Uploading costs about 0.2 s of CPU a picture: 50 products (~270 pictures) already have both
@@ -66,15 +62,8 @@ def reencoded(data: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 async def uploaded(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[Uploaded]:
-    name = f"test_duplicate_media_{uuid.uuid4().hex[:12]}"
-    db = mongo_client[name]
-    await seed_demo_catalog(db, products=PRODUCTS)
-    catalog = Catalog(db)
-    config = EmulatorConfig(cloud_name=CLOUD, api_key=KEY, api_secret=SECRET)
-    with EmulatorServer(config) as server:
-        sdk = server.sdk_config()
-        dam = DamClient(DamConfig(CLOUD, KEY, SECRET, sdk_options=sdk), timeout_s=30)
-        report = await upload_demo_media(catalog, dam, now=NOW)
+    async with demo_media_uploaded(mongo_client, PRODUCTS, NOW) as media:
+        catalog, dam, server, report = media.catalog, media.dam, media.emulator, media.report
         assert report.failed == ()
         hero = await catalog.assets.find_one({"role": "hero"}, sort=[("publicId", 1)])
         assert hero is not None
@@ -90,8 +79,7 @@ async def uploaded(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncItera
         )
         truth = {asset.public_id: asset.etag for asset in server.emulator.store}
         truth[COPY] = original.etag
-    yield Uploaded(catalog, truth, original.public_id)
-    await mongo_client.drop_database(name)
+        yield Uploaded(catalog, truth, original.public_id)
 
 
 def pairs(groups: Iterable[Iterable[str]]) -> set[Pair]:
