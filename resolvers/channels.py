@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from resolvers.config_files import ConfigFileError, line_of, parse_config, read_config_text
 from resolvers.documents import MediaRole
 from resolvers.locales import LocaleError, LocaleResolver
 
@@ -40,7 +40,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _PUBLIC_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$")
 
 
-class ChannelConfigError(ValueError):
+class ChannelConfigError(ConfigFileError):
     """A channel profile is invalid; the message names the file, line, key and reason."""
 
 
@@ -281,40 +281,23 @@ class Channels:
 
 def load_channels(path: Path, locales: LocaleResolver) -> Channels:
     """Read and validate ``path``, or raise ChannelConfigError naming file, line, key and reason."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ChannelConfigError(
-            f"{path}: cannot read the channel profiles: {exc.strerror}"
-        ) from exc
+    text = read_config_text(path, "channel profiles", ChannelConfigError)
     return parse_channels(text, str(path), locales)
 
 
 def parse_channels(text: str, source: str, locales: LocaleResolver) -> Channels:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ChannelConfigError(f"{source}: invalid TOML: {exc}") from exc
-    try:
-        parsed = ChannelsFile.model_validate(raw)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"])
-        line = _line_of(text, [str(p) for p in error["loc"]])
-        reason = error["msg"].removeprefix("Value error, ")
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ChannelConfigError(f"{source}:{line}: {key}: {reason}{more}") from None
+    parsed = parse_config(text, source, ChannelsFile, ChannelConfigError)
     for name, profile in parsed.channels.items():
         if not _NAME.match(name):
             raise ChannelConfigError(
-                f"{source}:{_line_of(text, ['channels', name])}: channels.{name}: channel names "
+                f"{source}:{line_of(text, ['channels', name])}: channels.{name}: channel names "
                 "must be lowercase letters, digits, - or _"
             )
         for index, tag in enumerate(profile.locales):
             try:
                 locales.resolve(tag)
             except LocaleError as exc:
-                where = _line_of(text, ["channels", name, "locales"])
+                where = line_of(text, ["channels", name, "locales"])
                 raise ChannelConfigError(
                     f"{source}:{where}: channels.{name}.locales.{index}: {exc}"
                 ) from None
@@ -326,25 +309,3 @@ def parse_channels(text: str, source: str, locales: LocaleResolver) -> Channels:
         for name, profile in parsed.channels.items()
     }
     return Channels(profiles, digest, source, parsed.readiness, parsed.ingest)
-
-
-def _line_of(text: str, loc: list[str]) -> int:
-    """Best-effort line of a key path: the table header, then the key inside it."""
-    lines = text.splitlines()
-    best = 1
-    # The longest prefix of the path that has its own [table] header.
-    for depth in range(len(loc), 0, -1):
-        header = "[" + ".".join(loc[:depth]) + "]"
-        for number, line in enumerate(lines, start=1):
-            if line.strip() == header:
-                best = number
-                rest = loc[depth:]
-                if rest:
-                    key = re.compile(rf"^\s*{re.escape(rest[0])}\s*=")
-                    for offset, candidate in enumerate(lines[number:], start=number + 1):
-                        if candidate.strip().startswith("["):
-                            break
-                        if key.match(candidate):
-                            return offset
-                return best
-    return best
