@@ -64,4 +64,12 @@ def line_of(text: str, loc: list[str]) -> int:
                         if key.match(candidate):
                             return offset
                 return best
+    # A top-level key: before the first table.
+    if loc:
+        key = re.compile(rf"^\s*{re.escape(loc[0])}\s*=")
+        for number, line in enumerate(lines, start=1):
+            if line.strip().startswith("["):
+                break
+            if key.match(line):
+                return number
     return best

@@ -20,6 +20,8 @@ AttributeType = Literal["text", "number", "boolean", "enum", "list"]
 MediaRole = Literal["hero", "front", "side", "back", "detail", "swatch", "lifestyle", "video"]
 
 PRODUCT_STATUSES: tuple[ProductStatus, ...] = ("draft", "published", "archived")
+# The only status a storefront (a principal without catalog:read-drafts) ever sees.
+PUBLISHED: ProductStatus = "published"
 ATTRIBUTE_TYPES: tuple[AttributeType, ...] = ("text", "number", "boolean", "enum", "list")
 MEDIA_ROLES: tuple[MediaRole, ...] = (
     "hero",

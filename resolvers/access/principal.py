@@ -1,0 +1,52 @@
+"""Who is asking: the role, scopes and channels one request runs with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from resolvers.access.roles import Role
+from resolvers.access.scopes import Scope
+from resolvers.documents import PUBLISHED
+
+PrincipalKind = Literal["anonymous", "key", "jwt"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: PrincipalKind
+    role: Role
+    name: str
+    key_id: str | None = None
+    channels: frozenset[str] | None = None
+    """The channels this principal may read; None: every channel."""
+    source: str | None = None
+    expires_at: datetime | None = None
+
+    @classmethod
+    def anonymous(cls, role: Role) -> Principal:
+        return cls("anonymous", role, "anonymous")
+
+    @property
+    def scopes(self) -> frozenset[Scope]:
+        return self.role.scopes
+
+    def has(self, scope: Scope) -> bool:
+        return scope in self.role.scopes
+
+    @property
+    def sees_drafts(self) -> bool:
+        return Scope.CATALOG_READ_DRAFTS in self.role.scopes
+
+    def may_read_channel(self, channel: str) -> bool:
+        return self.channels is None or channel in self.channels
+
+    def product_visible(self, document: Mapping[str, Any]) -> bool:
+        """Whether a loaded product document may reach this principal at all."""
+        return self.sees_drafts or document.get("status") == PUBLISHED
+
+    def product_clause(self) -> dict[str, Any] | None:
+        """The MongoDB condition listings add for this principal (None: no restriction)."""
+        return None if self.sees_drafts else {"status": PUBLISHED}
