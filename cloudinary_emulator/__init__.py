@@ -6,6 +6,7 @@ Build one with ``create_emulator_app(EmulatorConfig(...))`` (ASGI, mountable) or
 
 from cloudinary_emulator.app import create_emulator_app, emulator_of_app
 from cloudinary_emulator.config import EmulatorConfig
+from cloudinary_emulator.control import control_headers
 from cloudinary_emulator.emulator import Emulator, create_emulator
 from cloudinary_emulator.faults import FaultSettings, FaultSwitches
 from cloudinary_emulator.notifications import SentNotification
@@ -23,6 +24,7 @@ __all__ = [
     "FaultSettings",
     "FaultSwitches",
     "SentNotification",
+    "control_headers",
     "create_emulator",
     "create_emulator_app",
     "emulator_of_app",

@@ -1,12 +1,16 @@
 """Test-control endpoints under ``/_emulator``: stats, fault switches, reset, notifications.
 
 Not part of Cloudinary; for driving an emulator running in another process. In-process
-callers use the ``Emulator`` object directly.
+callers use the ``Emulator`` object directly. They ask for the account's credentials as the
+Admin API does (HTTP Basic ``api_key:api_secret``, ``control_headers`` builds the header):
+``reset`` wipes every asset, and the notification history holds signed payloads.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -14,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cloudinary_emulator.errors import ApiError
-from cloudinary_emulator.guards import emulator_of
+from cloudinary_emulator.guards import check_basic_auth, emulator_of
 from cloudinary_emulator.params import bool_param
 
 _FAULT_FIELDS = {
@@ -39,8 +43,37 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return decoded
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def control_headers(api_key: str, api_secret: str) -> dict[str, str]:
+    """The ``Authorization`` header the control endpoints ask for, to spread into a request."""
+    token = base64.b64encode(f"{api_key}:{api_secret}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
 def _error(message: str) -> Response:
     return JSONResponse({"error": {"message": message}}, status_code=400)
+
+
+def _authenticated(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        try:
+            check_basic_auth(emulator_of(request), request)
+        except ApiError as error:
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": "The emulator's control endpoints need the account's "
+                        f"credentials as HTTP Basic api_key:api_secret ({error.message})"
+                    }
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="cloudinary-emulator control"'},
+            )
+        return await endpoint(request)
+
+    return guarded
 
 
 async def stats(request: Request) -> Response:
@@ -115,8 +148,8 @@ async def notifications(request: Request) -> Response:
 
 def control_routes() -> list[Route]:
     return [
-        Route("/_emulator/stats", stats, methods=["GET"]),
-        Route("/_emulator/faults", faults, methods=["GET", "POST"]),
-        Route("/_emulator/reset", reset, methods=["POST"]),
-        Route("/_emulator/notifications", notifications, methods=["GET"]),
+        Route("/_emulator/stats", _authenticated(stats), methods=["GET"]),
+        Route("/_emulator/faults", _authenticated(faults), methods=["GET", "POST"]),
+        Route("/_emulator/reset", _authenticated(reset), methods=["POST"]),
+        Route("/_emulator/notifications", _authenticated(notifications), methods=["GET"]),
     ]

@@ -19,6 +19,7 @@ import uvicorn
 
 from cloudinary_emulator.app import create_emulator_app
 from cloudinary_emulator.config import EmulatorConfig
+from cloudinary_emulator.control import control_headers
 from cloudinary_emulator.emulator import Emulator, create_emulator
 
 log = logging.getLogger("cloudinary_emulator.server")
@@ -59,7 +60,8 @@ class EmulatorServer:
     """The emulator under uvicorn in a background thread, on 127.0.0.1 and a free port.
 
     ``with EmulatorServer(config) as server:`` starts it and stops it on exit; ``url``,
-    ``emulator`` and ``sdk_config()`` are what tests need.
+    ``emulator``, ``sdk_config()`` and ``control_headers()`` (for ``/_emulator/...``) are what
+    tests need.
     """
 
     def __init__(
@@ -95,6 +97,10 @@ class EmulatorServer:
     def sdk_config(self) -> dict[str, Any]:
         config = self.emulator.config
         return sdk_config(self.url, config.cloud_name, config.api_key, config.api_secret)
+
+    def control_headers(self) -> dict[str, str]:
+        """Credentials for the ``/_emulator/...`` control endpoints."""
+        return control_headers(self.emulator.config.api_key, self.emulator.config.api_secret)
 
     def start(self) -> Self:
         if self._thread is not None:

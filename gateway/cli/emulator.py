@@ -25,7 +25,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="run the Cloudinary emulator on its own",
         description="Serve the built-in Cloudinary emulator (Upload, Admin and delivery APIs) "
         "for pre-production testing; uploads persist under CATALOG_DATA_DIR/cloudinary. "
-        "Point the official SDK at it with upload_prefix=http://HOST:PORT.",
+        "Point the official SDK at it with upload_prefix=http://HOST:PORT. Its test controls "
+        "under /_emulator/ (stats, faults, reset, notifications) take the same HTTP Basic "
+        "api_key:api_secret as the Admin API.",
     )
     emulator.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     emulator.add_argument("--port", type=int, default=8001, help="port (default 8001)")

@@ -129,6 +129,8 @@ def test_admin_call_counter_is_exact(server: EmulatorServer, sdk: dict[str, Any]
     }
     assert stats.upload_calls == 1
     assert stats.delivery_requests == 1
-    over_http = httpx.get(f"{server.url}/_emulator/stats", trust_env=False).json()
+    over_http = httpx.get(
+        f"{server.url}/_emulator/stats", headers=server.control_headers(), trust_env=False
+    ).json()
     assert over_http["admin_calls"] == 7
     assert over_http["assets"] == 0

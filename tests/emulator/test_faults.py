@@ -60,16 +60,17 @@ def test_faults_are_reproducible_sdk_exceptions(
 def test_faults_apply_to_uploads_and_can_be_set_over_http(
     server: EmulatorServer, sdk: dict[str, Any], http: httpx.Client
 ) -> None:
-    response = http.post(f"{server.url}/_emulator/faults", json={"rate_limit_rate": 1.0})
+    faults, auth = f"{server.url}/_emulator/faults", server.control_headers()
+    response = http.post(faults, json={"rate_limit_rate": 1.0}, headers=auth)
     assert response.json()["rate_limit_rate"] == 1.0
     with pytest.raises(RateLimited):
         upload_png(sdk, "limited")
-    http.post(f"{server.url}/_emulator/faults", json={"rate_limit_rate": 0, "error_rate": 1})
+    http.post(faults, json={"rate_limit_rate": 0, "error_rate": 1}, headers=auth)
     with pytest.raises(GeneralError):
         upload_png(sdk, "broken")
-    assert http.post(f"{server.url}/_emulator/faults", json={"error_rate": 2}).status_code == 400
+    assert http.post(faults, json={"error_rate": 2}, headers=auth).status_code == 400
 
-    http.post(f"{server.url}/_emulator/reset")
+    http.post(f"{server.url}/_emulator/reset", headers=auth)
     assert upload_png(sdk, "healthy")["public_id"] == "healthy"
     assert server.emulator.stats.upload_calls == 1
 
