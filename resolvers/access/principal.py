@@ -20,6 +20,8 @@ class Principal:
     role: Role
     name: str
     key_id: str | None = None
+    scopes: frozenset[Scope] | None = None
+    """A key narrows its role's scopes; None: the role's."""
     channels: frozenset[str] | None = None
     """The channels this principal may read; None: every channel."""
     source: str | None = None
@@ -30,15 +32,15 @@ class Principal:
         return cls("anonymous", role, "anonymous")
 
     @property
-    def scopes(self) -> frozenset[Scope]:
-        return self.role.scopes
+    def granted(self) -> frozenset[Scope]:
+        return self.role.scopes if self.scopes is None else self.scopes
 
     def has(self, scope: Scope) -> bool:
-        return scope in self.role.scopes
+        return scope in self.granted
 
     @property
     def sees_drafts(self) -> bool:
-        return Scope.CATALOG_READ_DRAFTS in self.role.scopes
+        return self.has(Scope.CATALOG_READ_DRAFTS)
 
     def may_read_channel(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels
