@@ -118,7 +118,8 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         le=3600,
-        description="How long catalogReadiness numbers are shared between requests (0: never).",
+        description="How long catalogReadiness and catalogAudit results are shared between "
+        "requests (0: never).",
     )
     mongo_timeout_ms: int = Field(default=5000, ge=100)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql.pyutils import Path
 
@@ -18,6 +19,8 @@ from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
 from resolvers.services import Services
 
+T = TypeVar("T")
+
 # Where a value goes in the response: graphql-core's Path (made a list only when reported).
 ResponsePath = Path | list[str | int]
 
@@ -27,6 +30,10 @@ def _add_warning(warnings: list[dict[str, str]], code: str, message: str) -> Non
     warning = {"code": code, "message": message}
     if warning not in warnings:
         warnings.append(warning)
+
+
+def _shown(arguments: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name}: {value!r}" for name, value in arguments.items())
 
 
 @dataclass(slots=True)
@@ -71,6 +78,30 @@ class Context:
         """
         self.loaders.clear()
         self.memo.clear()
+
+    def once(
+        self, name: str, arguments: Mapping[str, Any], compute: Callable[[], Awaitable[T]]
+    ) -> Awaitable[T]:
+        """One run of an expensive root field per request, shared by all its aliases.
+
+        Aliases resolve concurrently, so without this each would start its own run (30 aliases
+        of ``catalogAudit``: 30 audits). A selection with other ``arguments`` than the first is
+        BAD_USER_INPUT: it would be a second run.
+        """
+        key = ("once", name)
+        entry: tuple[dict[str, Any], asyncio.Future[T]] | None = self.memo.get(key)
+        if entry is None:
+            started = asyncio.ensure_future(compute())
+            self.memo[key] = (dict(arguments), started)
+            return started
+        first, running = entry
+        if dict(arguments) != first:
+            raise BadUserInputError(
+                f"{name!r} runs once per request: its selections must all have the "
+                f"arguments of the first ({_shown(first)}), not ({_shown(arguments)})",
+                fieldName=name,
+            )
+        return running
 
     @property
     def catalog(self) -> Catalog:

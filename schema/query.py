@@ -96,7 +96,9 @@ class Query:
         resolver=resolve_catalog_audit,
         graphql_type=CatalogAudit,
         description="Data-quality audit of the whole catalog: duplicate SKUs and names, fill "
-        "rates, missing required attributes, orphaned and missing assets, duplicate media.",
+        "rates, missing required attributes, orphaned and missing assets, duplicate media. "
+        "Shared between requests for CATALOG_DASHBOARD_TTL_S seconds, like catalogReadiness; "
+        "run once per request: aliases with other arguments than the first are refused.",
     )
 
     @strawberry.field(description="Any object by its global ID.")

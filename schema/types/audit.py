@@ -11,6 +11,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import audit
+from resolvers.audit.shared import shared_audit
 from resolvers.errors import BadUserInputError
 from schema.context import Context
 from schema.types.derived import DerivedTypes
@@ -154,18 +155,16 @@ CatalogAudit = _types.object_type(
 
 async def resolve_catalog_audit(info: Info, limit: int | None = DEFAULT_LIMIT) -> audit.AuditReport:
     """The audit in the gateway's configured locales, fallbacks and channel assets;
-    ``limit`` (examples per section) null means the default. Its GraphQL type is
-    :data:`CatalogAudit`."""
+    ``limit`` (examples per section) null means the default. Run once per request, and shared
+    between requests for the dashboards' TTL (:func:`resolvers.audit.shared.shared_audit`).
+    Its GraphQL type is :data:`CatalogAudit`."""
     limit = DEFAULT_LIMIT if limit is None else limit
     if not 0 <= limit <= audit.MAX_LIMIT:
         raise BadUserInputError(
             f"'limit' must be between 0 and {audit.MAX_LIMIT}, got {limit}", argumentName="limit"
         )
     services = info.context.services
-    return await audit.run_audit(
-        services.catalog,
-        locales=services.locales.locales,
-        limit=limit,
-        fallbacks=audit.audit_fallbacks(services.locales),
-        linked=audit.configured_asset_ids(services.channels),
+    computed = await info.context.once(
+        "catalogAudit", {"limit": limit}, lambda: shared_audit(services, limit)
     )
+    return computed.value
