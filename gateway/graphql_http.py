@@ -25,6 +25,7 @@ from gateway.access_log import OPERATION_STATE
 from gateway.graphiql import graphiql_html
 from gateway.quality_values import quality_list
 from gateway.request_id import request_id_of
+from gateway.unicode_guard import describe, first_invalid_unicode
 from resolvers.services import Services
 from schema.context import Context
 from schema.schema import CatalogSchema
@@ -151,6 +152,20 @@ async def _body_params(request: Request, max_body_bytes: int) -> GraphQLParams:
     return parse_params(payload)
 
 
+def _check_unicode(params: GraphQLParams, media_type: str) -> None:
+    """BAD_USER_INPUT for a parameter holding a lone surrogate, before it reaches a resolver
+    (where MongoDB's encoder would fail on it as an internal error)."""
+    parameters = (
+        ("query", params.query),
+        ("operationName", params.operation_name),
+        ("variables", params.variables),
+        ("extensions", params.extensions),
+    )
+    for name, value in parameters:
+        if (found := first_invalid_unicode(value)) is not None:
+            raise _graphql_request_error(media_type, describe(name, *found), "BAD_USER_INPUT")
+
+
 def first_operation_name(query: str) -> str | None:
     """The name of the document's first definition when it is a named operation.
 
@@ -233,6 +248,7 @@ class GraphQLHTTPHandler:
                 params = await _body_params(request, self.max_body_bytes)
             else:
                 raise HTTPRequestError(405, "Use GET or POST", {"Allow": "GET, POST"})
+            _check_unicode(params, media_type)
             # For the access log.
             setattr(
                 request.state,
