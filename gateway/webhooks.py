@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import json
 import logging
 import re
 import time
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from resolvers.assets import DamUnavailableError, apply_notification
+from resolvers.assets.notifications import InvalidNotificationError, parse_notification
+from resolvers.assets.sync import claim_delivery, release_delivery
 from resolvers.readiness import rescore_products_using
 from resolvers.services import Services
 
@@ -37,8 +40,9 @@ async def _bounded_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
-def _error(status: int, message: str) -> Response:
-    return JSONResponse({"error": {"message": message}}, status_code=status)
+def _error(status: int, message: str, *, field: str | None = None) -> Response:
+    error = {"message": message} if field is None else {"message": message, "field": field}
+    return JSONResponse({"error": error}, status_code=status)
 
 
 class CloudinaryWebhook:
@@ -67,23 +71,43 @@ class CloudinaryWebhook:
         if not valid:
             return _error(401, "invalid X-Cld-Signature")
         try:
-            payload = json.loads(text)
-        except json.JSONDecodeError:
-            return _error(400, "the notification body is not JSON")
-        if not isinstance(payload, dict):
-            return _error(400, "the notification body is not a JSON object")
+            notification = parse_notification(text)
+        except InvalidNotificationError as exc:
+            # Signed but not a body the mirror may apply: Cloudinary's retries would not mend it.
+            return _error(413 if exc.too_many else 400, str(exc), field=exc.field or None)
+        if notification is None:
+            # Cloudinary sends many types (eager, moderation, folders ...): 2xx stops retries.
+            return JSONResponse({"status": "ignored", "updated": 0, "rescored": 0})
+        # Same bytes and timestamp are the same delivery, whichever algorithm signed them.
+        delivery = hashlib.sha256(f"{timestamp}.{text}".encode()).hexdigest()
+        expires = datetime.fromtimestamp(int(timestamp) + self.max_age_s, UTC)
+        deliveries = services.catalog.notifications
+        kind = notification.notification_type
+        if not await claim_delivery(deliveries, delivery, kind, services.clock(), expires):
+            # A replay, or Cloudinary delivering twice: applied once already, so 2xx.
+            log.info("ignoring a repeated %s notification", kind)
+            return JSONResponse({"status": "duplicate", "updated": 0, "rescored": 0})
         try:
             public_ids = await apply_notification(
-                services.catalog, services.dam, payload, services.clock()
+                services.catalog, services.dam, notification, services.clock()
             )
+            rescored = 0
+            if public_ids:
+                # The products using these assets may have become (un)ready.
+                rescored = await rescore_products_using(
+                    services.catalog,
+                    services.channels,
+                    services.locales,
+                    services.clock(),
+                    public_ids,
+                )
         except DamUnavailableError as exc:
+            await release_delivery(deliveries, delivery)
             # 5xx makes Cloudinary deliver the notification again later.
             log.warning("notification not applied, Cloudinary unavailable: %s", exc)
             return _error(503, "Cloudinary is unavailable; retry later")
-        rescored = 0
-        if public_ids:
-            # The products using these assets may have become (un)ready.
-            rescored = await rescore_products_using(
-                services.catalog, services.channels, services.locales, services.clock(), public_ids
-            )
+        except BaseException:
+            # Not applied (or only in part, which applying again completes): a retry must run.
+            await release_delivery(deliveries, delivery)
+            raise
         return JSONResponse({"status": "ok", "updated": len(public_ids), "rescored": rescored})

@@ -47,6 +47,11 @@ class Catalog:
         """The mirror of Cloudinary's asset records."""
         return self.db["assets"]
 
+    @property
+    def notifications(self) -> Collection:
+        """Cloudinary notifications already received, kept while their signature is valid."""
+        return self.db["notifications"]
+
 
 def _text_index(locales: Sequence[str]) -> IndexModel:
     keys: list[tuple[str, Any]] = [("sku", TEXT), ("brand", TEXT)]
@@ -113,6 +118,12 @@ def asset_indexes() -> list[IndexModel]:
     ]
 
 
+def notification_indexes() -> list[IndexModel]:
+    # A notification's _id is its delivery (resolvers.assets.sync.claim_delivery), unique by
+    # nature; the TTL index forgets it once a replay would be refused as stale anyway.
+    return [IndexModel([("expiresAt", ASCENDING)], name="expires_at_ttl", expireAfterSeconds=0)]
+
+
 def attribute_indexes() -> list[IndexModel]:
     return [IndexModel([("code", ASCENDING)], name="code_unique", unique=True)]
 
@@ -137,6 +148,7 @@ async def ensure_indexes(
     await catalog.categories.create_indexes(category_indexes())
     await catalog.attributes.create_indexes(attribute_indexes())
     await catalog.assets.create_indexes(asset_indexes())
+    await catalog.notifications.create_indexes(notification_indexes())
 
 
 async def _sync_text_index(products: Collection, locales: Sequence[str]) -> None:

@@ -5,7 +5,7 @@ loading them per request in batches (MongoDB first, the Admin API only for what 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -149,24 +149,53 @@ async def mark_missing(
     assets: Collection,
     keys: Iterable[AssetKey],
     now: datetime,
-    status: str = "missing",
-    versions: dict[AssetKey, int] | None = None,
 ) -> None:
-    """Remember that Cloudinary has no such asset, so the request path does not ask again.
-
-    A deletion carries the deleted version: a late notification about an older upload must
-    not bring the asset back.
-    """
+    """Remember that Cloudinary has no such asset, so the request path does not ask again."""
     operations = []
     for key in keys:
-        fields: dict[str, Any] = {"status": status, "checkedAt": now, "updatedAt": now}
-        if versions and key in versions:
-            fields["version"] = versions[key]
+        fields: dict[str, Any] = {"status": "missing", "checkedAt": now, "updatedAt": now}
         operations.append(
             UpdateOne({"publicId": key[1], "resourceType": key[0]}, {"$set": fields}, upsert=True)
         )
     if operations:
         await assets.bulk_write(operations, ordered=False)
+
+
+async def mark_deleted(
+    assets: Collection, deletions: Mapping[AssetKey, int | None], now: datetime
+) -> list[AssetKey]:
+    """Record Cloudinary's deletions (key → deleted version, when known); returns the keys of
+    the mirror records marked deleted.
+
+    Only mirrored assets get a tombstone: a deletion of one never seen (another folder of the
+    account, or a list of made-up ids) writes nothing. A deletion older than the stored version
+    (a late or replayed notification after a newer upload) changes nothing either.
+    """
+    public_ids = list({public_id for _, public_id in deletions})
+    stored: dict[AssetKey, Any] = {}
+    query = {"publicId": {"$in": public_ids}}
+    async for document in assets.find(query, {"publicId": 1, "resourceType": 1, "version": 1}):
+        stored[key_of(document)] = document.get("version")
+    marked: list[AssetKey] = []
+    operations = []
+    for key, version in deletions.items():
+        if key not in stored or (version is not None and _newer(stored[key], version)):
+            continue
+        selector: dict[str, Any] = {"publicId": key[1], "resourceType": key[0]}
+        fields: dict[str, Any] = {"status": "deleted", "checkedAt": now, "updatedAt": now}
+        if version is not None:
+            # Checked again in the write: an upload may land between the read and it.
+            selector["$or"] = [{"version": {"$lte": version}}, {"version": {"$exists": False}}]
+            fields["version"] = version
+        operations.append(UpdateOne(selector, {"$set": fields}))
+        marked.append(key)
+    if operations:
+        await assets.bulk_write(operations, ordered=False)
+    return marked
+
+
+def _newer(stored: Any, version: int) -> bool:
+    return isinstance(stored, int) and stored > version
 
 
 # What the request path never reads from a mirror record (bookkeeping and ingest data): a third

@@ -4,69 +4,85 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from resolvers.assets.dam import DamClient
-from resolvers.assets.mirror import asset_from_resource, mark_missing, upsert_assets
-from resolvers.db import Catalog
+from resolvers.assets.mirror import AssetKey, asset_from_resource, mark_deleted, upsert_assets
+from resolvers.assets.notifications import (
+    ChangeNotification,
+    DeleteNotification,
+    Notification,
+    RenameNotification,
+    UploadNotification,
+)
+from resolvers.db import Catalog, Collection
 
 log = logging.getLogger(__name__)
 
-CHANGE_NOTIFICATIONS = {
-    "resource_tags_changed",
-    "resource_context_changed",
-    "resource_metadata_changed",
-    "resource_display_name_changed",
-}
-
-
-def _resources(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    resources = payload.get("resources") or []
-    if isinstance(resources, dict):  # context and metadata notifications key by public id
-        return [{"public_id": key, **value} for key, value in resources.items()]
-    return [r for r in resources if isinstance(r, dict) and r.get("public_id")]
-
 
 async def apply_notification(
-    catalog: Catalog, dam: DamClient, payload: dict[str, Any], now: datetime
+    catalog: Catalog, dam: DamClient, notification: Notification, now: datetime
 ) -> list[str]:
-    """Update the mirror from one notification; returns the public ids it touched."""
-    kind = payload.get("notification_type")
-    if kind == "upload" and payload.get("public_id"):
-        await upsert_assets(catalog.assets, [asset_from_resource(payload, now, "webhook")])
-        return [payload["public_id"]]
-    if kind == "delete":
-        resources = _resources(payload)
-        keys = [(r.get("resource_type", "image"), r["public_id"]) for r in resources]
-        versions = {
-            key: int(r["version"])
-            for key, r in zip(keys, resources, strict=True)
-            if isinstance(r.get("version"), int)
-        }
-        await mark_missing(catalog.assets, keys, now, status="deleted", versions=versions)
-        return [public_id for _, public_id in keys]
-    if kind == "rename" and payload.get("from_public_id") and payload.get("to_public_id"):
-        resource_type = payload.get("resource_type", "image")
-        await mark_missing(
-            catalog.assets, [(resource_type, payload["from_public_id"])], now, status="deleted"
+    """Update the mirror from one validated notification; returns the public ids it names."""
+    if isinstance(notification, UploadNotification):
+        await upsert_assets(
+            catalog.assets, [asset_from_resource(notification.resource(), now, "webhook")]
         )
-        resources = await dam.resources_by_ids([payload["to_public_id"]], resource_type)
+        return [notification.public_id]
+    if isinstance(notification, DeleteNotification):
+        deletions: dict[AssetKey, int | None] = {
+            (r.resource_type, r.public_id): r.version for r in notification.resources
+        }
+        marked = await mark_deleted(catalog.assets, deletions, now)
+        return [public_id for _, public_id in marked]
+    if isinstance(notification, RenameNotification):
+        resource_type = notification.resource_type
+        # A rename carries no version, so the old id's tombstone is unguarded; replays of it
+        # are refused by the delivery log (claim_delivery).
+        await mark_deleted(
+            catalog.assets, {(resource_type, notification.from_public_id): None}, now
+        )
+        resources = await dam.resources_by_ids([notification.to_public_id], resource_type)
         await upsert_assets(
             catalog.assets, [asset_from_resource(r, now, "webhook") for r in resources]
         )
-        return [payload["from_public_id"], payload["to_public_id"]]
-    if kind in CHANGE_NOTIFICATIONS:
-        # Change notifications carry only the difference: read the whole record back.
-        by_type: dict[str, list[str]] = {}
-        for resource in _resources(payload):
-            by_type.setdefault(resource.get("resource_type", "image"), []).append(
-                resource["public_id"]
-            )
-        documents = []
-        for resource_type, public_ids in by_type.items():
-            resources = await dam.resources_by_ids(public_ids, resource_type)
-            documents += [asset_from_resource(r, now, "webhook") for r in resources]
-        await upsert_assets(catalog.assets, documents)
-        return [d["publicId"] for d in documents]
-    log.info("ignoring Cloudinary notification of type %r", kind)
-    return []
+        return [notification.from_public_id, notification.to_public_id]
+    return await _reread(catalog, dam, notification, now)
+
+
+async def _reread(
+    catalog: Catalog, dam: DamClient, notification: ChangeNotification, now: datetime
+) -> list[str]:
+    # Change notifications carry only the difference: read the whole record back.
+    by_type: dict[str, list[str]] = {}
+    for resource in notification.resources:
+        by_type.setdefault(resource.resource_type, []).append(resource.public_id)
+    documents = []
+    for resource_type, public_ids in by_type.items():
+        resources = await dam.resources_by_ids(list(dict.fromkeys(public_ids)), resource_type)
+        documents += [asset_from_resource(r, now, "webhook") for r in resources]
+    await upsert_assets(catalog.assets, documents)
+    return [d["publicId"] for d in documents]
+
+
+async def claim_delivery(
+    deliveries: Collection, key: str, kind: str, now: datetime, expires_at: datetime
+) -> bool:
+    """True for the first delivery with this key; False for a replay, on any replica.
+
+    The key is ``_id``, unique by nature, so two replicas receiving the same delivery at once
+    cannot both claim it. A TTL index drops the record once its signature has expired anyway.
+    """
+    try:
+        await deliveries.insert_one(
+            {"_id": key, "type": kind, "receivedAt": now, "expiresAt": expires_at}
+        )
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def release_delivery(deliveries: Collection, key: str) -> None:
+    """Forget a delivery that was not applied, so that Cloudinary's retry of it is."""
+    await deliveries.delete_one({"_id": key})

@@ -4,12 +4,15 @@ import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC
 from typing import Any
 
 import cloudinary.uploader
 import httpx
 import pytest
 
+from cloudinary_emulator.config import SignatureAlgorithm
+from cloudinary_emulator.signing import notification_signature
 from gateway.app import create_app
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
@@ -19,9 +22,10 @@ from tests.media_fixtures import image_bytes
 
 SECRET = "webhook-test-secret-0123456789"
 
-UPLOAD = {
+PUBLIC_ID = "catalog/NW-RUN-001/hero-9"
+UPLOAD: dict[str, Any] = {
     "notification_type": "upload",
-    "public_id": "catalog/NW-RUN-001/hero-9",
+    "public_id": PUBLIC_ID,
     "resource_type": "image",
     "type": "upload",
     "version": 1700000000,
@@ -35,14 +39,18 @@ UPLOAD = {
 
 
 def signed(
-    payload: Any, *, age_s: int = 0, secret: str = SECRET, algorithm: str = "sha1"
+    payload: Any,
+    *,
+    age_s: int = 0,
+    secret: str = SECRET,
+    algorithm: SignatureAlgorithm = "sha1",
 ) -> tuple[str, dict[str, str]]:
+    """The body and headers Cloudinary would send (signed by the emulator's code)."""
     body = json.dumps(payload)
-    timestamp = str(int(time.time()) - age_s)
-    digest = hashlib.new(algorithm, f"{body}{timestamp}{secret}".encode()).hexdigest()
+    timestamp = int(time.time()) - age_s
     return body, {
-        "x-cld-timestamp": timestamp,
-        "x-cld-signature": digest,
+        "x-cld-timestamp": str(timestamp),
+        "x-cld-signature": notification_signature(body, timestamp, secret, algorithm),
         "content-type": "application/json",
     }
 
@@ -213,3 +221,157 @@ async def test_out_of_order_notifications_never_roll_back(
     asset = await db["assets"].find_one({"publicId": UPLOAD["public_id"]})
     assert asset is not None
     assert asset["status"] == "deleted"
+
+
+async def mirror(db: Any) -> list[dict[str, Any]]:
+    """The whole assets collection, to compare before and after a refused notification."""
+    return [document async for document in db["assets"].find({}).sort("_id")]
+
+
+def deletion(public_id: str, version: int | None = None) -> dict[str, Any]:
+    resource: dict[str, Any] = {"public_id": public_id, "resource_type": "image", "type": "upload"}
+    if version is not None:
+        resource["version"] = version
+    return {"notification_type": "delete", "resources": [resource]}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({**UPLOAD, "version": 10**30}, "version"),
+        ({**UPLOAD, "notification_type": {"$ne": 1}}, "notification_type"),
+        ({**UPLOAD, "tags": 5}, "tags"),
+        ({"notification_type": "delete", "resources": {"a": "b"}}, "resources"),
+        (
+            {"notification_type": "delete", "resources": [{"public_id": {"$gt": ""}}]},
+            "resources.0.public_id",
+        ),
+        ({**UPLOAD, "public_id": {"$gt": ""}}, "public_id"),
+        ({**UPLOAD, "public_id": "catalog/\ud800"}, "public_id"),
+        ({**UPLOAD, "context": {"custom": {"alt_\udfff": "x"}}}, "context.custom.alt_\\udfff"),
+        ({**UPLOAD, "width": True}, "width"),
+        ({**UPLOAD, "duration": float("inf")}, ""),
+        (
+            {"notification_type": "rename", "from_public_id": 1, "to_public_id": "b"},
+            "from_public_id",
+        ),
+        ({"notification_type": "resource_tags_changed", "resources": [7]}, "resources.0"),
+    ],
+)
+async def test_signed_malformed_notifications_are_400_and_write_nothing(
+    client: httpx.AsyncClient, db: Any, payload: dict[str, Any], field: str
+) -> None:
+    assert (await post_signed(client, UPLOAD)).status_code == 200
+    before = await mirror(db)
+    response = await post_signed(client, payload)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error.get("field", "") == field
+    assert error["message"].startswith(f"{field}: " if field else "the notification body")
+    assert await mirror(db) == before
+
+
+@pytest.mark.parametrize("body", ["1" * 5000, "[" * 5000 + "]" * 5000, '{"version": NaN}'])
+async def test_signed_bodies_json_cannot_hold_are_400(client: httpx.AsyncClient, body: str) -> None:
+    timestamp = int(time.time())
+    headers = {
+        "x-cld-timestamp": str(timestamp),
+        "x-cld-signature": notification_signature(body, timestamp, SECRET),
+    }
+    response = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert response.status_code == 400
+    assert "not JSON" in response.json()["error"]["message"]
+
+
+async def test_unknown_notification_types_are_acknowledged_and_ignored(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    # Cloudinary sends many types the mirror has no use for; a 4xx would make it retry them.
+    response = await post_signed(client, {"notification_type": "eager", "public_id": {"$gt": ""}})
+    assert (response.status_code, response.json()["status"]) == (200, "ignored")
+    assert await db["assets"].count_documents({}) == 0
+
+
+async def test_a_replayed_delete_does_not_undo_a_newer_upload(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    assert (await post_signed(client, {**UPLOAD, "version": 100})).status_code == 200
+    # Captured once: the same bytes and signature, well inside the signature's window.
+    body, headers = signed(deletion(UPLOAD["public_id"]))
+    assert (
+        await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    ).status_code == 200
+    assert (await post_signed(client, {**UPLOAD, "version": 200})).status_code == 200
+    replay = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    # 2xx: for Cloudinary delivering twice this is success, and a 4xx would make it retry.
+    assert (replay.status_code, replay.json()) == (
+        200,
+        {"status": "duplicate", "updated": 0, "rescored": 0},
+    )
+    asset = await db["assets"].find_one({"publicId": UPLOAD["public_id"]})
+    assert asset is not None
+    assert (asset["status"], asset["version"]) == ("active", 200)
+
+
+async def test_replays_are_recognised_by_every_replica(settings: Settings, db: Any) -> None:
+    configured = settings.model_copy(update={"emulator_secret": SECRET})
+    body, headers = signed({**UPLOAD, "version": 100})
+    async with serve(create_app(configured)) as first:
+        assert (await first.post("/webhooks/cloudinary", content=body, headers=headers)).json()[
+            "status"
+        ] == "ok"
+    async with serve(create_app(configured)) as second:
+        response = await second.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert response.json()["status"] == "duplicate"
+    remembered = await db["notifications"].find_one({})
+    assert remembered is not None
+    # Kept no longer than the signature is accepted (CATALOG_WEBHOOK_MAX_AGE_S after it).
+    expires = remembered["expiresAt"].replace(tzinfo=UTC).timestamp()
+    assert expires == int(headers["x-cld-timestamp"]) + configured.webhook_max_age_s
+
+
+async def test_a_delete_older_than_the_mirrored_version_is_ignored(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    assert (await post_signed(client, {**UPLOAD, "version": 200})).status_code == 200
+    # Signed afresh (a late delivery, not a replay): the version alone must decide.
+    response = await post_signed(client, deletion(UPLOAD["public_id"], version=100))
+    assert (response.status_code, response.json()["updated"]) == (200, 0)
+    asset = await db["assets"].find_one({"publicId": UPLOAD["public_id"]})
+    assert asset is not None
+    assert (asset["status"], asset["version"]) == ("active", 200)
+    # The deletion of the version stored (or a newer one) still wins.
+    assert (await post_signed(client, deletion(UPLOAD["public_id"], version=200))).json()[
+        "updated"
+    ] == 1
+    asset = await db["assets"].find_one({"publicId": UPLOAD["public_id"]})
+    assert asset is not None
+    assert asset["status"] == "deleted"
+
+
+async def test_deletes_of_assets_never_mirrored_write_nothing(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    unknown = {
+        "notification_type": "delete",
+        "resources": [{"public_id": f"elsewhere/{n}", "version": 1} for n in range(1000)],
+    }
+    response = await post_signed(client, unknown)
+    assert (response.status_code, response.json()["updated"]) == (200, 0)
+    assert await db["assets"].count_documents({}) == 0
+
+
+async def test_a_delete_listing_more_than_cloudinary_deletes_at_once_is_413(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    assert (await post_signed(client, UPLOAD)).status_code == 200
+    before = await mirror(db)
+    listed = [{"public_id": f"elsewhere/{n}"} for n in range(2000)]
+    listed[0] = {"public_id": UPLOAD["public_id"]}
+    response = await post_signed(client, {"notification_type": "delete", "resources": listed})
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "message": "resources: at most 1000 per notification, not 2000",
+        "field": "resources",
+    }
+    assert await mirror(db) == before
