@@ -24,6 +24,7 @@ from gateway.dam_setup import check_emulator_port, command_line_dam, start_dam
 from gateway.embedded_mongo import PORT_SETTING, WHAT, EmbeddedMongo, find_mongod, same_dbpath
 from gateway.ports import PortUnavailableError, port_taken
 from gateway.settings import Settings
+from resolvers.access import Roles, load_roles
 from resolvers.channels import Channels, load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
@@ -42,12 +43,16 @@ class Profiles:
 
     locales: LocaleResolver
     channels: Channels
+    roles: Roles
 
 
 def load_profiles(settings: Settings) -> Profiles:
-    """The locales and the channel profiles; ChannelConfigError when channels.toml is bad."""
+    """Locales, channel profiles and roles; ChannelConfigError or RoleConfigError when a file
+    is bad."""
     locales = settings.locale_resolver()
-    return Profiles(locales, load_channels(settings.channels_path, locales))
+    return Profiles(
+        locales, load_channels(settings.channels_path, locales), load_roles(settings.roles_path)
+    )
 
 
 def mongo_client(

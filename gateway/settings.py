@@ -6,7 +6,14 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -95,6 +102,44 @@ class Settings(BaseSettings):
         default=None,
         description="Channel profiles (TOML); unset: the channels.toml shipped with the gateway.",
     )
+    roles: Path | None = Field(
+        default=None,
+        description="Roles and their scopes (TOML); unset: the roles.toml shipped with the "
+        "gateway.",
+    )
+    key_pepper: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Server-side secret mixed into every stored API key hash; required unless "
+        "CATALOG_DEMO is on (the demo keeps a random one in the data directory).",
+    )
+    key_env: str = Field(
+        default="live",
+        pattern=r"^[a-z0-9]{1,16}$",
+        description="The <env> of new keys (cgw_<env>_<id>_<secret>); other environments' keys "
+        "are refused.",
+    )
+    anonymous_role: str = Field(
+        default="storefront",
+        description="Role of requests without a key; 'none': every request needs one.",
+    )
+    key_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a replica trusts a key record it read: a revocation takes effect "
+        "within this time.",
+    )
+    jwt_jwks: str | None = Field(
+        default=None,
+        description="Accept JWTs (RS256/ES256) verified against this JWKS file or URL.",
+    )
+    jwt_issuer: str | None = Field(default=None, description="Required `iss` of JWTs.")
+    jwt_audience: str | None = Field(default=None, description="Required `aud` of JWTs.")
+    jwt_role_claim: str = Field(default="role", description="JWT claim naming the role.")
+    jwt_scopes_claim: str = Field(
+        default="scope", description="JWT claim narrowing the role's scopes (space-separated)."
+    )
     emulator_port: int = Field(
         default=0, ge=0, le=65535, description="Port of the built-in emulator (0: any free)."
     )
@@ -180,6 +225,10 @@ class Settings(BaseSettings):
     @property
     def channels_path(self) -> Path:
         return self.channels or Path(str(files("gateway").joinpath("channels.toml")))
+
+    @property
+    def roles_path(self) -> Path:
+        return self.roles or Path(str(files("gateway").joinpath("roles.toml")))
 
     @property
     def fallback_chains(self) -> dict[str, list[str]]:

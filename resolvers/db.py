@@ -48,6 +48,11 @@ class Catalog:
         return self.db["assets"]
 
     @property
+    def api_keys(self) -> Collection:
+        """API key records (hashed secrets only), keyed by key id."""
+        return self.db["api_keys"]
+
+    @property
     def notifications(self) -> Collection:
         """Cloudinary notifications already received, kept while their signature is valid."""
         return self.db["notifications"]

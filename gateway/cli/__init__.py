@@ -1,8 +1,8 @@
 """The ``catalog-gateway`` command: parses arguments and hands each command to its module.
 
 Every command module (``serve``, ``seed``, ``schema``, ``media``, ``audit``, ``readiness``,
-``emulator``) has ``add_parser(commands)`` and ``run(args, settings)``. This package imports
-them; none of them imports this package.
+``keys``, ``emulator``) has ``add_parser(commands)`` and ``run(args, settings)``. This package
+imports them; none of them imports this package.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from gateway.cli import audit, emulator, media, readiness, schema, seed, serve
+from gateway.cli import audit, emulator, keys, media, readiness, schema, seed, serve
 from gateway.cli.common import PROG, CLIError
 from gateway.dam_setup import DamNotConfiguredError, EmulatorStorageBusyError
 from gateway.embedded_mongo import MongodNotFoundError, MongodStartError
@@ -20,7 +20,7 @@ from gateway.logs import configure_logging
 from gateway.ports import PortUnavailableError
 from gateway.server import WorkersConfigError
 from gateway.settings import Settings, SettingsError, load_settings
-from resolvers.channels import ChannelConfigError
+from resolvers.config_files import ConfigFileError
 
 
 class Command(Protocol):
@@ -32,7 +32,7 @@ class Command(Protocol):
 
 
 # In the order `catalog-gateway --help` lists them.
-COMMANDS: tuple[Command, ...] = (serve, seed, schema, media, audit, readiness, emulator)
+COMMANDS: tuple[Command, ...] = (serve, seed, schema, media, audit, readiness, keys, emulator)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SettingsError,
         MongodNotFoundError,
         MongodStartError,
-        ChannelConfigError,
+        ConfigFileError,
         DamNotConfiguredError,
         EmulatorStorageBusyError,
         PortUnavailableError,

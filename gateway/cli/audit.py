@@ -27,7 +27,7 @@ from resolvers.audit import (
     configured_asset_ids,
     run_audit,
 )
-from resolvers.channels import ChannelConfigError
+from resolvers.config_files import ConfigFileError
 
 NAME = "audit"
 DEFAULT_LIMIT = 20
@@ -70,7 +70,7 @@ async def audit(args: argparse.Namespace, settings: Settings) -> int:
     """Run the audit and print it; problems reaching MongoDB are one line with status 1."""
     try:
         profiles = load_profiles(settings)
-    except ChannelConfigError as exc:
+    except ConfigFileError as exc:
         return print_error(str(exc))
     try:
         # No indexes: the audit only reads, so a read-only account must be able to run it.

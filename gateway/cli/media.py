@@ -16,7 +16,7 @@ from gateway.cli.common import print_error
 from gateway.dam_setup import DamNotConfiguredError
 from gateway.services import load_profiles, open_services
 from gateway.settings import Settings
-from resolvers.channels import ChannelConfigError
+from resolvers.config_files import ConfigFileError
 from resolvers.documents import MEDIA_ROLES
 from resolvers.locales import LocaleError, canonical_tag
 from resolvers.readiness import rescore_skus
@@ -136,7 +136,7 @@ async def ingest(args: argparse.Namespace, settings: Settings) -> int:
     try:
         profiles = load_profiles(settings)
         requests = read_manifest(args.manifest) if args.manifest else requests_from_args(args)
-    except (ChannelConfigError, ManifestError) as exc:
+    except (ConfigFileError, ManifestError) as exc:
         return print_error(str(exc))
     try:
         # No indexes: ingest writes a few documents, it does not rebuild indexes (a changed list
