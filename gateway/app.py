@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.access_log import AccessLogMiddleware
+from gateway.client_limits import ClientLimitsMiddleware
 from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.request_id import RequestIdMiddleware
@@ -142,6 +143,14 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         # gateway's own emulator are its plumbing, logged only when they fail.
         quiet = frozenset({WEBHOOK_PATH} if settings.cloudinary_url is None else ())
         middleware.append(Middleware(AccessLogMiddleware, quiet_paths=quiet))
+    # Innermost: its 408 and 429 answers carry the request id and reach the access log.
+    middleware.append(
+        Middleware(
+            ClientLimitsMiddleware,
+            body_timeout_s=settings.body_timeout_s,
+            max_requests_per_client=settings.max_requests_per_client,
+        )
+    )
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 

@@ -158,6 +158,30 @@ class Settings(BaseSettings):
     )
     webhook_max_age_s: int = Field(default=7200, ge=60)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="A request line and headers not complete this long after the connection "
+        "opened (or the next request began) get 408 and the connection closed.",
+    )
+    body_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=600,
+        description="A request body not complete this long after its headers gets 408.",
+    )
+    max_requests_per_client: int = Field(
+        default=100,
+        ge=0,
+        description="Requests one client address may have in flight; more get 429 (0: no cap).",
+    )
+    max_connections: int | None = Field(
+        default=None,
+        ge=1,
+        description="uvicorn's limit_concurrency: with this many connections open (or requests "
+        "in flight), new requests get 503. Unset: no limit.",
+    )
     loader_batch_size: int = Field(default=1000, ge=1, le=10_000)
     dashboard_ttl_s: float = Field(
         default=5.0,
