@@ -3,7 +3,7 @@
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC
 from typing import Any
 
@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from cloudinary_emulator.config import SignatureAlgorithm
+from cloudinary_emulator.control import control_headers
 from cloudinary_emulator.signing import notification_signature
 from gateway.app import create_app
+from gateway.dam_setup import EMULATOR_KEY
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
 from tests.http_helpers import serve
@@ -375,3 +377,55 @@ async def test_a_delete_listing_more_than_cloudinary_deletes_at_once_is_413(
         "field": "resources",
     }
     assert await mirror(db) == before
+
+
+def test_every_notification_the_emulator_sends_is_accepted(settings: Settings, db: Any) -> None:
+    """The schemas accept what Cloudinary (here its emulator) really sends: each step reaches
+    the mirror by webhook alone, or the wait for it ends the test."""
+    port = free_port()
+    live_settings = settings.model_copy(update={"port": port})
+    public_id = "catalog/NW-RUN-003/hero-2"
+    with live_server(create_app(live_settings), port=port) as live:
+        options = live.state["services"].dam.config.options()
+        cloudinary.uploader.upload(
+            image_bytes(800, 600), public_id=public_id, tags=["sku:NW-RUN-003"], **options
+        )
+        _wait_for(live_settings, public_id, lambda asset: asset["status"] == "active")
+        cloudinary.uploader.add_tag("role:hero", [public_id], **options)
+        _wait_for(live_settings, public_id, lambda asset: "role:hero" in asset["tags"])
+        cloudinary.uploader.add_context({"alt_en-US": "Trail shoe"}, [public_id], **options)
+        _wait_for(live_settings, public_id, lambda asset: asset["alt"] == {"en-US": "Trail shoe"})
+        cloudinary.uploader.destroy(public_id, **options)
+        _wait_for(live_settings, public_id, lambda asset: asset["status"] == "deleted")
+
+
+def _wait_for(
+    settings: Settings, public_id: str, condition: Callable[[dict[str, Any]], bool]
+) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        found = _find_sync(settings, public_id)
+        if found is not None and condition(found):
+            return
+        assert time.monotonic() < deadline, f"the mirror never got there: {found}"
+        time.sleep(0.05)
+
+
+async def test_a_notification_not_applied_is_not_remembered(settings: Settings, db: Any) -> None:
+    """Cloudinary retries a 5xx with the same body and signature: that is no replay."""
+    port = free_port()
+    configured = settings.model_copy(update={"emulator_secret": SECRET, "emulator_port": port})
+    rename = {"notification_type": "rename", "from_public_id": "a/1", "to_public_id": "a/2"}
+    body, headers = signed(rename)
+    async with serve(create_app(configured)) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as emulator:
+            broken = await emulator.post(
+                "/_emulator/faults",
+                json={"error_rate": 1.0},
+                headers=control_headers(EMULATOR_KEY, SECRET),
+            )
+            assert broken.status_code == 200
+        for _ in range(2):
+            response = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+            assert response.status_code == 503
+            assert await db["notifications"].count_documents({}) == 0
