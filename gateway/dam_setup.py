@@ -103,7 +103,11 @@ async def start_dam(settings: Settings, stack: AsyncExitStack) -> DamClient:
     if settings.cloudinary_url:
         config = DamConfig.from_url(settings.cloudinary_url)
         log.info("media from Cloudinary cloud %r", config.cloud_name)
-        return DamClient(config, timeout_s=settings.dam_timeout_s)
+        return DamClient(
+            config,
+            timeout_s=settings.dam_timeout_s,
+            admin_calls_per_request=settings.dam_admin_calls_per_request,
+        )
     if not stack.enter_context(emulator_storage_lock(settings)):
         raise EmulatorStorageBusyError(
             f"another process runs {EMULATOR} over {emulator_storage(settings)} (a `serve` or "
@@ -155,6 +159,7 @@ async def _start_emulator(
     return DamClient(
         DamConfig(EMULATOR_CLOUD, EMULATOR_KEY, secret, sdk_options=options),
         timeout_s=settings.dam_timeout_s,
+        admin_calls_per_request=settings.dam_admin_calls_per_request,
     )
 
 

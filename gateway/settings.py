@@ -152,7 +152,19 @@ class Settings(BaseSettings):
         min_length=16,
         description="API secret of the emulator; unset: a random one kept in the data directory.",
     )
-    dam_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    dam_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="How long one request waits for Cloudinary's Admin API in total.",
+    )
+    dam_admin_calls_per_request: int = Field(
+        default=4,
+        ge=0,
+        le=100,
+        description="Admin API calls one GraphQL request may cause (each asks about up to 100 "
+        "assets not mirrored yet); beyond them, placeholders (0: the mirror only).",
+    )
     dam_missing_ttl_s: int = Field(
         default=3600, ge=0, description="How long an asset Cloudinary does not have stays so."
     )

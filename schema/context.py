@@ -54,7 +54,8 @@ class Context:
         self.loaders = Loaders(
             services.catalog,
             services.loader_batch_size,
-            dam=services.dam,
+            # Bound to this request: its Admin API calls share one deadline and budget.
+            dam=services.dam.for_request(),
             now=services.clock,
             missing_asset_ttl=services.missing_asset_ttl,
             # A function of the list, not a method of this context: a loader holding the

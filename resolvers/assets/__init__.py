@@ -4,13 +4,20 @@ Public surface for the rest of the product; ``resolvers.assets.ingest`` (which r
 Pillow) is imported on its own by the one command that ingests.
 """
 
-from resolvers.assets.dam import DamClient, DamConfig, DamUnavailableError, UrlTemplate
+from resolvers.assets.dam import (
+    DamBudgetExhaustedError,
+    DamClient,
+    DamConfig,
+    DamUnavailableError,
+    UrlTemplate,
+)
 from resolvers.assets.mirror import AssetByKeyLoader, AssetKey, asset_from_resource, upsert_assets
 from resolvers.assets.sync import apply_notification
 
 __all__ = [
     "AssetByKeyLoader",
     "AssetKey",
+    "DamBudgetExhaustedError",
     "DamClient",
     "DamConfig",
     "DamUnavailableError",

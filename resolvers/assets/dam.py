@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import hashlib
 import logging
 import re
@@ -19,10 +20,13 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import anyio
-import cloudinary.api
+import cloudinary
 import cloudinary.exceptions
 import cloudinary.uploader
 import cloudinary.utils
+from cloudinary.api_client.execute_request import execute_request
+
+from resolvers.assets.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,14 @@ T = TypeVar("T")
 
 # Cloudinary's limit for resources_by_ids.
 ADMIN_BATCH = 100
+
+# The Admin API's connections, shared by every client like the SDK's own (per-client pools would
+# leave sockets for the garbage collector), but without urllib3's default of three retries: the
+# SDK's connector retries a read that timed out, so one call waited up to four timeouts.
+# The request's deadline (``AdminSpend``) decides how long Cloudinary may take, not urllib3.
+_ADMIN_HTTP = cloudinary.utils.get_http_connector(
+    cloudinary.config(), {**cloudinary.CERT_KWARGS, "retries": False}
+)
 
 # Slots, densities, URL kinds and signed make a few hundred keys for the shipped profiles; the
 # bound only matters if a caller ever builds keys from unbounded input.
@@ -64,6 +76,42 @@ _UNTEMPLATABLE = (
 
 class DamUnavailableError(Exception):
     """Cloudinary did not answer usefully: timeout, 5xx, or 420 (rate limited)."""
+
+
+class DamBudgetExhaustedError(DamUnavailableError):
+    """The request has spent its Admin API calls or its time for Cloudinary; nothing was asked."""
+
+
+@dataclass(slots=True)
+class AdminSpend:
+    """What one request may still spend on the Admin API.
+
+    The time is a total from the request's first Admin API call, whatever number of calls
+    follows; a client without one gives each call the whole timeout.
+    """
+
+    timeout_s: float
+    # None: no limit (webhooks and commands make the calls their work needs).
+    calls_left: int | None = None
+    started: float | None = None
+
+    def take(self, calls: int) -> float:
+        """Reserve ``calls`` calls; the seconds left to make them in."""
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        remaining = self.started + self.timeout_s - now
+        if remaining <= 0:
+            raise DamBudgetExhaustedError(
+                f"the request's {self.timeout_s:g} s for Cloudinary are spent"
+            )
+        if self.calls_left is not None:
+            if calls > self.calls_left:
+                raise DamBudgetExhaustedError(
+                    f"the request may make {self.calls_left} more Admin API call(s), {calls} needed"
+                )
+            self.calls_left -= calls
+        return remaining
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,27 +210,47 @@ class DamClient:
         cooldown_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         url_templates: bool = True,
+        admin_calls_per_request: int | None = None,
     ) -> None:
         self.config = config
         # False: ``templated_url`` has the SDK build every URL (same bytes, no templates kept),
         # as code calling ``cloudinary_url`` per URL would; the benchmark's baselines do that.
         self.url_templates = url_templates
         self.timeout_s = timeout_s
-        self.cooldown_s = cooldown_s
+        self.admin_calls_per_request = admin_calls_per_request
         self.stats = DamStats()
         self._limiter = anyio.CapacityLimiter(max_threads)
         self._options = config.options()
-        self._clock = clock
         # URL templates by caller-chosen key; None marks options the SDK must build per URL.
         self._templates: dict[Hashable, UrlTemplate | None] = {}
-        # Circuit breaker: after a failure the Admin API is left alone for a while, so a slow
-        # or failing Cloudinary costs one timeout, not one per request.
-        self._closed_until = 0.0
+        self._breaker = CircuitBreaker(cooldown_s, clock)
+        # Set on the copies ``for_request`` makes; everything above is shared with them.
+        self._spend: AdminSpend | None = None
+
+    @property
+    def cooldown_s(self) -> float:
+        return self._breaker.cooldown_s
+
+    def for_request(self) -> DamClient:
+        """This client for one request: its Admin API calls share one deadline (``timeout_s``
+        from the first call) and at most ``admin_calls_per_request`` calls between them, so a
+        request never waits longer for Cloudinary or spends more of the hourly quota than that.
+        Threads, breaker, counters and URL templates stay shared with the process's client."""
+        bound = copy.copy(self)
+        bound._spend = AdminSpend(self.timeout_s, self.admin_calls_per_request)
+        return bound
 
     async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         call = partial(function, *args, **self._options, timeout=self.timeout_s, **kwargs)
+        return await self._in_thread(call)
+
+    async def _in_thread(self, call: Callable[[], T]) -> T:
         try:
-            return await anyio.to_thread.run_sync(call, limiter=self._limiter)
+            # Abandoned on cancel: the deadline answers the request, the thread's own socket
+            # timeout (the same deadline) ends the call soon after.
+            return await anyio.to_thread.run_sync(
+                call, limiter=self._limiter, abandon_on_cancel=True
+            )
         except cloudinary.exceptions.RateLimited as exc:
             raise DamUnavailableError(f"Cloudinary rate limit reached: {exc}") from exc
         except Exception as exc:
@@ -190,48 +258,87 @@ class DamClient:
             # Exception for statuses it has no class for (502, 503, …).
             raise DamUnavailableError(f"Cloudinary error: {exc}") from exc
 
-    async def _admin(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        now = self._clock()
-        if now < self._closed_until:
+    def _get(self, uri: list[str], params: dict[str, Any], timeout: float) -> Any:
+        """One Admin API GET as the SDK's ``call_json_api`` sends it, on the connector that does
+        not retry (see ``_ADMIN_HTTP``); the SDK's own functions offer no way to pass one."""
+        options = self._options
+        prefix = options.get("upload_prefix") or "https://api.cloudinary.com"
+        return execute_request(
+            http_connector=_ADMIN_HTTP,
+            method="get",
+            params=cloudinary.utils.normalize_params(params),
+            headers={"Content-Type": "application/json"},
+            auth={"key": options["api_key"], "secret": options["api_secret"]},
+            api_url="/".join([prefix, cloudinary.API_VERSION, options["cloud_name"], *uri]),
+            timeout=timeout,
+        )
+
+    async def _admin(self, calls: Sequence[Callable[[float], T]]) -> list[T]:
+        """Make these Admin API calls together (each gets the seconds left), or none of them:
+        the breaker is open, or the request's deadline or call budget is spent."""
+        breaker = self._breaker
+        if not breaker.admit():
             raise DamUnavailableError(
-                f"Cloudinary failed recently; not asking again for {self._closed_until - now:.0f}s"
+                f"Cloudinary failed recently; not asking again for {breaker.retry_in():.0f}s"
             )
-        self.stats.admin_calls += 1
+        spend = self._spend or AdminSpend(self.timeout_s)
         try:
-            return await self._run(function, *args, **kwargs)
-        except DamUnavailableError:
-            self._closed_until = self._clock() + self.cooldown_s
+            remaining = spend.take(len(calls))
+        except DamBudgetExhaustedError:
+            breaker.released()
             raise
+        self.stats.admin_calls += len(calls)
+        try:
+            async with asyncio.timeout(remaining):
+                async with asyncio.TaskGroup() as group:
+                    tasks = [
+                        group.create_task(self._in_thread(partial(call, remaining)))
+                        for call in calls
+                    ]
+        except TimeoutError as exc:
+            error = DamUnavailableError(
+                f"Cloudinary did not answer within the request's {spend.timeout_s:g} s"
+            )
+            breaker.failed(str(error))
+            raise error from exc
+        except ExceptionGroup as group_error:
+            # _in_thread turns every failure into DamUnavailableError.
+            first = group_error.exceptions[0]
+            breaker.failed(str(first))
+            raise first from group_error
+        except BaseException:
+            breaker.released()
+            raise
+        breaker.succeeded()
+        return [task.result() for task in tasks]
 
     async def resources_by_ids(
         self, public_ids: Sequence[str], resource_type: str = "image"
     ) -> list[dict[str, Any]]:
         """Resource details for up to 100 public ids per Admin API call (calls run together)."""
-        batches = [
-            list(public_ids[start : start + ADMIN_BATCH])
+        calls = [
+            partial(
+                self._get,
+                ["resources", resource_type, "upload"],
+                {
+                    "public_ids": list(public_ids[start : start + ADMIN_BATCH]),
+                    "tags": True,
+                    "context": True,
+                    "metadata": True,
+                    "max_results": len(public_ids[start : start + ADMIN_BATCH]),
+                },
+            )
             for start in range(0, len(public_ids), ADMIN_BATCH)
         ]
-        responses = await asyncio.gather(
-            *(
-                self._admin(
-                    cloudinary.api.resources_by_ids,
-                    batch,
-                    resource_type=resource_type,
-                    tags=True,
-                    context=True,
-                    metadata=True,
-                    max_results=len(batch),
-                )
-                for batch in batches
-            )
-        )
+        if not calls:
+            return []
+        responses = await self._admin(calls)
         return [resource for response in responses for resource in response.get("resources", [])]
 
     async def resource(self, public_id: str, resource_type: str = "image") -> dict[str, Any]:
-        result: dict[str, Any] = await self._admin(
-            cloudinary.api.resource, public_id, resource_type=resource_type, phash=True
-        )
-        return result
+        uri = ["resources", resource_type, "upload", public_id]
+        [result] = await self._admin([partial(self._get, uri, {"phash": True})])
+        return dict(result)
 
     async def upload(self, file: Any, **params: Any) -> dict[str, Any]:
         self.stats.uploads += 1

@@ -4,6 +4,7 @@ loading them per request in batches (MongoDB first, the Admin API only for what 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from resolvers.assets.dam import DamClient, DamUnavailableError
+from resolvers.assets.dam import DamBudgetExhaustedError, DamClient, DamUnavailableError
 from resolvers.batching import Loader
 from resolvers.db import Collection, Document
 
@@ -260,37 +261,64 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
         by_type: dict[str, list[str]] = {}
         for resource_type, public_id in keys:
             by_type.setdefault(resource_type, []).append(public_id)
-        fetched: dict[AssetKey, Document] = {}
-        assert self.dam is not None
-        for resource_type, public_ids in by_type.items():
-            try:
-                resources = await self.dam.resources_by_ids(public_ids, resource_type)
-            except DamUnavailableError as exc:
-                log.warning("Admin API lookup of %d assets failed: %s", len(public_ids), exc)
-                # The client learns what happened; the details (hosts, errors) stay in the log.
-                self.warn(
-                    "DAM_UNAVAILABLE",
-                    f"Cloudinary could not be asked about {len(public_ids)} asset(s); "
-                    "placeholders were used where the mirror had nothing",
-                )
+        # Images and videos are asked together, so they share the request's deadline rather
+        # than waiting one after the other; the breaker logs what went wrong (once per outage).
+        answers = await asyncio.gather(
+            *(
+                self._lookup(resource_type, public_ids)
+                for resource_type, public_ids in by_type.items()
+            )
+        )
+        documents: list[Document] = []
+        absent: list[AssetKey] = []
+        for (resource_type, public_ids), resources in zip(by_type.items(), answers, strict=True):
+            if resources is None:
                 continue
-            documents = [asset_from_resource(r, now, "admin-api") for r in resources]
-            await upsert_assets(self.assets, documents)
-            if documents:
-                # Stored readiness counted these as missing: the products need rescoring.
-                self.on_mirrored([d["publicId"] for d in documents])
-            fetched.update({key_of(d): d for d in documents})
-            absent = [(resource_type, p) for p in public_ids if (resource_type, p) not in fetched]
-            await mark_missing(self.assets, absent, now)
-            for key in absent:
-                fetched[key] = {
-                    "publicId": key[1],
-                    "resourceType": key[0],
-                    "status": "missing",
-                    "checkedAt": now,
-                    "updatedAt": now,
-                }
+            found = {r["public_id"] for r in resources}
+            documents += [asset_from_resource(r, now, "admin-api") for r in resources]
+            absent += [(resource_type, p) for p in public_ids if p not in found]
+        # One write per collection for the whole batch: a rescore per resource type wrote the
+        # same products' scores twice.
+        await upsert_assets(self.assets, documents)
+        await mark_missing(self.assets, absent, now)
+        if documents:
+            # Stored readiness counted these as missing: the products need rescoring.
+            self.on_mirrored([d["publicId"] for d in documents])
+        fetched = {key_of(d): d for d in documents}
+        for key in absent:
+            fetched[key] = {
+                "publicId": key[1],
+                "resourceType": key[0],
+                "status": "missing",
+                "checkedAt": now,
+                "updatedAt": now,
+            }
         return fetched
+
+    async def _lookup(
+        self, resource_type: str, public_ids: list[str]
+    ) -> list[dict[str, Any]] | None:
+        """What the Admin API has of these ids, or None (with a warning for the response) when
+        it could not be asked; never an exception, so that the other type's answer is kept."""
+        assert self.dam is not None
+        try:
+            return await self.dam.resources_by_ids(public_ids, resource_type)
+        except DamBudgetExhaustedError as exc:
+            log.debug("Admin API lookup of %d assets skipped: %s", len(public_ids), exc)
+            self.warn(
+                "DAM_BUDGET_EXHAUSTED",
+                "this request has spent its share of Cloudinary's Admin API; assets not "
+                "mirrored yet got placeholders (a later request mirrors them)",
+            )
+        except DamUnavailableError as exc:
+            log.debug("Admin API lookup of %d assets failed: %s", len(public_ids), exc)
+            # The client learns what happened; the details (hosts, errors) stay in the log.
+            self.warn(
+                "DAM_UNAVAILABLE",
+                f"Cloudinary could not be asked about {len(public_ids)} asset(s); "
+                "placeholders were used where the mirror had nothing",
+            )
+        return None
 
 
 def _aware(moment: datetime) -> datetime:
