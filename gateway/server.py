@@ -1,19 +1,130 @@
-"""Several uvicorn worker processes behind one listening socket.
+"""How ``serve`` runs uvicorn: the server's limits, and several workers behind one socket.
 
-``catalog-gateway serve --workers N`` runs the gateway this way after refusing settings that
-several processes cannot share. uvicorn >= 0.55 binds the shared socket as IPPROTO_TCP, so its
-workers turn Nagle's algorithm off like one process does (uvicorn #3149, fixed upstream).
+``server_config`` is the uvicorn configuration of ``serve``, one process or several: uvicorn's
+h11 protocol with a deadline for the request line and headers (``HeaderTimeoutH11Protocol``,
+``CATALOG_HEADER_TIMEOUT_S``), which uvicorn lacks (its only timer is the keep-alive one, armed
+after a response), and ``limit_concurrency`` from ``CATALOG_MAX_CONNECTIONS``. The body deadline
+and the per-client cap live in the application (``gateway.client_limits``).
+
+``catalog-gateway serve --workers N`` runs the gateway in several processes after refusing
+settings that several processes cannot share. uvicorn >= 0.55 binds the shared socket as
+IPPROTO_TCP, so its workers turn Nagle's algorithm off like one process does (uvicorn #3149,
+fixed upstream).
 """
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import h11
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.config import STARTUP_FAILURE
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess
 
 from gateway.settings import Settings
 
 GATEWAY_FACTORY = "gateway.asgi:app_factory"
+# What a server not configured by ``server_config`` gets (``uvicorn --http`` with this class).
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+_HEADERS_LATE = b"The request headers did not arrive in time.\n"
+_REQUEST_TIMEOUT = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_HEADERS_LATE), _HEADERS_LATE)
+)
+
+
+class GatewayServerConfig(uvicorn.Config):
+    """uvicorn's configuration and the header deadline its protocol reads from it.
+
+    A subclass rather than a setting on the side: ``--workers`` pickles the configuration
+    into every worker process, and the deadline travels with it.
+    """
+
+    def __init__(self, app: ASGIApp | str, *, header_timeout_s: float, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.header_timeout_s = header_timeout_s
+
+
+class HeaderTimeoutH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol that closes a connection whose request headers do not arrive.
+
+    The deadline runs from the connection's opening, and on a kept-alive connection from the
+    first byte of the next request (until then uvicorn's keep-alive timeout applies). A client
+    that sent part of a request gets 408 before the close; one that sent nothing is closed.
+    """
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.header_timeout_s = (
+            config.header_timeout_s
+            if isinstance(config, GatewayServerConfig)
+            else DEFAULT_HEADER_TIMEOUT_S
+        )
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._header_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def data_received(self, data: bytes) -> None:
+        waiting_for_headers = self.conn.their_state is h11.IDLE
+        if waiting_for_headers:
+            self._header_bytes += len(data)
+            if self._header_timer is None:  # the first bytes of a kept-alive connection's next
+                self._arm_header_timer()
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._cancel_header_timer()
+            self._header_bytes = 0
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def _arm_header_timer(self) -> None:
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._headers_timed_out)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_timed_out(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        if self._header_bytes:
+            # Written raw: h11 answers only requests it has parsed, and this one never was.
+            self.transport.write(_REQUEST_TIMEOUT)
+        self.transport.close()
+
+
+def server_config(app: ASGIApp | str, settings: Settings, **options: Any) -> GatewayServerConfig:
+    """uvicorn's configuration for ``serve``: limits and address from ``settings``."""
+    return GatewayServerConfig(
+        app,
+        header_timeout_s=settings.header_timeout_s,
+        # h11 even where httptools is installed: the header deadline is written for h11.
+        http=HeaderTimeoutH11Protocol,
+        limit_concurrency=settings.max_connections,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,  # the gateway's own (CATALOG_ACCESS_LOG)
+        proxy_headers=True,
+        **options,
+    )
 
 
 class WorkersConfigError(ValueError):

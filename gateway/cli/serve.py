@@ -16,7 +16,13 @@ from gateway.cli.common import whole_number
 from gateway.embedded_mongo import find_mongod
 from gateway.logs import logging_config
 from gateway.ports import bind_port, ensure_port_free
-from gateway.server import GATEWAY_FACTORY, check_workers, run_workers
+from gateway.server import (
+    GATEWAY_FACTORY,
+    HeaderTimeoutH11Protocol,
+    check_workers,
+    run_workers,
+    server_config,
+)
 from gateway.services import check_serve_ports, load_profiles
 from gateway.settings import Settings
 
@@ -80,6 +86,9 @@ def serve(settings: Settings, *, reload: bool) -> int:
             log_level=settings.log_level,
             log_config=logging_config(settings.log_level),
             access_log=False,
+            # uvicorn.run builds its own configuration: the header deadline is the default one.
+            http=HeaderTimeoutH11Protocol,
+            limit_concurrency=settings.max_connections,
         )
         return 0
     from gateway.app import create_app
@@ -91,15 +100,8 @@ def serve(settings: Settings, *, reload: bool) -> int:
         check_serve_ports(settings)
         app = create_app(settings)
         freeze_startup_objects()
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            log_config=None,  # configured by the command line (gateway.logs)
-            access_log=False,  # the gateway's own (CATALOG_ACCESS_LOG)
-            proxy_headers=True,
-        )
+        # log_config None: configured by the command line (gateway.logs).
+        config = server_config(app, settings, log_config=None)
         server = _Server(config)
         with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is a clean stop
             server.run(sockets=[sock])
@@ -129,17 +131,13 @@ def _serve_workers(settings: Settings) -> int:
     # Each worker builds its settings from the environment, so overrides travel through it.
     os.environ["CATALOG_HOST"] = settings.host
     os.environ["CATALOG_PORT"] = str(settings.port)
-    config = uvicorn.Config(
+    config = server_config(
         GATEWAY_FACTORY,
+        settings,
         factory=True,
-        host=settings.host,
-        port=settings.port,
         workers=settings.workers,
-        log_level=settings.log_level,
         # Workers are spawned, not forked: they start with logging unconfigured and apply
         # only the configuration uvicorn hands them.
         log_config=logging_config(settings.log_level),
-        access_log=False,
-        proxy_headers=True,
     )
     return run_workers(config)
