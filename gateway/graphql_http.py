@@ -39,6 +39,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 GRAPHQL_RESPONSE_UTF8 = f"{GRAPHQL_RESPONSE}; charset=utf-8"
 JSON = "application/json"
 JSON_UTF8 = f"{JSON}; charset=utf-8"
+# Seconds a client should wait after a 503 (MongoDB unreachable): about one server-selection
+# timeout, long enough for an election or a restart to be noticed by the driver.
+RETRY_AFTER_S = 5
 
 
 class HTTPRequestError(Exception):
@@ -313,8 +316,29 @@ class GraphQLHTTPHandler:
             body["errors"] = [_error_code(e, request_error).formatted for e in result.errors]
         if result.extensions:
             body["extensions"] = result.extensions
-        status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
-        return JSONResponse(body, status_code=status, media_type=_content_type(media_type))
+        headers: dict[str, str] = {}
+        if _unavailable(body.get("errors", ()), result.data):
+            # Whatever the media type: a retry later can succeed, and proxies know 503.
+            status = 503
+            headers["Retry-After"] = str(RETRY_AFTER_S)
+        elif request_error and media_type == GRAPHQL_RESPONSE:
+            status = 400
+        else:
+            status = 200
+        return JSONResponse(
+            body, status_code=status, headers=headers, media_type=_content_type(media_type)
+        )
+
+
+def _unavailable(errors: Any, data: dict[str, Any] | None) -> bool:
+    """MongoDB was unreachable and nothing came through: no root field has a value.
+
+    A response where some root field answered (one that needs no database, or a partial
+    outage) keeps 200 with the failed fields' errors coded UNAVAILABLE.
+    """
+    if not any(e.get("extensions", {}).get("code") == "UNAVAILABLE" for e in errors):
+        return False
+    return data is None or all(value is None for value in data.values())
 
 
 def _content_type(media_type: str) -> str:

@@ -14,17 +14,24 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from resolvers.db_errors import outage_behind, summary
 from resolvers.errors import CatalogError
 
 log = logging.getLogger("gateway.graphql")
 
 INTERNAL_MESSAGE = "Internal server error"
+UNAVAILABLE_MESSAGE = "The catalog database is unavailable; retry later"
 
 
 def is_internal(error: GraphQLError) -> bool:
     """An error raised by our code unexpectedly, as opposed to one the client can act on."""
     original = error.original_error
-    return original is not None and not isinstance(original, CatalogError | GraphQLError)
+    return (
+        original is not None
+        and not isinstance(original, CatalogError | GraphQLError)
+        # An outage is not a bug: MaskInternalErrors reports it as UNAVAILABLE, untraced.
+        and outage_behind(original) is None
+    )
 
 
 class QueryLimits(AddValidationRules):
@@ -61,7 +68,9 @@ class ResponseNotes(SchemaExtension):
 
 
 class MaskInternalErrors(SchemaExtension):
-    """Replaces unexpected exceptions by a generic message that carries the request id."""
+    """Replaces unexpected exceptions by a generic message that carries the request id, and
+    MongoDB outages by ``UNAVAILABLE`` (the HTTP layer answers 503 when nothing else came
+    through), logged as one warning per request rather than a traceback per field."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -69,15 +78,32 @@ class MaskInternalErrors(SchemaExtension):
         if not result or not result.errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [self._mask(e, request_id) if is_internal(e) else e for e in result.errors]
+        errors: list[GraphQLError] = []
+        outage: BaseException | None = None
+        for error in result.errors:
+            cause = outage_behind(error.original_error)
+            if cause is not None:
+                outage = outage or cause
+                errors.append(self._replace(error, UNAVAILABLE_MESSAGE, "UNAVAILABLE", request_id))
+            elif is_internal(error):
+                errors.append(
+                    self._replace(error, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request_id)
+                )
+            else:
+                errors.append(error)
+        if outage is not None:
+            log.warning("request %s: MongoDB unavailable: %s", request_id, summary(outage))
+        result.errors = errors
 
     @staticmethod
-    def _mask(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    def _replace(
+        error: GraphQLError, message: str, code: str, request_id: str | None
+    ) -> GraphQLError:
         return GraphQLError(
-            INTERNAL_MESSAGE,
+            message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            extensions={"code": code, "requestId": request_id},
         )
