@@ -20,6 +20,8 @@ from resolvers.db import Collection, Document
 log = logging.getLogger(__name__)
 
 DUPLICATE_KEY = 11000
+# The mirror status of an asset Cloudinary told us it deleted (a tombstone).
+DELETED = "deleted"
 
 # (resource type, public id): Cloudinary public ids are unique per resource type.
 AssetKey = tuple[str, str]
@@ -129,7 +131,13 @@ async def upsert_assets(assets: Collection, documents: Iterable[Document]) -> in
         }
         version = document.get("version")
         if version is not None:
-            selector["$or"] = [{"version": {"$lte": version}}, {"version": {"$exists": False}}]
+            selector["$or"] = [
+                {"version": {"$lt": version}},
+                # Cloudinary deleted this very version: a late copy of its upload must not
+                # bring it back (a re-upload has a newer version).
+                {"version": version, "status": {"$ne": DELETED}},
+                {"version": {"$exists": False}},
+            ]
         operations.append(UpdateOne(selector, {"$set": fields}, upsert=True))
     if not operations:
         return 0
@@ -183,7 +191,7 @@ async def mark_deleted(
         if key not in stored or (version is not None and _newer(stored[key], version)):
             continue
         selector: dict[str, Any] = {"publicId": key[1], "resourceType": key[0]}
-        fields: dict[str, Any] = {"status": "deleted", "checkedAt": now, "updatedAt": now}
+        fields: dict[str, Any] = {"status": DELETED, "checkedAt": now, "updatedAt": now}
         if version is not None:
             # Checked again in the write: an upload may land between the read and it.
             selector["$or"] = [{"version": {"$lte": version}}, {"version": {"$exists": False}}]
