@@ -18,3 +18,9 @@ class CatalogError(Exception):
 
 class BadUserInputError(CatalogError):
     code = "BAD_USER_INPUT"
+
+
+class ForbiddenError(CatalogError):
+    """The principal is known but lacks what the field or operation needs."""
+
+    code = "FORBIDDEN"

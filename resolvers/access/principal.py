@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from resolvers.access.roles import Role
+from resolvers.access.roles import RateLimit, Role
 from resolvers.access.scopes import Scope
 from resolvers.documents import PUBLISHED
 
-PrincipalKind = Literal["anonymous", "key", "jwt"]
+PrincipalKind = Literal["anonymous", "key", "jwt", "system"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,11 @@ class Principal:
     @classmethod
     def anonymous(cls, role: Role) -> Principal:
         return cls("anonymous", role, "anonymous")
+
+    @classmethod
+    def system(cls) -> Principal:
+        """In-process callers that are not requests (commands, background jobs, tests)."""
+        return SYSTEM
 
     @property
     def granted(self) -> frozenset[Scope]:
@@ -52,3 +57,15 @@ class Principal:
     def product_clause(self) -> dict[str, Any] | None:
         """The MongoDB condition listings add for this principal (None: no restriction)."""
         return None if self.sees_drafts else {"status": PUBLISHED}
+
+
+SYSTEM = Principal(
+    "system",
+    Role(
+        "system",
+        "in-process callers: commands, background jobs, tests",
+        frozenset(Scope),
+        RateLimit(burst=1_000_000, per_minute=60_000_000),
+    ),
+    "system",
+)
