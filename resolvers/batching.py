@@ -9,13 +9,31 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import Future
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
+
+
+def retrieved(future: Future[T]) -> Future[T]:
+    """``future``, its exception marked retrieved as soon as it fails; awaiters still get it.
+
+    For a gather created before anything awaits it: when the awaiting coroutine never gets
+    there (graphql-core cancels a failed non-null field's siblings; ``_settle_entities``
+    closes the references it did not reach) and the gathered loads then fail, asyncio logs
+    "_GatheringFuture exception was never retrieved" when the gather is collected.
+    """
+    future.add_done_callback(_mark_retrieved)
+    return future
+
+
+def _mark_retrieved(future: Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def succeeded(future: Future[Any]) -> bool:
@@ -29,6 +47,10 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     def __init__(self, **options: Any) -> None:
         self._futures: dict[K, Future[V]] = {}
         super().__init__(cache_map=self._futures, **options)
+
+    def load_many(self, keys: Iterable[K]) -> Future[list[V]]:
+        """aiodataloader's gather of ``load``s; entity references queue it before awaiting."""
+        return retrieved(super().load_many(keys))
 
     async def prefetch(self, keys: Sequence[K]) -> None:
         """Load ``keys`` into this request's cache (errors are left for the later ``load``).
