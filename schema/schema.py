@@ -8,13 +8,15 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext, Info
 
 from resolvers.errors import BadUserInputError
+from schema.document_cache import DocumentCache, PreparedDocuments, PreparedDocumentsSync
+from schema.document_limits import DocumentLimits
 from schema.extensions import MaskInternalErrors, QueryLimits, ResponseNotes, is_internal
 from schema.known_channels import KnownChannels
 from schema.lookahead import Needs, prefetch_products
@@ -30,7 +32,6 @@ MAX_REPRESENTATIONS = 500
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 10_000
-PARSED_DOCUMENTS = 256
 ENTITY_TYPES = ("Product", "Category", "MediaAsset")
 
 
@@ -53,6 +54,26 @@ class CachedNameConverter(NameConverter):
 
 
 class CatalogSchema(strawberry.federation.Schema):
+    def __init__(
+        self,
+        *args: Any,
+        documents: DocumentCache,
+        document_limits: DocumentLimits,
+        **kwargs: Any,
+    ) -> None:
+        self.documents = documents
+        self.document_limits = document_limits
+        super().__init__(*args, **kwargs)
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        """Ours, then the document cache: parse, bound and validate once per document text.
+
+        It replaces Strawberry's ParserCache and ValidationCache (bounded in documents, not
+        bytes) and runs the cost limits before validation; its hooks differ when synchronous.
+        """
+        prepared = PreparedDocumentsSync if sync else PreparedDocuments
+        return [*super().get_extensions(sync), prepared(self.documents, self.document_limits)]
+
     def entities_resolver(
         self, info: Info, representations: list[FederationAny]
     ) -> list[FederationAny]:
@@ -128,13 +149,13 @@ def build_schema() -> CatalogSchema:
             MaskInternalErrors,
             ResponseNotes,
             KnownChannels,
-            # Clients send the same few documents again and again: parse and validate once.
-            lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
-            lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
             # Bounds on what one document may ask for (validation-time, not per field).
             lambda: QueryLimits(limits),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
         federation_version="2.11",
         config=StrawberryConfig(name_converter=CachedNameConverter()),
+        # Clients send the same few documents again and again: parse and validate once.
+        documents=DocumentCache(),
+        document_limits=DocumentLimits(),
     )
