@@ -9,7 +9,7 @@ NODE_CHECKS := tests/node
 # tests/gateway/test_graphiql_browser.py drives this browser (it reads CHROMIUM too).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest bench schema clean
+.PHONY: run test lint typecheck pytest fuzz bench schema clean
 
 run: $(VENV)/.run-installed
 	CATALOG_DEMO=$${CATALOG_DEMO:-true} CATALOG_EMULATOR_PORT=$${CATALOG_EMULATOR_PORT:-8001} \
@@ -30,6 +30,10 @@ typecheck: $(VENV)/.dev-installed
 
 pytest: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json $(CHROMIUM)
 	$(BIN)/pytest
+
+# The schema fuzz of `make test` (tests/fuzz) with 10,000 operations of each kind instead of 200.
+fuzz: $(VENV)/.dev-installed
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(BIN)/pytest tests/fuzz -p no:cacheprovider
 
 # The committed GraphQL contract; tests/schema/test_contract.py fails when it is stale.
 schema: $(VENV)/.run-installed
