@@ -20,6 +20,7 @@ import anyio
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
+from gateway.auth.setup import api_keys
 from gateway.dam_setup import check_emulator_port, command_line_dam, start_dam
 from gateway.embedded_mongo import PORT_SETTING, WHAT, EmbeddedMongo, find_mongod, same_dbpath
 from gateway.ports import PortUnavailableError, port_taken
@@ -115,6 +116,11 @@ async def open_services(
             open_catalog(settings, profiles, role=role, indexes=indexes)
         )
         dam = command_dam if command_dam is not None else await start_dam(settings, stack)
+        keys = (
+            api_keys(settings, connection.catalog, profiles.roles, profiles.channels)
+            if role == "serve"
+            else None
+        )
         services = Services(
             connection.catalog,
             profiles.locales,
@@ -123,6 +129,7 @@ async def open_services(
             loader_batch_size=settings.loader_batch_size,
             missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
             dashboards=SharedResults(settings.dashboard_ttl_s),
+            api_keys=keys,
         )
         stack.push_async_callback(services.background.aclose)
         yield Opened(services, connection.client)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from resolvers.access.api_keys import ApiKeys
 from resolvers.assets import DamClient
 from resolvers.background import Background
 from resolvers.channels import Channels
@@ -40,6 +41,8 @@ class Services:
     known_brands: SharedResults[list[str]] = field(
         default_factory=lambda: SharedResults(KNOWN_BRANDS_TTL_S)
     )
+    # The key store, in a serving process (commands other than `keys` do not need the pepper).
+    api_keys: ApiKeys | None = None
 
     def rescore_products_using(self, public_ids: list[str]) -> None:
         """Recompute stored readiness of the products that use these assets, in the background."""

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from graphql.pyutils import Path
 
+from resolvers.access import Principal
 from resolvers.channels import ChannelProfile, SlotProfile
 from resolvers.db import Catalog
 from resolvers.errors import BadUserInputError
@@ -40,6 +41,8 @@ def _shown(arguments: Mapping[str, Any]) -> str:
 class Context:
     services: Services
     request_id: str
+    # Who asks: what the request may see and do (resolvers.access).
+    principal: Principal
     loaders: Loaders = field(init=False)
     locale_fallbacks: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
@@ -66,9 +69,15 @@ class Context:
         )
 
     @classmethod
-    def for_request(cls, services: Services, request_id: str) -> Context:
-        """A context with fresh loaders: loaders must never outlive one request."""
-        return cls(services, request_id)
+    def for_request(
+        cls, services: Services, request_id: str, principal: Principal | None = None
+    ) -> Context:
+        """A context with fresh loaders: loaders must never outlive one request.
+
+        The HTTP edge always passes the authenticated principal; in-process callers (commands,
+        tests) that pass none run as ``Principal.system()``.
+        """
+        return cls(services, request_id, principal or Principal.system())
 
     def close(self) -> None:
         """Drop what the request loaded, once its response is built.

@@ -53,6 +53,10 @@ def scratch_dir() -> str | None:
     return None
 
 
+# CATALOG_KEY_PEPPER of the tests' gateways (outside the demo it is required).
+TEST_KEY_PEPPER = "test pepper: 32 characters or more"
+
+
 @pytest.fixture(scope="session")
 def mongodb_uri() -> Iterator[str]:
     """``MONGODB_URI`` when given, otherwise an ephemeral single-node replica set."""
@@ -114,4 +118,9 @@ async def db(
 
 @pytest.fixture
 def settings(mongodb_uri: str, db_name: str, tmp_path: Path) -> Settings:
-    return Settings(mongodb_uri=mongodb_uri, db=db_name, data_dir=tmp_path / "data")
+    return Settings(
+        mongodb_uri=mongodb_uri,
+        db=db_name,
+        data_dir=tmp_path / "data",
+        key_pepper=TEST_KEY_PEPPER,
+    )

@@ -66,6 +66,7 @@ def bench_settings(settings: Settings) -> Settings:
         db=settings.db,
         data_dir=settings.data_dir,
         emulator_port=free_port(),
+        key_pepper=settings.key_pepper,
     )
 
 

@@ -21,7 +21,7 @@ from gateway.app import after_start, create_app
 from gateway.embedded_mongo import EmbeddedMongo, embedded_mongo, find_mongod
 from gateway.settings import Settings
 from resolvers.db import Catalog
-from tests.conftest import scratch_dir
+from tests.conftest import TEST_KEY_PEPPER, scratch_dir
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.http_helpers import serve
 
@@ -57,6 +57,7 @@ async def client(
         data_dir=tmp_path_factory.mktemp("outage") / "data",
         # A short server selection keeps each failed request (and so the test) quick.
         mongo_timeout_ms=200,
+        key_pepper=TEST_KEY_PEPPER,
     )
     async with serve(create_app(settings)) as http:
         answered = await post(http, '{ product(sku: "NW-RUN-001") { sku } }')
