@@ -156,44 +156,54 @@ class ApiKeys:
         self.clock = clock
 
     def validate(self, spec: KeySpec) -> tuple[Role, tuple[Scope, ...]]:
-        """The role and scopes of a key about to be created, or BAD_USER_INPUT saying why."""
+        """The role and scopes of a key about to be created, or BAD_USER_INPUT saying why.
+
+        Each error's ``field`` detail is its path in the KeySpec (``["scopes", 1]``), so that
+        the GraphQL payload can point at the input that was wrong.
+        """
         name = spec.name.strip()
         if not name or len(name) > MAX_NAME:
-            raise BadUserInputError(f"a key name has 1 to {MAX_NAME} characters")
+            raise BadUserInputError(f"a key name has 1 to {MAX_NAME} characters", field=["name"])
         role = self.roles.get(spec.role)
         if role is None:
             raise BadUserInputError(
-                f"unknown role {spec.role!r}; roles: {', '.join(self.roles.names())}"
+                f"unknown role {spec.role!r}; roles: {', '.join(self.roles.names())}",
+                field=["role"],
             )
         scopes: list[Scope] = []
-        for raw in spec.scopes:
+        for index, raw in enumerate(spec.scopes):
             try:
                 scope = Scope(raw)
             except ValueError:
                 raise BadUserInputError(
-                    f"unknown scope {raw!r}; scopes: {', '.join(s.value for s in Scope)}"
+                    f"unknown scope {raw!r}; scopes: {', '.join(s.value for s in Scope)}",
+                    field=["scopes", index],
                 ) from None
             if scope not in role.scopes:
                 raise BadUserInputError(
                     f"scope {scope.value!r} is not part of role {role.name!r} "
-                    f"({', '.join(sorted(role.scopes))}); a key narrows its role, never widens it"
+                    f"({', '.join(sorted(role.scopes))}); a key narrows its role, never widens it",
+                    field=["scopes", index],
                 )
             scopes.append(scope)
-        for channel in spec.channels or ():
+        for index, channel in enumerate(spec.channels or ()):
             if channel not in self.channels:
                 raise BadUserInputError(
-                    f"unknown channel {channel!r}; channels: {', '.join(self.channels)}"
+                    f"unknown channel {channel!r}; channels: {', '.join(self.channels)}",
+                    field=["channels", index],
                 )
         if spec.source is not None and spec.source not in self.roles.sources:
             raise BadUserInputError(
-                f"unknown source system {spec.source!r}; sources: {', '.join(self.roles.sources)}"
+                f"unknown source system {spec.source!r}; sources: {', '.join(self.roles.sources)}",
+                field=["source"],
             )
         if spec.expires_in is not None and spec.expires_in <= timedelta(0):
-            raise BadUserInputError("a key's expiry must be in the future")
+            raise BadUserInputError("a key's expiry must be in the future", field=["expires_in"])
         if role.can_write and spec.expires_in is None:
             raise BadUserInputError(
                 f"keys of role {role.name!r} can change the catalog and must expire "
-                "(give an expiry, e.g. 90d)"
+                "(give an expiry, e.g. 90d)",
+                field=["expires_in"],
             )
         effective = tuple(scopes) if scopes else tuple(sorted(role.scopes))
         return role, effective
@@ -232,7 +242,7 @@ class ApiKeys:
     async def rotate(self, key_id: str, overlap: timedelta = DEFAULT_OVERLAP) -> IssuedKey:
         """A new secret; the current ones stay valid for ``overlap`` (at most their own end)."""
         if overlap < timedelta(0):
-            raise BadUserInputError("the overlap cannot be negative")
+            raise BadUserInputError("the overlap cannot be negative", field=["overlap"])
         now = self.clock()
         secret = secrets.token_urlsafe(32)
         current = await self.collection.find_one({"_id": key_id, "revokedAt": None})
