@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from aiodataloader import DataLoader
 from bson import ObjectId
@@ -17,22 +17,41 @@ from resolvers.products import PRODUCT_FIELDS
 
 
 class _DocumentLoader(Loader[Hashable, Document | None]):
-    """Loads documents of one collection by one unique field; ``None`` for misses."""
+    """Loads documents of one collection by one unique field; ``None`` for misses.
+
+    ``clause`` (equality conditions on top-level fields) is added to every query: a document
+    that fails it loads as ``None``, exactly like a missing one, in the same command.
+    """
 
     field: ClassVar[str]
 
     def __init__(
-        self, collection: Collection, max_batch_size: int, projection: Document | None = None
+        self,
+        collection: Collection,
+        max_batch_size: int,
+        projection: Document | None = None,
+        clause: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size)
         self.collection = collection
         self.projection = projection
+        self.clause = _equality_clause(clause)
+
+    def admits(self, document: Document) -> bool:
+        """Whether ``document`` satisfies the clause (it may be primed, or returned)."""
+        return self.clause is None or all(document.get(k) == v for k, v in self.clause.items())
+
+    def prime(self, key: Hashable, value: Document | None) -> Self:
+        # A document fetched elsewhere (a page) must not reach callers the clause hides.
+        return super().prime(key, value if value is None or self.admits(value) else None)
 
     async def batch_load_fn(self, keys: list[Hashable]) -> list[Document | None]:
         by_key: dict[Hashable, Document] = {}
         # One round trip: with the default first batch (101 documents), or a batch exactly as
         # large as the result, the driver would send getMore commands.
-        query = {self.field: {"$in": list(keys)}}
+        query: dict[str, Any] = {self.field: {"$in": list(keys)}}
+        if self.clause is not None:
+            query.update(self.clause)
         cursor = self.collection.find(query, self.projection).batch_size(len(keys) + 1)
         async for document in cursor:
             by_key[document[self.field]] = document
@@ -48,6 +67,17 @@ class _DocumentLoader(Loader[Hashable, Document | None]):
         """Documents for ``keys`` in order, skipping keys that match nothing."""
         documents = await self.load_many(list(keys))
         return [d for d in documents if d is not None]
+
+
+def _equality_clause(clause: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``clause`` if it is equalities on top-level fields, which ``admits`` can check in
+    Python as MongoDB would; anything else is refused rather than half-enforced."""
+    if not clause:
+        return None
+    for name, value in clause.items():
+        if "." in name or name.startswith("$") or isinstance(value, Mapping | list):
+            raise ValueError(f"a loader clause takes equalities on fields: {name!r}: {value!r}")
+    return dict(clause)
 
 
 class ProductBySkuLoader(_DocumentLoader):
@@ -133,7 +163,11 @@ class Loaders:
         missing_asset_ttl: timedelta = timedelta(hours=1),
         warn: Callable[[str, str], None] = lambda code, message: None,
         on_mirrored: Callable[[list[str]], None] = lambda public_ids: None,
+        product_clause: Mapping[str, Any] | None = None,
     ) -> None:
+        """``product_clause``: what a product must match to reach this request at all (the
+        principal's ``product_clause()``); others load as ``None``, as if they did not exist,
+        so every lookup, relation, node and entity reference hides them alike."""
         self.taxonomy = Taxonomy(catalog)
         self.asset_by_key = AssetByKeyLoader(
             catalog.assets,
@@ -154,8 +188,12 @@ class Loaders:
             now=now,
             warn=warn,
         )
-        self.product_by_sku = ProductBySkuLoader(catalog.products, max_batch_size, PRODUCT_FIELDS)
-        self.product_by_id = ProductByIdLoader(catalog.products, max_batch_size, PRODUCT_FIELDS)
+        self.product_by_sku = ProductBySkuLoader(
+            catalog.products, max_batch_size, PRODUCT_FIELDS, product_clause
+        )
+        self.product_by_id = ProductByIdLoader(
+            catalog.products, max_batch_size, PRODUCT_FIELDS, product_clause
+        )
         self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)
         self.category_by_id = CategoryByIdLoader(catalog.categories, max_batch_size)
         self.category_children = CategoryChildrenByParentLoader(catalog.categories, max_batch_size)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Collection,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -200,18 +208,26 @@ class KnownCodes:
         *,
         definitions: Callable[[], Awaitable[Mapping[str, Any]]] | None = None,
         shared: SharedResults[list[str]] | None = None,
+        visible: Mapping[str, Any] | None = None,
     ) -> None:
         self.catalog = catalog
         self._definitions = definitions
         self._shared = shared
+        # The principal's product clause: the brands a refusal lists are those of products it
+        # may see (a brand used only by drafts is not named to a storefront).
+        self._visible = dict(visible) if visible else None
 
     async def _read_brands(self) -> list[str]:
-        return [b for b in await self.catalog.products.distinct("brand") if isinstance(b, str)]
+        brands = await self.catalog.products.distinct("brand", self._visible)
+        return [b for b in brands if isinstance(b, str)]
 
     async def brands(self, *, fresh: bool = False) -> list[str]:
         if self._shared is None or fresh:
             return await self._read_brands()
-        return (await self._shared.get("brands", self._read_brands)).value
+        key: Hashable = "brands"
+        if self._visible is not None:
+            key = ("brands", *sorted(self._visible.items()))
+        return (await self._shared.get(key, self._read_brands)).value
 
     async def check_brands(self, brands: Sequence[str]) -> None:
         known = set(await self.brands())
@@ -234,7 +250,7 @@ class KnownCodes:
                 continue
             # Stored values need no definition (their type is inferred): a used code is known.
             used = await self.catalog.products.find_one(
-                {f"attributes.{code}": {"$exists": True}}, {"_id": 1}
+                {f"attributes.{code}": {"$exists": True}, **(self._visible or {})}, {"_id": 1}
             )
             if used is None:
                 unknown.append(code)
@@ -257,14 +273,31 @@ async def category_with_descendants(catalog: Catalog, slug: str) -> list[str]:
 
 
 async def build_query(
-    catalog: Catalog, product_filter: ProductFilter | None, known: KnownCodes | None = None
+    catalog: Catalog,
+    product_filter: ProductFilter | None,
+    known: KnownCodes | None = None,
+    *,
+    visible: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The MongoDB filter for a product filter (one categories query when filtering by one).
 
     Every code it names must be known (``known``: where to look them up; read from the
     catalog without sharing when omitted): a misspelt brand, category or attribute code is
     BAD_USER_INPUT listing the known ones, not an empty page.
+
+    ``visible`` (the principal's ``product_clause()``) is ANDed with everything else, so a
+    page, its cursors, ``totalCount`` and a search all see the same products; a filter on a
+    status the principal may not see (a storefront asking for drafts) matches nothing.
     """
+    query = await _filter_query(catalog, product_filter, known)
+    if not visible:
+        return query
+    return {"$and": [dict(visible), query]} if query else dict(visible)
+
+
+async def _filter_query(
+    catalog: Catalog, product_filter: ProductFilter | None, known: KnownCodes | None
+) -> dict[str, Any]:
     if product_filter is None:
         return {}
     known = known or KnownCodes(catalog)

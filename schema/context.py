@@ -14,7 +14,7 @@ from graphql.pyutils import Path
 from resolvers.access import Principal
 from resolvers.channels import ChannelProfile, SlotProfile
 from resolvers.db import Catalog
-from resolvers.errors import BadUserInputError
+from resolvers.errors import BadUserInputError, ForbiddenError
 from resolvers.loaders import Loaders
 from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
@@ -66,6 +66,9 @@ class Context:
             # a full garbage collection instead of being freed when the request ends.
             warn=partial(_add_warning, self.warnings),
             on_mirrored=services.rescore_products_using,
+            # In the data access, not in resolvers: every way to a product goes through these
+            # loaders or the listing query (resolvers.products), and both apply the clause.
+            product_clause=self.principal.product_clause(),
         )
 
     @classmethod
@@ -145,7 +148,12 @@ class Context:
 
     def channel_name(self, name: str) -> str:
         """The configured spelling of a ``channel`` argument (names are case-insensitive, like
-        locales, and answered in their canonical form), or BAD_USER_INPUT naming the channels."""
+        locales, and answered in their canonical form), or BAD_USER_INPUT naming the channels.
+
+        Every ``channel`` argument and input field is resolved here, so this is where a key
+        restricted to some channels is refused the others: FORBIDDEN naming the channel (an
+        unknown channel stays BAD_USER_INPUT, and is refused before execution).
+        """
         channels = self.services.channels
         canonical = channels.canonical(name)
         if canonical is None:
@@ -154,7 +162,17 @@ class Context:
                 argumentName="channel",
                 channels=channels.names(),
             )
+        if not self.principal.may_read_channel(canonical):
+            raise ForbiddenError(
+                f"this key may not read channel {canonical!r}",
+                argumentName="channel",
+                channel=canonical,
+            )
         return canonical
+
+    def readable_channels(self) -> list[str]:
+        """The configured channels this request's principal may read, in configured order."""
+        return [n for n in self.services.channels.names() if self.principal.may_read_channel(n)]
 
     def channel(self, name: str) -> ChannelProfile:
         """The profile of a ``channel`` argument, or BAD_USER_INPUT naming the channels."""

@@ -4,12 +4,14 @@ import asyncio
 
 import strawberry
 
+from resolvers.access import Scope
 from resolvers.audit import AuditReport
 from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id
 from schema.lookahead import Needs, prefetch_products
+from schema.permissions import requires
 from schema.types.audit import CatalogAudit, resolve_catalog_audit
 from schema.types.category import Category
 from schema.types.channel import Channel
@@ -80,14 +82,18 @@ class Query:
         )
         return [Category.from_document(d) async for d in cursor]
 
-    @strawberry.field(description="The channel profiles (channels.toml) media is delivered for.")
+    @strawberry.field(
+        description="The channel profiles (channels.toml) media is delivered for; those the "
+        "key may read when it is restricted to some."
+    )
     def channels(self, info: Info) -> list[Channel]:
         profiles = info.context.services.channels.profiles
-        return [Channel.from_profile(name, profile) for name, profile in profiles.items()]
+        return [Channel.from_profile(n, profiles[n]) for n in info.context.readable_channels()]
 
     @strawberry.field(
         description="Readiness dashboard for a channel: score bands, ready count and the most "
-        "frequently failing checks."
+        "frequently failing checks. Needs audit:read.",
+        extensions=requires(Scope.AUDIT_READ),
     )
     async def catalog_readiness(self, info: Info, channel: str, top: int = 10) -> CatalogReadiness:
         return await resolve_catalog_readiness(info, channel, top)
@@ -98,7 +104,9 @@ class Query:
         description="Data-quality audit of the whole catalog: duplicate SKUs and names, fill "
         "rates, missing required attributes, orphaned and missing assets, duplicate media. "
         "Shared between requests for CATALOG_DASHBOARD_TTL_S seconds, like catalogReadiness; "
-        "run once per request: aliases with other arguments than the first are refused.",
+        "run once per request: aliases with other arguments than the first are refused. "
+        "Needs audit:read.",
+        extensions=requires(Scope.AUDIT_READ),
     )
 
     @strawberry.field(description="Any object by its global ID.")

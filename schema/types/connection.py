@@ -90,12 +90,14 @@ async def product_connection(
         )
     if category is not None:
         domain_filter = replace(domain_filter, category=category)
+    visible = context.principal.product_clause()
     known = KnownCodes(
         context.catalog,
         definitions=context.loaders.taxonomy.attributes,
         shared=context.services.known_brands,
+        visible=visible,
     )
-    query = await build_query(context.catalog, domain_filter, known)
+    query = await build_query(context.catalog, domain_filter, known, visible=visible)
     page = await fetch_page(context.catalog, query, spec, first, after)
     context.loaders.prime_products(page.documents)
     await prefetch_products(info, page.documents, Needs.of(info))

@@ -5,10 +5,12 @@ from enum import Enum
 
 import strawberry
 
+from resolvers.access import Scope
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from resolvers.readiness import Readiness, evaluate, needed_codes, summary
 from schema.context import Context
+from schema.permissions import requires
 from schema.settled import Loaded, MaybeAwaitable, with_loaded
 from schema.types.media import MediaRole
 
@@ -43,8 +45,13 @@ class ProductReadiness:
     def locales(self) -> list[str]:
         return list(self.result.locales)
 
-    @strawberry.field
-    def checks(self) -> list[ReadinessCheck]:
+    # Why a score is what it is (the checks and what they found missing) is editorial detail:
+    # audit:read. Nullable so that a storefront selecting them keeps the score and the product.
+    @strawberry.field(
+        description="Every rule's verdict. Needs audit:read (null with FORBIDDEN without it).",
+        extensions=requires(Scope.AUDIT_READ),
+    )
+    def checks(self) -> list[ReadinessCheck] | None:
         return [
             ReadinessCheck(
                 id=c.id,
@@ -57,12 +64,18 @@ class ProductReadiness:
             for c in self.result.checks
         ]
 
-    @strawberry.field
-    def missing_locales(self) -> list[str]:
+    @strawberry.field(
+        description="Locales the checks found missing. Needs audit:read.",
+        extensions=requires(Scope.AUDIT_READ),
+    )
+    def missing_locales(self) -> list[str] | None:
         return list(self.result.missing_locales)
 
-    @strawberry.field(description="First-choice roles of the slots that need a placeholder.")
-    def missing_roles(self) -> list[MediaRole]:
+    @strawberry.field(
+        description="First-choice roles of the slots that need a placeholder. Needs audit:read.",
+        extensions=requires(Scope.AUDIT_READ),
+    )
+    def missing_roles(self) -> list[MediaRole] | None:
         return [MediaRole(role) for role in self.result.missing_roles]
 
 
