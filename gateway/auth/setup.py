@@ -20,15 +20,20 @@ NO_ANONYMOUS = "none"
 
 def key_pepper(settings: Settings) -> bytes:
     """CATALOG_KEY_PEPPER; in the demo, a random one kept in the data directory."""
+    check_key_pepper(settings)
     if settings.key_pepper is not None:
         return settings.key_pepper.get_secret_value().encode()
-    if not settings.demo:
+    return _demo_pepper(settings.data_dir / PEPPER_FILE)
+
+
+def check_key_pepper(settings: Settings) -> None:
+    """SettingsError, before anything starts, when a pepper is needed and missing."""
+    if settings.key_pepper is None and not settings.demo:
         raise SettingsError(
             "CATALOG_KEY_PEPPER is required (at least 32 characters, e.g. from "
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`): API keys are "
             "stored as HMACs with it. Only the demo (CATALOG_DEMO=true) makes one up."
         )
-    return _demo_pepper(settings.data_dir / PEPPER_FILE)
 
 
 def _demo_pepper(path: Path) -> bytes:

@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from gateway.auth.setup import check_key_pepper
 from gateway.cli.common import whole_number
 from gateway.embedded_mongo import find_mongod
 from gateway.logs import logging_config
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def serve(settings: Settings, *, reload: bool) -> int:
     check_workers(settings, reload=reload)
+    check_key_pepper(settings)
     if settings.workers > 1:
         return _serve_workers(settings)
     if settings.mongodb_uri is None:

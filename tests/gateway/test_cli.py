@@ -23,6 +23,7 @@ from gateway.cli import main
 from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY, emulator_secret, emulator_storage
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
+from tests.conftest import TEST_KEY_PEPPER
 
 COMMAND = [sys.executable, "-m", "gateway.cli"]
 
@@ -34,6 +35,8 @@ def clean_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith("CATALOG_") and k not in ("MONGODB_URI", "CLOUDINARY_URL")
     }
+    # What a deployment sets (the demo alone makes a pepper up).
+    env["CATALOG_KEY_PEPPER"] = TEST_KEY_PEPPER
     env.update(extra)
     return env
 
@@ -87,6 +90,15 @@ def test_bad_channel_profile_stops_serve_naming_file_and_line(tmp_path: Path) ->
         f"catalog-gateway: error: {channels}:{line}: channels.web.slots.card.width: "
         "Input should be greater than or equal to 1"
     )
+
+
+def test_serve_without_a_key_pepper_stops_with_one_line() -> None:
+    env = clean_env()
+    del env["CATALOG_KEY_PEPPER"]
+    result = run("serve", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("catalog-gateway: error: CATALOG_KEY_PEPPER is required")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_missing_mongod_is_explained() -> None:
@@ -261,7 +273,7 @@ def test_serve_logs_each_event_once_and_every_request(tmp_path: Path) -> None:
         assert output.count(event) == 1, f"{event!r}:\n{output}"
     access = [line for line in output.splitlines() if " gateway.access: " in line]
     assert any(
-        re.search(r"INFO gateway\.access: POST /graphql 200 [0-9.]+ ms id=req-7 op=Count$", line)
+        re.search(r"INFO gateway\.access: POST /graphql 200 [0-9.]+ ms id=req-7 key=anonymous op=Count$", line)
         for line in access
     ), output
     assert '"POST /graphql HTTP/1.1" 200' not in output  # uvicorn's own access log is off
