@@ -12,6 +12,7 @@ from schema.context import Context
 from schema.global_ids import from_global_id
 from schema.lookahead import Needs, prefetch_products
 from schema.permissions import requires
+from schema.types.access import ApiKeyType, Viewer, resolve_api_keys
 from schema.types.audit import CatalogAudit, resolve_catalog_audit
 from schema.types.category import Category
 from schema.types.channel import Channel
@@ -121,3 +122,18 @@ class Query:
             )
         # Gathered, not awaited one by one, so the loaders see every key in one batch.
         return list(await asyncio.gather(*(_node(info, i) for i in ids)))
+
+    @strawberry.field(
+        description="Who this request runs as: kind, name, role, scopes, channels and when its "
+        "credentials expire (never a secret). Any caller, anonymous ones included."
+    )
+    def viewer(self, info: Info) -> Viewer:
+        return Viewer.of(info.context.principal)
+
+    @strawberry.field(
+        description="Every API key, oldest first, with its state and last use; never a secret. "
+        "Needs keys:manage.",
+        extensions=requires(Scope.KEYS_MANAGE),
+    )
+    async def api_keys(self, info: Info) -> list[ApiKeyType] | None:
+        return await resolve_api_keys(info)

@@ -20,6 +20,7 @@ from schema.document_limits import DocumentLimits
 from schema.extensions import MaskInternalErrors, QueryLimits, ResponseNotes, is_internal
 from schema.known_channels import KnownChannels
 from schema.lookahead import Needs, prefetch_products
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.category import Category
 from schema.types.media import MediaAsset
@@ -144,6 +145,7 @@ def build_schema() -> CatalogSchema:
     limits = QueryLimits.rules(MAX_DEPTH, MAX_ALIASES)
     return CatalogSchema(
         query=Query,
+        mutation=Mutation,
         types=[Product, Category, MediaAsset],
         extensions=[
             MaskInternalErrors,

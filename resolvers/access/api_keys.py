@@ -186,6 +186,11 @@ class ApiKeys:
                     field=["scopes", index],
                 )
             scopes.append(scope)
+        if spec.channels is not None and not spec.channels:
+            # An empty list must not silently mean "every channel" (what None means).
+            raise BadUserInputError(
+                "give at least one channel, or none at all for every channel", field=["channels"]
+            )
         for index, channel in enumerate(spec.channels or ()):
             if channel not in self.channels:
                 raise BadUserInputError(
