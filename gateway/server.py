@@ -10,11 +10,15 @@ and the per-client cap live in the application (``gateway.client_limits``).
 settings that several processes cannot share. uvicorn >= 0.55 binds the shared socket as
 IPPROTO_TCP, so its workers turn Nagle's algorithm off like one process does (uvicorn #3149,
 fixed upstream).
+
+A serving process also shortens the interpreter's thread switch interval
+(``SWITCH_INTERVAL_S``), see ``GatewayServerConfig.load``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import h11
@@ -30,6 +34,16 @@ from gateway.settings import Settings
 GATEWAY_FACTORY = "gateway.asgi:app_factory"
 # What a server not configured by ``server_config`` gets (``uvicorn --http`` with this class).
 DEFAULT_HEADER_TIMEOUT_S = 10.0
+# How long a thread may hold the GIL while another waits for it (CPython's default is 5 ms).
+# Large documents are parsed and validated in worker threads (schema.document_cache) so the
+# event loop stays free, but a pure-Python parse holds the GIL and gives it up only when
+# asked: each time the loop returns from a system call (every loop iteration, every socket
+# read and write) it waits up to one interval, two when both workers are busy. Beside a
+# stream of 32 KB validation bombs on two busy CPUs (benchmarks/bombs.py), /healthz took
+# 16-29 ms at the median and 110-215 ms at p99 at 5 ms; 6-22 ms and 50-90 ms at 0.5 ms, with
+# the same CPU per document. Process-wide, so the serving process sets it, never the library
+# (tests and applications embedding create_app keep their own).
+SWITCH_INTERVAL_S = 0.0005
 _HEADERS_LATE = b"The request headers did not arrive in time.\n"
 _REQUEST_TIMEOUT = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -38,15 +52,31 @@ _REQUEST_TIMEOUT = (
 
 
 class GatewayServerConfig(uvicorn.Config):
-    """uvicorn's configuration and the header deadline its protocol reads from it.
+    """uvicorn's configuration, the header deadline its protocol reads from it, and the
+    thread switch interval of the process that serves it.
 
     A subclass rather than a setting on the side: ``--workers`` pickles the configuration
-    into every worker process, and the deadline travels with it.
+    into every worker process, and the deadline and the interval travel with it.
     """
 
-    def __init__(self, app: ASGIApp | str, *, header_timeout_s: float, **options: Any) -> None:
+    def __init__(
+        self,
+        app: ASGIApp | str,
+        *,
+        header_timeout_s: float,
+        switch_interval_s: float | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(app, **options)
         self.header_timeout_s = header_timeout_s
+        self.switch_interval_s = switch_interval_s
+
+    def load(self) -> None:
+        # uvicorn loads the configuration in the process that serves, before serving: the
+        # one process of ``serve``, or each spawned worker of ``serve --workers``.
+        if self.switch_interval_s is not None:
+            sys.setswitchinterval(self.switch_interval_s)
+        super().load()
 
 
 class HeaderTimeoutH11Protocol(H11Protocol):
@@ -110,11 +140,22 @@ class HeaderTimeoutH11Protocol(H11Protocol):
         self.transport.close()
 
 
-def server_config(app: ASGIApp | str, settings: Settings, **options: Any) -> GatewayServerConfig:
-    """uvicorn's configuration for ``serve``: limits and address from ``settings``."""
+def server_config(
+    app: ASGIApp | str,
+    settings: Settings,
+    *,
+    switch_interval_s: float | None = None,
+    **options: Any,
+) -> GatewayServerConfig:
+    """uvicorn's configuration for ``serve``: limits and address from ``settings``.
+
+    ``serve`` passes ``SWITCH_INTERVAL_S``; without it the serving process keeps its interval
+    (a test serving in a thread of pytest must not change pytest's).
+    """
     return GatewayServerConfig(
         app,
         header_timeout_s=settings.header_timeout_s,
+        switch_interval_s=switch_interval_s,
         # h11 even where httptools is installed: the header deadline is written for h11.
         http=HeaderTimeoutH11Protocol,
         limit_concurrency=settings.max_connections,

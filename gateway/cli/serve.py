@@ -19,6 +19,7 @@ from gateway.logs import logging_config
 from gateway.ports import bind_port, ensure_port_free
 from gateway.server import (
     GATEWAY_FACTORY,
+    SWITCH_INTERVAL_S,
     HeaderTimeoutH11Protocol,
     check_workers,
     run_workers,
@@ -103,7 +104,7 @@ def serve(settings: Settings, *, reload: bool) -> int:
         app = create_app(settings)
         freeze_startup_objects()
         # log_config None: configured by the command line (gateway.logs).
-        config = server_config(app, settings, log_config=None)
+        config = server_config(app, settings, switch_interval_s=SWITCH_INTERVAL_S, log_config=None)
         server = _Server(config)
         with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is a clean stop
             server.run(sockets=[sock])
@@ -138,6 +139,7 @@ def _serve_workers(settings: Settings) -> int:
         settings,
         factory=True,
         workers=settings.workers,
+        switch_interval_s=SWITCH_INTERVAL_S,
         # Workers are spawned, not forked: they start with logging unconfigured and apply
         # only the configuration uvicorn hands them.
         log_config=logging_config(settings.log_level),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickle
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.embedded_mongo import free_port
 from gateway.server import (
     GATEWAY_FACTORY,
+    SWITCH_INTERVAL_S,
     GatewayServerConfig,
     HeaderTimeoutH11Protocol,
     server_config,
@@ -141,6 +143,7 @@ def test_the_configuration_carries_the_limits_to_every_worker() -> None:
     config = server_config(
         GATEWAY_FACTORY,
         settings(header_timeout_s=2.5, max_connections=500, workers=2),
+        switch_interval_s=SWITCH_INTERVAL_S,
         factory=True,
         workers=2,
     )
@@ -151,3 +154,18 @@ def test_the_configuration_carries_the_limits_to_every_worker() -> None:
     assert copy.http is HeaderTimeoutH11Protocol
     assert copy.limit_concurrency == 500
     assert copy.proxy_headers is True
+    assert copy.switch_interval_s == SWITCH_INTERVAL_S
+
+
+def test_the_serving_process_switches_threads_more_often() -> None:
+    """A thread parsing a large document gives the event loop the GIL every 0.5 ms, not 5."""
+    config = server_config(
+        hello, settings(), switch_interval_s=SWITCH_INTERVAL_S, log_config=None, lifespan="off"
+    )
+    default = sys.getswitchinterval()
+    assert default != SWITCH_INTERVAL_S
+    try:
+        config.load()  # what uvicorn does in the process that serves, before serving
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+    finally:
+        sys.setswitchinterval(default)
