@@ -1,11 +1,12 @@
 """The access log: one line per request on the ``gateway.access`` logger (CATALOG_ACCESS_LOG).
 
-``POST /graphql 200 12.3 ms id=<request id> op=<operation name>``: the method, the path (never
-the query string, which can carry a whole GraphQL document and its variables), the status, the
-time to the last byte of the response, the request id (``X-Request-ID``) and, for GraphQL
-requests, the operation's name when the request gives or names one. The same values ride on
-the record as ``method``, ``path``, ``status``, ``duration_ms``, ``request_id`` and
-``operation`` for structured handlers. uvicorn's own access log is off: this one replaces it.
+``POST /graphql 200 12.3 ms id=<request id> key=<key id> op=<operation name>``: the method, the
+path (never the query string, which can carry a whole GraphQL document and its variables), the
+status, the time to the last byte of the response, the request id (``X-Request-ID``) and, for
+GraphQL requests, who asked (``key=<key id>``, ``key=jwt:<subject>`` or ``key=anonymous``;
+never a secret) and the operation's name when the request gives or names one. The same values
+ride on the record as ``method``, ``path``, ``status``, ``duration_ms``, ``request_id``, ``key``
+and ``operation`` for structured handlers. uvicorn's own access log is off: this one replaces it.
 
 ``quiet_paths``: paths whose successful requests are not logged (their failures are). The
 gateway's own Cloudinary emulator notifies ``/webhooks/cloudinary`` of every upload, a line per
@@ -25,6 +26,8 @@ log = logging.getLogger("gateway.access")
 
 # Where a handler leaves the GraphQL operation's name for this log (the request's state).
 OPERATION_STATE = "graphql_operation"
+# Where the GraphQL handler leaves who asked: a key id, jwt:<subject> or anonymous.
+PRINCIPAL_STATE = "principal"
 
 
 class AccessLogMiddleware:
@@ -58,6 +61,7 @@ def _log_request(scope: Scope, status: int, duration_ms: float) -> None:
     state = scope.get("state") or {}
     request_id = state.get(REQUEST_ID_STATE, "")
     operation = state.get(OPERATION_STATE)
+    principal = state.get(PRINCIPAL_STATE)
     method, path = scope["method"], scope["path"]
     extra = {
         "method": method,
@@ -65,20 +69,15 @@ def _log_request(scope: Scope, status: int, duration_ms: float) -> None:
         "status": status,
         "duration_ms": round(duration_ms, 1),
         "request_id": request_id,
+        "key": principal,
         "operation": operation,
     }
+    message = "%s %s %d %.1f ms id=%s"
+    args: list[object] = [method, path, status, duration_ms, request_id]
+    if principal:
+        message += " key=%s"
+        args.append(principal)
     if operation:
-        log.info(
-            "%s %s %d %.1f ms id=%s op=%s",
-            method,
-            path,
-            status,
-            duration_ms,
-            request_id,
-            operation,
-            extra=extra,
-        )
-    else:
-        log.info(
-            "%s %s %d %.1f ms id=%s", method, path, status, duration_ms, request_id, extra=extra
-        )
+        message += " op=%s"
+        args.append(operation)
+    log.info(message, *args, extra=extra)

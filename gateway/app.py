@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.access_log import AccessLogMiddleware
+from gateway.auth import Authenticator
+from gateway.auth.setup import authenticator
 from gateway.client_limits import ClientLimitsMiddleware
 from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
 from gateway.graphql_http import GraphQLHTTPHandler
@@ -40,6 +42,8 @@ WEBHOOK_PATH = "/webhooks/cloudinary"
 
 class State(TypedDict):
     services: Services
+    # Who a /graphql request runs as: API keys (cached briefly), JWTs, the anonymous role.
+    authenticator: Authenticator
     mongo_client: AsyncMongoClient[dict[str, Any]]
     # While the demo's pictures upload into the emulator (after start-up): how far they are.
     demo_media: UploadProgress | None
@@ -105,12 +109,16 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 open_services(settings, profiles, role="serve")
             )
             services = opened.services
+            assert services.api_keys is not None  # a serving process always has its key store
+            authentication = authenticator(settings, services.api_keys, profiles.roles)
             if settings.demo:
+                from demo.admin_key import ensure_demo_admin_key
                 from demo.seeding import seed_demo_if_empty
 
                 await seed_demo_if_empty(
                     services.catalog, products=settings.demo_products, locales=settings.locales
                 )
+                await ensure_demo_admin_key(services.api_keys, settings.data_dir)
             # A plain task, not a task group: servers may run start-up and shut-down of the
             # lifespan in different tasks, which a cancel scope does not allow.
             demo_media = None
@@ -123,6 +131,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
             log.info("catalog gateway ready on database %r", settings.db)
             yield {
                 "services": services,
+                "authenticator": authentication,
                 "mongo_client": opened.client,
                 "demo_media": demo_media,
             }

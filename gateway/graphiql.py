@@ -30,6 +30,10 @@ DEFAULT_QUERY = """\
 # (falls back to fr-FR, then en-US); the least ready first:
 # sort: { field: READINESS, channel: "web" }; or a filter:
 # filter: { readiness: { channel: "web", ready: false } }
+# Without a key you are anonymous (the storefront role: published
+# products, no readiness checks). To send a key, open the Headers
+# tab below: {"Authorization": "Bearer cgw_…"} (the demo saves an
+# admin key in its data directory: .catalog-data/demo-admin-key).
 query ChannelListing(
   $channel: String! = "web"
   $locale: String = "de-AT"

@@ -3,6 +3,10 @@
 Request errors (unparsable bodies, parse, validation and variable-coercion failures) answer 4xx
 with no ``data`` key when the client accepts ``application/graphql-response+json``; a client that
 only accepts ``application/json`` gets the legacy behaviour: 200 for every well-formed request.
+
+Every request is authenticated (``Authorization: Bearer <key or JWT>``, or the anonymous role)
+and charged to its principal's token bucket before its body is read or its document parsed:
+401 UNAUTHENTICATED and 429 THROTTLED answer with that status whatever the media type.
 """
 
 from __future__ import annotations
@@ -21,11 +25,19 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from gateway.access_log import OPERATION_STATE
+from gateway.access_log import OPERATION_STATE, PRINCIPAL_STATE
+from gateway.auth import (
+    AuthenticationError,
+    Authenticator,
+    TokenBuckets,
+    TooManyFailuresError,
+    retry_after_header,
+)
 from gateway.graphiql import graphiql_html
 from gateway.quality_values import quality_list
 from gateway.request_id import request_id_of
 from gateway.unicode_guard import describe, first_invalid_unicode
+from resolvers.access import Principal
 from resolvers.services import Services
 from schema.context import Context
 from schema.schema import CatalogSchema
@@ -231,12 +243,62 @@ def _is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+def principal_label(principal: Principal) -> str:
+    """Who asked, for logs: a key id, ``jwt:<subject>`` or ``anonymous``; never a secret."""
+    if principal.kind == "key" and principal.key_id is not None:
+        return principal.key_id
+    if principal.kind == "jwt":
+        return f"jwt:{principal.name}"
+    return principal.kind
+
+
+def bucket_name(principal: Principal, client: str) -> str:
+    """Whose budget a request spends: its key's, its subject's, or its address's."""
+    if principal.kind == "anonymous":
+        return f"addr:{client}"
+    return principal_label(principal)
+
+
 class GraphQLHTTPHandler:
     """The ``/graphql`` endpoint."""
 
     def __init__(self, schema: CatalogSchema, max_body_bytes: int) -> None:
         self.schema = schema
         self.max_body_bytes = max_body_bytes
+        # Per process: with N replicas a client gets up to N times its role's budget.
+        self.buckets = TokenBuckets()
+
+    async def _authenticate(self, request: Request) -> Principal:
+        """The request's principal, charged one request; 401 or 429 as HTTPRequestError."""
+        authenticator: Authenticator = request.state.authenticator
+        client = request.client.host if request.client else ""
+        try:
+            principal = await authenticator.authenticate(
+                request.headers.get("authorization"), client
+            )
+        except AuthenticationError as exc:
+            raise HTTPRequestError(
+                401, exc.message, exc.headers, code="UNAUTHENTICATED"
+            ) from None  # the chain would only repeat what the message says
+        except TooManyFailuresError as exc:
+            raise HTTPRequestError(
+                429,
+                "Too many failed authentications from this address; retry later",
+                {"Retry-After": retry_after_header(exc.retry_after)},
+                code="THROTTLED",
+            ) from None
+        setattr(request.state, PRINCIPAL_STATE, principal_label(principal))
+        rate = principal.role.rate
+        wait = self.buckets.take(bucket_name(principal, client), rate.burst, rate.per_minute / 60)
+        if wait is not None:
+            raise HTTPRequestError(
+                429,
+                f"Over the request budget of role {principal.role.name!r} "
+                f"({rate.burst} at once, {rate.per_minute} a minute); retry later",
+                {"Retry-After": retry_after_header(wait)},
+                code="THROTTLED",
+            )
+        return principal
 
     async def handle(self, request: Request) -> Response:
         request_id = request_id_of(request)
@@ -245,12 +307,14 @@ class GraphQLHTTPHandler:
             if request.method == "GET" and _wants_graphiql(request):
                 return HTMLResponse(graphiql_html(_graphiql_notice(request)))
             media_type = negotiate(request.headers.get("accept"))
+            if request.method not in ("GET", "POST"):
+                raise HTTPRequestError(405, "Use GET or POST", {"Allow": "GET, POST"})
+            # Before the body is read: an unauthenticated or throttled client costs no parse.
+            principal = await self._authenticate(request)
             if request.method == "GET":
                 params = _query_string_params(request)
-            elif request.method == "POST":
-                params = await _body_params(request, self.max_body_bytes)
             else:
-                raise HTTPRequestError(405, "Use GET or POST", {"Allow": "GET, POST"})
+                params = await _body_params(request, self.max_body_bytes)
             _check_unicode(params, media_type)
             # For the access log.
             setattr(
@@ -258,7 +322,7 @@ class GraphQLHTTPHandler:
                 OPERATION_STATE,
                 params.operation_name or first_operation_name(params.query),
             )
-            return await self._execute(request, params, media_type, request_id)
+            return await self._execute(request, params, media_type, request_id, principal)
         except HTTPRequestError as exc:
             return JSONResponse(
                 {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]},
@@ -268,10 +332,15 @@ class GraphQLHTTPHandler:
             )
 
     async def _execute(
-        self, request: Request, params: GraphQLParams, media_type: str, request_id: str
+        self,
+        request: Request,
+        params: GraphQLParams,
+        media_type: str,
+        request_id: str,
+        principal: Principal,
     ) -> Response:
         services: Services = request.state.services
-        context = Context.for_request(services, request_id)
+        context = Context.for_request(services, request_id, principal)
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"

@@ -55,6 +55,9 @@ def logging_config(level: str) -> dict[str, Any]:
             # The Cloudinary SDK shares one small urllib3 pool between threads; the pool's notes
             # about discarded connections are noise, not problems.
             "urllib3.connectionpool": {"level": "ERROR"},
+            # The driver's DEBUG lines hold whole commands and replies: API key hashes too,
+            # which must never be logged, whatever CATALOG_LOG_LEVEL says.
+            "pymongo.command": {"level": "INFO"},
         },
     }
 

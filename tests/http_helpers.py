@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
+
+from gateway.settings import Settings
+from resolvers.access import load_roles
+from resolvers.access.api_keys import ApiKeys, KeySpec
+from tests.conftest import TEST_KEY_PEPPER
 
 
 @asynccontextmanager
@@ -24,3 +31,22 @@ async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=with_state)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
             yield client
+
+
+async def api_key(
+    db: AsyncDatabase[dict[str, Any]], role: str = "viewer", settings: Settings | None = None
+) -> dict[str, str]:
+    """The ``Authorization`` header of a new key of ``role``, valid for a gateway over ``db``
+    whose settings are the ``settings`` fixture's (its pepper, key environment and roles)."""
+    settings = settings or Settings(key_pepper=TEST_KEY_PEPPER)
+    assert settings.key_pepper is not None
+    keys = ApiKeys(
+        db["api_keys"],
+        pepper=settings.key_pepper.get_secret_value().encode(),
+        roles=load_roles(settings.roles_path),
+        env=settings.key_env,
+        channels=(),
+    )
+    # Every role's keys may expire; those that can write must.
+    issued = await keys.create(KeySpec(f"test {role}", role, expires_in=timedelta(days=1)))
+    return {"Authorization": f"Bearer {issued.secret}"}

@@ -153,8 +153,8 @@ async def test_every_request_gets_one_access_log_line(
         await client.get("/nowhere", headers={"x-request-id": "req-45"})
     lines = [r for r in caplog.records if r.name == "gateway.access"]
     assert [r.getMessage().split(" ms ")[1] for r in lines] == [
-        "id=req-42 op=OneProduct",
-        "id=req-43 op=B",
+        "id=req-42 key=anonymous op=OneProduct",
+        "id=req-43 key=anonymous op=B",
         "id=req-44",
         "id=req-45",
     ]

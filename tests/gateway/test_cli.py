@@ -273,7 +273,10 @@ def test_serve_logs_each_event_once_and_every_request(tmp_path: Path) -> None:
         assert output.count(event) == 1, f"{event!r}:\n{output}"
     access = [line for line in output.splitlines() if " gateway.access: " in line]
     assert any(
-        re.search(r"INFO gateway\.access: POST /graphql 200 [0-9.]+ ms id=req-7 key=anonymous op=Count$", line)
+        re.search(
+            r"INFO gateway\.access: POST /graphql 200 [0-9.]+ ms id=req-7 key=anonymous op=Count$",
+            line,
+        )
         for line in access
     ), output
     assert '"POST /graphql HTTP/1.1" 200' not in output  # uvicorn's own access log is off

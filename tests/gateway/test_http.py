@@ -13,7 +13,7 @@ from gateway.app import create_app, readyz
 from gateway.settings import Settings
 from resolvers.db import Catalog
 from tests.fixtures.small_catalog import load_small_catalog
-from tests.http_helpers import serve
+from tests.http_helpers import api_key, serve
 
 GQL = "application/graphql-response+json"
 QUERY = '{ product(sku: "NW-RUN-001") { sku } }'
@@ -236,10 +236,11 @@ async def test_request_id_is_echoed_and_masks_carry_it(
     client: httpx.AsyncClient, db: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     await db["products"].insert_one({"sku": "BROKEN", "status": "bogus"})
+    # A key that sees every status: the storefront role never sees this product at all.
     response = await client.post(
         "/graphql",
         json={"query": '{ product(sku: "BROKEN") { sku } }'},
-        headers={"x-request-id": "req-123"},
+        headers={"x-request-id": "req-123", **await api_key(db, "viewer")},
     )
     assert response.headers["x-request-id"] == "req-123"
     assert response.json()["errors"][0]["extensions"] == {
