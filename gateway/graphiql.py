@@ -31,9 +31,11 @@ DEFAULT_QUERY = """\
 # sort: { field: READINESS, channel: "web" }; or a filter:
 # filter: { readiness: { channel: "web", ready: false } }
 # Without a key you are anonymous (the storefront role: published
-# products, no readiness checks). To send a key, open the Headers
-# tab below: {"Authorization": "Bearer cgw_…"} (the demo saves an
-# admin key in its data directory: .catalog-data/demo-admin-key).
+# products, scores without their checks). To send a key, open the
+# Headers tab below: {"Authorization": "Bearer cgw_…"} (the demo
+# saves an admin key in .catalog-data/demo-admin-key); then add
+# missingRoles and checks { id passed severity message hint } to
+# readiness.
 query ChannelListing(
   $channel: String! = "web"
   $locale: String = "de-AT"
@@ -51,9 +53,6 @@ query ChannelListing(
         readiness(channel: $channel) {
           score
           ready
-          missingRoles
-          # passed false: failing; a failing BLOCKER: not ready
-          checks { id passed severity message hint }
         }
         mediaManifest(channel: $channel, locale: $locale) {
           complete
