@@ -28,7 +28,7 @@ import signal
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -39,6 +39,7 @@ import psutil
 from pymongo import AsyncMongoClient
 
 from benchmarks import load, report
+from benchmarks.access import bench_key, bench_pepper, unthrottled_roles
 from benchmarks.bench_catalog import BENCH_SEED, seed_bench_catalog, summary_counts
 from benchmarks.naive_app import APP_NAME as NAIVE_APP_NAME
 from benchmarks.queries import (
@@ -171,7 +172,10 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def server_specs(config: Config, emulator_port: int) -> list[ServerSpec]:
+def server_specs(config: Config, emulator_port: int, authorization: str) -> list[ServerSpec]:
+    """``authorization``: the gateways' key, of a role that sees what the baselines show
+    (drafts, readiness checks, the dashboard)."""
+    key = (("authorization", authorization),)
     specs = [
         # The one-worker gateway's emulator gets a fixed port, which the baselines build their
         # URLs with, so their payloads can be compared byte for byte.
@@ -182,6 +186,7 @@ def server_specs(config: Config, emulator_port: int) -> list[ServerSpec]:
             1,
             GATEWAY_APP_NAME,
             {"CATALOG_EMULATOR_PORT": str(emulator_port)},
+            key,
         ),
     ]
     if config.workers > 1:
@@ -196,6 +201,7 @@ def server_specs(config: Config, emulator_port: int) -> list[ServerSpec]:
                 config.workers,
                 GATEWAY_APP_NAME,
                 {"CATALOG_EMULATOR_PORT": "0"},
+                key,
             )
         )
     if set(config.queries) & {"Q1", "Q2", "Q3"}:
@@ -249,7 +255,10 @@ def requests_for(
 ) -> list[Request]:
     if spec.kind == "rest":
         return workload.rest(query, page_size)
-    return workload.graphql(query, page_size)
+    requests = workload.graphql(query, page_size)
+    if spec.request_headers:
+        return [replace(request, headers=spec.request_headers) for request in requests]
+    return requests
 
 
 # ---------------------------------------------------------------------------------------------
@@ -581,17 +590,24 @@ async def main(argv: Sequence[str] | None = None) -> None:
                 for k, v in os.environ.items()
                 if not k.startswith("CATALOG_") and k not in ("MONGODB_URI", "CLOUDINARY_URL")
             }
+            # Every request with a viewer key, every role's budget lifted: the cells measure
+            # throughput from one address, not the token buckets.
+            pepper = bench_pepper()
+            roles = unthrottled_roles(Path(temp))
+            authorization = await bench_key(catalog, pepper, roles, "viewer")
             base_env.update(
                 {
                     "MONGODB_URI": mongo.uri,
                     "CATALOG_DB": DB_NAME,
                     "CATALOG_HOST": "127.0.0.1",
                     "CATALOG_LOG_LEVEL": "warning",
+                    "CATALOG_KEY_PEPPER": pepper,
+                    "CATALOG_ROLES": str(roles),
                     "PYTHONDONTWRITEBYTECODE": "1",
                 }
             )
             emulator_port = free_port()
-            for spec in server_specs(config, emulator_port):
+            for spec in server_specs(config, emulator_port, authorization):
                 server = ServerProcess(
                     spec, {**base_env, "CATALOG_DATA_DIR": str(Path(temp) / spec.name)}, Path(temp)
                 )

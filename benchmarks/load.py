@@ -57,8 +57,10 @@ def new_client(base_url: str, connections: int) -> httpx.AsyncClient:
 
 async def send(client: httpx.AsyncClient, request: Request) -> httpx.Response:
     if request.method == "POST":
-        return await client.post(request.path, content=request.body, headers=GRAPHQL_HEADERS)
-    return await client.get(request.path)
+        return await client.post(
+            request.path, content=request.body, headers={**GRAPHQL_HEADERS, **dict(request.headers)}
+        )
+    return await client.get(request.path, headers=dict(request.headers))
 
 
 def _failure(response: httpx.Response) -> str | None:

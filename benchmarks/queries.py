@@ -138,6 +138,7 @@ class Request:
     method: Literal["GET", "POST"]
     path: str
     body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # beyond GRAPHQL_HEADERS, e.g. Authorization
 
 
 GRAPHQL_HEADERS = {

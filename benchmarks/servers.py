@@ -34,6 +34,8 @@ class ServerSpec:
     workers: int
     app_name: str  # the MongoDB appName its client announces (for counting commands)
     env: dict[str, str] = field(default_factory=dict)
+    # Sent with every request to it: the gateway's API key.
+    request_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def health_path(self) -> str:

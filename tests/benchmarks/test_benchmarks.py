@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,8 +14,9 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from benchmarks import load
+from benchmarks.access import unthrottled_roles
 from benchmarks.bench_catalog import generate_bench_catalog, seed_bench_catalog
-from benchmarks.gateway_bench import parse_args, server_specs, supports
+from benchmarks.gateway_bench import parse_args, requests_for, server_specs, supports
 from benchmarks.naive_app import create_naive_app
 from benchmarks.queries import (
     PAGE_SIZE,
@@ -51,9 +53,10 @@ from gateway.app import create_app
 from gateway.dam_setup import command_line_dam
 from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
+from resolvers.access import load_roles
 from resolvers.assets import DamClient
 from resolvers.db import Catalog
-from tests.http_helpers import serve
+from tests.http_helpers import api_key, serve
 
 PRODUCTS = 60
 
@@ -140,6 +143,8 @@ async def clients(catalog: Catalog, bench_settings: Settings) -> AsyncIterator[C
         serve(rest_app) as rest,
         serve(tuned_app) as rest_tuned,
     ):
+        # As `make bench` runs it: with a key that sees drafts and readiness checks.
+        gateway.headers.update(await api_key(catalog.db, "viewer", bench_settings))
         dams = {
             NAIVE: naive_app.state.dam,
             REST: rest_app.state.dam,
@@ -208,7 +213,7 @@ def test_the_rest_floor_builds_urls_with_the_sdk_unless_asked_for_templates(
 
 
 def test_rest_tuned_runs_beside_rest_whenever_the_floor_does() -> None:
-    specs = {s.name: s for s in server_specs(parse_args(["--only", "Q2,Q3"]), 5000)}
+    specs = {s.name: s for s in server_specs(parse_args(["--only", "Q2,Q3"]), 5000, "Bearer k")}
     assert {GATEWAY, NAIVE, REST, REST_TUNED} <= set(specs)
     rest, tuned = specs[REST], specs[REST_TUNED]
     assert (rest.kind, tuned.kind) == ("rest", "rest")
@@ -216,8 +221,25 @@ def test_rest_tuned_runs_beside_rest_whenever_the_floor_does() -> None:
     assert rest.env[URL_BUILDER_ENV] == "sdk"  # explicit: an inherited value cannot change it
     assert tuned.env[URL_BUILDER_ENV] == "templates"
     assert [q for q in ("Q1", "Q2", "Q3", "Q4") if supports(tuned, q)] == ["Q1", "Q2"]
-    only_q3 = {s.name for s in server_specs(parse_args(["--only", "Q3,Q4"]), 5000)}
+    only_q3 = {s.name for s in server_specs(parse_args(["--only", "Q3,Q4"]), 5000, "Bearer k")}
     assert not {REST, REST_TUNED} & only_q3
+
+
+def test_the_gateways_get_every_request_with_the_key_and_the_baselines_none(
+    workload: Workload,
+) -> None:
+    specs = server_specs(parse_args(["--only", "Q1"]), 5000, "Bearer k")
+    for spec in specs:
+        sent = {request.headers for request in requests_for(spec, workload, "Q1")}
+        assert sent == ({(("authorization", "Bearer k"),)} if spec.kind == "gateway" else {()})
+
+
+def test_the_bench_roles_lift_every_budget(tmp_path: Path) -> None:
+    roles = load_roles(unthrottled_roles(tmp_path))
+    assert roles.names() == load_roles(Settings().roles_path).names()
+    assert {(r.rate.burst, r.rate.per_minute) for r in roles.roles.values()} == {
+        (1_000_000, 60_000_000)
+    }
 
 
 # ---------------------------------------------------------------------------------------------
