@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from starlette.routing import Route
 from gateway.app import create_app
 from gateway.auth.authenticator import FAILURE_BURST
 from gateway.auth.setup import authenticator
+from gateway.embedded_mongo import free_port
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.logs import logging_config
 from gateway.settings import Settings
@@ -336,3 +338,38 @@ async def test_at_steady_state_a_key_costs_no_mongodb_command(
     assert steady.names()["update:api_keys"] == 0
     # A request with a key costs exactly what an anonymous one costs.
     assert len(steady) == 20 * len(anonymous)
+
+
+async def test_the_demo_starts_with_an_admin_key_shown_once_and_graphiql_open(
+    mongodb_uri: str, db: Db, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    demo = Settings(
+        mongodb_uri=mongodb_uri,
+        db=db.name,
+        data_dir=tmp_path,
+        demo=True,
+        demo_products=50,
+        port=free_port(),  # where the emulator's upload notifications go: nowhere
+    )
+    caplog.set_level(logging.INFO)
+    viewer = "{ viewer { kind role expiresAt } products { totalCount } }"
+    async with serve(create_app(demo)) as client:
+        secret = (tmp_path / "demo-admin-key").read_text().strip()
+        assert stat.S_IMODE((tmp_path / "demo-admin-key").stat().st_mode) == 0o600
+        shown = [r for r in caplog.records if secret in r.getMessage()]
+        assert [r.levelno for r in shown] == [logging.WARNING]
+        admin = await client.post(
+            "/graphql", json={"query": viewer}, headers={"Authorization": f"Bearer {secret}"}
+        )
+        anonymous = await client.post("/graphql", json={"query": viewer})
+        page = await client.get("/graphql", headers={"accept": "text/html"})
+    assert admin.json()["data"]["viewer"]["role"] == "admin"
+    assert anonymous.json()["data"]["viewer"] == {
+        "kind": "ANONYMOUS",
+        "role": "storefront",
+        "expiresAt": None,
+    }
+    # The admin key sees the drafts the storefront does not.
+    counts = [r.json()["data"]["products"]["totalCount"] for r in (admin, anonymous)]
+    assert counts[0] > counts[1] > 0
+    assert page.status_code == 200  # GraphiQL needs no key
