@@ -223,8 +223,14 @@ def serving(data_dir: Path, demo: bool) -> Iterator[tuple[subprocess.Popen[str],
             process.stdout.close()
 
 
-def total_count(url: str) -> Any:
-    response = httpx.post(f"{url}/graphql", json={"query": "{ products { totalCount } }"})
+def total_count(url: str, data_dir: Path) -> Any:
+    """Every product, drafts too: counted with the admin key the demo saved at its first start."""
+    key = (data_dir / "demo-admin-key").read_text().strip()
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": "{ products { totalCount } }"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
     return response.json()["data"]["products"]["totalCount"]
 
 
@@ -233,7 +239,7 @@ def test_serve_owns_an_embedded_mongod_whose_data_survives(
     tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     with serving(tmp_path, demo=True) as (process, url):
-        assert total_count(url) == 60
+        assert total_count(url, tmp_path) == 60
         mongod_lock = tmp_path / "mongo" / "mongod.lock"
         assert mongod_lock.read_text().strip()  # mongod holds its lock while running
         process.send_signal(stop_signal)
@@ -242,7 +248,7 @@ def test_serve_owns_an_embedded_mongod_whose_data_survives(
         # A clean mongod shutdown empties its lock file.
         assert mongod_lock.read_text().strip() == ""
     with serving(tmp_path, demo=False) as (process, url):
-        assert total_count(url) == 60
+        assert total_count(url, tmp_path) == 60
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0
         assert (tmp_path / "mongo" / "mongod.lock").read_text().strip() == ""
