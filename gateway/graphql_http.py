@@ -243,20 +243,11 @@ def _is_request_error(result: ExecutionResult) -> bool:
     )
 
 
-def principal_label(principal: Principal) -> str:
-    """Who asked, for logs: a key id, ``jwt:<subject>`` or ``anonymous``; never a secret."""
-    if principal.kind == "key" and principal.key_id is not None:
-        return principal.key_id
-    if principal.kind == "jwt":
-        return f"jwt:{principal.name}"
-    return principal.kind
-
-
 def bucket_name(principal: Principal, client: str) -> str:
     """Whose budget a request spends: its key's, its subject's, or its address's."""
     if principal.kind == "anonymous":
         return f"addr:{client}"
-    return principal_label(principal)
+    return principal.label
 
 
 class GraphQLHTTPHandler:
@@ -287,7 +278,7 @@ class GraphQLHTTPHandler:
                 {"Retry-After": retry_after_header(exc.retry_after)},
                 code="THROTTLED",
             ) from None
-        setattr(request.state, PRINCIPAL_STATE, principal_label(principal))
+        setattr(request.state, PRINCIPAL_STATE, principal.label)
         rate = principal.role.rate
         wait = self.buckets.take(bucket_name(principal, client), rate.burst, rate.per_minute / 60)
         if wait is not None:

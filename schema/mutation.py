@@ -23,7 +23,6 @@ from schema.types.access import (
     ApiKeyRotatePayload,
     ApiKeyType,
     Info,
-    actor,
     key_store,
 )
 from schema.types.user_errors import UserError, UserErrorCode, user_error
@@ -74,7 +73,7 @@ class Mutation:
             source=input.source,
             expires_in=expires_in,
         )
-        by = actor(info.context.principal)
+        by = info.context.principal.label
         try:
             issued = await keys.create(spec, created_by=by)
         except BadUserInputError as error:
@@ -118,7 +117,7 @@ class Mutation:
         audit.info(
             "api key %s rotated by %s: previous secret valid for %s more, request %s",
             id,
-            actor(info.context.principal),
+            info.context.principal.label,
             overlap,
             info.context.request_id,
         )
@@ -139,7 +138,7 @@ class Mutation:
         audit.info(
             "api key %s revoked by %s, request %s",
             id,
-            actor(info.context.principal),
+            info.context.principal.label,
             info.context.request_id,
         )
         return ApiKeyRevokePayload(api_key=ApiKeyType.of(key, info.context.now), errors=[])

@@ -37,6 +37,16 @@ class Principal:
         return SYSTEM
 
     @property
+    def label(self) -> str:
+        """Who asked, for logs, history and createdBy: a key id, ``jwt:<subject>``, or the kind
+        (``anonymous``, ``system``); never a secret."""
+        if self.kind == "key" and self.key_id is not None:
+            return self.key_id
+        if self.kind == "jwt":
+            return f"jwt:{self.name}"
+        return self.kind
+
+    @property
     def granted(self) -> frozenset[Scope]:
         return self.role.scopes if self.scopes is None else self.scopes
 

@@ -201,15 +201,6 @@ def key_store(info: Info) -> ApiKeys:
     return keys
 
 
-def actor(principal: Principal) -> str:
-    """Who did it, as createdBy and the audit log name them (never a secret)."""
-    if principal.kind == "key" and principal.key_id is not None:
-        return principal.key_id
-    if principal.kind == "jwt":
-        return f"jwt:{principal.name}"
-    return principal.kind
-
-
 async def resolve_api_keys(info: Info) -> list[ApiKeyType]:
     now = info.context.now
     return [ApiKeyType.of(key, now) for key in await key_store(info).list()]
