@@ -1,0 +1,1 @@
+"""Validation rules (config as code) and the one validator every writer uses."""
