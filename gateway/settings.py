@@ -107,6 +107,10 @@ class Settings(BaseSettings):
         description="Roles and their scopes (TOML); unset: the roles.toml shipped with the "
         "gateway.",
     )
+    validation: Path | None = Field(
+        default=None,
+        description="Validation rules (TOML); unset: the validation.toml shipped with the gateway.",
+    )
     key_pepper: SecretStr | None = Field(
         default=None,
         min_length=32,
@@ -265,6 +269,10 @@ class Settings(BaseSettings):
     @property
     def roles_path(self) -> Path:
         return self.roles or Path(str(files("gateway").joinpath("roles.toml")))
+
+    @property
+    def validation_path(self) -> Path:
+        return self.validation or Path(str(files("gateway").joinpath("validation.toml")))
 
     @property
     def fallback_chains(self) -> dict[str, list[str]]:
