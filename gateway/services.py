@@ -31,6 +31,7 @@ from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.services import Services
 from resolvers.shared_result import SharedResults
+from resolvers.writes.ownership import Ownership, load_ownership
 
 Role = Literal["serve", "command"]
 
@@ -45,14 +46,19 @@ class Profiles:
     locales: LocaleResolver
     channels: Channels
     roles: Roles
+    ownership: Ownership
 
 
 def load_profiles(settings: Settings) -> Profiles:
-    """Locales, channel profiles and roles; ChannelConfigError or RoleConfigError when a file
-    is bad."""
+    """Locales, channel profiles, roles and field ownership; a ConfigFileError (file, line,
+    reason) when a file is bad."""
     locales = settings.locale_resolver()
+    roles = load_roles(settings.roles_path)
     return Profiles(
-        locales, load_channels(settings.channels_path, locales), load_roles(settings.roles_path)
+        locales,
+        load_channels(settings.channels_path, locales),
+        roles,
+        load_ownership(settings.ownership_path, roles.sources),
     )
 
 

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="Roles and their scopes (TOML); unset: the roles.toml shipped with the "
         "gateway.",
     )
+    ownership: Path | None = Field(
+        default=None,
+        description="Field ownership by source system (TOML); unset: the ownership.toml shipped "
+        "with the gateway.",
+    )
     validation: Path | None = Field(
         default=None,
         description="Validation rules (TOML); unset: the validation.toml shipped with the gateway.",
@@ -269,6 +274,10 @@ class Settings(BaseSettings):
     @property
     def roles_path(self) -> Path:
         return self.roles or Path(str(files("gateway").joinpath("roles.toml")))
+
+    @property
+    def ownership_path(self) -> Path:
+        return self.ownership or Path(str(files("gateway").joinpath("ownership.toml")))
 
     @property
     def validation_path(self) -> Path:
