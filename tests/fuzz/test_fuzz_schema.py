@@ -5,9 +5,9 @@ and ones with one schema violation (``Mode.NEGATIVE``: a wrong argument type, a 
 argument, an unknown enum value). String and ID arguments are drawn, a third each, from what
 the settings accept (locales, channels, slots), from the demo catalog's values (SKUs, slugs,
 brands, attribute codes, public ids), so that queries reach products, media and readiness
-rather than answering null, and from arbitrary text including lone surrogates. Each operation is POSTed to the real Starlette app
-(routing, middleware, the GraphQL handler) over the read-only demo catalog; the ``demo`` fixture
-fails if anything was written.
+rather than answering null, and from arbitrary text including lone surrogates. Each operation
+is POSTed to the real Starlette app (routing, middleware, the GraphQL handler) over the
+read-only demo catalog; the ``demo`` fixture fails if anything was written.
 
 Derandomized: ``make test`` runs the same examples every time, FUZZ_EXAMPLES of each mode
 (default 200); ``make fuzz`` runs 10,000. A failure prints the minimal operation.
