@@ -412,6 +412,7 @@ class _Generator:
             related=[],
             media=self._media(sku, variants),
             schemaVersion=SCHEMA_VERSION,
+            revision=1,
             createdAt=created,
             updatedAt=updated,
         )

@@ -12,7 +12,9 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from bson import ObjectId
 
-SCHEMA_VERSION = 1
+# The shape of product documents this code writes; resolvers/upcasting.py reads older ones.
+# 1: the first shape. 2: adds ``revision``.
+SCHEMA_VERSION = 2
 
 LocalizedText = dict[str, str]
 ProductStatus = Literal["draft", "published", "archived"]
@@ -91,6 +93,7 @@ class ProductDocument(TypedDict):
     related: list[str]  # product SKUs
     media: list[MediaReference]
     schemaVersion: int
+    revision: int  # 1 when created, +1 per write (v2; a v1 document reads as revision 1)
     createdAt: datetime
     updatedAt: datetime
 

@@ -14,6 +14,7 @@ from resolvers.assets import AssetByKeyLoader, DamClient
 from resolvers.batching import Loader, succeeded
 from resolvers.db import Catalog, Collection, Document
 from resolvers.products import PRODUCT_FIELDS
+from resolvers.upcasting import upcast_or_error
 
 
 class _DocumentLoader(Loader[Hashable, Document | None]):
@@ -24,6 +25,8 @@ class _DocumentLoader(Loader[Hashable, Document | None]):
     """
 
     field: ClassVar[str]
+    # Product documents may be stored in an older schemaVersion: they load in the current shape.
+    upcasts: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -55,7 +58,12 @@ class _DocumentLoader(Loader[Hashable, Document | None]):
         cursor = self.collection.find(query, self.projection).batch_size(len(keys) + 1)
         async for document in cursor:
             by_key[document[self.field]] = document
-        return [by_key.get(key) for key in keys]
+        if not self.upcasts:
+            return [by_key.get(key) for key in keys]
+        # A document from the future fails its own key (aiodataloader rejects a key whose value
+        # is an exception), not the other products of the batch.
+        upcast: list[Any] = [upcast_or_error(by_key.get(key)) for key in keys]
+        return upcast
 
     async def load_optional(self, key: Hashable | None) -> Document | None:
         """Like ``load`` but ``None`` for a ``None`` key (aiodataloader raises on it)."""
@@ -82,10 +90,12 @@ def _equality_clause(clause: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 class ProductBySkuLoader(_DocumentLoader):
     field = "sku"
+    upcasts = True
 
 
 class ProductByIdLoader(_DocumentLoader):
     field = "_id"
+    upcasts = True
 
 
 class CategoryBySlugLoader(_DocumentLoader):

@@ -23,6 +23,7 @@ from resolvers.errors import BadUserInputError
 from resolvers.locales import name_collation, pick_expression
 from resolvers.pagination import SortSpec, after_clause, check_page_size, decode_cursor
 from resolvers.shared_result import SharedResults
+from resolvers.upcasting import upcast_all
 
 # Codes become parts of document paths, so they must never carry "." or "$".
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -382,7 +383,8 @@ async def fetch_page(
         if sort.collation is not None:
             found = found.collation(sort.collation)
         documents = await found.to_list()
-    return ProductPage(documents[:first], len(documents) > first, sort, query)
+    # Stored documents may be of an older schemaVersion; a page shows the current shape.
+    return ProductPage(upcast_all(documents[:first]), len(documents) > first, sort, query)
 
 
 def computed_sort_pipeline(
