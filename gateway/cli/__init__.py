@@ -1,8 +1,8 @@
 """The ``catalog-gateway`` command: parses arguments and hands each command to its module.
 
 Every command module (``serve``, ``seed``, ``schema``, ``media``, ``audit``, ``readiness``,
-``keys``, ``emulator``) has ``add_parser(commands)`` and ``run(args, settings)``. This package
-imports them; none of them imports this package.
+``migrate``, ``keys``, ``emulator``) has ``add_parser(commands)`` and ``run(args, settings)``.
+This package imports them; none of them imports this package.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from gateway.cli import audit, emulator, keys, media, readiness, schema, seed, serve
+from gateway.cli import audit, emulator, keys, media, migrate, readiness, schema, seed, serve
 from gateway.cli.common import PROG, CLIError
 from gateway.dam_setup import DamNotConfiguredError, EmulatorStorageBusyError
 from gateway.embedded_mongo import MongodNotFoundError, MongodStartError
@@ -32,7 +32,17 @@ class Command(Protocol):
 
 
 # In the order `catalog-gateway --help` lists them.
-COMMANDS: tuple[Command, ...] = (serve, seed, schema, media, audit, readiness, keys, emulator)
+COMMANDS: tuple[Command, ...] = (
+    serve,
+    seed,
+    schema,
+    media,
+    audit,
+    readiness,
+    migrate,
+    keys,
+    emulator,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
