@@ -42,7 +42,7 @@ class FutureDocumentError(Exception):
 
 
 def _v1_to_v2(document: Document) -> Document:
-    """Adds ``revision`` (every write increments it); a v1 document is at revision 1."""
+    """adds revision (every write increments it); a v1 document is at revision 1"""
     return {**document, "revision": 1, "schemaVersion": 2}
 
 

@@ -32,8 +32,7 @@ async def test_a_dry_run_prints_what_would_change_and_writes_nothing(
         f"products by schemaVersion before: v1: {DEMO_PRODUCTS}",
         f"dry run: would upgrade {DEMO_PRODUCTS} products to v2 (from v1: {DEMO_PRODUCTS}); "
         "nothing written",
-        "  v1 -> v2: Adds ``revision`` (every write increments it); a v1 document is at "
-        "revision 1.",
+        "  v1 -> v2: adds revision (every write increments it); a v1 document is at revision 1",
     ]
     assert await count_by_version(products) == {1: DEMO_PRODUCTS}
 
