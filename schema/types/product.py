@@ -152,6 +152,14 @@ class Product(Node):
         # share one batch even when they are awaited one after another.
         return _as_product(_product_document(info, sku=sku, global_id=id))
 
+    @strawberry.field(
+        description="1 when the product was created, one more with every write. A product "
+        "stored before revisions existed (schemaVersion 1) is at revision 1."
+    )
+    def revision(self) -> int:
+        # Read lazily: the document is upcast (resolvers/upcasting.py), so it always has one.
+        return int(self.doc["revision"])
+
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
     def name(self, info: Info, locale: str | None = None) -> str | None:
         return info.context.localized(self.doc.get("name"), locale, info.path)  # type: ignore[no-any-return]

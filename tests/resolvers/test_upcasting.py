@@ -104,8 +104,8 @@ async def test_a_future_document_fails_its_own_key_only(db: Any) -> None:
 
 
 QUERY = """query ($sku: ID!) {
-  product(sku: $sku) { sku schemaVersion }
-  products(first: 100) { edges { node { sku schemaVersion } } }
+  product(sku: $sku) { sku schemaVersion revision }
+  products(first: 100) { edges { node { sku schemaVersion revision } } }
 }"""
 
 
@@ -116,10 +116,14 @@ async def test_the_api_serves_v1_documents_as_the_current_shape(db: Any) -> None
     result = await execute(services_for(catalog), QUERY, {"sku": products[0]["sku"]})
     assert result.errors is None, [e.formatted for e in result.errors]
     assert result.data is not None
-    assert result.data["product"] == {"sku": products[0]["sku"], "schemaVersion": SCHEMA_VERSION}
+    assert result.data["product"] == {
+        "sku": products[0]["sku"],
+        "schemaVersion": SCHEMA_VERSION,
+        "revision": 1,
+    }
     listed = [edge["node"] for edge in result.data["products"]["edges"]]
     assert len(listed) == DEMO_PRODUCTS
-    assert {node["schemaVersion"] for node in listed} == {SCHEMA_VERSION}
+    assert {(node["schemaVersion"], node["revision"]) for node in listed} == {(SCHEMA_VERSION, 1)}
 
 
 async def test_the_api_refuses_a_future_document_loudly(
@@ -150,7 +154,8 @@ async def test_the_api_refuses_a_future_document_loudly(
     other = await execute(
         services, "query ($sku: ID!) { product(sku: $sku) { sku } }", {"sku": products[1]["sku"]}
     )
-    assert other.errors is None and other.data == {"product": {"sku": products[1]["sku"]}}
+    assert other.errors is None
+    assert other.data == {"product": {"sku": products[1]["sku"]}}
 
 
 # --- migrate_products ------------------------------------------------------------------------
