@@ -57,6 +57,11 @@ class Catalog:
         """Cloudinary notifications already received, kept while their signature is valid."""
         return self.db["notifications"]
 
+    @property
+    def change_events(self) -> Collection:
+        """Product history, append-only: one event per write that changed something."""
+        return self.db["change_events"]
+
 
 def _text_index(locales: Sequence[str]) -> IndexModel:
     keys: list[tuple[str, Any]] = [("sku", TEXT), ("brand", TEXT)]
@@ -133,6 +138,20 @@ def attribute_indexes() -> list[IndexModel]:
     return [IndexModel([("code", ASCENDING)], name="code_unique", unique=True)]
 
 
+def change_event_indexes() -> list[IndexModel]:
+    return [
+        # Product.history, and the events since a revision that a stale write is checked on;
+        # unique, so two writers can never record the same revision of a product.
+        IndexModel(
+            [("sku", ASCENDING), ("revision", DESCENDING)], name="sku_revision", unique=True
+        ),
+        # changeEvents(filter): by time, and by who (a key, or a source system) over time.
+        IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="at"),
+        IndexModel([("actor.label", ASCENDING), ("at", DESCENDING)], name="actor_at"),
+        IndexModel([("actor.source", ASCENDING), ("at", DESCENDING)], name="source_at"),
+    ]
+
+
 def readiness_indexes(channels: Sequence[str]) -> list[IndexModel]:
     """Behind the readiness filter and sort on stored scores."""
     return [
@@ -154,6 +173,7 @@ async def ensure_indexes(
     await catalog.attributes.create_indexes(attribute_indexes())
     await catalog.assets.create_indexes(asset_indexes())
     await catalog.notifications.create_indexes(notification_indexes())
+    await catalog.change_events.create_indexes(change_event_indexes())
 
 
 async def _sync_text_index(products: Collection, locales: Sequence[str]) -> None:

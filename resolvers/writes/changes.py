@@ -57,7 +57,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChang
     """The changes that turn ``before`` into ``after`` (in a stable order: by field, then key)."""
     changes: list[FieldChange] = []
     for name in _fields(before, after):
-        old, new = before.get(name), after.get(name)
+        old, new = _absent_if_empty(before.get(name)), _absent_if_empty(after.get(name))
         if old == new:
             continue
         if name in LOCALIZED or name in KEYED:
@@ -197,6 +197,68 @@ def _put(target: dict[Any, Any], key: str | int, value: Any) -> None:
         target[key] = value
 
 
+def _absent_if_empty(value: Any) -> Any:
+    # A product without accessories and one with ``accessories: []`` are the same product.
+    return None if value == [] or value == {} else value
+
+
 def _copy(value: Any) -> Any:
     # Change sets outlive the documents they were computed from (history, conflict payloads).
     return copy.deepcopy(value)
+
+
+def merge_patch(document: Mapping[str, Any], patch: Mapping[str, Any]) -> Document:
+    """A copy of ``document`` with a partial product (a mutation's or an import row's input)
+    merged in, the way a person means it:
+
+    - ``name``, ``description``, ``attributes``: merged per locale or code; ``None`` removes one.
+    - ``variants``: a mapping merges per variant SKU (``None`` removes the variant; a variant's
+      ``attributes`` merge per code, its other fields are replaced); a list replaces them all.
+    - any other field is replaced whole; ``None`` removes it.
+
+    Bookkeeping fields in ``patch`` are the caller's to refuse (``read_only_paths``).
+    """
+    result = copy.deepcopy(dict(document))
+    for name, value in patch.items():
+        if name in BOOKKEEPING:
+            continue
+        if (name in LOCALIZED or name in KEYED) and isinstance(value, Mapping):
+            merged = dict(result.get(name) or {})
+            for key, item in value.items():
+                _put(merged, key, _copy(item))
+            result[name] = merged
+        elif name == "variants" and isinstance(value, Mapping):
+            for sku, variant_patch in value.items():
+                _merge_variant(result, sku, variant_patch)
+        else:
+            _put(result, name, _copy(value))
+    return result
+
+
+def read_only_paths(patch: Mapping[str, Any]) -> list[Path]:
+    """Fields of ``patch`` that no write may set: identity and bookkeeping."""
+    return [(name,) for name in patch if name in BOOKKEEPING]
+
+
+def _merge_variant(document: Document, sku: str, variant_patch: Any) -> None:
+    variants: list[Document] = document.setdefault("variants", [])
+    index = next((i for i, v in enumerate(variants) if v.get("sku") == sku), None)
+    if variant_patch is None:
+        if index is not None:
+            del variants[index]
+        return
+    variant: Document = dict(variants[index]) if index is not None else {"sku": sku}
+    for name, value in variant_patch.items():
+        if name == "sku":
+            continue
+        if name == "attributes" and isinstance(value, Mapping):
+            attributes = dict(variant.get("attributes") or {})
+            for code, item in value.items():
+                _put(attributes, code, _copy(item))
+            _put(variant, "attributes", attributes or None)
+        else:
+            _put(variant, name, _copy(value))
+    if index is None:
+        variants.append(variant)
+    else:
+        variants[index] = variant
