@@ -31,6 +31,7 @@ from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.services import Services
 from resolvers.shared_result import SharedResults
+from resolvers.validation import ValidationRules, load_validation
 from resolvers.writes.ownership import Ownership, load_ownership
 
 Role = Literal["serve", "command"]
@@ -47,18 +48,23 @@ class Profiles:
     channels: Channels
     roles: Roles
     ownership: Ownership
+    validation: ValidationRules
 
 
 def load_profiles(settings: Settings) -> Profiles:
-    """Locales, channel profiles, roles and field ownership; a ConfigFileError (file, line,
-    reason) when a file is bad."""
+    """Locales, channel profiles, roles, field ownership and validation rules; a
+    ConfigFileError (file, line, reason) when a file is bad."""
     locales = settings.locale_resolver()
     roles = load_roles(settings.roles_path)
+    channels = load_channels(settings.channels_path, locales)
+    validation = load_validation(settings.validation_path, locales, channels)
     return Profiles(
         locales,
-        load_channels(settings.channels_path, locales),
+        # Readiness checks the name and description lengths writes are validated against.
+        channels.with_text_lengths(validation.text),
         roles,
         load_ownership(settings.ownership_path, roles.sources),
+        validation,
     )
 
 

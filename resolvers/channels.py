@@ -9,13 +9,17 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from resolvers.config_files import ConfigFileError, line_of, parse_config, read_config_text
 from resolvers.documents import MediaRole
 from resolvers.locales import LocaleError, LocaleResolver
+
+if TYPE_CHECKING:
+    # validation.toml's limits; the validation rules themselves are checked against channels.
+    from resolvers.validation.rules import TextLengths
 
 Crop = Literal["fill", "lfill", "fit", "limit", "mfit", "pad", "lpad", "thumb", "scale", "crop"]
 Gravity = Literal[
@@ -135,22 +139,18 @@ class ReadinessRule(_Strict):
     description: str = ""
 
 
-class TextLengths(_Strict):
-    name_min: Annotated[int, Field(ge=0)] = 3
-    name_max: Annotated[int, Field(ge=1)] = 150
-    description_min: Annotated[int, Field(ge=0)] = 20
-    description_max: Annotated[int, Field(ge=1)] = 5000
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TextLengths:
-        if self.name_min > self.name_max or self.description_min > self.description_max:
-            raise ValueError("a minimum length is above its maximum")
-        return self
-
-
 class ReadinessConfig(_Strict):
-    text: TextLengths = TextLengths()
     rules: dict[RuleId, ReadinessRule]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_moved(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "text" in raw:
+            raise ValueError(
+                "readiness.text moved to validation.toml ([text.name] and [text.description] "
+                "min_length/max_length): the limits writes are validated against"
+            )
+        return raw
 
     @field_validator("rules")
     @classmethod
@@ -229,12 +229,32 @@ class Channels:
         source: str,
         readiness: ReadinessConfig,
         ingest: IngestRules | None = None,
+        text: TextLengths | None = None,
     ) -> None:
         self.profiles = profiles
         self.digest = digest
         self.source = source
         self.readiness = readiness
         self.ingest = ingest or IngestRules()
+        self.text = text
+
+    def with_text_lengths(self, text: TextLengths) -> Channels:
+        """These profiles with the name and description length limits of the validation rules
+        (validation.toml), which readiness's text_lengths rule checks. The digest covers them,
+        so stored scores are recomputed when the limits change."""
+        limits = text.model_dump_json()
+        digest = hashlib.sha256(f"{self.digest}\n{limits}".encode()).hexdigest()
+        return Channels(self.profiles, digest, self.source, self.readiness, self.ingest, text)
+
+    @property
+    def text_lengths(self) -> TextLengths:
+        """The length limits readiness checks; set by ``with_text_lengths``."""
+        if self.text is None:
+            raise LookupError(
+                "the name and description length limits come from validation.toml: wire them "
+                "with Channels.with_text_lengths (gateway.services.load_profiles does)"
+            )
+        return self.text
 
     def names(self) -> list[str]:
         return list(self.profiles)

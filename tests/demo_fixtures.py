@@ -14,9 +14,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from demo.seeding import seed_demo_catalog
 from demo.upload import DemoMediaReport, upload_demo_media
+from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.assets import DamClient, DamConfig
-from resolvers.channels import load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import materialize
@@ -27,7 +27,8 @@ from tests.media_fixtures import CLOUD, KEY, SECRET
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 SETTINGS = Settings()
 LOCALES = LocaleResolver(SETTINGS.locales, SETTINGS.default_locale, SETTINGS.fallback_chains)
-CHANNELS = load_channels(SETTINGS.channels_path, LOCALES)
+# Wired with validation.toml's text length limits, as the gateway's are.
+CHANNELS = load_profiles(SETTINGS).channels
 
 
 def mirror_documents(products: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -7,9 +7,9 @@ from typing import Any
 
 from strawberry.types import ExecutionResult
 
+from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.assets import DamClient, DamConfig
-from resolvers.channels import load_channels
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
 from resolvers.services import Services
@@ -46,7 +46,7 @@ def services_for(
 ) -> Services:
     settings = settings or Settings()
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
-    channels = load_channels(settings.channels_path, locales)
+    channels = load_profiles(settings).channels
     return Services(
         catalog,
         locales,

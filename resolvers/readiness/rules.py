@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from resolvers.channels import ChannelProfile, Channels, TextLengths
+from resolvers.channels import ChannelProfile, Channels
 from resolvers.db import Document
 from resolvers.locales import LocaleResolver
 from resolvers.media import (
@@ -22,6 +22,7 @@ from resolvers.media import (
     reference_key,
     swatch_slot,
 )
+from resolvers.validation.rules import TextLengths
 
 # Formats every client can display: a slot fixed to another one (webp, avif) has no fallback.
 # Stored scores carry this with the channel profiles' digest: bump it whenever a rule changes what
@@ -106,7 +107,7 @@ def evaluate(
         profile,
         locales,
         wanted,
-        channels.readiness.text,
+        channels.text_lengths,
         now,
     )
     inputs.choices = {

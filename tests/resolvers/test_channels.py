@@ -112,6 +112,13 @@ def test_bad_profiles_name_file_line_key_and_reason(change: tuple[str, str], mes
         ),
         (('severity = "warning"', 'severity = "fatal"'), "Input should be 'blocker' or 'warning'"),
         (("[readiness.rules.alt_text]", "[readiness.rules.alt_txt]"), "readiness.rules.alt_txt"),
+        (
+            (
+                "[readiness.rules.hero_image]",
+                "[readiness.text]\nname_max = 150\n\n[readiness.rules.hero_image]",
+            ),
+            "readiness: readiness.text moved to validation.toml",
+        ),
     ],
 )
 def test_bad_readiness_rules_are_reported(change: tuple[str, str], message: str) -> None:

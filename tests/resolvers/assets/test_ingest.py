@@ -23,6 +23,7 @@ from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from cloudinary_emulator.emulator import sample_image
 from gateway.cli.media import add_parser, ingest
 from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY
+from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.assets import DamClient
 from resolvers.assets.ingest import (
@@ -34,7 +35,7 @@ from resolvers.assets.ingest import (
     read_manifest,
 )
 from resolvers.assets.phash import hamming_distance
-from resolvers.channels import Channels, IngestRules, load_channels
+from resolvers.channels import Channels, IngestRules
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
 from tests.emulator_fixtures import fake_mp4, noise_png, png_bytes
@@ -139,7 +140,7 @@ async def harness(
 ) -> Harness:
     await seed(db)
     locales = locale_resolver(settings)
-    channels = load_channels(settings.channels_path, locales)
+    channels = load_profiles(settings).channels
     return Harness(Catalog(db), dam, emulator, channels, locales, tmp_path)
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from gateway.services import load_profiles
 from gateway.settings import Settings
-from resolvers.channels import Channels, load_channels
+from resolvers.channels import Channels
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import Readiness, evaluate
 from resolvers.services import Services
@@ -19,7 +20,7 @@ from tests.graphql_helpers import data_of, execute
 
 SETTINGS = Settings()
 LOCALES = LocaleResolver(SETTINGS.locales, SETTINGS.default_locale, SETTINGS.fallback_chains)
-CHANNELS = load_channels(SETTINGS.channels_path, LOCALES)
+CHANNELS = load_profiles(SETTINGS).channels
 
 CATEGORY = {"slug": "running-shoes", "requiredAttributes": ["color", "material"]}
 ATTRIBUTES: dict[str, Any] = {
@@ -248,6 +249,26 @@ def test_text_lengths() -> None:
         "name in en-US has 151 characters (allowed 3-150); name missing in fr-FR; "
         "description in de-DE has 4 characters (allowed 20-5000)"
     )
+
+
+def test_text_lengths_come_from_the_validation_rules() -> None:
+    # One source: the limits writes are validated against (validation.toml [text.*]).
+    product, assets = ready_product()
+    stricter = CHANNELS.text_lengths.model_copy(
+        update={"name": CHANNELS.text_lengths.name.model_copy(update={"max_length": 10})}
+    )
+    channels = CHANNELS.with_text_lengths(stricter)
+    assert channels.digest != CHANNELS.digest  # stored scores are recomputed
+    passed, message = check(run(product, assets, "email", channels=channels), "text_lengths")
+    assert (passed, message) == (
+        False,
+        "name in en-US has 12 characters (allowed 3-10); "
+        "name in de-DE has 12 characters (allowed 3-10); "
+        "name in fr-FR has 12 characters (allowed 3-10)",
+    )
+    unwired = Channels(CHANNELS.profiles, CHANNELS.digest, CHANNELS.source, CHANNELS.readiness)
+    with pytest.raises(LookupError, match=r"validation\.toml"):
+        run(product, assets, "email", channels=unwired)
 
 
 def test_asset_validity() -> None:
