@@ -38,6 +38,7 @@ from resolvers.db import Catalog, Document
 from resolvers.documents import SCHEMA_VERSION
 from resolvers.locales import LocaleResolver
 from resolvers.readiness.store import rescore_skus
+from resolvers.upcasting import upcast
 from resolvers.validation import Validator
 from resolvers.validation.violations import Path, Violation
 from resolvers.writes.changes import (
@@ -189,7 +190,10 @@ class _RacedError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
+    stored: Document
+    """As read, for the compare-and-set."""
     current: Document
+    """Upcast to the current schemaVersion: what changes are computed on."""
     target: Document
     changes: list[FieldChange]
 
@@ -299,7 +303,7 @@ class ProductWriter:
             if dry_run:
                 return result
             try:
-                await self._commit(current, after, plan.changes, actor, provenance, operation)
+                await self._commit(plan.stored, after, plan.changes, actor, provenance, operation)
             except _RacedError:
                 continue
             except PyMongoError as exc:
@@ -363,9 +367,10 @@ class ProductWriter:
         dry_run: bool = False,
     ) -> WriteResult:
         """A new revision whose fields equal those of ``revision``, rebuilt from history."""
-        current = await self.catalog.products.find_one({"sku": sku})
-        if current is None:
+        stored = await self.catalog.products.find_one({"sku": sku})
+        if stored is None:
             return WriteResult(None, None, failures=(NotFound(sku),))
+        current = upcast(stored)
         events = await events_after(self.catalog, sku, revision)
         past = state_at(current, events, revision) if revision >= 1 else None
         if past is None:
@@ -383,14 +388,15 @@ class ProductWriter:
         )
 
     async def _plan(self, sku: str, changes: Input) -> _Plan | None:
-        current = await self.catalog.products.find_one({"sku": sku})
-        if current is None:
+        stored = await self.catalog.products.find_one({"sku": sku})
+        if stored is None:
             return None
+        current = upcast(stored)
         if isinstance(changes, Mapping):
             target = merge_patch(current, changes)
         else:
             target = apply(current, changes)
-        return _Plan(current, target, diff(current, target))
+        return _Plan(stored, current, target, diff(current, target))
 
     async def _conflict(
         self, sku: str, expected: int, revision: int, plan: _Plan
@@ -442,7 +448,7 @@ class ProductWriter:
 
     async def _commit(
         self,
-        current: Document,
+        stored: Document,
         after: Document,
         changes: list[FieldChange],
         actor: Actor,
@@ -450,6 +456,9 @@ class ProductWriter:
         operation: Operation,
     ) -> None:
         fields = dict.fromkeys(str(change.path[0]) for change in changes)
+        if stored.get("schemaVersion") != SCHEMA_VERSION:
+            # Writes upgrade older documents lazily: every field in the current shape.
+            fields = dict.fromkeys(name for name in [*stored, *after] if name != "_id")
         update: Document = {
             "$set": {
                 **{name: after[name] for name in fields if name in after},
@@ -462,17 +471,18 @@ class ProductWriter:
         if removed:
             update["$unset"] = removed
         # A v1 document has no revision field: it is at revision 1 until a write sets one.
-        read = revision_of(current)
         same_revision: Document = (
-            {"revision": read} if "revision" in current else {"revision": {"$exists": False}}
+            {"revision": stored["revision"]}
+            if "revision" in stored
+            else {"revision": {"$exists": False}}
         )
         event = event_document(
-            current, after["revision"], operation, changes, actor, provenance, after["updatedAt"]
+            stored, after["revision"], operation, changes, actor, provenance, after["updatedAt"]
         )
         client = self.catalog.db.client
         async with client.start_session() as session, await session.start_transaction():
             updated = await self.catalog.products.update_one(
-                {"_id": current["_id"], **same_revision}, update, session=session
+                {"_id": stored["_id"], **same_revision}, update, session=session
             )
             if updated.matched_count == 0:
                 raise _RacedError

@@ -18,7 +18,7 @@ from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.access.principal import Principal
 from resolvers.db import Catalog, Document, ensure_indexes
-from resolvers.validation.violations import Violation
+from resolvers.validation import Validator, Violation
 from resolvers.writes.changes import FieldChange
 from resolvers.writes.history import Actor, Provenance
 from resolvers.writes.ownership import OwnershipViolation
@@ -32,6 +32,7 @@ from resolvers.writes.writer import (
     ValidationFailure,
     VersionConflict,
     revision_of,
+    validate_with,
 )
 from tests.command_counter import CommandCounter
 
@@ -234,8 +235,8 @@ async def test_a_stale_revision_changing_a_changed_field_is_a_conflict_with_curr
 async def test_history_that_cannot_say_what_changed_conflicts_on_every_path(
     writer: ProductWriter, catalog: Catalog
 ) -> None:
-    # A v1 document written before history existed, at revision 1, then moved on without events.
-    await catalog.products.insert_one({**product(), "schemaVersion": 1, "revision": 4})
+    # At revision 4 with no events: written by something that kept no history.
+    await catalog.products.insert_one({**product(), "schemaVersion": 2, "revision": 4})
     result = await writer.update("P-1", {"brand": "Other"}, EDITOR, expected_revision=2)
     assert result.failures == (VersionConflict(2, 4, (CurrentValue(("brand",), "Acme"),)),)
 
@@ -461,3 +462,22 @@ async def test_mongodb_commands_per_update_are_counted(
     assert stale.names() == write + rescore + Counter({"find:change_events": 1})
     assert noop.names() == Counter({"find:products": 1})
     assert revision_of({"sku": "v1"}) == 1
+
+
+async def test_the_validator_of_validation_toml_is_wired_with_the_categories(
+    catalog: Catalog,
+) -> None:
+    writer = ProductWriter(
+        catalog,
+        validate_with(Validator(PROFILES.validation)),
+        OWNERSHIP,
+        CHANNELS,
+        LOCALES,
+        clock=lambda: NOW,
+    )
+    await catalog.products.insert_one(product())
+    too_long = "x" * (PROFILES.validation.text.name.max_length + 1)
+    result = await writer.update("P-1", {"name": {"de-DE": too_long}}, EDITOR, expected_revision=1)
+    [failure] = result.failures
+    assert isinstance(failure, ValidationFailure)
+    assert [(v.path, v.code) for v in failure.violations] == [(("name", "de-DE"), "TOO_LONG")]
