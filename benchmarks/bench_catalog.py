@@ -22,8 +22,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from demo.catalog import DEFAULT_LOCALES, generate_demo_catalog, media_references
 from demo.defects import MISSING_ASSET_PREFIX
 from demo.tables import COLORS
+from gateway.services import load_profiles
 from gateway.settings import Settings
-from resolvers.channels import Channels, load_channels
+from resolvers.channels import Channels
 from resolvers.db import Catalog, Document, ensure_indexes
 from resolvers.documents import MediaReference, MediaRole, ProductDocument, VariantDocument
 from resolvers.locales import LocaleResolver
@@ -227,7 +228,8 @@ async def _insert(collection: AsyncCollection[Document], documents: Sequence[Doc
 
 def _locales_and_channels(settings: Settings) -> tuple[LocaleResolver, Channels]:
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
-    return locales, load_channels(settings.channels_path, locales)
+    # Wired with validation.toml's text limits: the stored scores' rulesHash is the gateway's.
+    return locales, load_profiles(settings).channels
 
 
 async def seed_bench_catalog(

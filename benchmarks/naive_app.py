@@ -37,9 +37,10 @@ from benchmarks import payloads
 from benchmarks.payloads import AssetMap, Chosen
 from benchmarks.queries import SKU_SORT
 from gateway.dam_setup import command_line_dam
+from gateway.services import load_profiles
 from gateway.settings import Settings, load_settings
 from resolvers.assets import DamClient
-from resolvers.channels import ChannelProfile, Channels, load_channels
+from resolvers.channels import ChannelProfile, Channels
 from resolvers.db import Catalog, Document
 from resolvers.locales import LocaleResolver
 from resolvers.media import UrlBuilder, reference_key
@@ -445,7 +446,7 @@ def create_naive_app(
     """The naive app; ``dam`` defaults to one building every URL with the SDK (unless
     ``url_templates``) for the Cloudinary the gateway's URLs come from."""
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
-    channels = load_channels(settings.channels_path, locales)
+    channels = load_profiles(settings).channels
     client_dam = dam or command_line_dam(settings, url_templates=url_templates)
 
     @asynccontextmanager

@@ -49,9 +49,10 @@ from benchmarks.queries import (
 )
 from gateway.dam_setup import command_line_dam
 from gateway.gc_freeze import freeze_startup_objects
+from gateway.services import load_profiles
 from gateway.settings import Settings, load_settings
 from resolvers.assets import DamClient
-from resolvers.channels import Channels, load_channels
+from resolvers.channels import Channels
 from resolvers.db import Catalog, Document
 from resolvers.errors import CatalogError
 from resolvers.locales import LocaleResolver
@@ -307,7 +308,7 @@ def create_rest_app(
     """The floor for ``settings``; ``dam`` defaults to one for the Cloudinary the gateway's URLs
     come from, building every URL with the SDK unless ``url_templates``."""
     locales = LocaleResolver(settings.locales, settings.default_locale, settings.fallback_chains)
-    channels = load_channels(settings.channels_path, locales)
+    channels = load_profiles(settings).channels
     client_dam = dam or command_line_dam(settings, url_templates=url_templates)
 
     @asynccontextmanager
