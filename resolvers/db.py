@@ -58,6 +58,11 @@ class Catalog:
         return self.db["notifications"]
 
     @property
+    def idempotency(self) -> Collection:
+        """Results of mutations sent with an ``Idempotency-Key``, kept until ``expiresAt``."""
+        return self.db["idempotency"]
+
+    @property
     def change_events(self) -> Collection:
         """Product history, append-only: one event per write that changed something."""
         return self.db["change_events"]
@@ -152,6 +157,12 @@ def change_event_indexes() -> list[IndexModel]:
     ]
 
 
+def idempotency_indexes() -> list[IndexModel]:
+    # _id is the key (scoped to the principal that sent it), unique by nature; the TTL index
+    # forgets a result once a repeat would no longer be answered from it (24 h).
+    return [IndexModel([("expiresAt", ASCENDING)], name="expires_at_ttl", expireAfterSeconds=0)]
+
+
 def readiness_indexes(channels: Sequence[str]) -> list[IndexModel]:
     """Behind the readiness filter and sort on stored scores."""
     return [
@@ -174,6 +185,7 @@ async def ensure_indexes(
     await catalog.assets.create_indexes(asset_indexes())
     await catalog.notifications.create_indexes(notification_indexes())
     await catalog.change_events.create_indexes(change_event_indexes())
+    await catalog.idempotency.create_indexes(idempotency_indexes())
 
 
 async def _sync_text_index(products: Collection, locales: Sequence[str]) -> None:

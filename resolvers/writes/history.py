@@ -97,6 +97,17 @@ async def paths_changed_since(
     return [tuple(change["path"]) for event in events for change in event["changes"]]
 
 
+async def product_history(
+    catalog: Catalog, sku: str, *, first: int, before_revision: int | None = None
+) -> list[Document]:
+    """A page of the product's events, newest first (``Product.history``): the ``first``
+    events below ``before_revision`` (the cursor), from the ``sku, revision`` index."""
+    query: Document = {"sku": sku}
+    if before_revision is not None:
+        query["revision"] = {"$lt": before_revision}
+    return await catalog.change_events.find(query).sort("revision", -1).limit(first).to_list()
+
+
 async def events_after(catalog: Catalog, sku: str, revision: int) -> list[Document]:
     """The product's events after ``revision``, newest first (what a revert undoes)."""
     return (

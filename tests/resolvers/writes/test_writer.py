@@ -20,7 +20,7 @@ from resolvers.access.principal import Principal
 from resolvers.db import Catalog, Document, ensure_indexes
 from resolvers.validation import Validator, Violation
 from resolvers.writes.changes import FieldChange
-from resolvers.writes.history import Actor, Provenance
+from resolvers.writes.history import Actor, Provenance, product_history
 from resolvers.writes.ownership import OwnershipViolation
 from resolvers.writes.writer import (
     AlreadyExists,
@@ -481,3 +481,23 @@ async def test_the_validator_of_validation_toml_is_wired_with_the_categories(
     [failure] = result.failures
     assert isinstance(failure, ValidationFailure)
     assert [(v.path, v.code) for v in failure.violations] == [(("name", "de-DE"), "TOO_LONG")]
+
+
+async def test_history_pages_newest_first_by_revision(
+    writer: ProductWriter, catalog: Catalog
+) -> None:
+    await created(writer)
+    for revision, brand in enumerate(["B", "C", "D"], start=1):
+        await writer.update("P-1", {"brand": brand}, EDITOR, expected_revision=revision)
+    first = await product_history(catalog, "P-1", first=2)
+    assert [e["revision"] for e in first] == [4, 3]
+    assert first[0]["changes"] == [{"path": ["brand"], "before": "C", "after": "D"}]
+    rest = await product_history(catalog, "P-1", first=2, before_revision=3)
+    assert [e["revision"] for e in rest] == [2, 1]
+
+
+async def test_history_and_idempotency_indexes_exist(catalog: Catalog) -> None:
+    events = {i["name"] async for i in await catalog.change_events.list_indexes()}
+    assert {"sku_revision", "at", "actor_at", "source_at"} <= events
+    idempotency = [i async for i in await catalog.idempotency.list_indexes()]
+    assert [i.get("expireAfterSeconds") for i in idempotency if i["name"] != "_id_"] == [0]
