@@ -13,8 +13,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from demo.catalog import DEFAULT_LOCALES, generate_demo_catalog
+from demo.catalog import DEFAULT_LOCALES, DemoCatalog, generate_demo_catalog
 from resolvers.db import Catalog
+from resolvers.validation import Validator, Violation
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,46 @@ class SeedReport:
     categories: int
     attributes: int
     media_references: int
+    # Products written past the validator on purpose: planted defects (0 when not validated).
+    unvalidated: int = 0
 
 
 class CatalogNotEmptyError(ValueError):
     """The catalog already holds products and the caller did not ask to replace them."""
+
+
+class DemoValidationError(ValueError):
+    """A demo product that carries no planted defect breaks the validation rules: the generator
+    or the rules changed without the other."""
+
+
+def planted_past_validation(
+    catalog: DemoCatalog, validator: Validator
+) -> dict[str, list[Violation]]:
+    """The products the seeder writes WITHOUT passing validation, by SKU, with their violations.
+
+    Every other product must pass ``validator`` (else DemoValidationError): the seeder is a
+    writer like any other. Planted defects are the exception, on purpose: they are written as a
+    careless import would have written them, so that the audit and readiness have something to
+    find.
+    """
+    categories = {category["slug"]: category for category in catalog.categories}
+    planted = catalog.defects.product_skus()
+    bypassed: dict[str, list[Violation]] = {}
+    for product in catalog.products:
+        mine = [categories[slug] for slug in product["categories"] if slug in categories]
+        violations = validator.validate_product(product, categories=mine)
+        if not violations:
+            continue
+        if product["sku"] not in planted:
+            first = violations[0]
+            raise DemoValidationError(
+                f"demo product {product['sku']} breaks the validation rules: "
+                f"{'.'.join(map(str, first.path))}: {first.code}: {first.message} "
+                f"({first.rule}; {len(violations)} violation(s))"
+            )
+        bypassed[product["sku"]] = violations
+    return bypassed
 
 
 async def seed_demo_catalog(
@@ -46,11 +83,14 @@ async def seed_demo_catalog(
     seed: int = 7,
     locales: Sequence[str] = DEFAULT_LOCALES,
     replace: bool = False,
+    validator: Validator | None = None,
 ) -> SeedReport:
     """Insert the demo catalog into ``products``, ``categories`` and ``attributes``.
 
     Refuses with :class:`CatalogNotEmptyError` when products exist, unless ``replace`` is set,
-    which first deletes every document of the three collections (indexes are kept).
+    which first deletes every document of the three collections (indexes are kept). With a
+    ``validator`` (the gateway's and the CLI's seeds), every product is validated before
+    anything is written; only the planted defects go past it (:func:`planted_past_validation`).
     """
     existing = await db["products"].count_documents({})
     if existing and not replace:
@@ -62,6 +102,7 @@ async def seed_demo_catalog(
     catalog = await asyncio.to_thread(
         generate_demo_catalog, products=products, seed=seed, locales=locales
     )
+    bypassed = {} if validator is None else planted_past_validation(catalog, validator)
     if replace:
         for name in ("products", "categories", "attributes"):
             await db[name].delete_many({})
@@ -74,6 +115,7 @@ async def seed_demo_catalog(
         categories=len(catalog.categories),
         attributes=len(catalog.attributes),
         media_references=sum(len(p["media"]) for p in catalog.products),
+        unvalidated=len(bypassed),
     )
 
 
@@ -83,7 +125,7 @@ async def _insert(collection: AsyncCollection[Any], documents: Sequence[Any]) ->
 
 
 async def seed_demo_if_empty(
-    catalog: Catalog, *, products: int, locales: Sequence[str]
+    catalog: Catalog, *, products: int, locales: Sequence[str], validator: Validator | None = None
 ) -> SeedReport | None:
     """Seed the demo catalog once, even with several replicas starting together.
 
@@ -108,7 +150,9 @@ async def seed_demo_if_empty(
             log.info("demo catalog: seeded, or being seeded, by another process")
             return None
         log.warning("demo catalog: an earlier seed did not finish; seeding again")
-    report = await seed_demo_catalog(catalog.db, products=products, locales=locales, replace=True)
+    report = await seed_demo_catalog(
+        catalog.db, products=products, locales=locales, replace=True, validator=validator
+    )
     await locks.update_one({"_id": DEMO_SEED_LOCK}, {"$set": {"completedAt": datetime.now(UTC)}})
     log.info("seeded the demo catalog: %s", report)
     return report

@@ -29,6 +29,7 @@ from gateway.settings import Settings
 from gateway.webhooks import CloudinaryWebhook
 from resolvers.readiness import rescore_stale
 from resolvers.services import Services
+from resolvers.validation import Validator
 from schema.schema import CatalogSchema, build_schema
 
 if TYPE_CHECKING:
@@ -116,7 +117,10 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 from demo.seeding import seed_demo_if_empty
 
                 await seed_demo_if_empty(
-                    services.catalog, products=settings.demo_products, locales=settings.locales
+                    services.catalog,
+                    products=settings.demo_products,
+                    locales=settings.locales,
+                    validator=Validator(profiles.validation),
                 )
                 await ensure_demo_admin_key(services.api_keys, settings.data_dir)
             # A plain task, not a task group: servers may run start-up and shut-down of the

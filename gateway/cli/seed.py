@@ -15,6 +15,7 @@ from gateway.settings import Settings
 from resolvers.assets import DamClient
 from resolvers.db import Catalog
 from resolvers.readiness import materialize
+from resolvers.validation import Validator
 
 NAME = "seed"
 
@@ -69,7 +70,12 @@ async def seed_demo(settings: Settings, products: int, seed: int, replace: bool)
             dam = await stack.enter_async_context(emulator_for_uploads(settings))
         try:
             report = await seed_demo_catalog(
-                catalog.db, products=products, seed=seed, locales=settings.locales, replace=replace
+                catalog.db,
+                products=products,
+                seed=seed,
+                locales=settings.locales,
+                replace=replace,
+                validator=Validator(profiles.validation),
             )
         except CatalogNotEmptyError as exc:
             raise CLIError(str(exc)) from exc

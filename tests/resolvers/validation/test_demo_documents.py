@@ -1,7 +1,13 @@
 """The demo catalog against the shipped rules: clean documents pass, planted defects are found."""
 
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
 from demo.catalog import generate_demo_catalog
-from resolvers.validation import Path, Validator, load_validation
+from demo.seeding import DemoValidationError, planted_past_validation, seed_demo_catalog
+from resolvers.validation import Path, Validator, load_validation, parse_validation
 from tests.resolvers.validation.helpers import CHANNELS, LOCALES, SETTINGS
 
 CATALOG = generate_demo_catalog()
@@ -52,3 +58,28 @@ def test_the_demo_attribute_definitions_agree_with_the_rules() -> None:
         if "unit" in definition:
             assert rule.unit_family is not None
             assert definition["unit"] in rules.units[rule.unit_family].units
+
+
+async def test_the_seeder_validates_and_writes_only_planted_defects_past_the_validator(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    report = await seed_demo_catalog(db, validator=VALIDATOR)
+    bypassed = planted_past_validation(CATALOG, VALIDATOR)
+    assert set(bypassed) <= CATALOG.defects.product_skus()
+    assert {long.sku for long in CATALOG.defects.long_names} <= set(bypassed)
+    assert report.unvalidated == len(bypassed) > 0
+    assert await db["products"].count_documents({}) == report.products == len(CATALOG.products)
+
+
+async def test_a_clean_product_that_fails_stops_the_seed_before_anything_is_written(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    text = SETTINGS.validation_path.read_text().replace(
+        "[text.name]\nmin_length = 3\nmax_length = 150",
+        "[text.name]\nmin_length = 3\nmax_length = 20",
+    )
+    strict = Validator(parse_validation(text, "validation.toml", LOCALES, CHANNELS))
+    expected = r"name\.en-US: TOO_LONG: .* \(text\.name\.max_length;"
+    with pytest.raises(DemoValidationError, match=expected):
+        await seed_demo_catalog(db, validator=strict)
+    assert await db["products"].count_documents({}) == 0
