@@ -220,6 +220,9 @@ class ProductWriter:
     ) -> WriteResult:
         """A new product at revision 1 (``status`` draft unless given); ``AlreadyExists`` when
         the SKU is taken."""
+        if not document.get("sku"):
+            missing = Violation(("sku",), "REQUIRED", "a product needs a SKU", "product.sku")
+            return WriteResult(None, None, failures=(ValidationFailure((missing,)),))
         sku = str(document["sku"])
         product: Document = {**EMPTY_PRODUCT, **_without_bookkeeping(document), "sku": sku}
         changes = diff({}, product)
@@ -306,6 +309,11 @@ class ProductWriter:
                 await self._commit(plan.stored, after, plan.changes, actor, provenance, operation)
             except _RacedError:
                 continue
+            except DuplicateKeyError as exc:
+                failure = _duplicate(sku, exc)
+                if not isinstance(failure, ValidationFailure):
+                    raise  # (sku, revision) of change_events: history disagrees with the product
+                return WriteResult(current, revision, failures=(failure,), attempts=attempt)
             except PyMongoError as exc:
                 # Two transactions writing one product: the later one is told to retry.
                 if exc.has_error_label("TransientTransactionError"):

@@ -501,3 +501,36 @@ async def test_history_and_idempotency_indexes_exist(catalog: Catalog) -> None:
     assert {"sku_revision", "at", "actor_at", "source_at"} <= events
     idempotency = [i async for i in await catalog.idempotency.list_indexes()]
     assert [i.get("expireAfterSeconds") for i in idempotency if i["name"] != "_id_"] == [0]
+
+
+async def test_create_refuses_a_missing_sku_and_a_variant_sku_of_another_product(
+    writer: ProductWriter, catalog: Catalog
+) -> None:
+    await created(writer)
+    system = Actor(Principal.system())
+    no_sku = await writer.create({"brand": "Acme"}, system)
+    [failure] = no_sku.failures
+    assert isinstance(failure, ValidationFailure)
+    assert [(v.path, v.code) for v in failure.violations] == [(("sku",), "REQUIRED")]
+    taken = product("P-2", variants=[{"sku": "P-1-S", "options": {"size": "S"}}])
+    before = await counts(catalog)
+    clash = await writer.create(taken, system)
+    [failure] = clash.failures
+    assert isinstance(failure, ValidationFailure)
+    assert [(v.path, v.code) for v in failure.violations] == [(("variants", "P-1-S"), "DUPLICATE")]
+    assert await counts(catalog) == before
+
+
+async def test_an_update_taking_another_products_variant_sku_is_a_validation_failure(
+    writer: ProductWriter, catalog: Catalog
+) -> None:
+    await created(writer)
+    await created(writer, product("P-2", variants=[]))
+    before = await counts(catalog)
+    result = await writer.update(
+        "P-2", {"variants": {"P-1-S": {"options": {"size": "S"}}}}, EDITOR, expected_revision=1
+    )
+    [failure] = result.failures
+    assert isinstance(failure, ValidationFailure)
+    assert [(v.path, v.code) for v in failure.violations] == [(("variants", "P-1-S"), "DUPLICATE")]
+    assert await counts(catalog) == before
