@@ -33,9 +33,13 @@ from starlette.types import Receive, Scope, Send
 
 from demo.catalog import generate_demo_catalog
 from gateway.app import create_app
+from gateway.auth import Authenticator
 from gateway.settings import Settings
+from resolvers.access import RateLimit, Roles, load_roles
+from resolvers.access.api_keys import ApiKeys
 from resolvers.services import Services
 from resolvers.shared_result import SharedResults
+from tests.conftest import TEST_KEY_PEPPER
 from tests.demo_fixtures import CHANNELS, LOCALES
 from tests.graphql_helpers import shared_schema
 
@@ -140,14 +144,40 @@ async def gateway(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     """The app as ``create_app`` builds it, serving ``services`` without running its lifespan
     (which would open a catalog of its own)."""
     app = create_app(Settings(), schema=shared_schema())
+    authentication = fuzz_authenticator(services)
 
     async def with_services(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["state"] = {"services": services, "mongo_client": None, "demo_media": None}
+        scope["state"] = {
+            "services": services,
+            "mongo_client": None,
+            "demo_media": None,
+            "authenticator": authentication,
+        }
         await app(scope, receive, send)
 
     transport = httpx.ASGITransport(app=with_services, client=("127.0.0.1", 4711))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client
+
+
+def fuzz_authenticator(services: Services) -> Authenticator:
+    """Anonymous requests as viewers (drafts, audits and readiness checks are reachable), with
+    no request budget: the fuzz is about answers, not about our 429s."""
+    shipped = load_roles(Settings().roles_path)
+    unlimited = RateLimit(burst=1_000_000, per_minute=60_000_000)
+    roles = Roles(
+        {name: replace(role, rate=unlimited) for name, role in shipped.roles.items()},
+        shipped.sources,
+        shipped.source,
+    )
+    keys = ApiKeys(
+        services.catalog.api_keys,
+        pepper=TEST_KEY_PEPPER.encode(),
+        roles=roles,
+        env="test",
+        channels=services.channels.names(),
+    )
+    return Authenticator(keys, roles, anonymous_role="viewer")
 
 
 def internal_errors(body: Any) -> list[dict[str, Any]]:
