@@ -20,7 +20,7 @@ from resolvers.access.api_keys import DEFAULT_OVERLAP, ApiKeys, KeySpec, parse_d
 from resolvers.db import Catalog
 from resolvers.services import Services
 from schema.context import Context
-from schema.mutation import DEFAULT_OVERLAP as DEFAULT_OVERLAP_ARGUMENT
+from schema.mutations.api_keys import DEFAULT_OVERLAP as DEFAULT_OVERLAP_ARGUMENT
 from tests.command_counter import CommandCounter
 from tests.conftest import TEST_KEY_PEPPER
 from tests.graphql_helpers import services_for, shared_schema
