@@ -25,7 +25,8 @@ from resolvers.db import Catalog, Document
 from resolvers.validation.violations import Path
 from resolvers.writes.changes import FieldChange, apply
 
-Operation = Literal["create", "update", "archive", "restore", "revert"]
+Operation = Literal["create", "update", "archive", "restore", "revert", "seed"]
+"""``seed``: the demo seeder's bulk insert (one event per product, at revision 1)."""
 
 
 @dataclass(frozen=True, slots=True)
