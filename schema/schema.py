@@ -25,6 +25,7 @@ from schema.query import Query
 from schema.types.category import Category
 from schema.types.media import MediaAsset
 from schema.types.product import Product
+from schema.types.user_errors import USER_ERROR_TYPES
 
 log = logging.getLogger("gateway.graphql")
 
@@ -148,7 +149,8 @@ def build_schema() -> CatalogSchema:
     return CatalogSchema(
         query=Query,
         mutation=Mutation,
-        types=[Product, Category, MediaAsset],
+        # UserError's implementations are reached only through the interface.
+        types=[Product, Category, MediaAsset, *USER_ERROR_TYPES],
         extensions=[
             MaskInternalErrors,
             ResponseNotes,

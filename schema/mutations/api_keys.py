@@ -19,7 +19,7 @@ from schema.types.access import (
     Info,
     key_store,
 )
-from schema.types.user_errors import UserError, UserErrorCode, user_error
+from schema.types.user_errors import InputError, NotFoundError, UserErrorCode, user_error
 
 # Who changed which key, for whoever reviews access later; never a secret.
 audit = logging.getLogger("gateway.audit")
@@ -30,8 +30,8 @@ _INPUT_NAMES = {"expires_in": "expiresIn"}
 DEFAULT_OVERLAP = "24h"
 
 
-def _not_found(error: KeyNotFoundError) -> UserError:
-    return UserError(field=["id"], code=UserErrorCode.NOT_FOUND, message=error.message)
+def _not_found(error: KeyNotFoundError) -> NotFoundError:
+    return NotFoundError(path=["id"], code=UserErrorCode.NOT_FOUND, message=error.message)
 
 
 @strawberry.type
@@ -52,8 +52,8 @@ class ApiKeyMutations:
                 api_key=None,
                 secret=None,
                 errors=[
-                    UserError(
-                        field=["input", "expiresIn"],
+                    InputError(
+                        path=["input", "expiresIn"],
                         code=UserErrorCode.INVALID,
                         message=error.message,
                     )
@@ -103,7 +103,7 @@ class ApiKeyMutations:
                 api_key=None,
                 secret=None,
                 errors=[
-                    UserError(field=["overlap"], code=UserErrorCode.INVALID, message=error.message)
+                    InputError(path=["overlap"], code=UserErrorCode.INVALID, message=error.message)
                 ],
             )
         except KeyNotFoundError as error:

@@ -31,18 +31,18 @@ CREATE = """mutation($input: ApiKeyCreateInput!) {
   apiKeyCreate(input: $input) {
     apiKey { id name role scopes channels source expiresAt state createdBy }
     secret
-    errors { field code message }
+    errors { path code message }
   }
 }"""
 ROTATE = """mutation($id: ID!, $overlap: String! = "24h") {
   apiKeyRotate(id: $id, overlap: $overlap) {
     apiKey { id rotatedAt state }
     secret
-    errors { field code message }
+    errors { path code message }
   }
 }"""
 REVOKE = """mutation($id: ID!) {
-  apiKeyRevoke(id: $id) { apiKey { id revokedAt state } errors { field code message } }
+  apiKeyRevoke(id: $id) { apiKey { id revokedAt state } errors { path code message } }
 }"""
 LIST = """{ apiKeys {
   id name role scopes channels source createdAt expiresAt lastUsedAt revokedAt rotatedAt
@@ -280,7 +280,7 @@ async def test_bad_input_is_a_user_error_at_its_path_and_writes_nothing(
     payload = data["apiKeyCreate"]
     assert (payload["apiKey"], payload["secret"]) == (None, None)
     [error] = payload["errors"]
-    assert (error["field"], error["code"]) == (path, code)
+    assert (error["path"], error["code"]) == (path, code)
     assert message in error["message"]
 
 
@@ -293,11 +293,11 @@ async def test_rotating_or_revoking_an_unknown_key_or_with_a_bad_overlap(
     revoke = (await data_as(services, admin, REVOKE, unknown))["apiKeyRevoke"]
     for payload in (rotate, revoke):
         assert payload["apiKey"] is None
-        assert [(e["field"], e["code"]) for e in payload["errors"]] == [(["id"], "NOT_FOUND")]
+        assert [(e["path"], e["code"]) for e in payload["errors"]] == [(["id"], "NOT_FOUND")]
     bad = {"id": admin.key_id, "overlap": "a while"}
     rotate = (await data_as(services, admin, ROTATE, bad))["apiKeyRotate"]
     assert (rotate["apiKey"], rotate["secret"]) == (None, None)
-    assert [(e["field"], e["code"]) for e in rotate["errors"]] == [(["overlap"], "INVALID")]
+    assert [(e["path"], e["code"]) for e in rotate["errors"]] == [(["overlap"], "INVALID")]
     assert (await keys.get(admin.key_id)).rotated_at is None
 
 
