@@ -31,7 +31,8 @@ from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.services import Services
 from resolvers.shared_result import SharedResults
-from resolvers.validation import ValidationRules, load_validation
+from resolvers.validation import ValidationRules, Validator, load_validation
+from resolvers.writes import ProductWriter, validate_with
 from resolvers.writes.ownership import Ownership, load_ownership
 
 Role = Literal["serve", "command"]
@@ -65,6 +66,17 @@ def load_profiles(settings: Settings) -> Profiles:
         roles,
         load_ownership(settings.ownership_path, roles.sources),
         validation,
+    )
+
+
+def product_writer(catalog: Catalog, profiles: Profiles) -> ProductWriter:
+    """The process's one product writer, with the configured validation rules and ownership."""
+    return ProductWriter(
+        catalog,
+        validate_with(Validator(profiles.validation)),
+        profiles.ownership,
+        profiles.channels,
+        profiles.locales,
     )
 
 
@@ -142,6 +154,7 @@ async def open_services(
             missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
             dashboards=SharedResults(settings.dashboard_ttl_s),
             api_keys=keys,
+            writer=product_writer(connection.catalog, profiles),
         )
         stack.push_async_callback(services.background.aclose)
         yield Opened(services, connection.client)

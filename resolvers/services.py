@@ -15,6 +15,7 @@ from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import rescore_products_using
 from resolvers.shared_result import SharedResults
+from resolvers.writes import ProductWriter
 
 KNOWN_BRANDS_TTL_S = 60.0
 
@@ -43,6 +44,9 @@ class Services:
     )
     # The key store, in a serving process (commands other than `keys` do not need the pepper).
     api_keys: ApiKeys | None = None
+    # The one product writer (validation rules and field ownership from the settings); None
+    # where nothing writes products (tests of reads, commands that only read).
+    writer: ProductWriter | None = None
 
     def rescore_products_using(self, public_ids: list[str]) -> None:
         """Recompute stored readiness of the products that use these assets, in the background."""
