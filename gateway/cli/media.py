@@ -145,7 +145,13 @@ async def ingest(args: argparse.Namespace, settings: Settings) -> int:
             services = opened.services
             now = services.clock()
             results = await ingest_files(
-                services.catalog, services.dam, services.channels, services.locales, requests, now
+                services.catalog,
+                services.dam,
+                services.channels,
+                services.locales,
+                requests,
+                now,
+                validation=profiles.validation,
             )
             # New or rejected media changes what the products are ready for.
             touched = sorted({r.request.sku for r in results if r.public_id})

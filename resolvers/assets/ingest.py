@@ -4,6 +4,11 @@ catalog's naming convention, mirrored, and referenced from their product.
 A file failing a checkpoint is still uploaded, marked rejected in its own Cloudinary context, so
 reviewers can see it in the DAM while the gateway never delivers it. A file that cannot be tied to
 a product (unknown SKU, wrong variant, unreadable) is not uploaded at all.
+
+The product's ``media`` is written through ``resolvers.writes.ProductWriter`` like every other
+product write: validated, one revision and one change event per reference added (actor: the
+system, named "media ingest"; import job ``ingest:<run time>``), so history shows where a
+picture came from and a concurrent edit of ``media`` is merged, never lost.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import hashlib
 import io
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +26,7 @@ from typing import Any, Literal
 import anyio
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from resolvers.access.principal import Principal
 from resolvers.assets.dam import DamClient, DamUnavailableError
 from resolvers.assets.fingerprint import fingerprint_of, same_picture, with_fingerprint
 from resolvers.assets.mirror import (
@@ -35,6 +41,18 @@ from resolvers.channels import Channels
 from resolvers.db import Catalog, Document
 from resolvers.documents import MEDIA_ROLES
 from resolvers.locales import LocaleError, LocaleResolver, canonical_tag
+from resolvers.validation import ValidationRules, Validator
+from resolvers.writes import (
+    Actor,
+    Ownership,
+    ProductWriter,
+    Provenance,
+    ValidationFailure,
+    VersionConflict,
+    WriteFailure,
+    revision_of,
+    validate_with,
+)
 
 IngestStatus = Literal["accepted", "rejected", "failed", "unchanged"]
 
@@ -43,6 +61,10 @@ _GONE = ["missing", "deleted"]
 CONTEXT_SOURCE_SHA256 = "source_sha256"
 # Numbers skipped because Cloudinary already holds other content under them, before giving up.
 MAX_TAKEN_NUMBERS = 5
+# Times a reference is re-read and written again when another writer changed media meanwhile.
+MAX_REFERENCE_ATTEMPTS = 5
+# Ingest writes as the system (no field ownership applies), under its own name in history.
+INGEST_ACTOR = Actor(replace(Principal.system(), name="media ingest"))
 
 _PILLOW_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "TIFF": "tiff"}
 _EXTENSION_FORMATS = {"jpeg": "jpg", "jpe": "jpg", "tif": "tiff"}
@@ -338,9 +360,21 @@ async def ingest_files(
     locales: LocaleResolver,
     requests: Sequence[IngestRequest],
     now: datetime,
+    *,
+    validation: ValidationRules,
 ) -> list[IngestResult]:
-    """Ingest each file in order, one result per request."""
-    ingest = _Ingest(catalog, dam, channels, locales, now)
+    """Ingest each file in order, one result per request; product writes are validated
+    against ``validation`` (the rules every writer uses)."""
+    writer = ProductWriter(
+        catalog,
+        validate_with(Validator(validation)),
+        Ownership.open(),
+        channels,
+        locales,
+        clock=lambda: now,
+    )
+    provenance = Provenance(import_job=f"ingest:{now.isoformat()}")
+    ingest = _Ingest(catalog, dam, channels, locales, now, writer, provenance)
     # One at a time: numbering and re-run detection must see the files before it in the batch.
     return [await ingest.one(request) for request in requests]
 
@@ -352,6 +386,8 @@ class _Ingest:
     channels: Channels
     locales: LocaleResolver
     now: datetime
+    writer: ProductWriter
+    provenance: Provenance
 
     async def one(self, request: IngestRequest) -> IngestResult:
         problems: list[str] = []
@@ -450,7 +486,9 @@ class _Ingest:
             # What tells look-alike pictures apart where Cloudinary's phash cannot.
             document = await anyio.to_thread.run_sync(with_fingerprint, document, data)
         await upsert_assets(self.catalog.assets, [document])
-        await self._reference(request.sku, public_id, request.role, request.variant)
+        problem = await self._reference(request.sku, public_id, request.role, request.variant)
+        if problem is not None:
+            return self._failed(request, [problem])
         rejected = document["status"] == "rejected"
         return IngestResult(
             request,
@@ -468,7 +506,11 @@ class _Ingest:
     async def _unchanged(self, request: IngestRequest, earlier: Document) -> IngestResult:
         public_id = str(earlier["publicId"])
         # The earlier run may have stopped between mirroring and referencing: finish it.
-        await self._reference(request.sku, public_id, request.role, earlier.get("variantSku"))
+        problem = await self._reference(
+            request.sku, public_id, request.role, earlier.get("variantSku")
+        )
+        if problem is not None:
+            return self._failed(request, [problem])
         return IngestResult(
             request,
             "unchanged",
@@ -493,29 +535,48 @@ class _Ingest:
         numbers = [int(m.group(1)) for p in used if (m := pattern.fullmatch(p))]
         return max(numbers, default=0) + 1
 
-    async def _reference(self, sku: str, public_id: str, role: str, variant: str | None) -> None:
-        """Append the media reference unless present, in one atomic write.
+    async def _reference(
+        self, sku: str, public_id: str, role: str, variant: str | None
+    ) -> str | None:
+        """Append the media reference unless present, through the product writer; a problem
+        when the product refuses it.
 
-        A pipeline update computes the position from the array it appends to, so two ingests
-        into one product cannot take the same position, and nothing is half written.
+        The write expects the revision the media list was read at: another writer that changed
+        ``media`` meanwhile makes it a conflict, and the list is read again, so two ingests into
+        one product never take the same position nor drop each other's reference.
         """
-        reference: dict[str, Any] = {
-            "publicId": {"$literal": public_id},
-            "role": {"$literal": role},
-            "position": {"$add": [{"$ifNull": [{"$max": "$media.position"}, -1]}, 1]},
-        }
-        if variant is not None:
-            reference["variantSku"] = {"$literal": variant}
-        await self.catalog.products.update_one(
-            {"sku": sku, "media.publicId": {"$ne": public_id}},
-            [
-                {
-                    "$set": {
-                        "media": {"$concatArrays": [{"$ifNull": ["$media", []]}, [reference]]},
-                        "updatedAt": self.now,
-                    }
-                }
-            ],
+        for _ in range(MAX_REFERENCE_ATTEMPTS):
+            product = await self.catalog.products.find_one(
+                {"sku": sku}, {"media": 1, "revision": 1}
+            )
+            if product is None:
+                return f"product {sku!r} was deleted before {public_id} could be referenced"
+            media = list(product.get("media") or [])
+            if any(ref.get("publicId") == public_id for ref in media):
+                return None
+            reference: dict[str, Any] = {
+                "publicId": public_id,
+                "role": role,
+                "position": max((int(ref.get("position", -1)) for ref in media), default=-1) + 1,
+            }
+            if variant is not None:
+                reference["variantSku"] = variant
+            result = await self.writer.update(
+                sku,
+                {"media": [*media, reference]},
+                INGEST_ACTOR,
+                expected_revision=revision_of(product),
+                provenance=self.provenance,
+            )
+            if result.ok:
+                return None
+            if not all(isinstance(f, VersionConflict) for f in result.failures):
+                return f"{public_id} was not referenced from {sku!r}: " + "; ".join(
+                    _describe(f) for f in result.failures
+                )
+        return (
+            f"{public_id} was not referenced from {sku!r}: {MAX_REFERENCE_ATTEMPTS} other writes "
+            "changed its media meanwhile; run the ingest again"
         )
 
     async def _near_duplicates(
@@ -559,3 +620,11 @@ def _custom(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     context = resource.get("context") or {}
     custom = context.get("custom", context) if isinstance(context, dict) else {}
     return custom if isinstance(custom, dict) else {}
+
+
+def _describe(failure: WriteFailure) -> str:
+    if isinstance(failure, ValidationFailure):
+        return "; ".join(
+            f"{'.'.join(map(str, v.path))}: {v.code}: {v.message}" for v in failure.violations
+        )
+    return type(failure).__name__

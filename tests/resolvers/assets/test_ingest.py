@@ -38,6 +38,7 @@ from resolvers.assets.phash import hamming_distance
 from resolvers.channels import Channels, IngestRules
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
+from resolvers.validation import ValidationRules
 from tests.emulator_fixtures import fake_mp4, noise_png, png_bytes
 from tests.fixtures.small_catalog import product
 
@@ -80,6 +81,7 @@ class Harness:
     channels: Channels
     locales: LocaleResolver
     folder: Path
+    validation: ValidationRules
 
     async def run(
         self, *requests: IngestRequest, rules: IngestRules | None = None
@@ -89,7 +91,13 @@ class Harness:
             channels = copy.copy(channels)
             channels.ingest = rules
         return await ingest_files(
-            self.catalog, self.dam, channels, self.locales, list(requests), NOW
+            self.catalog,
+            self.dam,
+            channels,
+            self.locales,
+            list(requests),
+            NOW,
+            validation=self.validation,
         )
 
     def request(
@@ -140,8 +148,10 @@ async def harness(
 ) -> Harness:
     await seed(db)
     locales = locale_resolver(settings)
-    channels = load_profiles(settings).channels
-    return Harness(Catalog(db), dam, emulator, channels, locales, tmp_path)
+    profiles = load_profiles(settings)
+    return Harness(
+        Catalog(db), dam, emulator, profiles.channels, locales, tmp_path, profiles.validation
+    )
 
 
 async def test_accepted_files_follow_the_naming_convention(harness: Harness) -> None:
@@ -370,6 +380,58 @@ async def test_re_running_the_same_file_changes_nothing(harness: Harness) -> Non
         f"catalog/{SOCK}/swatch-1",
         f"catalog/{SOCK}/swatch-2",
     ]
+
+
+async def test_each_reference_is_a_revision_with_its_change_event(harness: Harness) -> None:
+    good = harness.request("good.png", png_bytes(64, 64))
+    bad = harness.request("bad.gif", encode(sample_image(64, 64, "x"), "GIF"))
+
+    await harness.run(good, bad)
+
+    stored = await harness.catalog.products.find_one({"sku": SOCK})
+    assert stored is not None
+    assert (stored["revision"], stored["updatedAt"]) == (3, NOW)
+    events = (
+        await harness.catalog.change_events.find({"sku": SOCK}, {"_id": 0, "productId": 0})
+        .sort("revision", 1)
+        .to_list()
+    )
+    first = {"publicId": f"catalog/{SOCK}/swatch-1", "role": "swatch", "position": 0}
+    second = {"publicId": f"catalog/{SOCK}/swatch-2", "role": "swatch", "position": 1}
+    actor = {
+        "label": "system",
+        "keyId": None,
+        "name": "media ingest",
+        "source": None,
+        "endUser": None,
+    }
+    common = {
+        "sku": SOCK,
+        "operation": "update",
+        "actor": actor,
+        "requestId": None,
+        "importJob": f"ingest:{NOW.isoformat()}",
+        "at": NOW,
+    }
+    assert events == [
+        {
+            **common,
+            "revision": 2,
+            "changes": [{"path": ["media"], "before": None, "after": [first]}],
+        },
+        {
+            **common,
+            "revision": 3,
+            "changes": [{"path": ["media"], "before": [first], "after": [first, second]}],
+        },
+    ]
+
+    # Idempotent: a re-run finds both references in place and writes no revision.
+    await harness.run(good, bad)
+    assert await harness.catalog.change_events.count_documents({"sku": SOCK}) == 2
+    again = await harness.catalog.products.find_one({"sku": SOCK})
+    assert again is not None
+    assert again["revision"] == 3
 
 
 async def test_re_run_completes_a_run_interrupted_before_the_product_write(
