@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as with_fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +15,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from demo.catalog import DEFAULT_LOCALES, DemoCatalog, generate_demo_catalog
-from resolvers.db import Catalog
+from resolvers.access.principal import Principal
+from resolvers.db import Catalog, Document
 from resolvers.validation import Validator, Violation
+from resolvers.writes import Actor, Provenance
+from resolvers.writes.history import event_document
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,11 @@ SEED_CHUNK = 1_000
 # The lock document (collection ``gateway_locks``) that elects one seeder among replicas.
 DEMO_SEED_LOCK = "demo-seed"
 SEED_TAKEOVER = timedelta(minutes=10)
+# History names the seeder as the system writing under the name "demo".
+SEED_ACTOR = Actor(with_fields(Principal.system(), name="demo"))
+# The collections a seed writes, and --replace empties (history of a replaced catalog is gone
+# with it: its (sku, revision) pairs would collide with the new catalog's).
+SEEDED = ("products", "categories", "attributes", "change_events")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,8 @@ class SeedReport:
     media_references: int
     # Products written past the validator on purpose: planted defects (0 when not validated).
     unvalidated: int = 0
+    # Change events recorded: one per product (operation "seed").
+    events: int = 0
 
 
 class CatalogNotEmptyError(ValueError):
@@ -85,10 +96,12 @@ async def seed_demo_catalog(
     replace: bool = False,
     validator: Validator | None = None,
 ) -> SeedReport:
-    """Insert the demo catalog into ``products``, ``categories`` and ``attributes``.
+    """Insert the demo catalog into ``products``, ``categories`` and ``attributes``, and one
+    change event per product (operation ``seed``, actor the system named ``demo``) into
+    ``change_events``, so every product's history starts with its first revision.
 
     Refuses with :class:`CatalogNotEmptyError` when products exist, unless ``replace`` is set,
-    which first deletes every document of the three collections (indexes are kept). With a
+    which first deletes every document of the four collections (indexes are kept). With a
     ``validator`` (the gateway's and the CLI's seeds), every product is validated before
     anything is written; only the planted defects go past it (:func:`planted_past_validation`).
     """
@@ -96,7 +109,8 @@ async def seed_demo_catalog(
     if existing and not replace:
         raise CatalogNotEmptyError(
             f"the catalog already holds {existing} product(s) in {db.name}.products; "
-            f"use --replace to delete products, categories and attributes and seed again"
+            f"use --replace to delete products, categories, attributes and change history and "
+            f"seed again"
         )
     # Generating 10,000 products takes about a second: keep it off the event loop.
     catalog = await asyncio.to_thread(
@@ -104,11 +118,15 @@ async def seed_demo_catalog(
     )
     bypassed = {} if validator is None else planted_past_validation(catalog, validator)
     if replace:
-        for name in ("products", "categories", "attributes"):
+        for name in SEEDED:
             await db[name].delete_many({})
     await _insert(db["attributes"], catalog.attributes)
     await _insert(db["categories"], catalog.categories)
     await _insert(db["products"], catalog.products)
+    # Bulk, like the products, rather than a transaction per product: a seed that dies half-way
+    # is redone from scratch (seed_demo_if_empty), so products and events cannot drift apart.
+    events = seed_events(catalog.products, datetime.now(UTC))
+    await _insert(db["change_events"], events)
     return SeedReport(
         products=len(catalog.products),
         variants=sum(len(p["variants"]) for p in catalog.products),
@@ -116,7 +134,31 @@ async def seed_demo_catalog(
         attributes=len(catalog.attributes),
         media_references=sum(len(p["media"]) for p in catalog.products),
         unvalidated=len(bypassed),
+        events=len(events),
     )
+
+
+def seed_events(products: Sequence[Mapping[str, Any]], at: datetime) -> list[Document]:
+    """Each product's first change event, at its revision (1), with no field changes.
+
+    Unlike ``ProductWriter.create``'s event, it does not list every field from absent to its
+    value: that doubled the bytes a seed writes (and the time ``make run`` takes to start), and
+    history loses nothing by it: the seeded revision is rebuilt from the product and the events
+    after it (``resolvers.writes.history.state_at``), which is what a revert to it uses.
+    """
+    provenance = Provenance()
+    return [
+        event_document(
+            product,
+            int(product.get("revision", 1)),
+            "seed",
+            (),
+            SEED_ACTOR,
+            provenance,
+            at,
+        )
+        for product in products
+    ]
 
 
 async def _insert(collection: AsyncCollection[Any], documents: Sequence[Any]) -> None:

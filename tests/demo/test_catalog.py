@@ -539,6 +539,7 @@ async def test_seeding(db: AsyncDatabase[dict[str, Any]]) -> None:
         categories=52,
         attributes=18,
         media_references=sum(len(p["media"]) for p in expected.products),
+        events=120,
     )
     assert await counts(db) == (120, 52, 18)
     stored = await db["products"].find_one({"sku": expected.products[0]["sku"]}, {"_id": 0})
