@@ -67,6 +67,12 @@ class Catalog:
         """Product history, append-only: one event per write that changed something."""
         return self.db["change_events"]
 
+    @property
+    def category_events(self) -> Collection:
+        """Category history, append-only, in the shape of ``change_events`` with ``slug`` for
+        ``sku`` (apart: ``change_events``' unique ``(sku, revision)`` has no room for them)."""
+        return self.db["category_events"]
+
 
 def _text_index(locales: Sequence[str]) -> IndexModel:
     keys: list[tuple[str, Any]] = [("sku", TEXT), ("brand", TEXT)]
@@ -157,6 +163,16 @@ def change_event_indexes() -> list[IndexModel]:
     ]
 
 
+def category_event_indexes() -> list[IndexModel]:
+    # One event per revision of a category, as for products; history reads slug, revision desc.
+    return [
+        IndexModel(
+            [("slug", ASCENDING), ("revision", DESCENDING)], name="slug_revision", unique=True
+        ),
+        IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="at"),
+    ]
+
+
 def idempotency_indexes() -> list[IndexModel]:
     # _id is the key (scoped to the principal that sent it), unique by nature; the TTL index
     # forgets a result once a repeat would no longer be answered from it (24 h).
@@ -185,6 +201,7 @@ async def ensure_indexes(
     await catalog.assets.create_indexes(asset_indexes())
     await catalog.notifications.create_indexes(notification_indexes())
     await catalog.change_events.create_indexes(change_event_indexes())
+    await catalog.category_events.create_indexes(category_event_indexes())
     await catalog.idempotency.create_indexes(idempotency_indexes())
 
 
