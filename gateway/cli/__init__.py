@@ -1,7 +1,8 @@
 """The ``catalog-gateway`` command: parses arguments and hands each command to its module.
 
 Every command module (``serve``, ``seed``, ``schema``, ``media``, ``audit``, ``readiness``,
-``migrate``, ``keys``, ``emulator``) has ``add_parser(commands)`` and ``run(args, settings)``.
+``migrate``, ``import``, ``keys``, ``emulator``) has ``add_parser(commands)`` and
+``run(args, settings)``.
 This package imports them; none of them imports this package.
 """
 
@@ -12,7 +13,18 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from gateway.cli import audit, emulator, keys, media, migrate, readiness, schema, seed, serve
+from gateway.cli import (
+    audit,
+    emulator,
+    import_,
+    keys,
+    media,
+    migrate,
+    readiness,
+    schema,
+    seed,
+    serve,
+)
 from gateway.cli.common import PROG, CLIError
 from gateway.dam_setup import DamNotConfiguredError, EmulatorStorageBusyError
 from gateway.embedded_mongo import MongodNotFoundError, MongodStartError
@@ -40,6 +52,7 @@ COMMANDS: tuple[Command, ...] = (
     audit,
     readiness,
     migrate,
+    import_,
     keys,
     emulator,
 )

@@ -135,7 +135,7 @@ def parse_csv(text: str, rules: ValidationRules) -> list[ImportRow]:
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise _csv_error(exc, reader.line_num, lines) from None
+        raise _csv_error(exc, 1, reader.line_num, lines) from None
     if header is None:
         raise ImportParseError(1, 1, "empty file: the first line names the columns")
     columns = _columns(header, rules)
@@ -145,7 +145,7 @@ def parse_csv(text: str, rules: ValidationRules) -> list[ImportRow]:
         try:
             cells = next(reader, None)
         except csv.Error as exc:
-            raise _csv_error(exc, reader.line_num, lines) from None
+            raise _csv_error(exc, line, reader.line_num, lines) from None
         if cells is None:
             break
         if not any(cell.strip() for cell in cells):
@@ -419,19 +419,14 @@ def _attribute(
     return {"value": text}
 
 
-def _csv_error(exc: csv.Error, line: int, lines: list[str]) -> ImportParseError:
+def _csv_error(exc: csv.Error, first: int, last: int, lines: list[str]) -> ImportParseError:
     """csv.Error knows the line it stopped on, not the column: find the cell whose quoting
-    broke by scanning the record's text again."""
-    return ImportParseError(line, _broken_cell(lines, line), str(exc))
+    broke by scanning the record (lines ``first`` to ``last``) again."""
+    return ImportParseError(first, _broken_cell("".join(lines[first - 1 : last])), str(exc))
 
 
-def _broken_cell(lines: list[str], line: int) -> int:
-    """The 1-based cell number where quoting breaks in the record that ends at ``line``."""
-    start = line - 1
-    # A quoted cell may span lines: go back to where the record began (an even quote count).
-    while start > 0 and sum(text.count('"') for text in lines[start - 1 : line]) % 2 == 1:
-        start -= 1
-    record = "".join(lines[max(start, 0) : line])
+def _broken_cell(record: str) -> int:
+    """The 1-based cell number where quoting breaks in ``record``."""
     cell, quoted, at_start, index = 1, False, True, 0
     while index < len(record):
         char = record[index]
