@@ -156,10 +156,20 @@ def change_event_indexes() -> list[IndexModel]:
         IndexModel(
             [("sku", ASCENDING), ("revision", DESCENDING)], name="sku_revision", unique=True
         ),
-        # changeEvents(filter): by time, and by who (a key, or a source system) over time.
+        # changeEvents(filter), newest first by (at, _id): by time alone, or by one equality
+        # filter over time. Each index ends with the sort's keys, so a page is an index walk
+        # that stops after it, whatever the filter matches (resolvers.history).
         IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="at"),
-        IndexModel([("actor.label", ASCENDING), ("at", DESCENDING)], name="actor_at"),
-        IndexModel([("actor.source", ASCENDING), ("at", DESCENDING)], name="source_at"),
+        *(
+            IndexModel([(field, ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name=name)
+            for field, name in (
+                ("sku", "sku_at_id"),
+                ("actor.label", "actor_at_id"),
+                ("actor.source", "source_at_id"),
+                ("importJob", "import_job_at_id"),
+                ("requestId", "request_at_id"),
+            )
+        ),
     ]
 
 

@@ -17,6 +17,11 @@ from schema.types.audit import CatalogAudit, resolve_catalog_audit
 from schema.types.category import Category
 from schema.types.channel import Channel
 from schema.types.connection import ProductConnection, product_connection
+from schema.types.history import (
+    ChangeEventConnection,
+    ChangeEventFilterInput,
+    resolve_change_events,
+)
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
 from schema.types.product import Product, load_product
@@ -137,3 +142,17 @@ class Query:
     )
     async def api_keys(self, info: Info) -> list[ApiKeyType] | None:
         return await resolve_api_keys(info)
+
+    @strawberry.field(
+        description="Change events of every product, newest first, filtered by product, "
+        "actor, source system, time, import job or request. Needs audit:read.",
+        extensions=requires(Scope.AUDIT_READ),
+    )
+    async def change_events(
+        self,
+        info: Info,
+        filter: ChangeEventFilterInput | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ChangeEventConnection | None:
+        return await resolve_change_events(info, filter, first, after)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
+from resolvers.access import Scope
 from resolvers.attributes import effective_attributes
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
@@ -13,6 +14,7 @@ from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id, to_global_id
 from schema.lookahead import Needs, prefetch_products
+from schema.permissions import requires
 from schema.reads import SAME_PRODUCTS, Linked, every_role, reads
 from schema.settled import MaybeAwaitable
 from schema.types.attribute import ProductAttribute, resolve_attributes
@@ -32,10 +34,12 @@ from schema.types.readiness import ProductReadiness, resolve_readiness
 
 if TYPE_CHECKING:
     from schema.types.category import Category
+    from schema.types.history import ChangeEventConnection
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
 LazyCategory = Annotated["Category", strawberry.lazy("schema.types.category")]
+LazyHistory = Annotated["ChangeEventConnection", strawberry.lazy("schema.types.history")]
 
 # Document fields listing the SKUs of linked products.
 ACCESSORIES = Linked("accessories")
@@ -159,6 +163,20 @@ class Product(Node):
     def revision(self) -> int:
         # Read lazily: the document is upcast (resolvers/upcasting.py), so it always has one.
         return int(self.doc["revision"])
+
+    @strawberry.field(
+        description="The product's change events, newest first: who changed which fields, "
+        "from what to what. Needs audit:read. On a page of products, the page's histories are "
+        "read in one batch.",
+        extensions=requires(Scope.AUDIT_READ),
+        metadata=reads(loads_itself=True),
+    )
+    async def history(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> LazyHistory | None:
+        from schema.types.history import resolve_product_history
+
+        return await resolve_product_history(info, self.doc["sku"], first, after)
 
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
     def name(self, info: Info, locale: str | None = None) -> str | None:
