@@ -32,10 +32,10 @@ from resolvers.imports.parsing import ImportRow, RowError
 from resolvers.locales import LocaleResolver
 from resolvers.media.selection import reference_key
 from resolvers.readiness.rules import needed_codes
-from resolvers.readiness.store import ReadinessContext, stored_readiness
+from resolvers.readiness.store import ReadinessContext, rules_hash, stored_readiness
 from resolvers.upcasting import upcast
 from resolvers.validation.violations import Path
-from resolvers.writes.changes import BOOKKEEPING, LOCALIZED, FieldChange, diff, merge_patch
+from resolvers.writes.changes import BOOKKEEPING, KEYED, LOCALIZED, FieldChange, diff, merge_patch
 from resolvers.writes.history import Actor
 from resolvers.writes.ownership import Ownership
 from resolvers.writes.writer import EMPTY_PRODUCT, Validate, revision_of
@@ -114,7 +114,14 @@ class ImportPlanner:
             {s: d for s, d in seen.categories.items() if d is not None},
             {c: d for c, d in seen.attributes.items() if d is not None},
         )
+        current_hash = rules_hash(self.channels)
         for plan in plans:
+            if plan.action == "unchanged" and plan.stored is not None:
+                kept = _stored_scores(plan.stored, self.channels.names(), current_hash)
+                if kept is not None:
+                    # The same document scored by the same rules: the stored scores stand.
+                    plan.readiness = kept
+                    continue
             if plan.action != "error" and plan.product is not None:
                 plan.readiness = {
                     channel: stored_readiness(
@@ -150,6 +157,11 @@ class ImportPlanner:
             return draft
         if stored is None:
             draft.current = {}
+            if _plain(patch):
+                # The row's documents are the import's own and never mutated: no copies.
+                draft.target = {**EMPTY_PRODUCT, **patch, "sku": sku}
+                draft.changes = _created(draft.target)
+                return draft
             draft.target = merge_patch({**EMPTY_PRODUCT, "sku": sku}, patch)
         else:
             draft.current = upcast(stored)
@@ -323,6 +335,49 @@ class _Draft:
             stored=self.stored,
             product=self.target,
         )
+
+
+def _stored_scores(
+    stored: Document, channels: Sequence[str], current_hash: str
+) -> dict[str, Document] | None:
+    scores = stored.get("readiness") or {}
+    kept = {channel: scores.get(channel) for channel in channels}
+    if all(isinstance(s, dict) and s.get("rulesHash") == current_hash for s in kept.values()):
+        return {channel: score for channel, score in kept.items() if score is not None}
+    return None
+
+
+def _plain(patch: Mapping[str, Any]) -> bool:
+    """Whether ``merge_patch`` onto an empty product would only copy ``patch`` (no removals,
+    variants as a list)."""
+    if isinstance(patch.get("variants"), Mapping):
+        return False
+    for name in (*LOCALIZED, *KEYED):
+        value = patch.get(name)
+        if isinstance(value, Mapping) and any(item is None for item in value.values()):
+            return False
+    return not any(value is None for value in patch.values())
+
+
+def _created(product: Mapping[str, Any]) -> list[FieldChange]:
+    """``diff({}, product)`` without copying values (the product is the import's own)."""
+    changes: list[FieldChange] = []
+    for name in sorted(n for n in product if n not in BOOKKEEPING):
+        value = product[name]
+        if value is None or value == [] or value == {}:
+            continue
+        if name in LOCALIZED or name in KEYED:
+            changes += [
+                FieldChange((name, key), None, value[key])
+                for key in sorted(value)
+                if value[key] is not None
+            ]
+        elif name == "variants":
+            by_sku = {variant["sku"]: variant for variant in value}
+            changes += [FieldChange(("variants", sku), None, v) for sku, v in by_sku.items()]
+        else:
+            changes.append(FieldChange((name,), None, value))
+    return changes
 
 
 def _media_problem(asset: Document | None) -> tuple[str, str] | None:
