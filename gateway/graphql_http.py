@@ -39,7 +39,13 @@ from gateway.request_id import request_id_of
 from gateway.unicode_guard import describe, first_invalid_unicode
 from resolvers.access import Principal
 from resolvers.services import Services
-from schema.context import Context
+from schema.context import (
+    MAX_END_USER,
+    MAX_IDEMPOTENCY_KEY,
+    Context,
+    HeaderValueError,
+    header_text,
+)
 from schema.schema import CatalogSchema
 
 if TYPE_CHECKING:
@@ -331,7 +337,16 @@ class GraphQLHTTPHandler:
         principal: Principal,
     ) -> Response:
         services: Services = request.state.services
-        context = Context.for_request(services, request_id, principal)
+        try:
+            end_user = header_text(request.headers.get("x-actor"), "X-Actor", MAX_END_USER)
+            idempotency_key = header_text(
+                request.headers.get("idempotency-key"), "Idempotency-Key", MAX_IDEMPOTENCY_KEY
+            )
+        except HeaderValueError as exc:
+            raise HTTPRequestError(400, str(exc)) from None
+        context = Context.for_request(
+            services, request_id, principal, end_user=end_user, idempotency_key=idempotency_key
+        )
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"

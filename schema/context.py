@@ -22,6 +22,29 @@ from resolvers.services import Services
 
 T = TypeVar("T")
 
+# Bounds of the headers a client names itself with: recorded in history, so kept short and
+# printable (no control characters to forge log lines or confuse a terminal).
+MAX_END_USER = 200
+MAX_IDEMPOTENCY_KEY = 255
+
+
+class HeaderValueError(ValueError):
+    """A header value outside its bounds; the edge answers 400 with this message."""
+
+
+def header_text(value: str | None, name: str, max_length: int) -> str | None:
+    """A client-chosen header as text: None when absent or blank, else printable and at most
+    ``max_length`` characters (HeaderValueError otherwise)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if len(text) > max_length:
+        raise HeaderValueError(f"{name} is longer than {max_length} characters")
+    if not text.isprintable():
+        raise HeaderValueError(f"{name} must be printable text")
+    return text
+
+
 # Where a value goes in the response: graphql-core's Path (made a list only when reported).
 ResponsePath = Path | list[str | int]
 
@@ -43,6 +66,11 @@ class Context:
     request_id: str
     # Who asks: what the request may see and do (resolvers.access).
     principal: Principal
+    # The end user the client acts for (X-Actor): recorded in change events, never trusted
+    # for access (the principal decides what the request may do).
+    end_user: str | None = None
+    # The request's Idempotency-Key; the mutations that honour it scope it to the principal.
+    idempotency_key: str | None = None
     loaders: Loaders = field(init=False)
     locale_fallbacks: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
@@ -73,14 +101,26 @@ class Context:
 
     @classmethod
     def for_request(
-        cls, services: Services, request_id: str, principal: Principal | None = None
+        cls,
+        services: Services,
+        request_id: str,
+        principal: Principal | None = None,
+        *,
+        end_user: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Context:
         """A context with fresh loaders: loaders must never outlive one request.
 
         The HTTP edge always passes the authenticated principal; in-process callers (commands,
         tests) that pass none run as ``Principal.system()``.
         """
-        return cls(services, request_id, principal or Principal.system())
+        return cls(
+            services,
+            request_id,
+            principal or Principal.system(),
+            end_user=end_user,
+            idempotency_key=idempotency_key,
+        )
 
     def close(self) -> None:
         """Drop what the request loaded, once its response is built.

@@ -9,5 +9,6 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from schema.mutations.api_keys import ApiKeyMutations
+from schema.mutations.products import ProductMutations
 
-Mutation = merge_types("Mutation", (ApiKeyMutations,))
+Mutation = merge_types("Mutation", (ApiKeyMutations, ProductMutations))

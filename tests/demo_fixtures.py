@@ -14,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from demo.seeding import seed_demo_catalog
 from demo.upload import DemoMediaReport, upload_demo_media
-from gateway.services import load_profiles
+from gateway.services import load_profiles, product_writer
 from gateway.settings import Settings
 from resolvers.assets import DamClient, DamConfig
 from resolvers.db import Catalog, ensure_indexes
@@ -89,7 +89,9 @@ async def demo(demo_catalog: Catalog) -> AsyncIterator[Services]:
     """Services over the module's demo catalog, which tests only read: one that changes it
     fails here (it would decide what later tests see); such tests take ``fresh_demo``."""
     before = await content_hash(demo_catalog)
-    services = services_for(demo_catalog, clock=lambda: NOW)
+    # With the gateway's writer: the docs' write examples run, as dry runs that change nothing.
+    writer = product_writer(demo_catalog, load_profiles(SETTINGS))
+    services = services_for(demo_catalog, clock=lambda: NOW, writer=writer)
     yield services
     await services.background.drain()
     assert await content_hash(demo_catalog) == before, "the test changed the shared demo catalog"
