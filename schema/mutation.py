@@ -9,6 +9,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from schema.mutations.api_keys import ApiKeyMutations
+from schema.mutations.history import HistoryMutations
 from schema.mutations.products import ProductMutations
 
-Mutation = merge_types("Mutation", (ApiKeyMutations, ProductMutations))
+Mutation = merge_types("Mutation", (ApiKeyMutations, HistoryMutations, ProductMutations))

@@ -373,12 +373,25 @@ class ProductWriter:
         *,
         provenance: Provenance = Provenance(),
         dry_run: bool = False,
+        expected_revision: int | None = None,
     ) -> WriteResult:
-        """A new revision whose fields equal those of ``revision``, rebuilt from history."""
+        """A new revision whose fields equal those of ``revision``, rebuilt from history.
+
+        ``expected_revision``: the revision the client saw. Unlike an update, any write since
+        is a ``VersionConflict`` (naming the fields it changed): reverting would undo it too,
+        which the client did not see."""
         stored = await self.catalog.products.find_one({"sku": sku})
         if stored is None:
             return WriteResult(None, None, failures=(NotFound(sku),))
         current = upcast(stored)
+        now = revision_of(current)
+        if expected_revision is not None and expected_revision != now:
+            changed = await paths_changed_since(self.catalog, sku, expected_revision, now)
+            values = tuple(
+                CurrentValue(p, value_at(current, p)) for p in dict.fromkeys(changed or ())
+            )
+            conflict = VersionConflict(expected_revision, now, values)
+            return WriteResult(current, now, failures=(conflict,), dry_run=dry_run)
         events = await events_after(self.catalog, sku, revision)
         past = state_at(current, events, revision) if revision >= 1 else None
         if past is None:

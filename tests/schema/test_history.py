@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
@@ -20,7 +20,9 @@ from resolvers.history import EventFilter, event_cursor, event_page
 from resolvers.services import Services
 from resolvers.validation import Violation
 from resolvers.writes import Actor, ProductWriter, Provenance
+from resolvers.writes.history import Operation
 from schema.context import Context
+from schema.types.history import ChangeOperation
 from tests.command_counter import CommandCounter
 from tests.graphql_helpers import services_for, shared_schema
 
@@ -91,8 +93,9 @@ async def run(
     variables: dict[str, Any] | None = None,
     principal: Principal | None = None,
     request_id: str = "test",
+    end_user: str | None = None,
 ) -> ExecutionResult:
-    context = Context.for_request(services, request_id, principal or EDITOR)
+    context = Context.for_request(services, request_id, principal or EDITOR, end_user=end_user)
     return await shared_schema().execute(query, variable_values=variables, context_value=context)
 
 
@@ -102,8 +105,9 @@ async def data(
     variables: dict[str, Any] | None = None,
     principal: Principal | None = None,
     request_id: str = "test",
+    end_user: str | None = None,
 ) -> dict[str, Any]:
-    result = await run(services, query, variables, principal, request_id)
+    result = await run(services, query, variables, principal, request_id, end_user)
     assert result.errors is None, [e.formatted for e in result.errors]
     assert result.data is not None
     return result.data
@@ -119,6 +123,12 @@ HISTORY = f"""query($sku: ID!, $first: Int! = 20, $after: String) {{ product(sku
 EVENTS = """query($filter: ChangeEventFilterInput, $first: Int! = 20, $after: String) {
   changeEvents(filter: $filter, first: $first, after: $after) {
     edges { node { sku revision requestId } } pageInfo { hasNextPage endCursor }
+} }"""
+REVERT = """mutation($input: ProductRevertInput!) { productRevert(input: $input) {
+  product { sku revision name(locale: "de-DE") brand }
+  revision dryRun changes { path before after }
+  errors { __typename code path message
+    ... on VersionConflictError { currentRevision currentValues { path value } } }
 } }"""
 
 
@@ -375,3 +385,92 @@ async def test_a_storefront_key_is_forbidden_and_costs_no_command(
     assert result.errors[0].extensions is not None
     assert result.errors[0].extensions["code"] == "FORBIDDEN"
     assert not any(c.endswith(":change_events") for c in recorded.names())
+
+    revert = {"input": {"sku": "H-1", "toRevision": 1}}
+    with command_counter.record(db_name) as recorded:
+        result = await run(services, REVERT, revert, principal=STOREFRONT)
+    assert result.data == {"productRevert": None}
+    assert result.errors is not None
+    assert result.errors[0].extensions is not None
+    assert result.errors[0].extensions["code"] == "FORBIDDEN"
+    assert len(recorded) == 0
+
+
+async def test_revert_writes_a_new_revision_equal_to_the_old_one(
+    writer: ProductWriter, catalog: Catalog, services: Services
+) -> None:
+    assert (await writer.create(product(), Actor(EDITOR))).ok
+    revision_1 = await history_state(catalog)
+    changed = {"brand": "Other", "name": {"de-DE": "Wanderschuh"}}
+    assert (await writer.update("H-1", changed, Actor(EDITOR), expected_revision=1)).written
+    assert (await writer.update("H-1", {"brand": "Third"}, Actor(EDITOR), expected_revision=2)).ok
+
+    variables = {"input": {"sku": "H-1", "toRevision": 1, "expectedRevision": 3}}
+    found = await data(
+        services, REVERT, variables, request_id="req-revert", end_user="ed@example.com"
+    )
+    payload = found["productRevert"]
+    assert payload["errors"] == []
+    assert payload["dryRun"] is False
+    assert payload["revision"] == 4
+    assert payload["product"] == {"sku": "H-1", "revision": 4, "name": "Laufschuh", "brand": "Acme"}
+    assert payload["changes"] == [
+        {"path": ["brand"], "before": "Third", "after": "Acme"},
+        {"path": ["name", "de-DE"], "before": "Wanderschuh", "after": "Laufschuh"},
+    ]
+    assert await history_state(catalog) == revision_1
+    event = await catalog.change_events.find_one({"sku": "H-1", "revision": 4})
+    assert event is not None
+    assert (event["operation"], event["requestId"]) == ("revert", "req-revert")
+    assert (event["actor"]["label"], event["actor"]["endUser"]) == ("ed-key", "ed@example.com")
+
+
+async def history_state(catalog: Catalog) -> Document:
+    """The product's fields, without bookkeeping."""
+    stored = await catalog.products.find_one(
+        {"sku": "H-1"},
+        {"_id": 0, "revision": 0, "updatedAt": 0, "createdAt": 0, "readiness": 0},
+    )
+    assert stored is not None
+    return stored
+
+
+async def test_revert_dry_run_writes_nothing(
+    writer: ProductWriter, catalog: Catalog, services: Services
+) -> None:
+    assert (await writer.create(product(), Actor(EDITOR))).ok
+    assert (await writer.update("H-1", {"brand": "B"}, Actor(EDITOR), expected_revision=1)).ok
+    stored = await catalog.products.find_one({"sku": "H-1"})
+    events = await catalog.change_events.count_documents({})
+
+    variables = {"input": {"sku": "H-1", "toRevision": 1, "dryRun": True}}
+    payload = (await data(services, REVERT, variables))["productRevert"]
+    assert payload["errors"] == []
+    assert (payload["dryRun"], payload["revision"]) == (True, 3)
+    assert payload["product"]["brand"] == "Acme"
+    assert payload["changes"] == [{"path": ["brand"], "before": "B", "after": "Acme"}]
+    assert await catalog.products.find_one({"sku": "H-1"}) == stored
+    assert await catalog.change_events.count_documents({}) == events
+
+
+async def test_revert_errors_are_data(writer: ProductWriter, services: Services) -> None:
+    assert (await writer.create(product(), Actor(EDITOR))).ok
+    assert (await writer.update("H-1", {"brand": "B"}, Actor(EDITOR), expected_revision=1)).ok
+
+    async def errors(**given: Any) -> list[dict[str, Any]]:
+        found = await data(services, REVERT, {"input": given})
+        return found["productRevert"]["errors"]  # type: ignore[no-any-return]
+
+    [missing] = await errors(sku="NOPE", toRevision=1)
+    assert (missing["__typename"], missing["path"]) == ("NotFoundError", ["input", "sku"])
+    [revision] = await errors(sku="H-1", toRevision=7)
+    assert (revision["__typename"], revision["path"]) == ("NotFoundError", ["input", "toRevision"])
+    [stale] = await errors(sku="H-1", toRevision=1, expectedRevision=1)
+    assert stale["code"] == "VERSION_CONFLICT"
+    assert stale["currentRevision"] == 2
+    assert stale["currentValues"] == [{"path": ["brand"], "value": "B"}]
+
+
+def test_every_recorded_operation_has_a_graphql_value() -> None:
+    """An operation a writer records but the enum lacks would fail every page showing it."""
+    assert {o.value for o in ChangeOperation} == set(get_args(Operation))
