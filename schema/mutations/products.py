@@ -42,6 +42,7 @@ from resolvers.writes import (
 from resolvers.writes.references import check_references
 from schema.context import Context
 from schema.permissions import requires
+from schema.types.enums import ProductStatus
 from schema.types.product_inputs import (
     INPUT_NAMES,
     P,
@@ -133,6 +134,8 @@ class ProductMutations:
 
 
 async def _create(info: Info, input: ProductCreateInput) -> Record:
+    if refused := _publishing(info, input.status):
+        return _failed(input.dry_run, [refused])
     document = create_document(input)
     violations = await check_references(
         info.context.catalog,
@@ -149,6 +152,8 @@ async def _create(info: Info, input: ProductCreateInput) -> Record:
 
 
 async def _update(info: Info, input: ProductUpdateInput) -> Record:
+    if refused := _publishing(info, input.status):
+        return _failed(input.dry_run, [refused])
     patch: Document = {}
     if input.brand is not None:
         patch["brand"] = input.brand
@@ -197,6 +202,17 @@ async def _update(info: Info, input: ProductUpdateInput) -> Record:
         dry_run=input.dry_run,
     )
     return _record(result, input.dry_run)
+
+
+def _publishing(info: Info, status: ProductStatus | None) -> Record | None:
+    """Editors write drafts; publishing is a lead's (catalog:publish), refused before any read."""
+    if status != ProductStatus.PUBLISHED or info.context.principal.has(Scope.CATALOG_PUBLISH):
+        return None
+    return _input_error(
+        ["input", "status"],
+        UserErrorCode.NOT_PERMITTED,
+        f"publishing needs the {Scope.CATALOG_PUBLISH.value!r} scope",
+    )
 
 
 def _variant_changes(current: Document, input: ProductUpdateInput, patch: Document) -> list[Record]:

@@ -65,6 +65,12 @@ class UserErrorCode(Enum):
     FIELD_OWNED = _value(
         "FIELD_OWNED", "The field belongs to another source system; the error names it."
     )
+    CYCLE = _value("CYCLE", "A category cannot move under itself or one of its descendants.")
+    NOT_PERMITTED = _value(
+        "NOT_PERMITTED",
+        "The input needs a scope the key lacks (publishing needs catalog:publish); the message "
+        "names it.",
+    )
     IDEMPOTENCY_KEY_REUSED = _value(
         "IDEMPOTENCY_KEY_REUSED",
         "The Idempotency-Key was sent before with another request body; use a new key.",

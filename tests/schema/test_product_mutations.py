@@ -49,6 +49,7 @@ def role(name: str) -> Role:
 
 
 EDITOR = Principal("key", role("editor"), "Ed", key_id="ed-key")
+LEAD = Principal("key", role("lead"), "Lee", key_id="lead-key")
 ERP = Principal("key", role("integration"), "ERP sync", key_id="erp-key", source="erp")
 
 
@@ -358,6 +359,32 @@ async def test_archive_and_restore(services: Services) -> None:
     assert (again["changes"], again["revision"]) == ([], 2)
     restored = await payload(services, RESTORE, {"sku": "P-1"})
     assert (restored["product"]["status"], restored["revision"]) == ("DRAFT", 3)
+
+
+async def test_publishing_needs_catalog_publish(
+    services: Services, catalog: Catalog, command_counter: CommandCounter
+) -> None:
+    await payload(services, CREATE, shoe())
+    publish = {"sku": "P-1", "expectedRevision": 1, "status": "PUBLISHED"}
+    with command_counter.record() as refused_commands:
+        refused = await payload(services, UPDATE, publish)
+        created = await payload(services, CREATE, shoe("P-2", status="PUBLISHED"))
+    assert len(refused_commands) == 0
+    for answer in (refused, created):
+        assert answer["errors"] == [
+            {
+                "__typename": "InputError",
+                "code": "NOT_PERMITTED",
+                "path": ["input", "status"],
+                "message": "publishing needs the 'catalog:publish' scope",
+            }
+        ]
+    # A lead gets past the scope, to the validation publishing asks for (every locale's name).
+    lead = await payload(services, UPDATE, publish, LEAD)
+    assert {(e["__typename"], e["code"]) for e in lead["errors"]} == {
+        ("ValidationError", "REQUIRED")
+    }
+    assert ["input", "name", "de-DE"] in [e["path"] for e in lead["errors"]]
 
 
 @pytest.mark.parametrize("name", ["storefront", "viewer"])
