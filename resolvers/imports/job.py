@@ -31,7 +31,7 @@ from pymongo.errors import BulkWriteError, PyMongoError
 from resolvers.db import Catalog, Document
 from resolvers.documents import SCHEMA_VERSION
 from resolvers.imports.parsing import Format, ImportRow, RowError
-from resolvers.imports.plan import ImportPlanner, RowPlan, _Seen
+from resolvers.imports.plan import FileState, ImportPlanner, RowPlan
 from resolvers.writes.history import Actor, Provenance, event_document
 
 ErrorPolicy = Literal["reject-all", "reject-failed-rows"]
@@ -176,7 +176,7 @@ class ImportJob:
                 return checked
         report = ImportReport(file_checksum, format, False, self.error_policy, job_id=job)
         provenance = Provenance(request_id=self.request_id, import_job=job)
-        seen = _Seen()
+        seen = FileState()
         size = self.planner.batch_size
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
@@ -190,13 +190,15 @@ class ImportJob:
     async def _write_batch(
         self,
         rows: Sequence[ImportRow],
-        seen: _Seen,
+        seen: FileState,
         provenance: Provenance,
         report: ImportReport,
     ) -> list[RowPlan]:
         for _ in range(MAX_ATTEMPTS):
             # A retry plans again from what earlier batches left; only this batch is redone.
-            attempt = _Seen(dict(seen.skus), dict(seen.variants), seen.categories, seen.attributes)
+            attempt = FileState(
+                dict(seen.skus), dict(seen.variants), seen.categories, seen.attributes
+            )
             plans = await self.planner.plan_batch(rows, self.actor, attempt)
             if self.error_policy == "reject-all" and any(p.action == "error" for p in plans):
                 # The file passed the check, so the database changed since: stop here.

@@ -64,7 +64,7 @@ class RowPlan:
 
 
 @dataclass(slots=True)
-class _Seen:
+class FileState:
     """What earlier batches of the same file decided, for checks across batches."""
 
     skus: dict[str, int] = field(default_factory=dict)
@@ -87,14 +87,14 @@ class ImportPlanner:
 
     async def plan(self, rows: Sequence[ImportRow], actor: Actor) -> AsyncIterator[list[RowPlan]]:
         """The rows' plans, one batch at a time (memory stays one batch of documents)."""
-        seen = _Seen()
+        seen = FileState()
         for start in range(0, len(rows), self.batch_size):
             yield await self.plan_batch(rows[start : start + self.batch_size], actor, seen)
 
     async def plan_batch(
-        self, rows: Sequence[ImportRow], actor: Actor, seen: _Seen | None = None
+        self, rows: Sequence[ImportRow], actor: Actor, seen: FileState | None = None
     ) -> list[RowPlan]:
-        seen = seen if seen is not None else _Seen()
+        seen = seen if seen is not None else FileState()
         skus = [row.sku for row in rows if row.sku is not None]
         stored = {d["sku"]: d async for d in self.catalog.products.find({"sku": {"$in": skus}})}
         drafts = [self._draft(row, stored.get(row.sku or ""), seen) for row in rows]
@@ -131,7 +131,7 @@ class ImportPlanner:
                 }
         return plans
 
-    def _draft(self, row: ImportRow, stored: Document | None, seen: _Seen) -> _Draft:
+    def _draft(self, row: ImportRow, stored: Document | None, seen: FileState) -> _Draft:
         draft = _Draft(row, stored)
         errors = draft.errors
         errors += row.errors
@@ -175,7 +175,7 @@ class ImportPlanner:
         actor: Actor,
         assets: Mapping[tuple[str, str], Document],
         taken: Mapping[str, str],
-        seen: _Seen,
+        seen: FileState,
     ) -> None:
         row, target, current = draft.row, draft.target, draft.current
         assert target is not None
@@ -234,7 +234,7 @@ class ImportPlanner:
             for variant in target.get("variants") or []:
                 seen.variants.setdefault(variant["sku"], sku)
 
-    async def _load_categories(self, drafts: Iterable[_Draft], seen: _Seen) -> None:
+    async def _load_categories(self, drafts: Iterable[_Draft], seen: FileState) -> None:
         slugs = {
             slug
             for draft in drafts
@@ -250,7 +250,7 @@ class ImportPlanner:
         for slug in slugs:
             seen.categories[slug] = found.get(slug)
 
-    async def _load_attributes(self, plans: Iterable[RowPlan], seen: _Seen) -> None:
+    async def _load_attributes(self, plans: Iterable[RowPlan], seen: FileState) -> None:
         categories = [
             seen.categories[s]
             for plan in plans

@@ -34,7 +34,9 @@ async def test_a_dry_run_prints_the_checksum_and_the_apply_writes_that_file(
     file.write_bytes(jsonl([product("P-1"), product("P-2")]))
     digest = checksum(file.read_bytes())
     assert await import_file(import_args(str(file), "--dry-run"), settings) == 0
-    out = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar when stderr is not a terminal
+    out = captured.out.splitlines()
     assert out[0] == f"{file} (jsonl, sha256 {digest}): 2 rows"
     assert (
         out[1]
