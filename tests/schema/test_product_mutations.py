@@ -3,6 +3,7 @@ permissions, and the MongoDB commands each mutation costs."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -461,3 +462,58 @@ async def test_mongodb_commands_per_mutation(
             "commitTransaction:1": 1,
         }
     )
+
+
+async def test_concurrent_updates_of_disjoint_fields_both_land(
+    services: Services, catalog: Catalog
+) -> None:
+    await payload(services, CREATE, shoe())
+    name = {"sku": "P-1", "expectedRevision": 1, "name": [{"locale": "en-US", "value": "Trail"}]}
+    brand = {"sku": "P-1", "expectedRevision": 1, "brand": "Northwind"}
+    answers = await asyncio.gather(
+        payload(services, UPDATE, name), payload(services, UPDATE, brand)
+    )
+    assert [a["errors"] for a in answers] == [[], []]
+    assert sorted(a["revision"] for a in answers) == [2, 3]
+    stored = await catalog.products.find_one({"sku": "P-1"})
+    assert stored is not None
+    assert (stored["name"]["en-US"], stored["brand"], stored["revision"]) == (
+        "Trail",
+        "Northwind",
+        3,
+    )
+    assert await catalog.change_events.count_documents({"sku": "P-1"}) == 3
+
+
+async def test_the_payloads_product_resolves_its_linked_fields(
+    services: Services, catalog: Catalog
+) -> None:
+    await catalog.assets.insert_one(
+        {"publicId": "catalog/P-1/hero-1", "resourceType": "image", "status": "active"}
+    )
+    query = """mutation($input: ProductCreateInput!) { productCreate(input: $input) {
+      product { readiness(channel: "web") { score } heroImage(channel: "web") { publicId } }
+      errors { code }
+    } }"""
+    media = [{"publicId": "catalog/P-1/hero-1", "role": "HERO"}]
+    result = await run(services, query, {"input": shoe(media=media)})
+    assert result.errors is None, [e.formatted for e in result.errors]
+    assert result.data is not None
+    created = result.data["productCreate"]
+    assert created["errors"] == []
+    assert created["product"]["heroImage"] == {"publicId": "catalog/P-1/hero-1"}
+    assert isinstance(created["product"]["readiness"]["score"], int)
+
+
+async def test_an_unexpected_failure_is_masked_and_frees_its_idempotency_key(
+    catalog: Catalog,
+) -> None:
+    without_writer = services_for(catalog)
+    result = await run(without_writer, CREATE, {"input": shoe()}, idempotency_key="k-1")
+    assert result.data == {"productCreate": None}
+    assert result.errors is not None
+    assert [(e.extensions or {}).get("code") for e in result.errors] == ["INTERNAL_SERVER_ERROR"]
+    assert "product writer" not in result.errors[0].message
+    # The claim is released: the client's retry runs instead of being told the key is in use.
+    assert await catalog.idempotency.count_documents({}) == 0
+    assert await counts(catalog) == (0, 0)
