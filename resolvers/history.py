@@ -99,7 +99,10 @@ def history_query(key: HistoryKey) -> Document:
     """The ``find`` condition of the page ``key`` names (a malformed cursor: BAD_USER_INPUT)."""
     query: Document = {"sku": key.sku}
     if key.after is not None:
-        query["revision"] = {"$lt": decode_cursor(key.after, HISTORY_SORT).value}
+        revision = decode_cursor(key.after, HISTORY_SORT).value
+        if not isinstance(revision, int) or isinstance(revision, bool):
+            raise BadUserInputError(f"invalid cursor {key.after!r}", argumentName="after")
+        query["revision"] = {"$lt": revision}
     return query
 
 

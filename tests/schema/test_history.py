@@ -3,6 +3,7 @@ on a real replica set, with MongoDB commands and examined documents counted."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -205,15 +206,18 @@ async def test_history_pages_newest_first_with_opaque_cursors(
         assert page["edges"][-1]["cursor"] == after
     assert (seen, pages) == ([5, 4, 3, 2, 1], 3)
 
-    # A changeEvents cursor is for another order: refused here, the product still answers.
+    # A changeEvents cursor is for another order, a forged one holds no revision: both refused
+    # here, and the product still answers.
     events = await data(services, EVENTS, {"first": 1})
-    wrong = events["changeEvents"]["pageInfo"]["endCursor"]
-    result = await run(services, HISTORY, {"sku": "H-1", "after": wrong})
-    assert result.data is not None
-    assert result.data["product"]["history"] is None
-    assert result.errors is not None
-    assert result.errors[0].extensions is not None
-    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    other_order = events["changeEvents"]["pageInfo"]["endCursor"]
+    forged = base64.urlsafe_b64encode(b'["revision",1,"5","%s"]' % (b"0" * 24)).decode()
+    for wrong in (other_order, forged, "not a cursor"):
+        result = await run(services, HISTORY, {"sku": "H-1", "after": wrong})
+        assert result.data is not None
+        assert result.data["product"] == {"revision": 5, "history": None}
+        assert result.errors is not None
+        assert result.errors[0].extensions is not None
+        assert result.errors[0].extensions["code"] == "BAD_USER_INPUT", wrong
 
 
 async def test_change_events_filters_and_pages(writer: ProductWriter, services: Services) -> None:
