@@ -9,7 +9,10 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from schema.mutations.api_keys import ApiKeyMutations
+from schema.mutations.categories import CategoryMutations
 from schema.mutations.history import HistoryMutations
 from schema.mutations.products import ProductMutations
 
-Mutation = merge_types("Mutation", (ApiKeyMutations, HistoryMutations, ProductMutations))
+Mutation = merge_types(
+    "Mutation", (ApiKeyMutations, CategoryMutations, HistoryMutations, ProductMutations)
+)
