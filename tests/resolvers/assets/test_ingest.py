@@ -39,6 +39,7 @@ from resolvers.channels import Channels, IngestRules
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
 from resolvers.validation import ValidationRules
+from tests.command_counter import CommandCounter
 from tests.emulator_fixtures import fake_mp4, noise_png, png_bytes
 from tests.fixtures.small_catalog import product
 
@@ -382,11 +383,19 @@ async def test_re_running_the_same_file_changes_nothing(harness: Harness) -> Non
     ]
 
 
-async def test_each_reference_is_a_revision_with_its_change_event(harness: Harness) -> None:
+async def test_each_reference_is_a_revision_with_its_change_event(
+    harness: Harness, command_counter: CommandCounter
+) -> None:
     good = harness.request("good.png", png_bytes(64, 64))
     bad = harness.request("bad.gif", encode(sample_image(64, 64, "x"), "GIF"))
 
-    await harness.run(good, bad)
+    with command_counter.record(harness.catalog.db.name) as recorded:
+        await harness.run(good, bad)
+
+    # Per file: the reference and its event in the writer's transaction, then the rescore's
+    # write of the stored readiness.
+    writes = recorded.names()
+    assert (writes["update:products"], writes["insert:change_events"]) == (4, 2)
 
     stored = await harness.catalog.products.find_one({"sku": SOCK})
     assert stored is not None
@@ -426,8 +435,11 @@ async def test_each_reference_is_a_revision_with_its_change_event(harness: Harne
         },
     ]
 
-    # Idempotent: a re-run finds both references in place and writes no revision.
-    await harness.run(good, bad)
+    # Idempotent: a re-run finds both references in place and writes no revision: per file,
+    # the product and mirror reads, nothing else.
+    with command_counter.record(harness.catalog.db.name) as recorded:
+        await harness.run(good, bad)
+    assert recorded.names() == {"find:products": 4, "find:assets": 4}
     assert await harness.catalog.change_events.count_documents({"sku": SOCK}) == 2
     again = await harness.catalog.products.find_one({"sku": SOCK})
     assert again is not None
