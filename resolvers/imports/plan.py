@@ -165,7 +165,7 @@ class ImportPlanner:
             draft.target = merge_patch({**EMPTY_PRODUCT, "sku": sku}, patch)
         else:
             draft.current = upcast(stored)
-            draft.target = merge_patch(draft.current, patch)
+            draft.target = merged(draft.current, patch)
         draft.changes = diff(draft.current, draft.target)
         return draft
 
@@ -335,6 +335,57 @@ class _Draft:
             stored=self.stored,
             product=self.target,
         )
+
+
+def merged(current: Mapping[str, Any], patch: Mapping[str, Any]) -> Document:
+    """``merge_patch(current, patch)`` without copying: the stored product and the row are the
+    import's own and never mutated, so the result may share their values (copying them was
+    most of a re-run's time). ``tests/resolvers/imports/test_plan.py`` holds it to merge_patch."""
+    target = dict(current)
+    for name, value in patch.items():
+        if (name in LOCALIZED or name in KEYED) and isinstance(value, Mapping):
+            entries = dict(current.get(name) or {})
+            for key, item in value.items():
+                _put(entries, key, item)
+            target[name] = entries
+        elif name == "variants" and isinstance(value, Mapping):
+            variants = list(current.get("variants") or [])
+            for sku, variant_patch in value.items():
+                _merge_variant(variants, sku, variant_patch)
+            target["variants"] = variants
+        else:
+            _put(target, name, value)
+    return target
+
+
+def _merge_variant(variants: list[Document], sku: str, patch: Mapping[str, Any] | None) -> None:
+    index = next((i for i, v in enumerate(variants) if v.get("sku") == sku), None)
+    if patch is None:
+        if index is not None:
+            del variants[index]
+        return
+    variant: Document = dict(variants[index]) if index is not None else {"sku": sku}
+    for name, value in patch.items():
+        if name == "sku":
+            continue
+        if name == "attributes" and isinstance(value, Mapping):
+            attributes = dict(variant.get("attributes") or {})
+            for code, item in value.items():
+                _put(attributes, code, item)
+            _put(variant, "attributes", attributes or None)
+        else:
+            _put(variant, name, value)
+    if index is None:
+        variants.append(variant)
+    else:
+        variants[index] = variant
+
+
+def _put(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        target.pop(key, None)
+    else:
+        target[key] = value
 
 
 def _stored_scores(

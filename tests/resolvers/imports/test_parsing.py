@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.bench_catalog import generate_bench_catalog
 from resolvers.imports import ImportParseError, RowError, parse
-from resolvers.imports.plan import _created
-from resolvers.writes import diff
-from resolvers.writes.changes import BOOKKEEPING
 from tests.resolvers.imports.fixtures import PROFILES
 
 RULES = PROFILES.validation
@@ -110,10 +106,3 @@ def test_jsonl_files_that_cannot_be_read_name_line_and_column() -> None:
 def test_a_jsonl_line_without_a_sku_is_a_row_error() -> None:
     [row] = parse(b'{"brand": "Acme"}\n', "jsonl", RULES)
     assert row.errors == [RowError(1, None, ("sku",), "REQUIRED", "a SKU is required")]
-
-
-def test_a_create_s_change_set_is_the_writer_s_diff_from_nothing() -> None:
-    for document in generate_bench_catalog(60).products:
-        product = {k: v for k, v in document.items() if k not in BOOKKEEPING or k == "sku"}
-        product["related"] = []
-        assert _created(product) == diff({}, product)
