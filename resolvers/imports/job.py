@@ -18,6 +18,8 @@ the second time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
@@ -176,41 +178,73 @@ class ImportJob:
                 return checked
         report = ImportReport(file_checksum, format, False, self.error_policy, job_id=job)
         provenance = Provenance(request_id=self.request_id, import_job=job)
-        seen = FileState()
-        size = self.planner.batch_size
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
-            plans = await self._write_batch(batch, seen, provenance, report)
-            for plan in plans:
-                report.add(plan)
-            if progress is not None:
-                progress("writing", report.rows, len(rows))
+        pending: _Pending | None = None
+        try:
+            seen = FileState()
+            size = self.planner.batch_size
+            for start in range(0, len(rows) + size, size):
+                batch = rows[start : start + size]
+                before = seen.copy()
+                # Planned while the previous batch's transaction is in MongoDB's hands.
+                plans = await self.planner.plan_batch(batch, self.actor, seen) if batch else []
+                if pending is not None:
+                    try:
+                        written = await pending.commit
+                    except _LostRaceError:
+                        # Another writer came in: that batch again, alone, then this one anew.
+                        seen = pending.before.copy()
+                        pending.plans, written = await self._write_batch(
+                            pending.rows, seen, provenance
+                        )
+                        before = seen.copy()
+                        plans = (
+                            await self.planner.plan_batch(batch, self.actor, seen) if batch else []
+                        )
+                    report.written += written
+                    report.batches += 1 if written else 0
+                    for plan in pending.plans:
+                        report.add(plan)
+                    if progress is not None:
+                        progress("writing", report.rows, len(rows))
+                    stop = self._refuses(pending.plans)
+                    pending = None
+                    if stop:
+                        break
+                if not batch:
+                    break
+                if self._refuses(plans):
+                    # The file passed the check, so the database changed since: stop here.
+                    for plan in plans:
+                        report.add(plan)
+                    break
+                commit = asyncio.ensure_future(self._commit(plans, provenance))
+                pending = _Pending(batch, plans, commit, before)
+        finally:
+            if pending is not None and not pending.commit.done():
+                pending.commit.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending.commit
         return report
 
+    def _refuses(self, plans: Sequence[RowPlan]) -> bool:
+        """Whether reject-all must stop at this batch (a row error after the file passed)."""
+        return self.error_policy == "reject-all" and any(p.action == "error" for p in plans)
+
     async def _write_batch(
-        self,
-        rows: Sequence[ImportRow],
-        seen: FileState,
-        provenance: Provenance,
-        report: ImportReport,
-    ) -> list[RowPlan]:
+        self, rows: Sequence[ImportRow], seen: FileState, provenance: Provenance
+    ) -> tuple[list[RowPlan], int]:
+        """Plan and write one batch, again while other writers keep changing its products."""
         for _ in range(MAX_ATTEMPTS):
-            # A retry plans again from what earlier batches left; only this batch is redone.
-            attempt = FileState(
-                dict(seen.skus), dict(seen.variants), seen.categories, seen.attributes
-            )
+            attempt = seen.copy()
             plans = await self.planner.plan_batch(rows, self.actor, attempt)
-            if self.error_policy == "reject-all" and any(p.action == "error" for p in plans):
-                # The file passed the check, so the database changed since: stop here.
-                return plans
+            if self._refuses(plans):
+                return plans, 0
             try:
                 written = await self._commit(plans, provenance)
             except _LostRaceError:
                 continue
             seen.skus, seen.variants = attempt.skus, attempt.variants
-            report.written += written
-            report.batches += 1 if written else 0
-            return plans
+            return plans, written
         raise ImportRaceError(
             f"rows {rows[0].line}-{rows[-1].line}: other writers changed these products "
             f"{MAX_ATTEMPTS} times between reading and writing"
@@ -281,6 +315,17 @@ class ImportJob:
 
 class _LostRaceError(Exception):
     pass
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A batch whose transaction runs while the next batch is planned."""
+
+    rows: Sequence[ImportRow]
+    plans: list[RowPlan]
+    commit: asyncio.Future[int]
+    before: FileState
+    """The file's state before this batch was planned (to plan it again after a lost race)."""
 
 
 def _compare_and_set(

@@ -21,6 +21,7 @@ makes a 10,000-row dry run take seconds (``tests/resolvers/imports`` checks it a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,7 @@ from resolvers.writes.writer import EMPTY_PRODUCT, Validate, revision_of
 
 Action = Literal["create", "update", "unchanged", "error"]
 BATCH_SIZE = 500
+YIELD_EVERY = 50
 # Mirror statuses of assets that cannot be delivered (resolvers.assets.mirror).
 UNUSABLE = {"missing": "MISSING_ASSET", "deleted": "DELETED_ASSET", "rejected": "REJECTED_ASSET"}
 
@@ -73,6 +75,10 @@ class FileState:
     """Variant SKU → the product SKU the file gives it to."""
     categories: dict[str, Document | None] = field(default_factory=dict)
     attributes: dict[str, Document | None] = field(default_factory=dict)
+
+    def copy(self) -> FileState:
+        """Its own SKU maps; the category and attribute caches are shared (they only grow)."""
+        return FileState(dict(self.skus), dict(self.variants), self.categories, self.attributes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +121,10 @@ class ImportPlanner:
             {c: d for c, d in seen.attributes.items() if d is not None},
         )
         current_hash = rules_hash(self.channels)
-        for plan in plans:
+        for index, plan in enumerate(plans):
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                # Scoring is CPU work: let a batch's transaction in flight go on meanwhile.
+                await asyncio.sleep(0)
             if plan.action == "unchanged" and plan.stored is not None:
                 kept = _stored_scores(plan.stored, self.channels.names(), current_hash)
                 if kept is not None:

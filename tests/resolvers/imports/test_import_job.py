@@ -3,6 +3,8 @@ reported, error policies, media references, ownership, idempotent re-runs, histo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -10,8 +12,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.access.principal import Principal
 from resolvers.db import Catalog
-from resolvers.imports import ImportReport, RowError, checksum, parse
+from resolvers.imports import (
+    ImportJob,
+    ImportPlanner,
+    ImportReport,
+    ImportRow,
+    RowError,
+    RowPlan,
+    checksum,
+    parse,
+)
 from resolvers.imports.job import ChecksumMismatchError
+from resolvers.imports.plan import FileState
 from resolvers.writes import Actor, ValidationFailure
 from resolvers.writes.changes import BOOKKEEPING, FieldChange
 from tests.resolvers.imports.fixtures import (
@@ -27,6 +39,7 @@ from tests.resolvers.imports.fixtures import (
 )
 
 RULES = PROFILES.validation
+GERMAN = "Leicht und schnell auf jedem Pfad."
 
 
 @pytest.fixture
@@ -213,3 +226,55 @@ async def test_apply_refuses_a_file_other_than_the_one_checked(catalog: Catalog)
             parse(data, "jsonl", RULES), checksum(data), "jsonl", expect_checksum="0" * 64
         )
     assert await counts(catalog) == (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class MeddlingPlanner(ImportPlanner):
+    """After planning the batch with ``sku`` the first time, another writer changes it."""
+
+    sku: str = ""
+    meddled: list[str] = field(default_factory=list)
+
+    async def plan_batch(
+        self, rows: Sequence[ImportRow], actor: Actor, seen: FileState | None = None
+    ) -> list[RowPlan]:
+        plans = await ImportPlanner.plan_batch(self, rows, actor, seen)
+        if not self.meddled and any(row.sku == self.sku for row in rows):
+            self.meddled.append(self.sku)
+            result = await writer(self.catalog).update(
+                self.sku, {"description": {"de-DE": GERMAN}}, SYSTEM, expected_revision=None
+            )
+            assert result.written
+        return plans
+
+
+async def test_a_batch_another_writer_changed_meanwhile_is_planned_and_written_again(
+    catalog: Catalog,
+) -> None:
+    for sku in ("P-1", "P-2", "P-3"):
+        await writer(catalog).create(product(sku), SYSTEM)
+    base = planner(catalog, batch_size=1)
+    meddling = MeddlingPlanner(
+        base.catalog,
+        base.validate,
+        base.ownership,
+        base.channels,
+        base.locales,
+        base.clock,
+        1,
+        sku="P-2",
+    )
+    data = jsonl([product(sku, brand="Imported") for sku in ("P-1", "P-2", "P-3")])
+    report = await ImportJob(meddling, SYSTEM, "reject-failed-rows").apply(
+        parse(data, "jsonl", RULES), checksum(data), "jsonl"
+    )
+    assert summary(report) == (3, 0, 3, 0, 0)
+    assert (report.written, report.batches) == (3, 3)
+    stored = await catalog.products.find_one({"sku": "P-2"})
+    assert stored is not None
+    assert (stored["brand"], stored["description"]["de-DE"], stored["revision"]) == (
+        "Imported",
+        GERMAN,
+        3,
+    )
+    assert await counts(catalog) == (3, 3 + 1 + 3)
