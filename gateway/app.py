@@ -140,7 +140,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 "demo_media": demo_media,
             }
 
-    graphql = GraphQLHTTPHandler(schema, settings.max_body_bytes)
+    graphql = GraphQLHTTPHandler(schema, settings.max_body_bytes, settings.max_upload_bytes)
     webhook = CloudinaryWebhook(settings.webhook_max_age_s)
     routes = [
         Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]),

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, Lexer, Source, TokenKind
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -47,6 +49,7 @@ from schema.context import (
     header_text,
 )
 from schema.schema import CatalogSchema
+from schema.types.uploads import UploadedFile
 
 if TYPE_CHECKING:
     from demo.upload import UploadProgress
@@ -57,6 +60,12 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 GRAPHQL_RESPONSE_UTF8 = f"{GRAPHQL_RESPONSE}; charset=utf-8"
 JSON = "application/json"
 JSON_UTF8 = f"{JSON}; charset=utf-8"
+MULTIPART = "multipart/form-data"
+# Files one multipart request may carry (productImport takes one).
+MAX_UPLOAD_FILES = 10
+# A browser sends a multipart form cross-site without a preflight; one of these headers (as
+# Apollo Server's CSRF prevention asks for) it cannot send without one.
+PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 # Seconds a client should wait after a 503 (MongoDB unreachable): about one server-selection
 # timeout, long enough for an election or a restart to be noticed by the driver.
 RETRY_AFTER_S = 5
@@ -151,9 +160,13 @@ def _query_string_params(request: Request) -> GraphQLParams:
     return parse_params(params)
 
 
-async def _body_params(request: Request, max_body_bytes: int) -> GraphQLParams:
+async def _body_params(
+    request: Request, max_body_bytes: int, max_upload_bytes: int
+) -> GraphQLParams:
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";")[0].strip().lower()
+    if media == MULTIPART:
+        return await _multipart_params(request, max_upload_bytes)
     if media != JSON:
         raise HTTPRequestError(
             415, f"Unsupported Media Type {media or '(none)'!r}: send the request as {JSON}"
@@ -171,6 +184,127 @@ async def _body_params(request: Request, max_body_bytes: int) -> GraphQLParams:
     except (ValueError, RecursionError) as exc:  # also absurd numbers and nesting
         raise HTTPRequestError(400, f"The request body is not valid JSON: {exc}") from exc
     return parse_params(payload)
+
+
+async def _multipart_params(request: Request, max_bytes: int) -> GraphQLParams:
+    """A request of the GraphQL multipart request spec: ``operations``, ``map``, then the
+    files, each put into the variables at the paths ``map`` names for it."""
+    if not any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
+        raise HTTPRequestError(
+            400,
+            "A multipart request needs a non-empty Apollo-Require-Preflight (or "
+            "X-Apollo-Operation-Name) header: a browser cannot send it cross-site without a "
+            "CORS preflight (CSRF protection)",
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise HTTPRequestError(413, f"The multipart request is larger than {max_bytes} bytes")
+
+    async def bounded() -> Any:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise HTTPRequestError(
+                    413, f"The multipart request is larger than {max_bytes} bytes"
+                )
+            yield chunk
+
+    parser = MultiPartParser(
+        request.headers,
+        bounded(),
+        max_files=MAX_UPLOAD_FILES,
+        max_fields=2,
+        max_part_size=max_bytes,
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise HTTPRequestError(400, f"Malformed multipart request: {exc.message}") from None
+    try:
+        return await _substitute_files(form.multi_items())
+    finally:
+        await form.close()
+
+
+async def _substitute_files(items: list[tuple[str, str | UploadFile]]) -> GraphQLParams:
+    names = [name for name, _ in items]
+    if names[:2] != ["operations", "map"]:
+        raise HTTPRequestError(
+            400,
+            "A multipart request's first fields are 'operations' then 'map', before the files "
+            f"(got {', '.join(repr(n) for n in names[:3]) or 'none'})",
+        )
+    operations = _form_json(items[0][1], "operations")
+    if isinstance(operations, list):
+        raise HTTPRequestError(400, "Batched operations are not supported: send one operation")
+    params = parse_params(operations)
+    variables: dict[str, Any] = dict(params.variables or {})
+    mapping = _form_json(items[1][1], "map")
+    if not isinstance(mapping, dict):
+        raise HTTPRequestError(400, "'map' must be a JSON object of file field names to paths")
+    files = {name: value for name, value in items[2:] if isinstance(value, UploadFile)}
+    fields = [name for name, value in items[2:] if not isinstance(value, UploadFile)]
+    if fields:
+        raise HTTPRequestError(400, f"Field {fields[0]!r} is not a file")
+    for name in mapping:
+        if name not in files:
+            raise HTTPRequestError(400, f"'map' names file {name!r}, which the request lacks")
+    for name in files:
+        if name not in mapping:
+            raise HTTPRequestError(400, f"File {name!r} is not named in 'map'")
+    root: dict[str, Any] = {"variables": variables}
+    for name, paths in mapping.items():
+        upload = files[name]
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+            raise HTTPRequestError(400, f"'map' of {name!r} must be a list of paths")
+        uploaded = UploadedFile(
+            filename=upload.filename or name,
+            content_type=upload.content_type,
+            data=await upload.read(),
+        )
+        for path in paths:
+            _put(root, path, uploaded)
+    return GraphQLParams(
+        query=params.query,
+        variables=variables or None,
+        operation_name=params.operation_name,
+        extensions=params.extensions,
+    )
+
+
+def _form_json(value: str | UploadFile, name: str) -> Any:
+    if not isinstance(value, str):
+        raise HTTPRequestError(400, f"'{name}' must be a form field, not a file")
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError) as exc:
+        raise HTTPRequestError(400, f"'{name}' is not valid JSON: {exc}") from exc
+
+
+def _put(root: dict[str, Any], path: str, upload: UploadedFile) -> None:
+    """Put ``upload`` at a ``variables.…`` path whose value is null in ``operations``."""
+    *parents, last = path.split(".")
+    if not parents or parents[0] != "variables":
+        raise HTTPRequestError(400, f"'map' path {path!r} must start with 'variables.'")
+    container: Any = root
+    parts = [*parents, last]
+    for index, part in enumerate(parts):
+        key: str | int = part
+        if isinstance(container, list):
+            if not part.isdigit() or int(part) >= len(container):
+                raise HTTPRequestError(400, f"'map' path {path!r} is not in the variables")
+            key = int(part)
+        elif not isinstance(container, dict) or part not in container:
+            raise HTTPRequestError(400, f"'map' path {path!r} is not in the variables")
+        if index == len(parts) - 1:
+            if container[key] is not None:
+                raise HTTPRequestError(
+                    400, f"'map' path {path!r} must be null in the operation's variables"
+                )
+            container[key] = upload
+            return
+        container = container[key]
 
 
 def _check_unicode(params: GraphQLParams, media_type: str) -> None:
@@ -259,9 +393,12 @@ def bucket_name(principal: Principal, client: str) -> str:
 class GraphQLHTTPHandler:
     """The ``/graphql`` endpoint."""
 
-    def __init__(self, schema: CatalogSchema, max_body_bytes: int) -> None:
+    def __init__(
+        self, schema: CatalogSchema, max_body_bytes: int, max_upload_bytes: int | None = None
+    ) -> None:
         self.schema = schema
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_body_bytes if max_upload_bytes is None else max_upload_bytes
         # Per process: with N replicas a client gets up to N times its role's budget.
         self.buckets = TokenBuckets()
 
@@ -311,7 +448,7 @@ class GraphQLHTTPHandler:
             if request.method == "GET":
                 params = _query_string_params(request)
             else:
-                params = await _body_params(request, self.max_body_bytes)
+                params = await _body_params(request, self.max_body_bytes, self.max_upload_bytes)
             _check_unicode(params, media_type)
             # For the access log.
             setattr(

@@ -155,6 +155,7 @@ async def open_services(
             dashboards=SharedResults(settings.dashboard_ttl_s),
             api_keys=keys,
             writer=product_writer(connection.catalog, profiles),
+            validation=profiles.validation,
         )
         stack.push_async_callback(services.background.aclose)
         yield Opened(services, connection.client)

@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     )
     webhook_max_age_s: int = Field(default=7200, ge=60)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description="Largest multipart request (GraphQL multipart request spec: productImport's "
+        "file and the operation with it); larger ones get 413.",
+    )
     header_timeout_s: float = Field(
         default=10.0,
         gt=0,

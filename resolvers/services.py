@@ -15,6 +15,7 @@ from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import rescore_products_using
 from resolvers.shared_result import SharedResults
+from resolvers.validation import ValidationRules
 from resolvers.writes import ProductWriter
 
 KNOWN_BRANDS_TTL_S = 60.0
@@ -47,6 +48,8 @@ class Services:
     # The one product writer (validation rules and field ownership from the settings); None
     # where nothing writes products (tests of reads, commands that only read).
     writer: ProductWriter | None = None
+    # The validation rules (gateway/validation.toml): an import's CSV columns are typed by them.
+    validation: ValidationRules | None = None
 
     def rescore_products_using(self, public_ids: list[str]) -> None:
         """Recompute stored readiness of the products that use these assets, in the background."""

@@ -11,8 +11,10 @@ from strawberry.tools import merge_types
 from schema.mutations.api_keys import ApiKeyMutations
 from schema.mutations.categories import CategoryMutations
 from schema.mutations.history import HistoryMutations
+from schema.mutations.imports import ImportMutations
 from schema.mutations.products import ProductMutations
 
 Mutation = merge_types(
-    "Mutation", (ApiKeyMutations, CategoryMutations, HistoryMutations, ProductMutations)
+    "Mutation",
+    (ApiKeyMutations, CategoryMutations, HistoryMutations, ImportMutations, ProductMutations),
 )

@@ -6,7 +6,7 @@ import strawberry
 
 from resolvers.access import Scope
 from resolvers.audit import AuditReport
-from resolvers.errors import BadUserInputError
+from resolvers.errors import BadUserInputError, ForbiddenError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id
@@ -22,6 +22,8 @@ from schema.types.history import (
     ChangeEventFilterInput,
     resolve_change_events,
 )
+from schema.types.import_job import TYPE_NAME as IMPORT_JOB
+from schema.types.import_job import load_import_job
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
 from schema.types.product import Product, load_product
@@ -42,7 +44,11 @@ async def _node(info: Info, global_id: str) -> Node | None:
     if type_name == "Category" and oid is not None:
         category = await loaders.category_by_id.load(oid)
         return Category.from_document(category) if category else None
-    raise BadUserInputError(f"{global_id!r} is not the ID of a Product or a Category")
+    if type_name == IMPORT_JOB:
+        if not info.context.principal.has(Scope.CATALOG_WRITE):
+            raise ForbiddenError("reading an import job needs catalog:write")
+        return await load_import_job(info, key)
+    raise BadUserInputError(f"{global_id!r} is not the ID of a Product, a Category or an ImportJob")
 
 
 @strawberry.type

@@ -25,6 +25,7 @@ from schema.query import Query
 from schema.types.category import Category
 from schema.types.media import MediaAsset
 from schema.types.product import Product
+from schema.types.uploads import SCALARS
 from schema.types.user_errors import USER_ERROR_TYPES
 
 log = logging.getLogger("gateway.graphql")
@@ -160,7 +161,7 @@ def build_schema() -> CatalogSchema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
         federation_version="2.11",
-        config=StrawberryConfig(name_converter=CachedNameConverter()),
+        config=StrawberryConfig(name_converter=CachedNameConverter(), scalar_map=SCALARS),
         # Clients send the same few documents again and again: parse and validate once.
         documents=DocumentCache(),
         document_limits=DocumentLimits(),
