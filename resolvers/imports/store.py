@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from pymongo.errors import PyMongoError
+
 from resolvers.db import Catalog, Collection, Document
 from resolvers.imports.job import (
     ChecksumMismatchError,
@@ -143,16 +145,20 @@ class ImportJobs:
     async def _beat(self, job_id: str, progress: _Progress) -> None:
         while True:
             await asyncio.sleep(self.heartbeat.total_seconds())
-            await self._set(
-                job_id,
-                {
-                    "progress": {
-                        "phase": progress.phase,
-                        "done": progress.done,
-                        "total": progress.total,
-                    }
-                },
-            )
+            try:
+                await self._set(
+                    job_id,
+                    {
+                        "progress": {
+                            "phase": progress.phase,
+                            "done": progress.done,
+                            "total": progress.total,
+                        }
+                    },
+                )
+            except PyMongoError as exc:
+                # A missed beat is harmless; the job itself fails if MongoDB stays away.
+                log.warning("import job %s: heartbeat not written: %s", job_id, exc)
 
     async def _set(self, job_id: str, fields: Document) -> None:
         await self.collection.update_one(
