@@ -42,6 +42,7 @@ MAX_STORED_ROW_ERRORS = 10_000
 HEARTBEAT = timedelta(seconds=5)
 STALE_AFTER = timedelta(seconds=60)
 INTERRUPTED = "interrupted: the process running the job stopped before it finished"
+SHUT_DOWN = "interrupted: the gateway running the job shut down before it finished"
 
 Work = Callable[[Progress], Awaitable[ImportReport]]
 
@@ -115,6 +116,13 @@ class ImportJobs:
         except (ImportParseError, ChecksumMismatchError, ImportRaceError) as exc:
             await self._finish(job_id, {"status": "FAILED", "failure": str(exc)})
             return
+        except asyncio.CancelledError:
+            # The gateway is shutting down: say so now rather than after the heartbeat ages.
+            with contextlib.suppress(PyMongoError):
+                await asyncio.shield(
+                    self._finish(job_id, {"status": "FAILED", "failure": SHUT_DOWN})
+                )
+            raise
         except Exception:
             log.exception("import job %s failed", job_id)
             await self._finish(

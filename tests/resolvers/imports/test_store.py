@@ -13,7 +13,7 @@ import pytest
 from resolvers.db import Catalog, Document
 from resolvers.imports import ImportParseError, ImportReport
 from resolvers.imports.job import Progress
-from resolvers.imports.store import COLLECTION, INTERRUPTED, ImportJobs
+from resolvers.imports.store import COLLECTION, INTERRUPTED, SHUT_DOWN, ImportJobs
 
 
 async def wait_for(jobs: ImportJobs, job_id: str, test: Any, deadline_s: float = 10) -> Document:
@@ -110,3 +110,24 @@ async def test_a_job_without_a_recent_heartbeat_reads_as_interrupted(db: Any) ->
     # Reported, not rewritten: the stored job is as its process left it.
     stored = await db[COLLECTION].find_one({"_id": "import-3"})
     assert stored["status"] == "QUEUED"
+
+
+async def test_a_job_cancelled_at_shutdown_is_failed_at_once(db: Any) -> None:
+    jobs = ImportJobs(Catalog(db), lambda: datetime.now(UTC))
+    await created(jobs, "import-4")
+    started = asyncio.Event()
+
+    async def work(progress: Progress) -> ImportReport:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("not reached")
+
+    running = asyncio.create_task(jobs.run("import-4", work))
+    await started.wait()
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    done = await jobs.get("import-4")
+    assert done is not None
+    assert (done["status"], done["failure"]) == ("FAILED", SHUT_DOWN)
+    assert done["finishedAt"] is not None
