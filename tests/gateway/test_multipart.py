@@ -11,11 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.app import create_app
 from gateway.settings import Settings
 from resolvers.db import Catalog
 from resolvers.imports.store import COLLECTION
 from tests.http_helpers import api_key
-from tests.import_helpers import IMPORT, PREFLIGHT, Db, import_client, upload
+from tests.import_helpers import IMPORT, PREFLIGHT, Db, finished, import_client, upload
+from tests.live_server import live_server
 from tests.resolvers.imports.fixtures import jsonl, prepared, product
 
 GQL = "application/graphql-response+json"
@@ -203,3 +205,17 @@ async def test_an_upload_variable_sent_as_json_is_a_variable_error(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "multipart" in error["message"]
     assert await db[COLLECTION].count_documents({}) == 0
+
+
+async def test_a_dry_run_through_the_gateway_under_uvicorn_succeeds(
+    settings: Settings, db: Db
+) -> None:
+    """The whole app (middleware, lifespan services) over a socket, as curl would send it."""
+    await prepared(Catalog(db))
+    editor = await api_key(db, "editor", settings)
+    with live_server(create_app(settings)) as live:
+        async with httpx.AsyncClient(base_url=live.url) as http:
+            job = (await upload(http, editor, FILE)).json()["data"]["productImport"]["job"]
+            done = await finished(http, editor, job["id"])
+    assert done["status"] == "SUCCEEDED"
+    assert done["counts"]["created"] == 1
