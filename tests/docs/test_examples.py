@@ -97,7 +97,8 @@ RUNNABLE = [example for example in EXAMPLES if example.skip is None]
 def test_the_pages_have_examples_and_few_are_not_runnable() -> None:
     pages = {example.page for example in RUNNABLE}
     assert {"README.md", "docs/api.md", "docs/media.md", "docs/readiness.md"} <= pages
-    assert len(EXAMPLES) - len(RUNNABLE) <= 1, [e for e in EXAMPLES if e.skip is not None]
+    # Ids that differ per database (a product's ObjectId, an import job's id): the rest run.
+    assert len(EXAMPLES) - len(RUNNABLE) <= 2, [e for e in EXAMPLES if e.skip is not None]
 
 
 def empty_results(data: dict[str, Any]) -> list[str]:
