@@ -75,6 +75,16 @@ def mongodb_uri() -> Iterator[str]:
         # ~0.1 s of each test's set-up and teardown. A throwaway server can commit every 1 ms.
         with MongoClient[dict[str, Any]](server.uri) as client:
             client.admin.command("setParameter", 1, journalCommitInterval=1)
+            # Every test database brings ~60 collections and indexes, each a WiredTiger file,
+            # and WiredTiger keeps a file open for 10 minutes after its last use (dropped ones
+            # too, until a checkpoint): the suite ran into the open-file limit (20,000 here)
+            # and mongod aborted. Closing idle files after a few seconds keeps a few hundred.
+            client.admin.command(
+                "setParameter",
+                1,
+                wiredTigerEngineRuntimeConfig="file_manager=(close_idle_time=5,"
+                "close_scan_interval=2,close_handle_minimum=250)",
+            )
         yield server.uri
         # Its data goes with the directory: no clean shutdown (5-10 s of checkpointing).
         process = server.process
