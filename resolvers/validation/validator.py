@@ -103,6 +103,7 @@ class Validator:
             variants = []
         for index, variant in enumerate(variants):
             self._check_variant(variant, index, out)
+        _check_self_links(document, out)
         codes = required_codes(categories)
         if codes:
             self._check_required(attributes, variants, codes, categories, out)
@@ -406,6 +407,32 @@ class Validator:
                     )
             else:
                 out.append(Violation(("attributes", code), "REQUIRED", message, rule))
+
+
+def _check_self_links(document: Mapping[str, Any], out: list[Violation]) -> None:
+    """A product is not its own accessory, related product or bundle component: a storefront
+    would show it beside itself, and a bundle could contain itself."""
+    sku = document.get("sku")
+    if not isinstance(sku, str):
+        return
+    for field in ("accessories", "related", "bundle"):
+        linked = document.get(field)
+        if not isinstance(linked, list):
+            continue
+        for entry in linked:
+            linked_sku = entry.get("sku") if isinstance(entry, Mapping) else entry
+            if linked_sku == sku:
+                out.append(
+                    Violation(
+                        (field, sku),
+                        "SELF_REFERENCE",
+                        f"{sku!r} cannot be its own {_LINK_NAMES[field]}",
+                        f"links.{field}",
+                    )
+                )
+
+
+_LINK_NAMES = {"accessories": "accessory", "related": "related product", "bundle": "component"}
 
 
 def _filled(entry: Any) -> bool:

@@ -452,8 +452,9 @@ async def test_mongodb_commands_per_mutation(
     with command_counter.record() as noop:
         await payload(services, UPDATE, {"sku": "P-1", "expectedRevision": 2, "brand": "B"})
     assert noop.names() == Counter({"find:products": 1})
+    await payload(services, CREATE, shoe("P-2"))
     with command_counter.record() as linked:
-        await payload(services, UPDATE, {"sku": "P-1", "expectedRevision": 2, "related": ["P-1"]})
+        await payload(services, UPDATE, {"sku": "P-1", "expectedRevision": 2, "related": ["P-2"]})
     assert linked.names() == rescore + Counter(
         {
             "find:products": 2,  # the related SKUs exist; the product
@@ -462,6 +463,18 @@ async def test_mongodb_commands_per_mutation(
             "commitTransaction:1": 1,
         }
     )
+
+
+async def test_a_product_cannot_be_its_own_accessory(services: Services) -> None:
+    await payload(services, CREATE, shoe())
+    answer = await payload(
+        services, UPDATE, {"sku": "P-1", "expectedRevision": 1, "accessories": ["P-1"]}
+    )
+    assert answer["revision"] is None or answer["revision"] == 1
+    [error] = answer["errors"]
+    assert error["__typename"] == "ValidationError"
+    assert error["path"] == ["input", "accessories", "P-1"]
+    assert error["rule"] == "links.accessories"
 
 
 async def test_concurrent_updates_of_disjoint_fields_both_land(

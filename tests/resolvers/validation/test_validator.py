@@ -251,3 +251,20 @@ def test_a_required_attribute_may_come_from_every_variant_but_not_some() -> None
     )
     document["variants"][1]["attributes"] = {"weight": {"value": 310, "unit": "g"}}
     assert VALIDATOR.validate_product(document, categories=CATEGORIES) == []
+
+
+def test_a_product_is_not_linked_to_itself() -> None:
+    clean = product(related=["OTHER-1"], accessories=["OTHER-2"])
+    assert VALIDATOR.validate_product(clean) == []
+    sku = clean["sku"]
+    for field, value in (
+        ("related", ["OTHER-1", sku]),
+        ("accessories", [sku]),
+        ("bundle", [{"sku": "OTHER-3", "quantity": 1}, {"sku": sku, "quantity": 2}]),
+    ):
+        violation = only(VALIDATOR.validate_product(product(**{field: value})))
+        assert (violation.path, violation.code, violation.rule) == (
+            (field, sku),
+            "SELF_REFERENCE",
+            f"links.{field}",
+        )
