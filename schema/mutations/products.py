@@ -13,6 +13,7 @@ first result without writing again (``resolvers.idempotency``).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -20,6 +21,7 @@ import strawberry
 from resolvers.access import Scope
 from resolvers.db import Document
 from resolvers.upcasting import upcast
+from resolvers.writes import WriteResult
 from resolvers.writes.references import check_references
 from schema.mutations.write_payloads import (
     Info,
@@ -84,17 +86,8 @@ class ProductMutations:
     async def product_archive(
         self, info: Info, input: ProductStatusInput
     ) -> ProductArchivePayload | None:
-        async def run() -> Record:
-            result = await product_writer(info).archive(
-                input.sku,
-                actor(info),
-                expected_revision=input.expected_revision,
-                provenance=provenance(info),
-                dry_run=input.dry_run,
-            )
-            return write_record(result, input.dry_run)
-
-        return await answer(info, ProductArchivePayload, run)
+        change = product_writer(info).archive
+        return await answer(info, ProductArchivePayload, lambda: _status(info, input, change))
 
     @strawberry.mutation(
         description="Bring an archived product back as a DRAFT (needs catalog:write): it is "
@@ -104,17 +97,22 @@ class ProductMutations:
     async def product_restore(
         self, info: Info, input: ProductStatusInput
     ) -> ProductRestorePayload | None:
-        async def run() -> Record:
-            result = await product_writer(info).restore(
-                input.sku,
-                actor(info),
-                expected_revision=input.expected_revision,
-                provenance=provenance(info),
-                dry_run=input.dry_run,
-            )
-            return write_record(result, input.dry_run)
+        change = product_writer(info).restore
+        return await answer(info, ProductRestorePayload, lambda: _status(info, input, change))
 
-        return await answer(info, ProductRestorePayload, run)
+
+async def _status(
+    info: Info, input: ProductStatusInput, change: Callable[..., Awaitable[WriteResult]]
+) -> Record:
+    """Archive or restore (the writer's method ``change``), as a payload record."""
+    result = await change(
+        input.sku,
+        actor(info),
+        expected_revision=input.expected_revision,
+        provenance=provenance(info),
+        dry_run=input.dry_run,
+    )
+    return write_record(result, input.dry_run)
 
 
 async def _create(info: Info, input: ProductCreateInput) -> Record:
