@@ -7,6 +7,7 @@ replay answers, so a replay and the first answer are the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -32,6 +33,7 @@ from resolvers.writes import (
 )
 from schema.context import Context
 from schema.types.product_inputs import INPUT_NAMES, P, payload_from_record
+from schema.types.uploads import UploadedFile
 from schema.types.user_errors import UserErrorCode
 
 Info = strawberry.Info[Context, None]
@@ -151,16 +153,32 @@ def provenance(info: Info) -> Provenance:
 
 
 async def answer(info: Info, payload: type[P], run: Callable[[], Awaitable[Record]]) -> P:
+    record = await remembered(info, run, lambda error: failed_record(False, [error]))
+    return payload_from_record(payload, record)
+
+
+async def remembered(
+    info: Info,
+    run: Callable[[], Awaitable[Record]],
+    refused: Callable[[Record], Record],
+    *,
+    request: str | None = None,
+) -> Record:
+    """``run``'s record, or with the request's Idempotency-Key the first request's record
+    (``run`` does not run again), or ``refused`` of the error record when the key was used with
+    another body or its first request still runs. ``request`` is the body's fingerprint when
+    the caller computed it (``request_fingerprint``) off the event loop."""
     key = info.context.idempotency_key
     if key is None:
-        return payload_from_record(payload, _as_stored(await run()))
+        return _as_stored(await run())
     store = IdempotencyStore(info.context.catalog.idempotency)
     scope = f"{info.context.principal.label}\x00{info.path.key}"
-    outcome = await store.begin(scope, key, _request_fingerprint(info), info.context.now)
+    body = request if request is not None else request_fingerprint(info)
+    outcome = await store.begin(scope, key, body, info.context.now)
     if isinstance(outcome, Replay):
-        return payload_from_record(payload, outcome.result)
+        return outcome.result
     if isinstance(outcome, Refused):
-        return payload_from_record(payload, failed_record(False, [_refusal(outcome)]))
+        return refused(_refusal(outcome))
     assert isinstance(outcome, Claimed)
     try:
         record = await run()
@@ -168,7 +186,7 @@ async def answer(info: Info, payload: type[P], run: Callable[[], Awaitable[Recor
         await store.release(outcome)
         raise
     await store.finish(outcome, record)
-    return payload_from_record(payload, _as_stored(record))
+    return _as_stored(record)
 
 
 def _as_stored(record: Record) -> Record:
@@ -191,10 +209,19 @@ def _refusal(refused: Refused) -> Record:
     )
 
 
-def _request_fingerprint(info: Info) -> str:
-    """The request body as executed: the operation, its fragments and variables."""
+def request_fingerprint(info: Info) -> str:
+    """The request body as executed: the operation, its fragments and variables (an uploaded
+    file by its name, type and sha256: hashing a large one takes a while, call this in a
+    thread)."""
     fragments: Sequence[str] = [
         print_ast(fragment) for _, fragment in sorted(info._raw_info.fragments.items())
     ]
-    variables = json.dumps(info.variable_values, sort_keys=True, default=str)
+    variables = json.dumps(info.variable_values, sort_keys=True, default=_plain)
     return fingerprint(print_ast(info.operation), *fragments, variables)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256(value.data).hexdigest()
+        return {"filename": value.filename, "contentType": value.content_type, "sha256": digest}
+    return str(value)

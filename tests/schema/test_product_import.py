@@ -177,3 +177,32 @@ async def test_a_job_whose_process_stopped_reads_as_failed_interrupted(
         headers=viewer,
     )
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["FORBIDDEN"]
+
+
+async def test_a_replay_with_the_same_idempotency_key_answers_the_first_job_and_runs_none(
+    client: httpx.AsyncClient, db: Db, settings: Settings
+) -> None:
+    editor = await api_key(db, "editor", settings)
+    keyed = {**editor, "Idempotency-Key": "import-1"}
+    clean = jsonl([product("P-1"), product("P-2")])
+    first = started(await upload(client, keyed, clean, dryRun=False))
+    done = await finished(client, editor, first["id"])
+    assert (done["status"], done["counts"]["written"]) == ("SUCCEEDED", 2)
+
+    again = started(await upload(client, keyed, clean, dryRun=False))
+    # The same job, as it is now; no second job, no second write.
+    assert (again["id"], again["status"]) == (first["id"], "SUCCEEDED")
+    assert await db[COLLECTION].count_documents({}) == 1
+    assert await counts(Catalog(db)) == (2, 2)
+
+    for body, input in ((FILE, {"dryRun": False}), (clean, {"dryRun": True})):
+        response = await upload(client, keyed, body, **input)
+        payload = response.json()["data"]["productImport"]
+        assert payload["job"] is None
+        assert [(e["__typename"], e["code"], e["path"]) for e in payload["errors"]] == [
+            ("InputError", "IDEMPOTENCY_KEY_REUSED", None)
+        ]
+    assert await db[COLLECTION].count_documents({}) == 1
+    # Without the key the same file is a new job.
+    other = started(await upload(client, editor, clean))
+    assert other["id"] != first["id"]
