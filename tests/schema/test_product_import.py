@@ -195,8 +195,8 @@ async def test_a_replay_with_the_same_idempotency_key_answers_the_first_job_and_
     assert await db[COLLECTION].count_documents({}) == 1
     assert await counts(Catalog(db)) == (2, 2)
 
-    for body, input in ((FILE, {"dryRun": False}), (clean, {"dryRun": True})):
-        response = await upload(client, keyed, body, **input)
+    for body, dry_run in ((FILE, False), (clean, True)):
+        response = await upload(client, keyed, body, dryRun=dry_run)
         payload = response.json()["data"]["productImport"]
         assert payload["job"] is None
         assert [(e["__typename"], e["code"], e["path"]) for e in payload["errors"]] == [
