@@ -124,7 +124,12 @@ async def open_catalog(
         stack.push_async_callback(client.close)
         catalog = Catalog(client[settings.db])
         if indexes:
-            await ensure_indexes(catalog, profiles.locales.locales, profiles.channels.names())
+            await ensure_indexes(
+                catalog,
+                profiles.locales.locales,
+                profiles.channels.names(),
+                import_job_ttl=timedelta(days=settings.import_job_ttl_days),
+            )
         yield Connection(client, catalog)
 
 

@@ -198,6 +198,13 @@ class Settings(BaseSettings):
         le=600,
         description="A request body not complete this long after its headers gets 408.",
     )
+    import_job_ttl_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How long an import job (productImport) is kept after it finished (or its "
+        "process last reported); a TTL index deletes it then.",
+    )
     max_requests_per_client: int = Field(
         default=100,
         ge=0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
@@ -22,6 +23,9 @@ Collection = AsyncCollection[Document]
 
 TEXT_INDEX = "search_text"
 INDEX_NOT_FOUND = 27
+IMPORT_JOBS = "import_jobs"
+IMPORT_JOB_TTL = timedelta(days=30)
+IMPORT_JOB_TTL_INDEX = "updated_at_ttl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,12 @@ class Catalog:
         """Category history, append-only, in the shape of ``change_events`` with ``slug`` for
         ``sku`` (apart: ``change_events``' unique ``(sku, revision)`` has no room for them)."""
         return self.db["category_events"]
+
+    @property
+    def import_jobs(self) -> Collection:
+        """Import jobs started over the API (``resolvers.imports.store``), kept for
+        ``CATALOG_IMPORT_JOB_TTL_DAYS`` after their last update."""
+        return self.db[IMPORT_JOBS]
 
 
 def _text_index(locales: Sequence[str]) -> IndexModel:
@@ -189,6 +199,19 @@ def idempotency_indexes() -> list[IndexModel]:
     return [IndexModel([("expiresAt", ASCENDING)], name="expires_at_ttl", expireAfterSeconds=0)]
 
 
+def import_job_indexes(ttl: timedelta = IMPORT_JOB_TTL) -> list[IndexModel]:
+    # On updatedAt, not finishedAt: a finished job's updatedAt is when it finished, while a job
+    # whose process died keeps its last heartbeat there and finishedAt null, which a TTL index
+    # never expires. A running job's heartbeat keeps it young.
+    return [
+        IndexModel(
+            [("updatedAt", ASCENDING)],
+            name=IMPORT_JOB_TTL_INDEX,
+            expireAfterSeconds=int(ttl.total_seconds()),
+        )
+    ]
+
+
 def readiness_indexes(channels: Sequence[str]) -> list[IndexModel]:
     """Behind the readiness filter and sort on stored scores."""
     return [
@@ -201,7 +224,11 @@ def readiness_indexes(channels: Sequence[str]) -> list[IndexModel]:
 
 
 async def ensure_indexes(
-    catalog: Catalog, locales: Sequence[str], channels: Sequence[str] = ()
+    catalog: Catalog,
+    locales: Sequence[str],
+    channels: Sequence[str] = (),
+    *,
+    import_job_ttl: timedelta = IMPORT_JOB_TTL,
 ) -> None:
     """Create the indexes; safe to run on every start and from many replicas at once."""
     await _sync_text_index(catalog.products, locales)
@@ -213,6 +240,28 @@ async def ensure_indexes(
     await catalog.change_events.create_indexes(change_event_indexes())
     await catalog.category_events.create_indexes(category_event_indexes())
     await catalog.idempotency.create_indexes(idempotency_indexes())
+    jobs = import_job_indexes(import_job_ttl)
+    await _sync_ttl(catalog.import_jobs, jobs[0])
+    await catalog.import_jobs.create_indexes(jobs)
+
+
+async def _sync_ttl(collection: Collection, model: IndexModel) -> None:
+    # createIndexes refuses an index whose expireAfterSeconds changed (IndexOptionsConflict);
+    # collMod changes it in place, without rebuilding the index.
+    wanted = model.document["expireAfterSeconds"]
+    async for index in await collection.list_indexes():
+        if index["name"] == model.document["name"] and index.get("expireAfterSeconds") != wanted:
+            log.info(
+                "%s: expireAfterSeconds %s → %s",
+                index["name"],
+                index.get("expireAfterSeconds"),
+                wanted,
+            )
+            await collection.database.command(
+                "collMod",
+                collection.name,
+                index={"name": index["name"], "expireAfterSeconds": wanted},
+            )
 
 
 async def _sync_text_index(products: Collection, locales: Sequence[str]) -> None:

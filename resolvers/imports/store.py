@@ -8,7 +8,8 @@ without anyone having to clean it up.
 
 Row errors are kept in the job's document (at most ``MAX_STORED_ROW_ERRORS``, below MongoDB's
 16 MB document limit; ``rowErrorCount`` counts them all) and read a page at a time with
-``$slice``.
+``$slice``. A TTL index (``resolvers.db.import_job_indexes``) deletes a job
+``CATALOG_IMPORT_JOB_TTL_DAYS`` after its last update.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Literal
 
 from pymongo.errors import PyMongoError
 
-from resolvers.db import Catalog, Collection, Document
+from resolvers.db import IMPORT_JOBS, Catalog, Collection, Document
 from resolvers.imports.job import (
     ChecksumMismatchError,
     ErrorPolicy,
@@ -37,7 +38,7 @@ from resolvers.imports.parsing import Format, ImportParseError
 log = logging.getLogger(__name__)
 
 JobStatus = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
-COLLECTION = "import_jobs"
+COLLECTION = IMPORT_JOBS
 MAX_STORED_ROW_ERRORS = 10_000
 HEARTBEAT = timedelta(seconds=5)
 STALE_AFTER = timedelta(seconds=60)
@@ -70,7 +71,7 @@ class ImportJobs:
 
     @property
     def collection(self) -> Collection:
-        return self.catalog.db[COLLECTION]
+        return self.catalog.import_jobs
 
     async def create(
         self,
