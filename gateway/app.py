@@ -161,6 +161,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         Middleware(
             ClientLimitsMiddleware,
             body_timeout_s=settings.body_timeout_s,
+            upload_timeout_s=settings.upload_timeout_s,
             max_requests_per_client=settings.max_requests_per_client,
         )
     )

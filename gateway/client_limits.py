@@ -7,6 +7,12 @@ handler reading it sees a disconnect (Starlette raises ``ClientDisconnect``), so
 rather than waiting on a client that stalls or trickles a byte at a time. A request above
 the per-client cap is answered ``429`` with ``Retry-After`` before its body is read.
 
+An upload (a multipart/form-data POST to an upload path, ``/graphql``'s productImport, with an
+``Authorization`` header) has a deadline of its own, ``upload_timeout_s``: a 50 MB file over a
+slow link takes minutes, while every other body stays on the tight ``body_timeout_s``. Only
+requests that name a principal get the long one: an anonymous client cannot import, and must
+not hold a connection that long.
+
 "Client" is ``scope["client"]``: the peer's address, or the address of the ``X-Forwarded-For``
 header when uvicorn trusts the peer as a proxy (``FORWARDED_ALLOW_IPS``). Behind a proxy that
 is not trusted, every request seems to come from the proxy and the cap applies to all of them
@@ -30,12 +36,30 @@ log = logging.getLogger(__name__)
 
 # Probes of the load balancer and the orchestrator: answered even when a client is at its cap.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+UPLOAD_PATHS = frozenset({"/graphql"})
 RETRY_AFTER_S = 1
 
 
 def _client(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else ""
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _is_upload(scope: Scope, paths: frozenset[str]) -> bool:
+    content_type = _header(scope, b"content-type") or b""
+    return (
+        scope["method"] == "POST"
+        and scope["path"] in paths
+        and content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+        and bool((_header(scope, b"authorization") or b"").strip())
+    )
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str]) -> list[Message]:
@@ -62,10 +86,14 @@ class ClientLimitsMiddleware:
         *,
         body_timeout_s: float,
         max_requests_per_client: int,
+        upload_timeout_s: float | None = None,
         exempt_paths: frozenset[str] = EXEMPT_PATHS,
+        upload_paths: frozenset[str] = UPLOAD_PATHS,
     ) -> None:
         self.app = app
         self.body_timeout_s = body_timeout_s
+        self.upload_timeout_s = upload_timeout_s if upload_timeout_s is not None else body_timeout_s
+        self.upload_paths = upload_paths
         self.max_requests_per_client = max_requests_per_client
         self.exempt_paths = exempt_paths
         self._in_flight: Counter[str] = Counter()
@@ -109,7 +137,10 @@ class ClientLimitsMiddleware:
 
     async def _with_body_deadline(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.body_timeout_s
+        timeout_s = (
+            self.upload_timeout_s if _is_upload(scope, self.upload_paths) else self.body_timeout_s
+        )
+        deadline = loop.time() + timeout_s
         body_complete = False
         response_started = False
         timed_out = False
@@ -129,7 +160,7 @@ class ClientLimitsMiddleware:
                 log.debug(
                     "request body from %s not complete within %g s: %s %s answered 408",
                     _client(scope),
-                    self.body_timeout_s,
+                    timeout_s,
                     scope["method"],
                     scope["path"],
                 )
@@ -138,7 +169,7 @@ class ClientLimitsMiddleware:
                     for reply in _error(
                         408,
                         "REQUEST_TIMEOUT",
-                        f"The request body did not arrive within {self.body_timeout_s:g} s",
+                        f"The request body did not arrive within {timeout_s:g} s",
                         {},
                     ):
                         await send(reply)

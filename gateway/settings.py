@@ -198,6 +198,13 @@ class Settings(BaseSettings):
         le=600,
         description="A request body not complete this long after its headers gets 408.",
     )
+    upload_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=3600,
+        description="The same for an upload (a multipart POST to /graphql with an "
+        "Authorization header: productImport's file): 50 MB in 600 s needs about 0.7 Mbit/s.",
+    )
     import_job_ttl_days: int = Field(
         default=30,
         ge=1,

@@ -1,5 +1,6 @@
 """Slow and greedy clients against the live gateway: a stalled body gets 408 and frees its slot,
-one client's requests in flight are capped with 429 while other clients and probes are served.
+one client's requests in flight are capped with 429 while other clients and probes are served,
+an upload has a longer deadline of its own.
 
 Raw sockets send what httpx would not: headers and part of a body, then nothing. Every wait is a
 blocking read on the socket (its timeout only bounds a failing test), never a sleep.
@@ -11,14 +12,19 @@ import json
 import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.http_helpers import api_key
 from tests.live_server import LiveServer, live_server
+
+Db = AsyncDatabase[dict[str, Any]]
 
 READ_TIMEOUT_S = 30.0  # only a broken server makes a read wait this long
 TYPENAME = {"query": "{ __typename }"}
@@ -129,3 +135,73 @@ def test_one_client_above_its_cap_gets_429_while_others_are_served(
             assert other.status_code == 200
             # The capped client itself, still at its cap.
             assert client.post("/graphql", json=TYPENAME).status_code == 429
+
+
+def multipart_import(key: dict[str, str]) -> tuple[bytes, bytes]:
+    """The head and body of a productImport upload (a file whose name tells no format, so the
+    mutation answers at once with an error and starts no job)."""
+    boundary = "limits-boundary"
+    operations = {
+        "query": "mutation($input: ProductImportInput!) { productImport(input: $input) "
+        "{ job { id } errors { code path } } }",
+        "variables": {"input": {"file": None}},
+    }
+    parts = [
+        ("operations", None, json.dumps(operations).encode()),
+        ("map", None, json.dumps({"0": ["variables.input.file"]}).encode()),
+        ("0", "products.txt", b'{"sku": "P-1"}\n' * 100),
+    ]
+    body = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        body += data + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    headers = {
+        "Host": "gateway",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(body)),
+        "Apollo-Require-Preflight": "true",
+        "Connection": "close",
+        **key,
+    }
+    head = "POST /graphql HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return (head + "\r\n").encode(), body
+
+
+async def test_a_slow_upload_outlives_the_body_timeout_under_the_upload_timeout(
+    settings: Settings, db: Db
+) -> None:
+    editor = await api_key(db, "editor", settings)
+    head, body = multipart_import(editor)
+    with gateway(settings, body_timeout_s=0.3, upload_timeout_s=30.0) as live:
+        with connect(live) as upload:
+            upload.sendall(head + body[:200])
+            # A JSON body started after the upload's headers and stalled as long: its 408 is
+            # the proof that the upload has been arriving for longer than body_timeout_s.
+            with stalled_post(live) as plain:
+                status, _, _ = split_response(read_to_close(plain))
+            assert status == 408
+            upload.sendall(body[200:])
+            status, _, answer = split_response(read_to_close(upload))
+        assert status == 200, answer
+        assert json.loads(answer)["data"]["productImport"] == {
+            "job": None,
+            "errors": [{"code": "REQUIRED", "path": ["input", "format"]}],
+        }
+
+
+async def test_an_upload_past_the_upload_timeout_or_without_a_key_gets_408(
+    settings: Settings, db: Db
+) -> None:
+    editor = await api_key(db, "editor", settings)
+    with gateway(settings, body_timeout_s=0.3, upload_timeout_s=0.6) as live:
+        for key, limit in ((editor, "0.6"), ({}, "0.3")):
+            head, body = multipart_import(key)
+            with connect(live) as upload:
+                upload.sendall(head + body[:200])
+                status, _, answer = split_response(read_to_close(upload))
+            assert status == 408
+            assert json.loads(answer)["errors"][0]["message"] == (
+                f"The request body did not arrive within {limit} s"
+            )
