@@ -1,0 +1,433 @@
+"""Deliveries of events to subscriptions, in MongoDB: what is due, who is sending it, what came
+of it. Every state lives here, so any replica can take over from one that stopped.
+
+``event_deliveries``, one document per (subscription, event)::
+
+    {subscription, eventId, key: "product:<sku>", seq: revision, type, body, status,
+     attempts, maxAttempts, nextAttemptAt, token, owner, createdAt, claimedAt,
+     lastStatus, lastError, deliveredAt, deadAt, redeliveries}
+
+``status``: ``pending`` (waiting for ``nextAttemptAt``) → ``delivering`` (claimed by ``owner``
+until ``nextAttemptAt``: a claim is a lease) → ``delivered``, or back to ``pending`` after a
+failure, or ``dead`` after ``maxAttempts``. A delivery whose claim ran out (its worker died
+mid-request) is due again: at-least-once, and receivers deduplicate by the event id.
+
+Order per product: only the head of a (subscription, key) queue, its lowest ``seq`` still
+pending or delivering, is ever claimed, so a product's later event waits until the earlier
+ones are delivered or dead; the claim is one conditional update, so two replicas never send
+the same delivery at once.
+
+``event_cursors``, one per (subscription, event collection): how far fan-out has read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import BulkWriteError
+
+from resolvers.db import Collection, Database, Document
+from resolvers.outbox import payload
+from resolvers.outbox.payload import Source
+from resolvers.outbox.subscriptions import Subscription
+
+log = logging.getLogger(__name__)
+
+DELIVERIES = "event_deliveries"
+CURSORS = "event_cursors"
+DUPLICATE_KEY = 11000
+# An event's _id is made by its writer before its transaction commits, which may take up to
+# MongoDB's transactionLifetimeLimitSeconds (60 s by default), on a clock that may be a little
+# off ours: fan-out reads back this far, so an event committed late is still found.
+SETTLE = timedelta(minutes=2)
+FAN_OUT_PAGE = 500
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+ACTIVE = [Status.PENDING.value, Status.DELIVERING.value]
+
+
+class DeliveryNotFoundError(LookupError):
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(f"no event delivery {delivery_id!r}")
+        self.message = str(self)
+
+
+class NotRedeliverableError(ValueError):
+    def __init__(self, delivery_id: str, status: str) -> None:
+        super().__init__(f"event delivery {delivery_id} is {status}: it will be sent anyway")
+        self.message = str(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event's delivery to one subscription, as admins see it (never its body)."""
+
+    id: str
+    subscription: str
+    event_id: str
+    type: str
+    key: str
+    seq: int
+    status: Status
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    last_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_document(cls, document: Document) -> Delivery:
+        status = Status(document["status"])
+        return cls(
+            id=str(document["_id"]),
+            subscription=document["subscription"],
+            event_id=str(document["eventId"]),
+            type=document["type"],
+            key=document["key"],
+            seq=int(document["seq"]),
+            status=status,
+            attempts=int(document.get("attempts", 0)),
+            max_attempts=int(document["maxAttempts"]),
+            next_attempt_at=document.get("nextAttemptAt") if status.value in ACTIVE else None,
+            created_at=document["createdAt"],
+            last_status=document.get("lastStatus"),
+            last_error=document.get("lastError"),
+            delivered_at=document.get("deliveredAt"),
+        )
+
+
+def deliveries(db: Database) -> Collection:
+    return db[DELIVERIES]
+
+
+def delivery_indexes() -> list[IndexModel]:
+    return [
+        # One delivery per event and subscription, however many replicas fan out at once.
+        IndexModel(
+            [("subscription", ASCENDING), ("eventId", ASCENDING)],
+            name="subscription_event",
+            unique=True,
+        ),
+        # What is due: pending ones by their next attempt, claimed ones by their lease's end.
+        IndexModel([("status", ASCENDING), ("nextAttemptAt", ASCENDING)], name="due"),
+        # The head of each (subscription, product) queue.
+        IndexModel(
+            [("subscription", ASCENDING), ("key", ASCENDING), ("seq", ASCENDING)], name="queue"
+        ),
+        # `events list [--dead]`, newest first.
+        IndexModel([("status", ASCENDING), ("_id", DESCENDING)], name="status_id"),
+    ]
+
+
+async def ensure_indexes(db: Database) -> None:
+    await deliveries(db).create_indexes(delivery_indexes())
+
+
+async def fan_out(
+    db: Database,
+    subscriptions: Sequence[Subscription],
+    now: datetime,
+    *,
+    seen: set[tuple[str, ObjectId]] | None = None,
+    sources: Sequence[Source] = payload.SOURCES,
+) -> int:
+    """Create the deliveries of the events recorded since the last pass; the number created.
+
+    Safe to run from several replicas at once (the unique index keeps one delivery per event
+    and subscription). ``seen`` (kept by the caller between passes) spares re-reading the
+    events of the settle window that were already considered."""
+    seen = seen if seen is not None else set()
+    created = 0
+    for subscription in subscriptions:
+        for source in sources:
+            created += await _fan_out(db, subscription, source, now, seen)
+    return created
+
+
+async def _fan_out(
+    db: Database,
+    subscription: Subscription,
+    source: Source,
+    now: datetime,
+    seen: set[tuple[str, ObjectId]],
+) -> int:
+    cursors = db[CURSORS]
+    cursor_id = f"{subscription.name}:{source.collection}"
+    # A new subscription starts with the events of the settle window, not the whole history.
+    cursor = await cursors.find_one_and_update(
+        {"_id": cursor_id},
+        {"$setOnInsert": {"since": ObjectId.from_datetime(now - SETTLE)}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    assert cursor is not None
+    since: ObjectId = cursor["since"]
+    events = db[source.collection]
+    created = 0
+    after: ObjectId | None = None
+    while True:
+        query: Document = {"_id": {"$gte": since} if after is None else {"$gt": after}}
+        ids = [
+            document["_id"]
+            async for document in events.find(query, {"_id": 1})
+            .sort("_id", ASCENDING)
+            .limit(FAN_OUT_PAGE)
+        ]
+        if not ids:
+            break
+        after = ids[-1]
+        fresh = [i for i in ids if (subscription.name, i) not in seen]
+        if fresh:
+            created += await _create(db, subscription, source, events, fresh, now)
+            seen.update((subscription.name, i) for i in fresh)
+        if len(ids) < FAN_OUT_PAGE:
+            break
+    settled = ObjectId.from_datetime(now - SETTLE)
+    if settled > since:
+        await cursors.update_one({"_id": cursor_id}, {"$max": {"since": settled}})
+        # What the cursor passed is never read again.
+        seen.difference_update(
+            [item for item in seen if item[0] == subscription.name and item[1] < settled]
+        )
+    return created
+
+
+async def _create(
+    db: Database,
+    subscription: Subscription,
+    source: Source,
+    events: Collection,
+    ids: list[ObjectId],
+    now: datetime,
+) -> int:
+    known = {
+        document["eventId"]
+        async for document in deliveries(db).find(
+            {"subscription": subscription.name, "eventId": {"$in": ids}}, {"eventId": 1}
+        )
+    }
+    wanted = [i for i in ids if i not in known]
+    if not wanted:
+        return 0
+    new = []
+    async for event in events.find({"_id": {"$in": wanted}}).sort("_id", ASCENDING):
+        event_type = payload.event_type(source, event)
+        channels = payload.event_channels(event)
+        if not subscription.wants(event_type, channels, payload.actor_source(event)):
+            continue
+        new.append(
+            {
+                "subscription": subscription.name,
+                "eventId": event["_id"],
+                "key": f"{source.entity}:{event[source.key_field]}",
+                "seq": int(event.get("revision", 0)),
+                "type": event_type,
+                "body": payload.body(source, event),
+                "status": Status.PENDING.value,
+                "attempts": 0,
+                "maxAttempts": subscription.max_attempts,
+                "nextAttemptAt": now,
+                "token": 0,
+                "createdAt": now,
+            }
+        )
+    if not new:
+        return 0
+    try:
+        result = await deliveries(db).insert_many(new, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return int(exc.details.get("nInserted", 0))  # another replica created the rest
+    return len(result.inserted_ids)
+
+
+async def due_heads(
+    db: Database, subscriptions: Iterable[str], now: datetime, limit: int
+) -> list[Document]:
+    """Deliveries due at ``now`` that head their (subscription, key) queue, at most one per
+    queue, the longest waiting first."""
+    names = list(subscriptions)
+    candidates = (
+        await deliveries(db)
+        .find(
+            {
+                "status": {"$in": ACTIVE},
+                "nextAttemptAt": {"$lte": now},
+                "subscription": {"$in": names},
+            },
+            {"body": 0},
+        )
+        .sort("nextAttemptAt", ASCENDING)
+        .limit(limit)
+        .to_list()
+    )
+    if not candidates:
+        return []
+    heads = {
+        (row["_id"]["subscription"], row["_id"]["key"]): row["seq"]
+        async for row in await deliveries(db).aggregate(
+            [
+                {
+                    "$match": {
+                        "subscription": {"$in": names},
+                        "key": {"$in": sorted({c["key"] for c in candidates})},
+                        "status": {"$in": ACTIVE},
+                    }
+                },
+                {
+                    "$group": {
+                        "_id": {"subscription": "$subscription", "key": "$key"},
+                        "seq": {"$min": "$seq"},
+                    }
+                },
+            ]
+        )
+    }
+    chosen: dict[tuple[str, str], Document] = {}
+    for candidate in candidates:
+        queue = (candidate["subscription"], candidate["key"])
+        if heads.get(queue) == candidate["seq"] and queue not in chosen:
+            chosen[queue] = candidate
+    return list(chosen.values())
+
+
+async def claim(
+    db: Database, candidate: Document, owner: str, now: datetime, lease: timedelta
+) -> Document | None:
+    """Take a due delivery for ``lease`` (one conditional update); None when another worker
+    took it first. Counts the attempt now, so a delivery that kills its worker still ends
+    up dead after its attempts."""
+    return await deliveries(db).find_one_and_update(
+        {"_id": candidate["_id"], "status": {"$in": ACTIVE}, "nextAttemptAt": {"$lte": now}},
+        {
+            "$set": {
+                "status": Status.DELIVERING.value,
+                "owner": owner,
+                "claimedAt": now,
+                "nextAttemptAt": now + lease,
+            },
+            "$inc": {"attempts": 1, "token": 1},
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def delivered(db: Database, claimed: Document, now: datetime, status: int) -> bool:
+    """Record a successful attempt; False when the claim had been lost meanwhile."""
+    result = await deliveries(db).update_one(
+        _fence(claimed),
+        {
+            "$set": {
+                "status": Status.DELIVERED.value,
+                "deliveredAt": now,
+                "lastStatus": status,
+                "lastError": None,
+            },
+            "$unset": {"owner": ""},
+        },
+    )
+    return result.modified_count == 1
+
+
+async def failed(
+    db: Database,
+    claimed: Document,
+    now: datetime,
+    error: str,
+    status: int | None,
+    retry_at: datetime,
+) -> Status | None:
+    """Record a failed attempt: pending again until ``retry_at``, or dead after the last one.
+    None when the claim had been lost meanwhile."""
+    dead = int(claimed["attempts"]) >= int(claimed["maxAttempts"])
+    update: dict[str, Any] = {
+        "lastStatus": status,
+        "lastError": error[:500],
+        "lastAttemptAt": now,
+    }
+    if dead:
+        update |= {"status": Status.DEAD.value, "deadAt": now}
+    else:
+        update |= {"status": Status.PENDING.value, "nextAttemptAt": retry_at}
+    result = await deliveries(db).update_one(
+        _fence(claimed), {"$set": update, "$unset": {"owner": ""}}
+    )
+    if result.modified_count != 1:
+        return None
+    return Status.DEAD if dead else Status.PENDING
+
+
+def _fence(claimed: Document) -> Document:
+    # The token grows at every claim: a worker whose lease ran out and was taken over cannot
+    # overwrite what the new holder records.
+    return {"_id": claimed["_id"], "token": claimed["token"], "status": Status.DELIVERING.value}
+
+
+def delivery_object_id(delivery_id: str) -> ObjectId:
+    try:
+        return ObjectId(delivery_id)
+    except (InvalidId, TypeError):
+        raise DeliveryNotFoundError(delivery_id) from None
+
+
+async def redeliver(db: Database, delivery_id: str, now: datetime) -> Delivery:
+    """Send a dead (or delivered) delivery again, with a fresh count of attempts and the same
+    event id; NotRedeliverableError when it is still on its way."""
+    oid = delivery_object_id(delivery_id)
+    document = await deliveries(db).find_one_and_update(
+        {"_id": oid, "status": {"$in": [Status.DEAD.value, Status.DELIVERED.value]}},
+        {
+            "$set": {
+                "status": Status.PENDING.value,
+                "attempts": 0,
+                "nextAttemptAt": now,
+                "redeliveredAt": now,
+            },
+            "$inc": {"redeliveries": 1},
+        },
+        projection={"body": 0},
+        return_document=ReturnDocument.AFTER,
+    )
+    if document is not None:
+        return Delivery.from_document(document)
+    current = await deliveries(db).find_one({"_id": oid}, {"status": 1})
+    if current is None:
+        raise DeliveryNotFoundError(delivery_id)
+    raise NotRedeliverableError(delivery_id, current["status"])
+
+
+async def list_deliveries(
+    db: Database, *, status: Status | None = None, limit: int = 50
+) -> list[Delivery]:
+    """Deliveries, newest first; only those in ``status`` when given."""
+    query: Document = {"status": status.value} if status is not None else {}
+    documents = (
+        await deliveries(db).find(query, {"body": 0}).sort("_id", DESCENDING).limit(limit).to_list()
+    )
+    return [Delivery.from_document(d) for d in documents]
+
+
+async def get_body(db: Database, delivery_id: ObjectId) -> bytes:
+    document = await deliveries(db).find_one({"_id": delivery_id}, {"body": 1})
+    if document is None:
+        raise DeliveryNotFoundError(str(delivery_id))
+    return bytes(document["body"])
