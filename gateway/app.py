@@ -21,6 +21,7 @@ from gateway.access_log import AccessLogMiddleware
 from gateway.auth import Authenticator
 from gateway.auth.setup import authenticator
 from gateway.client_limits import ClientLimitsMiddleware
+from gateway.events import event_subscriptions, start_event_worker
 from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.request_id import RequestIdMiddleware
@@ -102,6 +103,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
     schema = schema or build_schema()
     # Read and checked now: a bad channels.toml stops the process before it serves.
     profiles = load_profiles(settings)
+    subscriptions = event_subscriptions(settings, profiles)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -132,6 +134,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 demo_media = UploadProgress()
             refresh = asyncio.create_task(after_start(services, demo_media=demo_media))
             stack.push_async_callback(_cancel, refresh)
+            await start_event_worker(stack, settings, subscriptions, services.catalog.db)
             log.info("catalog gateway ready on database %r", settings.db)
             yield {
                 "services": services,

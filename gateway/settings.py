@@ -232,6 +232,22 @@ class Settings(BaseSettings):
         "requests (0: never).",
     )
     mongo_timeout_ms: int = Field(default=5000, ge=100)
+    event_subscriptions: Path | None = Field(
+        default=None,
+        description="Webhook subscriptions of outbound events (TOML); unset: the "
+        "event_subscriptions.toml shipped with the gateway (none enabled).",
+    )
+    events_worker: bool = Field(
+        default=True,
+        description="Deliver outbound events from this process (when a subscription is "
+        "enabled); false: replicas that only serve.",
+    )
+    events_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description="How often the event delivery worker looks for new events and retries due.",
+    )
 
     @field_validator("db")
     @classmethod
@@ -302,6 +318,12 @@ class Settings(BaseSettings):
     @property
     def validation_path(self) -> Path:
         return self.validation or Path(str(files("gateway").joinpath("validation.toml")))
+
+    @property
+    def event_subscriptions_path(self) -> Path:
+        return self.event_subscriptions or Path(
+            str(files("gateway").joinpath("event_subscriptions.toml"))
+        )
 
     @property
     def fallback_chains(self) -> dict[str, list[str]]:

@@ -25,6 +25,8 @@ _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _EVENT_PATTERN = re.compile(r"^[a-z*]+\.[a-z*_-]+$")
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_TIMEOUT_S = 10.0
+# Standard Webhooks asks for 24 to 64 bytes of key; fewer would be guessable.
+MIN_SECRET_BYTES = 24
 
 
 class SubscriptionConfigError(ConfigFileError):
@@ -101,10 +103,14 @@ def secret_key(value: str) -> bytes:
     any other string is used as its UTF-8 bytes."""
     if value.startswith("whsec_"):
         try:
-            return base64.b64decode(value.removeprefix("whsec_"), validate=True)
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
         except binascii.Error:
             raise ValueError("a whsec_ secret must be base64 after the prefix") from None
-    return value.encode()
+    else:
+        key = value.encode()
+    if len(key) < MIN_SECRET_BYTES:
+        raise ValueError(f"a secret needs {MIN_SECRET_BYTES} bytes or more, this has {len(key)}")
+    return key
 
 
 def load_subscriptions(
