@@ -132,12 +132,9 @@ class ImportPlanner:
                     plan.readiness = kept
                     continue
             if plan.action != "error" and plan.product is not None:
-                plan.readiness = {
-                    channel: stored_readiness(
-                        plan.product, channel, self.channels, self.locales, now, context
-                    )
-                    for channel in self.channels.names()
-                }
+                plan.readiness = stored_readiness(
+                    plan.product, self.channels, self.locales, now, context
+                )
         return plans
 
     def _draft(self, row: ImportRow, stored: Document | None, seen: FileState) -> _Draft:

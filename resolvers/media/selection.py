@@ -6,7 +6,7 @@ tests share one definition of "deliverable".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -170,8 +170,11 @@ def choose_for_slot(
     assets: dict[tuple[str, str], Document | None],
     channel: str,
     now: datetime,
+    problem_of: Callable[[tuple[str, str]], str | None] | None = None,
 ) -> SlotChoice:
-    """The first deliverable asset in the slot's role order; otherwise the placeholder."""
+    """The first deliverable asset in the slot's role order; otherwise the placeholder.
+
+    ``problem_of``: ``delivery_problem`` by asset key, when the caller memoizes it."""
     reasons: list[str] = []
     for rank, role in enumerate(slot.roles):
         candidates = [r for r in references if r.get("role") == role]
@@ -179,8 +182,11 @@ def choose_for_slot(
             reasons.append(f"no {role} media")
             continue
         for reference in candidates:
-            asset = assets.get(reference_key(reference))
-            problem = delivery_problem(asset, channel, now)
+            key = reference_key(reference)
+            asset = assets.get(key)
+            problem = (
+                delivery_problem(asset, channel, now) if problem_of is None else problem_of(key)
+            )
             if problem is None:
                 if rank > 0:
                     reasons.append(f"fell back to {role}")

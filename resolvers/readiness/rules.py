@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from resolvers.channels import ChannelProfile, Channels
+from resolvers.channels import ChannelProfile, Channels, SlotProfile
 from resolvers.db import Document
 from resolvers.locales import LocaleResolver
 from resolvers.media import (
     SlotChoice,
+    choose_for_slot,
     delivery_problem,
-    fill_slot,
     option_value,
     reference_key,
+    slot_candidates,
     swatch_slot,
 )
+from resolvers.media.selection import swatch_siblings
 from resolvers.validation.rules import TextLengths
 
 # Formats every client can display: a slot fixed to another one (webp, avif) has no fallback.
@@ -58,6 +60,32 @@ class Readiness:
         return [check.id for check in self.checks if not check.passed]
 
 
+class ScoringMemo:
+    """What the evaluations of one product share across channels (slot candidates, text and alt
+    text per locale, each asset's deliverability per channel): scoring a product on four
+    channels computes each once instead of four times. One memo per product and scoring pass
+    (the same documents, assets and ``now``); never kept beyond it."""
+
+    __slots__ = (
+        "alts",
+        "candidates",
+        "colours",
+        "problems",
+        "siblings",
+        "swatch_placeholders",
+        "texts",
+    )
+
+    def __init__(self) -> None:
+        self.candidates: dict[tuple[tuple[str, ...], str | None], list[Document]] = {}
+        self.problems: dict[tuple[str, tuple[str, str]], str | None] = {}
+        self.texts: dict[tuple[str, str], int | None] = {}
+        self.alts: dict[tuple[str, str], bool] = {}
+        self.swatch_placeholders: dict[tuple[str, frozenset[str]], bool] = {}
+        self.colours: dict[str, list[str]] | None = None
+        self.siblings: dict[str, frozenset[str]] = {}
+
+
 @dataclass
 class _Inputs:
     product: Document
@@ -70,8 +98,50 @@ class _Inputs:
     wanted: tuple[str, ...]
     text: TextLengths
     now: datetime
+    memo: ScoringMemo
     choices: dict[str, SlotChoice] = field(default_factory=dict)
     missing_locales: set[str] = field(default_factory=set)
+
+    def problem(self, key: tuple[str, str]) -> str | None:
+        """``delivery_problem`` of the asset under ``key`` on this channel."""
+        problems = self.memo.problems
+        memo_key = (self.channel, key)
+        if memo_key not in problems:
+            problems[memo_key] = delivery_problem(self.assets.get(key), self.channel, self.now)
+        return problems[memo_key]
+
+    def fill(self, name: str, slot: SlotProfile, variant_sku: str | None = None) -> SlotChoice:
+        """``fill_slot`` for this product, with candidates and deliverability memoized."""
+        cache = self.memo.candidates
+        roles = tuple(slot.roles)
+        candidates = cache.get((roles, variant_sku))
+        if candidates is None:
+            candidates = cache[roles, variant_sku] = slot_candidates(
+                self.product, roles, variant_sku
+            )
+        return choose_for_slot(
+            name, slot, candidates, self.assets, self.channel, self.now, self.problem
+        )
+
+    def text_length(self, field_name: str, tag: str) -> int | None:
+        """The length of the text ``tag`` shows for a localized field, None when ``tag`` has
+        no text of its own (or from its fallbacks, the default locale aside)."""
+        texts = self.memo.texts
+        if (field_name, tag) not in texts:
+            values = self.product.get(field_name) or {}
+            texts[field_name, tag] = (
+                len(str(self.locales.pick(values, tag).value))
+                if self.locales.has_own_value(values, tag)
+                else None
+            )
+        return texts[field_name, tag]
+
+    def has_alt(self, asset: Document, tag: str) -> bool:
+        alt = self.memo.alts
+        key = (asset["publicId"], tag)
+        if key not in alt:
+            alt[key] = self.locales.has_own_value(asset.get("alt"), tag)
+        return alt[key]
 
 
 def needed_codes(categories: Iterable[Document]) -> list[str]:
@@ -94,8 +164,11 @@ def evaluate(
     locales: LocaleResolver,
     locale: str | None,
     now: datetime,
+    memo: ScoringMemo | None = None,
 ) -> Readiness:
-    """Run every rule of the channel and score the product (0-100; ready = no blocker failed)."""
+    """Run every rule of the channel and score the product (0-100; ready = no blocker failed).
+
+    Scoring one product on several channels, pass one ``ScoringMemo`` to every call."""
     profile = channels.profiles[channel]
     wanted = (locale,) if locale else tuple(profile.locales)
     inputs = _Inputs(
@@ -109,11 +182,9 @@ def evaluate(
         wanted,
         channels.text_lengths,
         now,
+        memo if memo is not None else ScoringMemo(),
     )
-    inputs.choices = {
-        name: fill_slot(name, slot, product, assets, channel, now)
-        for name, slot in profile.slots.items()
-    }
+    inputs.choices = {name: inputs.fill(name, slot) for name, slot in profile.slots.items()}
     checks = []
     for rule_id, rule in channels.rules_for(channel).items():
         passed, message = _RULES[rule_id](inputs)
@@ -151,9 +222,7 @@ def _hero_image(inputs: _Inputs) -> tuple[bool, str]:
     for reference in inputs.product.get("media") or []:
         if reference.get("role") != "hero":
             continue
-        problem = delivery_problem(
-            inputs.assets.get(reference_key(reference)), inputs.channel, inputs.now
-        )
+        problem = inputs.problem(reference_key(reference))
         if problem is None:
             return True, f"hero image {reference['publicId']}"
         problems.append(f"{reference['publicId']}: {problem}")
@@ -186,9 +255,7 @@ def _alt_text(inputs: _Inputs) -> tuple[bool, str]:
         if asset["publicId"] in seen:
             continue
         seen.add(asset["publicId"])
-        missing = [
-            t for t in inputs.wanted if not inputs.locales.has_own_value(asset.get("alt"), t)
-        ]
+        missing = [t for t in inputs.wanted if not inputs.has_alt(asset, t)]
         if missing:
             inputs.missing_locales.update(missing)
             gaps.append(f"{asset['publicId']} lacks {', '.join(missing)}")
@@ -218,11 +285,13 @@ def _delivery_fallback(inputs: _Inputs) -> tuple[bool, str]:
 def _variant_swatches(inputs: _Inputs) -> tuple[bool, str]:
     """Each colour variant's swatch, chosen as the variant's ``swatch`` field chooses it, is no
     placeholder."""
-    by_colour: dict[str, list[str]] = {}
-    for variant in inputs.product.get("variants") or []:
-        colour = option_value(variant)
-        if colour:
-            by_colour.setdefault(colour, []).append(variant["sku"])
+    by_colour = inputs.memo.colours
+    if by_colour is None:
+        by_colour = inputs.memo.colours = {}
+        for variant in inputs.product.get("variants") or []:
+            colour = option_value(variant)
+            if colour:
+                by_colour.setdefault(colour, []).append(variant["sku"])
     if not by_colour:
         return True, "no colour variants"
     found = swatch_slot(inputs.profile)
@@ -231,13 +300,7 @@ def _variant_swatches(inputs: _Inputs) -> tuple[bool, str]:
     name, slot = found
     problems = []
     for colour, skus in by_colour.items():
-        placeholders = [
-            sku
-            for sku in skus
-            if fill_slot(
-                name, slot, inputs.product, inputs.assets, inputs.channel, inputs.now, sku
-            ).is_placeholder
-        ]
+        placeholders = [sku for sku in skus if _swatch_is_placeholder(inputs, name, slot, sku)]
         if placeholders:
             verb = "gets" if len(placeholders) == 1 else "get"
             problems.append(
@@ -249,13 +312,25 @@ def _variant_swatches(inputs: _Inputs) -> tuple[bool, str]:
     return True, f"{len(by_colour)} colour(s) have a swatch or image"
 
 
+def _swatch_is_placeholder(inputs: _Inputs, name: str, slot: SlotProfile, sku: str) -> bool:
+    # A variant's swatch candidates are the references of its colour siblings, whatever their
+    # order: whether any of them is deliverable is the same for every variant of the colour.
+    siblings = inputs.memo.siblings.get(sku)
+    if siblings is None:
+        siblings = inputs.memo.siblings[sku] = frozenset(swatch_siblings(inputs.product, sku))
+    key = (inputs.channel, siblings)
+    known = inputs.memo.swatch_placeholders
+    if key not in known:
+        known[key] = inputs.fill(name, slot, sku).is_placeholder
+    return known[key]
+
+
 def _video_posters(inputs: _Inputs) -> tuple[bool, str]:
-    videos = [
+    delivered = [
         inputs.assets.get(reference_key(r))
         for r in inputs.product.get("media") or []
-        if r.get("role") == "video"
+        if r.get("role") == "video" and inputs.problem(reference_key(r)) is None
     ]
-    delivered = [v for v in videos if delivery_problem(v, inputs.channel, inputs.now) is None]
     lacking = [v["publicId"] for v in delivered if v is not None and not v.get("poster")]
     if lacking:
         return False, f"no poster (a video frame is shown instead): {', '.join(lacking)}"
@@ -295,16 +370,14 @@ def _text_lengths(inputs: _Inputs) -> tuple[bool, str]:
         ("name", rules.name_min, rules.name_max),
         ("description", rules.description_min, rules.description_max),
     ):
-        values = inputs.product.get(field_name) or {}
         for tag in inputs.wanted:
-            if not inputs.locales.has_own_value(values, tag):
+            length = inputs.text_length(field_name, tag)
+            if length is None:
                 inputs.missing_locales.add(tag)
                 problems.append(f"{field_name} missing in {tag}")
-                continue
-            text = str(inputs.locales.pick(values, tag).value)
-            if not low <= len(text) <= high:
+            elif not low <= length <= high:
                 problems.append(
-                    f"{field_name} in {tag} has {len(text)} characters (allowed {low}-{high})"
+                    f"{field_name} in {tag} has {length} characters (allowed {low}-{high})"
                 )
     if problems:
         return False, "; ".join(problems)
@@ -314,9 +387,7 @@ def _text_lengths(inputs: _Inputs) -> tuple[bool, str]:
 def _asset_validity(inputs: _Inputs) -> tuple[bool, str]:
     problems = []
     for reference in inputs.product.get("media") or []:
-        problem = delivery_problem(
-            inputs.assets.get(reference_key(reference)), inputs.channel, inputs.now
-        )
+        problem = inputs.problem(reference_key(reference))
         if problem is not None:
             problems.append(f"{reference['publicId']}: {problem}")
     if problems:

@@ -16,7 +16,13 @@ from pymongo import UpdateOne
 from resolvers.channels import Channels
 from resolvers.db import Catalog, Document
 from resolvers.locales import LocaleResolver
-from resolvers.readiness.rules import RULES_VERSION, asset_keys, evaluate, needed_codes
+from resolvers.readiness.rules import (
+    RULES_VERSION,
+    ScoringMemo,
+    asset_keys,
+    evaluate,
+    needed_codes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +119,10 @@ async def _rescore(
                 # Scoring is CPU work; let requests on the same event loop run in between.
                 await asyncio.sleep(0)
             fields = {
-                stored_fields(name): stored_readiness(
-                    product, name, channels, locales, now, context
-                )
-                for name in channels.names()
+                stored_fields(name): scores
+                for name, scores in stored_readiness(
+                    product, channels, locales, now, context
+                ).items()
             }
             operations.append(UpdateOne({"_id": product["_id"]}, {"$set": fields}))
         await catalog.products.bulk_write(operations, ordered=False)
@@ -156,33 +162,42 @@ async def load_context(catalog: Catalog, products: list[Document]) -> ReadinessC
 
 def stored_readiness(
     product: Document,
-    channel: str,
     channels: Channels,
     locales: LocaleResolver,
     now: datetime,
     context: ReadinessContext,
-) -> dict[str, Any]:
+) -> dict[str, dict[str, Any]]:
+    """Channel → the readiness stored on ``product`` for it (score, ready, failed, rulesHash,
+    computedAt); the channels share one ``ScoringMemo``."""
     categories = [
         context.categories[s] for s in product.get("categories") or [] if s in context.categories
     ]
-    result = evaluate(
-        product,
-        assets={k: context.assets.get(k) for k in asset_keys(product)},
-        categories=categories,
-        attributes={c: context.attributes.get(c) for c in needed_codes(categories)},
-        channel=channel,
-        channels=channels,
-        locales=locales,
-        locale=None,
-        now=now,
-    )
-    return {
-        "score": result.score,
-        "ready": result.ready,
-        "failed": result.failed,
-        "rulesHash": rules_hash(channels),
-        "computedAt": now,
-    }
+    assets = {k: context.assets.get(k) for k in asset_keys(product)}
+    attributes = {c: context.attributes.get(c) for c in needed_codes(categories)}
+    memo = ScoringMemo()
+    current = rules_hash(channels)
+    stored = {}
+    for channel in channels.names():
+        result = evaluate(
+            product,
+            assets=assets,
+            categories=categories,
+            attributes=attributes,
+            channel=channel,
+            channels=channels,
+            locales=locales,
+            locale=None,
+            now=now,
+            memo=memo,
+        )
+        stored[channel] = {
+            "score": result.score,
+            "ready": result.ready,
+            "failed": result.failed,
+            "rulesHash": current,
+            "computedAt": now,
+        }
+    return stored
 
 
 async def summary(catalog: Catalog, channels: Channels, channel: str) -> dict[str, Any]:
