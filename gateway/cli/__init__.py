@@ -1,7 +1,7 @@
 """The ``catalog-gateway`` command: parses arguments and hands each command to its module.
 
 Every command module (``serve``, ``seed``, ``schema``, ``media``, ``audit``, ``readiness``,
-``migrate``, ``import``, ``keys``, ``emulator``) has ``add_parser(commands)`` and
+``migrate``, ``import``, ``keys``, ``events``, ``emulator``) has ``add_parser(commands)`` and
 ``run(args, settings)``.
 This package imports them; none of them imports this package.
 """
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from gateway.cli import (
     audit,
     emulator,
+    events,
     import_,
     keys,
     media,
@@ -54,6 +55,7 @@ COMMANDS: tuple[Command, ...] = (
     migrate,
     import_,
     keys,
+    events,
     emulator,
 )
 
