@@ -77,7 +77,7 @@ class ScoringMemo:
     )
 
     def __init__(self) -> None:
-        self.candidates: dict[tuple[tuple[str, ...], str | None], list[Document]] = {}
+        self.candidates: dict[tuple[frozenset[str], str | None], list[Document]] = {}
         self.problems: dict[tuple[str, tuple[str, str]], str | None] = {}
         self.texts: dict[tuple[str, str], int | None] = {}
         self.alts: dict[tuple[str, str], bool] = {}
@@ -113,7 +113,9 @@ class _Inputs:
     def fill(self, name: str, slot: SlotProfile, variant_sku: str | None = None) -> SlotChoice:
         """``fill_slot`` for this product, with candidates and deliverability memoized."""
         cache = self.memo.candidates
-        roles = tuple(slot.roles)
+        # Candidates are the references with any of the roles, in position order: the order of
+        # the roles does not matter, so slots of several channels share them.
+        roles = frozenset(slot.roles)
         candidates = cache.get((roles, variant_sku))
         if candidates is None:
             candidates = cache[roles, variant_sku] = slot_candidates(
