@@ -1,4 +1,5 @@
-"""Reading change history: a product's events page by page, and events across the catalog.
+"""Reading change history: a product's or a category's events page by page, and events across
+the catalog.
 
 ``resolvers.writes.history`` writes ``change_events`` (one event per write, in the write's
 transaction); this module only reads it, always off an index:
@@ -7,6 +8,7 @@ transaction); this module only reads it, always off an index:
   (``history`` selected on a products page) are one ``aggregate`` of ``$unionWith`` branches,
   each its own index walk stopping after the page, so a page of 100 products costs one command
   and examines at most 100 * (first + 1) events however long their histories are;
+- a category's history in ``category_events``, the same way off ``slug_revision``;
 - ``changeEvents(filter)``, newest first by ``(at, _id)``: an equality filter on the SKU, the
   actor, the source system, the import job or the request picks the index that starts with it
   and ends with ``at, _id``; without one, the ``at`` index. ``since``/``until`` bound ``at``.
@@ -24,7 +26,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.cursor import AsyncCursor
 
-from resolvers.db import Catalog, Document
+from resolvers.db import Catalog, Collection, Document
 from resolvers.errors import BadUserInputError
 from resolvers.pagination import SortSpec, check_page_size, decode_cursor, encode_cursor
 
@@ -95,46 +97,82 @@ class HistoryKey:
     after: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CategoryHistoryKey:
+    """One page of one category's history."""
+
+    slug: str
+    first: int
+    after: str | None = None
+
+
 def history_query(key: HistoryKey) -> Document:
     """The ``find`` condition of the page ``key`` names (a malformed cursor: BAD_USER_INPUT)."""
     query: Document = {"sku": key.sku}
     if key.after is not None:
-        revision = decode_cursor(key.after, HISTORY_SORT).value
-        if not isinstance(revision, int) or isinstance(revision, bool):
-            raise BadUserInputError(f"invalid cursor {key.after!r}", argumentName="after")
-        query["revision"] = {"$lt": revision}
+        query["revision"] = _before(key.after)
     return query
+
+
+def category_history_query(key: CategoryHistoryKey) -> Document:
+    """As ``history_query``, for a category's events."""
+    query: Document = {"slug": key.slug}
+    if key.after is not None:
+        query["revision"] = _before(key.after)
+    return query
+
+
+def _before(after: str) -> Document:
+    revision = decode_cursor(after, HISTORY_SORT).value
+    if not isinstance(revision, int) or isinstance(revision, bool):
+        raise BadUserInputError(f"invalid cursor {after!r}", argumentName="after")
+    return {"$lt": revision}
 
 
 async def history_pages(catalog: Catalog, keys: Sequence[HistoryKey]) -> list[EventPage]:
     """The pages ``keys`` name, in order, in one command whatever their number."""
     for key in keys:
         check_page_size(key.first)
+    pages = [(history_query(key), key.first) for key in keys]
+    return await _pages(catalog.change_events, pages)
+
+
+async def category_history_pages(
+    catalog: Catalog, keys: Sequence[CategoryHistoryKey]
+) -> list[EventPage]:
+    """The category pages ``keys`` name, in order, in one command whatever their number."""
+    for key in keys:
+        check_page_size(key.first)
+    pages = [(category_history_query(key), key.first) for key in keys]
+    return await _pages(catalog.category_events, pages)
+
+
+async def _pages(collection: Collection, pages: Sequence[tuple[Document, int]]) -> list[EventPage]:
+    """Each (condition, first) page of ``collection``, newest revision first: one aggregate."""
     branches: list[list[Document]] = [
         [
-            {"$match": history_query(key)},
+            {"$match": query},
             {"$sort": {"revision": -1}},
-            {"$limit": key.first + 1},
-            # Which key a row answers (one SKU may be asked for with two page sizes).
+            {"$limit": first + 1},
+            # Which page a row answers (one SKU may be asked for with two page sizes).
             {"$addFields": {"_key": n}},
         ]
-        for n, key in enumerate(keys)
-        if key.first > 0
+        for n, (query, first) in enumerate(pages)
+        if first > 0
     ]
     rows: list[Document] = []
     if branches:
         pipeline: list[Document] = branches[0] + [
-            {"$unionWith": {"coll": catalog.change_events.name, "pipeline": branch}}
-            for branch in branches[1:]
+            {"$unionWith": {"coll": collection.name, "pipeline": branch}} for branch in branches[1:]
         ]
-        cursor = await catalog.change_events.aggregate(pipeline)
+        cursor = await collection.aggregate(pipeline)
         rows = await cursor.to_list()
-    found: list[list[Document]] = [[] for _ in keys]
+    found: list[list[Document]] = [[] for _ in pages]
     for row in rows:
         found[row.pop("_key")].append(row)
     return [
-        EventPage(events[: key.first], len(events) > key.first, HISTORY_SORT)
-        for key, events in zip(keys, found, strict=True)
+        EventPage(events[:first], len(events) > first, HISTORY_SORT)
+        for (_, first), events in zip(pages, found, strict=True)
     ]
 
 

@@ -1,19 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from resolvers.access import Scope
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from schema.context import Context
 from schema.global_ids import to_global_id
+from schema.permissions import requires
 from schema.types.connection import ProductConnection, product_connection
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
 
+if TYPE_CHECKING:
+    from schema.types.history import CategoryChangeEventConnection
+
 Info = strawberry.Info[Context, None]
+LazyHistory = Annotated["CategoryChangeEventConnection", strawberry.lazy("schema.types.history")]
 
 
 async def _as_category(document: Awaitable[Document | None] | None) -> Category | None:
@@ -72,6 +78,19 @@ class Category(Node):
     async def children(self, info: Info) -> list[Category]:
         documents = await info.context.loaders.category_children.load(self.slug)
         return [Category.from_document(d) for d in documents]
+
+    @strawberry.field(
+        description="The category's change events (categoryCreate, categoryUpdate, "
+        "categoryMove), newest first: who changed which fields, from what to what. Needs "
+        "audit:read. On a list of categories, their histories are read in one batch.",
+        extensions=requires(Scope.AUDIT_READ),
+    )
+    async def history(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> LazyHistory | None:
+        from schema.types.history import resolve_category_history
+
+        return await resolve_category_history(info, self.slug, first, after)
 
     @strawberry.field(
         description="Products of this category and its descendants ('filter.category' is "

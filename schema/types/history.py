@@ -1,8 +1,10 @@
-"""Change history in GraphQL: ``Product.history``, ``changeEvents`` and their types.
+"""Change history in GraphQL: ``Product.history``, ``Category.history``, ``changeEvents`` and
+their types.
 
 Reads only (``resolvers.history``); ``productRevert`` is in ``schema.mutations.history``.
-``Product.history`` is read through a per-request loader: selected on a page of products, the
-page's histories are one MongoDB command, not one per product.
+``Product.history`` and ``Category.history`` are read through per-request loaders: selected on
+a page of products (or on a category's children), their histories are one MongoDB command, not
+one per product or category.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from strawberry.scalars import JSON
 from resolvers.batching import Loader
 from resolvers.db import Catalog, Document
 from resolvers.history import (
+    CategoryHistoryKey,
     EventFilter,
     EventPage,
     HistoryKey,
+    category_history_pages,
+    category_history_query,
     event_page,
     history_pages,
     history_query,
@@ -33,6 +38,7 @@ from schema.types.connection import PageInfo
 Info = strawberry.Info[Context, None]
 
 _LOADER = ("history", "loader")
+_CATEGORY_LOADER = ("history", "category loader")
 
 
 @strawberry.enum(description="What a write did to a product.")
@@ -43,6 +49,13 @@ class ChangeOperation(Enum):
     RESTORE = "restore"
     REVERT = "revert"
     SEED = strawberry.enum_value("seed", description="Written by the demo seeder.")
+
+
+@strawberry.enum(description="What a write did to a category.")
+class CategoryChangeOperation(Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    MOVE = strawberry.enum_value("move", description="A new parent or position.")
 
 
 @strawberry.type(description="Who made a change.")
@@ -88,31 +101,69 @@ class ChangeEvent:
 
     @classmethod
     def from_document(cls, document: Document) -> ChangeEvent:
-        actor = document.get("actor") or {}
         return cls(
             id=strawberry.ID(str(document["_id"])),
             sku=document["sku"],
             revision=int(document["revision"]),
             at=document["at"],
             operation=ChangeOperation(document["operation"]),
-            actor=ChangeActor(
-                label=str(actor.get("label", "")),
-                key_id=actor.get("keyId"),
-                name=actor.get("name"),
-                source=actor.get("source"),
-                end_user=actor.get("endUser"),
-            ),
+            actor=_actor(document),
             request_id=document.get("requestId"),
             import_job=document.get("importJob"),
-            changes=[
-                FieldChangeType(
-                    path=[str(p) for p in c["path"]],
-                    before=json_value(c.get("before")),
-                    after=json_value(c.get("after")),
-                )
-                for c in document.get("changes") or []
-            ],
+            changes=_changes(document),
         )
+
+
+@strawberry.type(description="One write to one category, recorded in the write's transaction.")
+class CategoryChangeEvent:
+    id: strawberry.ID
+    slug: str
+    revision: int = strawberry.field(description="The category's revision after the write.")
+    at: datetime
+    operation: CategoryChangeOperation
+    actor: ChangeActor
+    request_id: str | None = strawberry.field(
+        description="The X-Request-ID of the request that wrote it."
+    )
+    changes: list[FieldChangeType] = strawberry.field(
+        description='Paths as ["name", locale], ["parent"], ["ancestors"], ["position"], '
+        '["requiredAttributes"].'
+    )
+
+    @classmethod
+    def from_document(cls, document: Document) -> CategoryChangeEvent:
+        return cls(
+            id=strawberry.ID(str(document["_id"])),
+            slug=document["slug"],
+            revision=int(document["revision"]),
+            at=document["at"],
+            operation=CategoryChangeOperation(document["operation"]),
+            actor=_actor(document),
+            request_id=document.get("requestId"),
+            changes=_changes(document),
+        )
+
+
+def _actor(document: Document) -> ChangeActor:
+    actor = document.get("actor") or {}
+    return ChangeActor(
+        label=str(actor.get("label", "")),
+        key_id=actor.get("keyId"),
+        name=actor.get("name"),
+        source=actor.get("source"),
+        end_user=actor.get("endUser"),
+    )
+
+
+def _changes(document: Document) -> list[FieldChangeType]:
+    return [
+        FieldChangeType(
+            path=[str(p) for p in c["path"]],
+            before=json_value(c.get("before")),
+            after=json_value(c.get("after")),
+        )
+        for c in document.get("changes") or []
+    ]
 
 
 @strawberry.type
@@ -133,13 +184,41 @@ class ChangeEventConnection:
                 ChangeEventEdge(node=ChangeEvent.from_document(e), cursor=page.cursor(e))
                 for e in page.events
             ],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=page.start_cursor,
-                end_cursor=page.end_cursor,
-            ),
+            page_info=_page_info(page, after),
         )
+
+
+@strawberry.type
+class CategoryChangeEventEdge:
+    node: CategoryChangeEvent
+    cursor: str = strawberry.field(description="Where this edge is, for 'after'.")
+
+
+@strawberry.type(description="A page of a category's change events, newest first.")
+class CategoryChangeEventConnection:
+    edges: list[CategoryChangeEventEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: EventPage, after: str | None) -> CategoryChangeEventConnection:
+        return cls(
+            edges=[
+                CategoryChangeEventEdge(
+                    node=CategoryChangeEvent.from_document(e), cursor=page.cursor(e)
+                )
+                for e in page.events
+            ],
+            page_info=_page_info(page, after),
+        )
+
+
+def _page_info(page: EventPage, after: str | None) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.has_next_page,
+        has_previous_page=after is not None,
+        start_cursor=page.start_cursor,
+        end_cursor=page.end_cursor,
+    )
 
 
 @strawberry.input(description="Events matching every condition given.")
@@ -180,6 +259,17 @@ class HistoryLoader(Loader[HistoryKey, EventPage]):
         return await history_pages(self.catalog, keys)
 
 
+class CategoryHistoryLoader(Loader[CategoryHistoryKey, EventPage]):
+    """Pages of categories' histories, batched per request (one command per batch)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(max_batch_size=MAX_PAGE_SIZE)
+        self.catalog = catalog
+
+    async def batch_load_fn(self, keys: list[CategoryHistoryKey]) -> list[EventPage]:
+        return await category_history_pages(self.catalog, keys)
+
+
 def history_loader(info: Info) -> HistoryLoader:
     memo = info.context.memo
     loader = memo.get(_LOADER)
@@ -195,6 +285,19 @@ async def resolve_product_history(
     history_query(key)  # a malformed cursor fails this field alone, not the batch
     page = await history_loader(info).load(key)
     return ChangeEventConnection.of(page, after)
+
+
+async def resolve_category_history(
+    info: Info, slug: str, first: int, after: str | None
+) -> CategoryChangeEventConnection:
+    key = CategoryHistoryKey(slug, check_page_size(first), after)
+    category_history_query(key)  # a malformed cursor fails this field alone, not the batch
+    memo = info.context.memo
+    loader = memo.get(_CATEGORY_LOADER)
+    if not isinstance(loader, CategoryHistoryLoader):
+        loader = memo[_CATEGORY_LOADER] = CategoryHistoryLoader(info.context.catalog)
+    page = await loader.load(key)
+    return CategoryChangeEventConnection.of(page, after)
 
 
 async def resolve_change_events(
