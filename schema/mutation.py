@@ -10,11 +10,19 @@ from strawberry.tools import merge_types
 
 from schema.mutations.api_keys import ApiKeyMutations
 from schema.mutations.categories import CategoryMutations
+from schema.mutations.events import EventMutations
 from schema.mutations.history import HistoryMutations
 from schema.mutations.imports import ImportMutations
 from schema.mutations.products import ProductMutations
 
 Mutation = merge_types(
     "Mutation",
-    (ApiKeyMutations, CategoryMutations, HistoryMutations, ImportMutations, ProductMutations),
+    (
+        ApiKeyMutations,
+        CategoryMutations,
+        EventMutations,
+        HistoryMutations,
+        ImportMutations,
+        ProductMutations,
+    ),
 )

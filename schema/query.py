@@ -17,6 +17,7 @@ from schema.types.audit import CatalogAudit, resolve_catalog_audit
 from schema.types.category import Category
 from schema.types.channel import Channel
 from schema.types.connection import ProductConnection, product_connection
+from schema.types.events import EventDelivery, EventDeliveryStatus, resolve_event_deliveries
 from schema.types.history import (
     ChangeEventConnection,
     ChangeEventFilterInput,
@@ -148,6 +149,17 @@ class Query:
     )
     async def api_keys(self, info: Info) -> list[ApiKeyType] | None:
         return await resolve_api_keys(info)
+
+    @strawberry.field(
+        description="Deliveries of change events to webhook subscriptions, newest first; "
+        "status DEAD lists the dead letters (eventRedeliver sends one again). At most 200. "
+        "Needs events:manage.",
+        extensions=requires(Scope.EVENTS_MANAGE),
+    )
+    async def event_deliveries(
+        self, info: Info, status: EventDeliveryStatus | None = None, first: int = 50
+    ) -> list[EventDelivery] | None:
+        return await resolve_event_deliveries(info, status, first)
 
     @strawberry.field(
         description="Change events of every product, newest first, filtered by product, "

@@ -15,6 +15,10 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     """``catalogAudit``, ``catalogReadiness`` and the checks behind a readiness score."""
     KEYS_MANAGE = "keys:manage"
+    EVENTS_MANAGE = "events:manage"
+    """Outbound event deliveries: ``eventDeliveries`` and ``eventRedeliver``."""
 
 
-WRITE_SCOPES = frozenset({Scope.CATALOG_WRITE, Scope.CATALOG_PUBLISH, Scope.KEYS_MANAGE})
+WRITE_SCOPES = frozenset(
+    {Scope.CATALOG_WRITE, Scope.CATALOG_PUBLISH, Scope.KEYS_MANAGE, Scope.EVENTS_MANAGE}
+)
