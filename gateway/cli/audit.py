@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from typing import Any, TextIO
 
-from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import PyMongoError
 
-from gateway.cli.common import print_error, whole_number
+from gateway.cli.common import print_error, print_mongo_error, whole_number
 from gateway.services import load_profiles, open_catalog
 from gateway.settings import Settings
 from resolvers.audit import (
@@ -82,11 +82,8 @@ async def audit(args: argparse.Namespace, settings: Settings) -> int:
                 fallbacks=audit_fallbacks(profiles.locales),
                 linked=configured_asset_ids(profiles.channels),
             )
-    except ServerSelectionTimeoutError as exc:
-        # The topology description that follows is a wall of text repeating the same error.
-        return print_error(f"cannot reach MongoDB: {str(exc).split(', Topology Description')[0]}")
     except PyMongoError as exc:
-        return print_error(f"MongoDB: {exc}")
+        return print_mongo_error(exc)
     if args.json:
         print(json.dumps(report_json(report), indent=2, ensure_ascii=False))
     else:

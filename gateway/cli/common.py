@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+
 PROG = "catalog-gateway"
 
 
@@ -17,6 +19,16 @@ def print_error(message: str) -> int:
     for line in message.splitlines():
         print(f"{PROG}: error: {line}", file=sys.stderr)
     return 1
+
+
+def print_mongo_error(exc: PyMongoError) -> int:
+    """A MongoDB failure as one error line (``cannot reach MongoDB: ...`` when no server
+    answered); the exit status 1."""
+    if isinstance(exc, ServerSelectionTimeoutError):
+        # The topology description that follows is a wall of text repeating the same error.
+        reason = str(exc).split(", Topology Description")[0]
+        return print_error(f"cannot reach MongoDB: {reason}")
+    return print_error(f"MongoDB: {exc}")
 
 
 def whole_number(value: str) -> int:

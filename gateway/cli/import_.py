@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import PyMongoError
 
-from gateway.cli.common import PROG, print_error
+from gateway.cli.common import PROG, print_error, print_mongo_error
 from gateway.services import Profiles, load_profiles, open_catalog
 from gateway.settings import Settings
 from resolvers.access.principal import Principal
@@ -126,10 +126,8 @@ async def import_file(args: argparse.Namespace, settings: Settings) -> int:
         return print_error(f"{path}: {exc}")
     except ImportRaceError as exc:
         return print_error(f"{path}: {exc}")
-    except ServerSelectionTimeoutError as exc:
-        return print_error(f"cannot reach MongoDB: {str(exc).split(', Topology Description')[0]}")
     except PyMongoError as exc:
-        return print_error(f"MongoDB: {exc}")
+        return print_mongo_error(exc)
     finally:
         if progress is not None:
             progress.clear()

@@ -6,9 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import PyMongoError
 
-from gateway.cli.common import print_error, whole_number
+from gateway.cli.common import print_error, print_mongo_error, whole_number
 from gateway.services import load_profiles, open_catalog
 from gateway.settings import Settings
 from resolvers.config_files import ConfigFileError
@@ -71,10 +71,8 @@ async def migrate(args: argparse.Namespace, settings: Settings) -> int:
             report = await migrate_products(
                 connection.catalog.products, batch_size=args.batch_size, dry_run=args.dry_run
             )
-    except ServerSelectionTimeoutError as exc:
-        return print_error(f"cannot reach MongoDB: {str(exc).split(', Topology Description')[0]}")
     except PyMongoError as exc:
-        return print_error(f"MongoDB: {exc}")
+        return print_mongo_error(exc)
     print_report(report)
     return 0
 

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.cli import build_parser
 from gateway.cli.import_ import import_file
+from gateway.embedded_mongo import free_port
 from gateway.settings import Settings
 from resolvers.db import Catalog
 from resolvers.imports import checksum
@@ -111,3 +112,19 @@ async def test_a_file_that_cannot_be_parsed_names_line_and_column(
     assert "give --format csv or jsonl" in capsys.readouterr().err
     assert await import_file(import_args(str(file), "--source", "mainframe"), settings) == 1
     assert "not a source system" in capsys.readouterr().err
+
+
+async def test_an_import_fails_in_one_line_when_mongodb_is_unreachable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "products.jsonl"
+    file.write_bytes(jsonl([product("P-1")]))
+    settings = Settings(
+        mongodb_uri=f"mongodb://127.0.0.1:{free_port()}/", mongo_timeout_ms=200, data_dir=tmp_path
+    )
+    assert await import_file(import_args(str(file), "--dry-run"), settings) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("catalog-gateway: error: cannot reach MongoDB: 127.0.0.1:")
+    assert "Topology Description" not in line
