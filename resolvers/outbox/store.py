@@ -31,7 +31,7 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateMany
 from pymongo.errors import BulkWriteError
 
 from resolvers.db import Collection, Database, Document
@@ -282,8 +282,8 @@ async def due_heads(
     )
     if not candidates:
         return []
-    heads = {
-        (row["_id"]["subscription"], row["_id"]["key"]): row["seq"]
+    heads: dict[tuple[str, str], tuple[int, datetime]] = {
+        (row["_id"]["subscription"], row["_id"]["key"]): (row["seq"], row["next"])
         async for row in await deliveries(db).aggregate(
             [
                 {
@@ -293,21 +293,63 @@ async def due_heads(
                         "status": {"$in": ACTIVE},
                     }
                 },
+                {"$sort": {"subscription": 1, "key": 1, "seq": 1}},
                 {
                     "$group": {
                         "_id": {"subscription": "$subscription", "key": "$key"},
-                        "seq": {"$min": "$seq"},
+                        "seq": {"$first": "$seq"},
+                        "next": {"$first": "$nextAttemptAt"},
                     }
                 },
             ]
         )
     }
     chosen: dict[tuple[str, str], Document] = {}
+    waiting: set[tuple[str, str]] = set()
     for candidate in candidates:
         queue = (candidate["subscription"], candidate["key"])
-        if heads.get(queue) == candidate["seq"] and queue not in chosen:
-            chosen[queue] = candidate
+        head = heads.get(queue)
+        if head is not None and head[0] == candidate["seq"]:
+            chosen.setdefault(queue, candidate)
+        elif head is not None:
+            waiting.add(queue)
+    await _defer(db, {queue: heads[queue] for queue in waiting})
     return list(chosen.values())
+
+
+async def _defer(db: Database, heads: dict[tuple[str, str], tuple[int, datetime]]) -> None:
+    """Move the events queued behind a head that is not due to the head's next attempt, so
+    they stop filling the due batches and starving other products' queues; ``_release``
+    brings them forward when the head is done."""
+    requests = [
+        UpdateMany(
+            {
+                "subscription": subscription,
+                "key": key,
+                "status": Status.PENDING.value,
+                "seq": {"$gt": seq},
+                "nextAttemptAt": {"$lt": next_at},
+            },
+            {"$set": {"nextAttemptAt": next_at}},
+        )
+        for (subscription, key), (seq, next_at) in heads.items()
+    ]
+    if requests:
+        await deliveries(db).bulk_write(requests, ordered=False)
+
+
+async def _release(db: Database, claimed: Document, now: datetime) -> None:
+    """The head of a queue is done: the next event of the product is due now."""
+    await deliveries(db).update_many(
+        {
+            "subscription": claimed["subscription"],
+            "key": claimed["key"],
+            "status": Status.PENDING.value,
+            "seq": {"$gt": claimed["seq"]},
+            "nextAttemptAt": {"$gt": now},
+        },
+        {"$set": {"nextAttemptAt": now}},
+    )
 
 
 async def claim(
@@ -345,7 +387,10 @@ async def delivered(db: Database, claimed: Document, now: datetime, status: int)
             "$unset": {"owner": ""},
         },
     )
-    return result.modified_count == 1
+    if result.modified_count != 1:
+        return False
+    await _release(db, claimed, now)
+    return True
 
 
 async def failed(
@@ -373,6 +418,8 @@ async def failed(
     )
     if result.modified_count != 1:
         return None
+    if dead:
+        await _release(db, claimed, now)
     return Status.DEAD if dead else Status.PENDING
 
 

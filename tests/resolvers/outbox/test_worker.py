@@ -5,6 +5,7 @@ workers, and nothing lost when a worker dies mid-request. Time is passed in, nev
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from resolvers.outbox.signing import verify
 from resolvers.outbox.store import deliveries
 from resolvers.writes.changes import FieldChange
 from resolvers.writes.history import Actor, Provenance, event_document
+from tests.command_counter import CommandCounter
 from tests.resolvers.outbox.receiver import Received, receiver
 
 KEY, OLD_KEY = b"new secret of 32 bytes or more!!", b"old secret of 32 bytes or more!!"
@@ -291,3 +293,71 @@ async def test_an_unreachable_receiver_is_a_failed_attempt(
     assert dead.last_status is None
     assert dead.last_error is not None
     assert dead.last_error.startswith("ConnectError")
+
+
+async def test_a_long_queue_behind_a_failing_event_does_not_starve_other_products(
+    db: Database, http: httpx.AsyncClient
+) -> None:
+    await db["change_events"].insert_many(
+        [
+            event_document(
+                {"sku": "P-1"}, revision, "update", [], EDITOR, Provenance(), datetime.now(UTC)
+            )
+            for revision in range(1, 151)
+        ]
+    )
+    other = await record(db, "P-2", 1)
+
+    def answer(received: Received, index: int) -> int:
+        return 500 if received.json["data"]["sku"] == "P-1" else 200
+
+    async with receiver(answer) as hook:
+        deliverer = worker(db, http, subscription(hook.url))  # 100 due deliveries per pass
+        t0 = now()
+        # P-1's first event fails; its 149 successors wait for its retry in 1 s and stop
+        # taking the places of the due batch; P-2's event goes out before that retry.
+        for offset in (0, 0.5, 0.6):
+            await deliverer.run_once(t0 + timedelta(seconds=offset))
+    assert [r.id for r in hook.received if r.json["data"]["sku"] == "P-2"] == [str(other["_id"])]
+    assert [
+        r.json["data"]["revision"] for r in hook.received if r.json["data"]["sku"] == "P-1"
+    ] == [1]
+
+
+async def test_mongodb_commands_of_an_idle_pass_and_of_one_delivery(
+    db: Database, http: httpx.AsyncClient, command_counter: CommandCounter
+) -> None:
+    async with receiver() as hook:
+        deliverer = worker(db, http, subscription(hook.url))
+        await deliverer.run_once()  # creates the cursors
+        with command_counter.record(db.name) as idle:
+            await deliverer.run_once()
+        # The lease, then per event collection the cursor and its new events (none); nothing
+        # is due.
+        assert idle.names() == Counter(
+            {
+                "findAndModify:leases": 1,
+                "findAndModify:event_cursors": 2,
+                "find:change_events": 1,
+                "find:category_events": 1,
+                "find:event_deliveries": 1,
+            }
+        )
+        await record(db, "P-1", 1)
+        with command_counter.record(db.name) as busy:
+            assert (await deliverer.run_once()).delivered == 1
+    # Fan-out: the new event's id, which deliveries it has (none), the event, the insert.
+    # Delivery: what is due, the queue heads, the claim, the outcome, its successors.
+    assert busy.names() == Counter(
+        {
+            "findAndModify:leases": 1,
+            "findAndModify:event_cursors": 2,
+            "find:change_events": 2,
+            "find:category_events": 1,
+            "find:event_deliveries": 2,
+            "insert:event_deliveries": 1,
+            "aggregate:event_deliveries": 1,
+            "findAndModify:event_deliveries": 1,
+            "update:event_deliveries": 2,
+        }
+    )
