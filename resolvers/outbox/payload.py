@@ -3,7 +3,7 @@ so every attempt sends the very same bytes.
 
 ``{"id", "type", "schemaVersion", "timestamp", "data": {"sku" | "slug", "productId",
 "revision", "operation", "actor": {label, keyId, name, source, endUser}, "changedFields":
-[[path...]], "channels", "requestId"}}``
+[[path...]], "channels", "requestId", "workflow"?: {channel, from, to, note, …}}}``
 
 ``type`` is ``<entity>.<operation>``: ``product.update``, ``product.archive``,
 ``category.create``, and the workflow's transitions (``product.publish`` …) as they are
@@ -41,12 +41,17 @@ def event_type(source: Source, event: Mapping[str, Any]) -> str:
 
 
 def event_channels(event: Mapping[str, Any]) -> list[str]:
-    """The channels an event is about (workflow events name them); none: every channel."""
-    channels = event.get("channels")
-    if isinstance(channels, list):
-        return [str(c) for c in channels]
-    channel = event.get("channel")
-    return [str(channel)] if channel else []
+    """The channels an event is about (a workflow transition names its channel); none: every
+    channel (an edit of the working copy)."""
+    workflow = event.get("workflow")
+    for holder in (event, workflow if isinstance(workflow, Mapping) else {}):
+        channels = holder.get("channels")
+        if isinstance(channels, list):
+            return [str(c) for c in channels]
+        channel = holder.get("channel")
+        if channel:
+            return [str(channel)]
+    return []
 
 
 def actor_source(event: Mapping[str, Any]) -> str | None:
@@ -73,9 +78,9 @@ def body(source: Source, event: Mapping[str, Any]) -> bytes:
     if source is PRODUCTS:
         product_id = event.get("productId")
         data["productId"] = str(product_id) if product_id is not None else None
-    for extra in ("from", "to", "note"):  # workflow transitions (actor, from, to, note)
-        if extra in event:
-            data[extra] = event[extra]
+    workflow = event.get("workflow")
+    if isinstance(workflow, Mapping):  # a transition: channel, from, to, note, scheduledAt …
+        data["workflow"] = {key: _plain(value) for key, value in workflow.items()}
     document = {
         "id": str(event["_id"]),
         "type": event_type(source, event),
@@ -84,6 +89,19 @@ def body(source: Source, event: Mapping[str, Any]) -> bytes:
         "data": data,
     }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: datetimes in ISO 8601, ids as strings, containers walked."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def _paths(changes: Sequence[Mapping[str, Any]]) -> list[list[Any]]:

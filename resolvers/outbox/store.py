@@ -12,7 +12,7 @@ until ``nextAttemptAt``: a claim is a lease) → ``delivered``, or back to ``pen
 failure, or ``dead`` after ``maxAttempts``. A delivery whose claim ran out (its worker died
 mid-request) is due again: at-least-once, and receivers deduplicate by the event id.
 
-Order per product: only the head of a (subscription, key) queue, its lowest ``seq`` still
+Order per product: only the head of a (subscription, key) queue, its lowest ``(seq, eventId)`` still
 pending or delivering, is ever claimed, so a product's later event waits until the earlier
 ones are delivered or dead; the claim is one conditional update, so two replicas never send
 the same delivery at once.
@@ -49,6 +49,7 @@ DUPLICATE_KEY = 11000
 # off ours: fan-out reads back this far, so an event committed late is still found.
 SETTLE = timedelta(minutes=2)
 FAN_OUT_PAGE = 500
+KEEP_DELIVERED = timedelta(days=30)
 
 
 class Status(StrEnum):
@@ -129,10 +130,22 @@ def delivery_indexes() -> list[IndexModel]:
         IndexModel([("status", ASCENDING), ("nextAttemptAt", ASCENDING)], name="due"),
         # The head of each (subscription, product) queue.
         IndexModel(
-            [("subscription", ASCENDING), ("key", ASCENDING), ("seq", ASCENDING)], name="queue"
+            [
+                ("subscription", ASCENDING),
+                ("key", ASCENDING),
+                ("seq", ASCENDING),
+                ("eventId", ASCENDING),
+            ],
+            name="queue",
         ),
         # `events list [--dead]`, newest first.
         IndexModel([("status", ASCENDING), ("_id", DESCENDING)], name="status_id"),
+        # Delivered ones are forgotten after a while; dead ones (no deliveredAt) are kept.
+        IndexModel(
+            [("deliveredAt", ASCENDING)],
+            name="delivered_ttl",
+            expireAfterSeconds=int(KEEP_DELIVERED.total_seconds()),
+        ),
     ]
 
 
@@ -282,8 +295,8 @@ async def due_heads(
     )
     if not candidates:
         return []
-    heads: dict[tuple[str, str], tuple[int, datetime]] = {
-        (row["_id"]["subscription"], row["_id"]["key"]): (row["seq"], row["next"])
+    heads: dict[tuple[str, str], Document] = {
+        (row["_id"]["subscription"], row["_id"]["key"]): row
         async for row in await deliveries(db).aggregate(
             [
                 {
@@ -293,11 +306,15 @@ async def due_heads(
                         "status": {"$in": ACTIVE},
                     }
                 },
-                {"$sort": {"subscription": 1, "key": 1, "seq": 1}},
+                # Several events of one revision (a transition on several channels) go in
+                # the order they were recorded.
+                {"$sort": {"subscription": 1, "key": 1, "seq": 1, "eventId": 1}},
                 {
                     "$group": {
                         "_id": {"subscription": "$subscription", "key": "$key"},
+                        "head": {"$first": "$_id"},
                         "seq": {"$first": "$seq"},
+                        "eventId": {"$first": "$eventId"},
                         "next": {"$first": "$nextAttemptAt"},
                     }
                 },
@@ -309,7 +326,7 @@ async def due_heads(
     for candidate in candidates:
         queue = (candidate["subscription"], candidate["key"])
         head = heads.get(queue)
-        if head is not None and head[0] == candidate["seq"]:
+        if head is not None and head["head"] == candidate["_id"]:
             chosen.setdefault(queue, candidate)
         elif head is not None:
             waiting.add(queue)
@@ -317,7 +334,7 @@ async def due_heads(
     return list(chosen.values())
 
 
-async def _defer(db: Database, heads: dict[tuple[str, str], tuple[int, datetime]]) -> None:
+async def _defer(db: Database, heads: dict[tuple[str, str], Document]) -> None:
     """Move the events queued behind a head that is not due to the head's next attempt, so
     they stop filling the due batches and starving other products' queues; ``_release``
     brings them forward when the head is done."""
@@ -327,15 +344,20 @@ async def _defer(db: Database, heads: dict[tuple[str, str], tuple[int, datetime]
                 "subscription": subscription,
                 "key": key,
                 "status": Status.PENDING.value,
-                "seq": {"$gt": seq},
-                "nextAttemptAt": {"$lt": next_at},
+                **_after(head["seq"], head["eventId"]),
+                "nextAttemptAt": {"$lt": head["next"]},
             },
-            {"$set": {"nextAttemptAt": next_at}},
+            {"$set": {"nextAttemptAt": head["next"]}},
         )
-        for (subscription, key), (seq, next_at) in heads.items()
+        for (subscription, key), head in heads.items()
     ]
     if requests:
         await deliveries(db).bulk_write(requests, ordered=False)
+
+
+def _after(seq: int, event_id: ObjectId) -> Document:
+    """The deliveries after (seq, eventId) in their queue."""
+    return {"$or": [{"seq": {"$gt": seq}}, {"seq": seq, "eventId": {"$gt": event_id}}]}
 
 
 async def _release(db: Database, claimed: Document, now: datetime) -> None:
@@ -345,7 +367,7 @@ async def _release(db: Database, claimed: Document, now: datetime) -> None:
             "subscription": claimed["subscription"],
             "key": claimed["key"],
             "status": Status.PENDING.value,
-            "seq": {"$gt": claimed["seq"]},
+            **_after(claimed["seq"], claimed["eventId"]),
             "nextAttemptAt": {"$gt": now},
         },
         {"$set": {"nextAttemptAt": now}},
@@ -449,6 +471,7 @@ async def redeliver(db: Database, delivery_id: str, now: datetime) -> Delivery:
                 "nextAttemptAt": now,
                 "redeliveredAt": now,
             },
+            "$unset": {"deliveredAt": "", "deadAt": ""},  # the TTL index must not take it
             "$inc": {"redeliveries": 1},
         },
         projection={"body": 0},

@@ -31,6 +31,7 @@ FAN_OUT_LEASE = "outbox:fan-out"
 # receiver that comes back is not hit by every retry at once.
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(hours=1)
+MAX_PAUSE_S = 60.0
 
 
 def backoff(attempts: int, jitter: float) -> timedelta:
@@ -66,18 +67,26 @@ class DeliveryWorker:
         self._by_name = {s.name: s for s in self.subscriptions}
 
     async def run(self, poll_s: float) -> None:
-        """Passes every ``poll_s`` seconds until cancelled; a failed pass is logged and the next
-        one tries again (the state is in MongoDB)."""
-        await store.ensure_indexes(self.db)
+        """Passes every ``poll_s`` seconds until cancelled. A failed pass (MongoDB away) is
+        logged and retried, less often while failures go on (at most every minute); all
+        state is in MongoDB, so nothing is lost meanwhile."""
+        indexed = False
+        failures = 0
         while True:
+            busy = False
             try:
+                if not indexed:
+                    await store.ensure_indexes(self.db)
+                    indexed = True
                 report = await self.run_once()
                 busy = report.delivered + report.retrying + report.dead >= self.batch
+                failures = 0
             except Exception:
-                log.exception("event delivery pass failed")
-                busy = False
+                failures += 1
+                if failures == 1 or failures % 10 == 0:
+                    log.exception("event delivery pass failed (%d in a row)", failures)
             if not busy:  # a full batch: more is due, go on at once
-                await asyncio.sleep(poll_s)
+                await asyncio.sleep(min(MAX_PAUSE_S, poll_s * 2 ** min(failures, 10)))
 
     async def run_once(self, now: datetime | None = None) -> PassReport:
         """Fan out new events (when this worker holds the fan-out lease), then send what is due

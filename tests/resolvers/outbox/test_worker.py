@@ -198,10 +198,13 @@ async def test_never_echoed_to_the_source_system_that_caused_it(
 async def test_event_types_and_channels_filter(db: Database, http: httpx.AsyncClient) -> None:
     await record(db, "P-1", 1, operation="create")
     await record(db, "P-1", 2, operation="archive")
-    published = await record(db, "P-1", 3, operation="publish")
-    await db["change_events"].update_one({"_id": published["_id"]}, {"$set": {"channel": "web"}})
-    other = await record(db, "P-1", 4, operation="publish")
-    await db["change_events"].update_one({"_id": other["_id"]}, {"$set": {"channel": "print"}})
+    # Workflow transitions as the publishing workflow records them: one event per channel.
+    for channel in ("web", "print"):
+        published = await record(db, "P-1", 3, operation="publish")
+        transition = {"channel": channel, "from": "APPROVED", "to": "PUBLISHED", "note": None}
+        await db["change_events"].update_one(
+            {"_id": published["_id"]}, {"$set": {"workflow": transition}}
+        )
     async with receiver() as hook:
         deliverer = worker(
             db,
@@ -213,12 +216,18 @@ async def test_event_types_and_channels_filter(db: Database, http: httpx.AsyncCl
         ("product.create", []),
         ("product.publish", ["web"]),
     ]
+    assert hook.received[1].json["data"]["workflow"] == {
+        "channel": "web",
+        "from": "APPROVED",
+        "to": "PUBLISHED",
+        "note": None,
+    }
 
 
 async def test_in_order_per_product_a_later_event_waits_for_an_earlier_one(
     db: Database, http: httpx.AsyncClient
 ) -> None:
-    for revision in (1, 2, 3):
+    for revision in (1, 2, 3, 3):  # two events of one revision: a transition on two channels
         await record(db, "P-1", revision)
     await record(db, "P-2", 1)
 
@@ -235,8 +244,10 @@ async def test_in_order_per_product_a_later_event_waits_for_an_earlier_one(
         assert (first.delivered, first.retrying) == (1, 1)
         assert len(hook.received) == 2
         await drain([deliverer], t0 + LATER)
-    sent = [(r.json["data"]["sku"], r.json["data"]["revision"]) for r in hook.received]
-    assert [revision for sku, revision in sent if sku == "P-1"] == [1, 1, 2, 3]
+    p1 = [r for r in hook.received if r.json["data"]["sku"] == "P-1"]
+    assert [r.json["data"]["revision"] for r in p1] == [1, 1, 2, 3, 3]
+    events = await db["change_events"].find({"sku": "P-1"}).sort("_id", 1).to_list()
+    assert [r.id for r in p1[1:]] == [str(e["_id"]) for e in events]
 
 
 async def test_two_workers_deliver_each_event_exactly_once(
@@ -329,9 +340,11 @@ async def test_mongodb_commands_of_an_idle_pass_and_of_one_delivery(
 ) -> None:
     async with receiver() as hook:
         deliverer = worker(db, http, subscription(hook.url))
-        await deliverer.run_once()  # creates the cursors
+        # One clock reading: a cursor moves (one more command) only when a second has passed.
+        t0 = now()
+        await deliverer.run_once(t0)  # creates the cursors
         with command_counter.record(db.name) as idle:
-            await deliverer.run_once()
+            await deliverer.run_once(t0)
         # The lease, then per event collection the cursor and its new events (none); nothing
         # is due.
         assert idle.names() == Counter(
@@ -345,7 +358,7 @@ async def test_mongodb_commands_of_an_idle_pass_and_of_one_delivery(
         )
         await record(db, "P-1", 1)
         with command_counter.record(db.name) as busy:
-            assert (await deliverer.run_once()).delivered == 1
+            assert (await deliverer.run_once(t0)).delivered == 1
     # Fan-out: the new event's id, which deliveries it has (none), the event, the insert.
     # Delivery: what is due, the queue heads, the claim, the outcome, its successors.
     assert busy.names() == Counter(
