@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 NODE_CHECKS := tests/node
+# graphql-core 3.2.6 (the newest gql 3 accepts), apart from the project's 3.3, for
+# tests/gateway/test_schema_tools.py: the schema must load in older GraphQL libraries too.
+LEGACY_GRAPHQL := $(VENV)/graphql-core-3.2/graphql/__init__.py
 # tests/gateway/test_graphiql_browser.py drives this browser (it reads CHROMIUM too).
 CHROMIUM ?= /usr/bin/chromium
 
@@ -15,7 +18,7 @@ run: $(VENV)/.run-installed
 	CATALOG_DEMO=$${CATALOG_DEMO:-true} CATALOG_EMULATOR_PORT=$${CATALOG_EMULATOR_PORT:-8001} \
 		$(BIN)/catalog-gateway serve
 
-test: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json $(CHROMIUM)
+test: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json $(LEGACY_GRAPHQL) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -28,7 +31,7 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json $(CHROMIUM)
+pytest: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json $(LEGACY_GRAPHQL) $(CHROMIUM)
 	$(BIN)/pytest
 
 # The schema fuzz of `make test` (tests/fuzz) with 10,000 operations of each kind instead of 200.
@@ -55,6 +58,9 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[embedded,emulator,dev]"
 	touch $@ $(VENV)/.run-installed
+
+$(LEGACY_GRAPHQL): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/graphql-core-3.2 "graphql-core==3.2.6"
 
 $(NODE_CHECKS)/node_modules/.package-lock.json: $(NODE_CHECKS)/package-lock.json
 	npm ci --prefix $(NODE_CHECKS) --no-audit --no-fund --loglevel=error

@@ -21,6 +21,7 @@ from schema.extensions import MaskInternalErrors, QueryLimits, ResponseNotes, is
 from schema.known_channels import KnownChannels
 from schema.lookahead import Needs, prefetch_products
 from schema.mutation import Mutation
+from schema.portable_directives import use_portable_directives
 from schema.query import Query
 from schema.types.category import Category
 from schema.types.media import MediaAsset
@@ -69,6 +70,7 @@ class CatalogSchema(strawberry.federation.Schema):
         self.documents = documents
         self.document_limits = document_limits
         super().__init__(*args, **kwargs)
+        use_portable_directives(self._schema)
 
     def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
         """Ours, then the document cache: parse, bound and validate once per document text.
