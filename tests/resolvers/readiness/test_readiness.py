@@ -13,6 +13,7 @@ from gateway.settings import Settings
 from resolvers.channels import Channels
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import Readiness, evaluate
+from resolvers.readiness.rules import asset_keys, needed_codes
 from resolvers.services import Services
 from tests.command_counter import CommandCounter
 from tests.demo_fixtures import NOW
@@ -457,3 +458,43 @@ async def test_dashboards_share_one_aggregation_for_the_ttl(
     assert first == second
     assert first["catalogReadiness"]["computedAt"] == NOW.isoformat()
     assert dict(recorded.names()) == {"aggregate:products": 1}
+
+
+def test_scoring_channels_with_one_memo_answers_what_each_channel_alone_answers() -> None:
+    """``stored_readiness`` shares a ScoringMemo across channels; the bench catalog (planted
+    defects, colour variants, expired and rejected assets) scores exactly as without it."""
+    from benchmarks.bench_catalog import generate_bench_catalog
+    from resolvers.readiness.store import ReadinessContext, stored_readiness
+
+    bench = generate_bench_catalog(120, now=NOW)
+    context = ReadinessContext(
+        {(d.get("resourceType", "image"), d["publicId"]): d for d in bench.assets},
+        {d["slug"]: d for d in bench.categories},
+        {d["code"]: d for d in bench.attributes},
+    )
+    failing = 0
+    for product in bench.products:
+        shared = stored_readiness(product, CHANNELS, LOCALES, NOW, context)
+        for channel in CHANNELS.names():
+            categories = [
+                context.categories[s]
+                for s in product.get("categories") or []
+                if s in context.categories
+            ]
+            alone = evaluate(
+                product,
+                assets={k: context.assets.get(k) for k in asset_keys(product)},
+                categories=categories,
+                attributes={c: context.attributes.get(c) for c in needed_codes(categories)},
+                channel=channel,
+                channels=CHANNELS,
+                locales=LOCALES,
+                locale=None,
+                now=NOW,
+            )
+            assert (shared[channel]["score"], shared[channel]["failed"]) == (
+                alone.score,
+                alone.failed,
+            )
+            failing += bool(alone.failed)
+    assert failing > 40  # the comparison covers failing checks, not only clean products
