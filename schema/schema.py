@@ -162,7 +162,9 @@ def build_schema() -> CatalogSchema:
             lambda: QueryLimits(limits),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
-        federation_version="2.11",
+        # 2.9: the newest link version The Guild's composition (Hive Gateway) accepts; we use only
+        # @key (2.0), so no router loses anything.
+        federation_version="2.9",
         config=StrawberryConfig(name_converter=CachedNameConverter(), scalar_map=SCALARS),
         # Clients send the same few documents again and again: parse and validate once.
         documents=DocumentCache(),

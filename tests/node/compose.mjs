@@ -1,8 +1,14 @@
-// Reads [{name, url, sdl}] as JSON on stdin and composes them into a supergraph with
-// @apollo/composition (what `rover supergraph compose` and Apollo Router use). Prints JSON:
-// {"errors": [...]} or {"supergraphSdl": "...", "hints": [...]}.
-import { composeServices } from "@apollo/composition";
+// Reads [{name, url, sdl}] as JSON on stdin and composes them into a supergraph. The composer
+// is the first argument: "apollo" (default; @apollo/composition, what `rover supergraph
+// compose` and Apollo Router use) or "guild" (@theguild/federation-composition, what Hive and
+// Hive Gateway use). Prints JSON: {"errors": [...]} or {"supergraphSdl": "...", "hints": [...]}.
+import { composeServices as composeWithApollo } from "@apollo/composition";
+import { composeServices as composeWithGuild } from "@theguild/federation-composition";
 import { parse } from "graphql";
+
+const composers = { apollo: composeWithApollo, guild: composeWithGuild };
+const compose = composers[process.argv[2] ?? "apollo"];
+if (!compose) throw new Error(`unknown composer ${process.argv[2]}`);
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
@@ -11,7 +17,7 @@ const services = JSON.parse(Buffer.concat(chunks).toString("utf8")).map((s) => (
   url: s.url,
   typeDefs: parse(s.sdl),
 }));
-const result = composeServices(services);
+const result = compose(services);
 const out = result.errors
   ? { errors: result.errors.map((e) => e.message) }
   : { supergraphSdl: result.supergraphSdl, hints: (result.hints ?? []).map((h) => h.toString()) };
