@@ -59,7 +59,9 @@ class DeliveryWorker:
     http: httpx.AsyncClient
     owner: str = field(default_factory=lambda: leases.new_owner("outbox:"))
     batch: int = 100
-    concurrency: int = 8
+    # Requests in flight at once: receivers answer in tens to hundreds of milliseconds, and
+    # a pass waits for its slowest one (at most the subscription's timeout).
+    concurrency: int = 32
     jitter: Callable[[], float] = random.random
     _seen: set[tuple[str, ObjectId]] = field(default_factory=set, init=False)
 
