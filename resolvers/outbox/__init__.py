@@ -1,9 +1,9 @@
 """Outbound events: change events from the transactional outbox (``change_events``,
 ``category_events``) delivered to webhook subscriptions, signed, retried, in order per product.
 
-``subscriptions`` reads ``event_subscriptions.toml``; ``payload`` builds the body; ``signing``
-signs it (Standard Webhooks); ``store`` keeps every delivery's state in MongoDB; ``worker``
-fans out and sends.
+``subscriptions`` reads ``event_subscriptions.toml``; ``fanout`` turns new events into
+deliveries; ``payload`` builds their body; ``signing`` signs it (Standard Webhooks); ``store``
+keeps every delivery's state in MongoDB; ``worker`` runs passes of fan-out and sending.
 """
 
 from resolvers.outbox.store import (

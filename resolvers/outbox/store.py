@@ -12,18 +12,17 @@ until ``nextAttemptAt``: a claim is a lease) → ``delivered``, or back to ``pen
 failure, or ``dead`` after ``maxAttempts``. A delivery whose claim ran out (its worker died
 mid-request) is due again: at-least-once, and receivers deduplicate by the event id.
 
-Order per product: only the head of a (subscription, key) queue, its lowest ``(seq, eventId)`` still
-pending or delivering, is ever claimed, so a product's later event waits until the earlier
-ones are delivered or dead; the claim is one conditional update, so two replicas never send
-the same delivery at once.
-
-``event_cursors``, one per (subscription, event collection): how far fan-out has read.
+Order per product: only the head of a (subscription, key) queue, its lowest
+``(seq, eventId)`` still pending or delivering, is ever claimed, so a product's later event
+waits until the earlier ones are delivered or dead; the claim is one conditional update, so
+two replicas never send the same delivery at once. Deliveries are created by
+``resolvers.outbox.fanout``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -32,23 +31,12 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateMany
-from pymongo.errors import BulkWriteError
 
 from resolvers.db import Collection, Database, Document
-from resolvers.outbox import payload
-from resolvers.outbox.payload import Source
-from resolvers.outbox.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
 
 DELIVERIES = "event_deliveries"
-CURSORS = "event_cursors"
-DUPLICATE_KEY = 11000
-# An event's _id is made by its writer before its transaction commits, which may take up to
-# MongoDB's transactionLifetimeLimitSeconds (60 s by default), on a clock that may be a little
-# off ours: fan-out reads back this far, so an event committed late is still found.
-SETTLE = timedelta(minutes=2)
-FAN_OUT_PAGE = 500
 KEEP_DELIVERED = timedelta(days=30)
 
 
@@ -151,126 +139,6 @@ def delivery_indexes() -> list[IndexModel]:
 
 async def ensure_indexes(db: Database) -> None:
     await deliveries(db).create_indexes(delivery_indexes())
-
-
-async def fan_out(
-    db: Database,
-    subscriptions: Sequence[Subscription],
-    now: datetime,
-    *,
-    seen: set[tuple[str, ObjectId]] | None = None,
-    sources: Sequence[Source] = payload.SOURCES,
-) -> int:
-    """Create the deliveries of the events recorded since the last pass; the number created.
-
-    Safe to run from several replicas at once (the unique index keeps one delivery per event
-    and subscription). ``seen`` (kept by the caller between passes) spares re-reading the
-    events of the settle window that were already considered."""
-    seen = seen if seen is not None else set()
-    created = 0
-    for subscription in subscriptions:
-        for source in sources:
-            created += await _fan_out(db, subscription, source, now, seen)
-    return created
-
-
-async def _fan_out(
-    db: Database,
-    subscription: Subscription,
-    source: Source,
-    now: datetime,
-    seen: set[tuple[str, ObjectId]],
-) -> int:
-    cursors = db[CURSORS]
-    cursor_id = f"{subscription.name}:{source.collection}"
-    # A new subscription starts with the events of the settle window, not the whole history.
-    cursor = await cursors.find_one_and_update(
-        {"_id": cursor_id},
-        {"$setOnInsert": {"since": ObjectId.from_datetime(now - SETTLE)}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    assert cursor is not None
-    since: ObjectId = cursor["since"]
-    events = db[source.collection]
-    created = 0
-    after: ObjectId | None = None
-    while True:
-        query: Document = {"_id": {"$gte": since} if after is None else {"$gt": after}}
-        ids = [
-            document["_id"]
-            async for document in events.find(query, {"_id": 1})
-            .sort("_id", ASCENDING)
-            .limit(FAN_OUT_PAGE)
-        ]
-        if not ids:
-            break
-        after = ids[-1]
-        fresh = [i for i in ids if (subscription.name, i) not in seen]
-        if fresh:
-            created += await _create(db, subscription, source, events, fresh, now)
-            seen.update((subscription.name, i) for i in fresh)
-        if len(ids) < FAN_OUT_PAGE:
-            break
-    settled = ObjectId.from_datetime(now - SETTLE)
-    if settled > since:
-        await cursors.update_one({"_id": cursor_id}, {"$max": {"since": settled}})
-        # What the cursor passed is never read again.
-        seen.difference_update(
-            [item for item in seen if item[0] == subscription.name and item[1] < settled]
-        )
-    return created
-
-
-async def _create(
-    db: Database,
-    subscription: Subscription,
-    source: Source,
-    events: Collection,
-    ids: list[ObjectId],
-    now: datetime,
-) -> int:
-    known = {
-        document["eventId"]
-        async for document in deliveries(db).find(
-            {"subscription": subscription.name, "eventId": {"$in": ids}}, {"eventId": 1}
-        )
-    }
-    wanted = [i for i in ids if i not in known]
-    if not wanted:
-        return 0
-    new = []
-    async for event in events.find({"_id": {"$in": wanted}}).sort("_id", ASCENDING):
-        event_type = payload.event_type(source, event)
-        channels = payload.event_channels(event)
-        if not subscription.wants(event_type, channels, payload.actor_source(event)):
-            continue
-        new.append(
-            {
-                "subscription": subscription.name,
-                "eventId": event["_id"],
-                "key": f"{source.entity}:{event[source.key_field]}",
-                "seq": int(event.get("revision", 0)),
-                "type": event_type,
-                "body": payload.body(source, event),
-                "status": Status.PENDING.value,
-                "attempts": 0,
-                "maxAttempts": subscription.max_attempts,
-                "nextAttemptAt": now,
-                "token": 0,
-                "createdAt": now,
-            }
-        )
-    if not new:
-        return 0
-    try:
-        result = await deliveries(db).insert_many(new, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != DUPLICATE_KEY for error in errors):
-            raise
-        return int(exc.details.get("nInserted", 0))  # another replica created the rest
-    return len(result.inserted_ids)
 
 
 async def due_heads(
@@ -494,10 +362,3 @@ async def list_deliveries(
         await deliveries(db).find(query, {"body": 0}).sort("_id", DESCENDING).limit(limit).to_list()
     )
     return [Delivery.from_document(d) for d in documents]
-
-
-async def get_body(db: Database, delivery_id: ObjectId) -> bytes:
-    document = await deliveries(db).find_one({"_id": delivery_id}, {"body": 1})
-    if document is None:
-        raise DeliveryNotFoundError(str(delivery_id))
-    return bytes(document["body"])

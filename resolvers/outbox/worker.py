@@ -20,7 +20,7 @@ from bson import ObjectId
 
 from resolvers import leases
 from resolvers.db import Database, Document
-from resolvers.outbox import store
+from resolvers.outbox import fanout, store
 from resolvers.outbox.signing import signed_headers
 from resolvers.outbox.subscriptions import Subscription
 
@@ -99,7 +99,7 @@ class DeliveryWorker:
             leases.leases(self.db), FAN_OUT_LEASE, self.owner, self._lease_time(), now=now
         )
         if lease is not None:
-            created = await store.fan_out(self.db, self.subscriptions, now, seen=self._seen)
+            created = await fanout.fan_out(self.db, self.subscriptions, now, seen=self._seen)
         heads = await store.due_heads(self.db, self._by_name, now, self.batch)
         limit = asyncio.Semaphore(self.concurrency)
 
