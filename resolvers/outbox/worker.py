@@ -1,9 +1,10 @@
 """The delivery worker: fans new events out to subscriptions and sends what is due.
 
 ``run_once(now)`` is one pass (tests call it with a made-up clock); ``run`` repeats it every
-``poll`` seconds until cancelled (the app's lifespan runs it). Every replica may run one:
-fan-out is done by whichever holds the ``outbox:fan-out`` lease, and each delivery is claimed
-by one conditional update (``resolvers.outbox.store``).
+``poll`` seconds until cancelled, one loop per subscription (the app's lifespan runs it).
+Every replica may run one: a subscription's fan-out is done by whichever holds its
+``outbox:fan-out:<name>`` lease, and each delivery is claimed by one conditional update
+(``resolvers.outbox.store``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -64,43 +66,56 @@ class DeliveryWorker:
     concurrency: int = 32
     jitter: Callable[[], float] = random.random
     _seen: set[tuple[str, ObjectId]] = field(default_factory=set, init=False)
+    _indexed: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self._by_name = {s.name: s for s in self.subscriptions}
 
     async def run(self, poll_s: float) -> None:
-        """Passes every ``poll_s`` seconds until cancelled. A failed pass (MongoDB away) is
-        logged and retried, less often while failures go on (at most every minute); all
-        state is in MongoDB, so nothing is lost meanwhile."""
-        indexed = False
+        """Passes every ``poll_s`` seconds until cancelled, one loop per subscription, so a
+        slow or hanging receiver delays only its own deliveries."""
+        await asyncio.gather(*(self._loop(s.name, poll_s) for s in self.subscriptions))
+
+    async def _loop(self, name: str, poll_s: float) -> None:
+        # A failed pass (MongoDB away) is logged and retried, less often while failures go
+        # on (at most every minute); all state is in MongoDB, so nothing is lost meanwhile.
         failures = 0
         while True:
             busy = False
             try:
-                if not indexed:
+                if not self._indexed:
                     await store.ensure_indexes(self.db)
-                    indexed = True
-                report = await self.run_once()
+                    self._indexed = True
+                report = await self.run_once(only={name})
                 busy = report.delivered + report.retrying + report.dead >= self.batch
                 failures = 0
             except Exception:
                 failures += 1
                 if failures == 1 or failures % 10 == 0:
-                    log.exception("event delivery pass failed (%d in a row)", failures)
+                    log.exception("event delivery pass for %s failed (%d in a row)", name, failures)
             if not busy:  # a full batch: more is due, go on at once
                 await asyncio.sleep(min(MAX_PAUSE_S, poll_s * 2 ** min(failures, 10)))
 
-    async def run_once(self, now: datetime | None = None) -> PassReport:
-        """Fan out new events (when this worker holds the fan-out lease), then send what is due
-        at ``now``, one delivery per (subscription, product) at a time."""
+    async def run_once(
+        self, now: datetime | None = None, *, only: AbstractSet[str] | None = None
+    ) -> PassReport:
+        """Fan out new events (for the subscriptions whose fan-out lease this worker holds),
+        then send what is due at ``now``, one delivery per (subscription, product) at a time;
+        for every subscription, or ``only`` those named."""
         now = now or datetime.now(UTC)
+        chosen = [s for s in self.subscriptions if only is None or s.name in only]
         created = 0
-        lease = await leases.claim(
-            leases.leases(self.db), FAN_OUT_LEASE, self.owner, self._lease_time(), now=now
-        )
-        if lease is not None:
-            created = await fanout.fan_out(self.db, self.subscriptions, now, seen=self._seen)
-        heads = await store.due_heads(self.db, self._by_name, now, self.batch)
+        for subscription in chosen:
+            lease = await leases.claim(
+                leases.leases(self.db),
+                f"{FAN_OUT_LEASE}:{subscription.name}",
+                self.owner,
+                self._lease_time(subscription),
+                now=now,
+            )
+            if lease is not None:
+                created += await fanout.fan_out(self.db, [subscription], now, seen=self._seen)
+        heads = await store.due_heads(self.db, [s.name for s in chosen], now, self.batch)
         limit = asyncio.Semaphore(self.concurrency)
 
         async def one(candidate: Document) -> store.Status | None:
@@ -115,14 +130,9 @@ class DeliveryWorker:
             dead=outcomes.count(store.Status.DEAD),
         )
 
-    def _lease_time(self, subscription: Subscription | None = None) -> timedelta:
+    def _lease_time(self, subscription: Subscription) -> timedelta:
         # Longer than one request can take, so a live worker never loses its claim mid-request.
-        timeout = (
-            subscription.timeout_s
-            if subscription
-            else max((s.timeout_s for s in self.subscriptions), default=10.0)
-        )
-        return timedelta(seconds=timeout * 2 + 10)
+        return timedelta(seconds=subscription.timeout_s * 2 + 10)
 
     async def _deliver(self, candidate: Document, now: datetime) -> store.Status | None:
         subscription = self._by_name[candidate["subscription"]]

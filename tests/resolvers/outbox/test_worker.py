@@ -374,3 +374,26 @@ async def test_mongodb_commands_of_an_idle_pass_and_of_one_delivery(
             "update:event_deliveries": 2,
         }
     )
+
+
+async def test_a_hanging_receiver_holds_up_only_its_own_subscription(
+    db: Database, http: httpx.AsyncClient
+) -> None:
+    events = [await record(db, "P-1", 1), await record(db, "P-1", 2)]
+    async with receiver() as stuck, receiver() as shop:
+        stuck.hold = asyncio.Event()
+        hanging = subscription(stuck.url, name="stuck", timeout_s=60)
+        running = asyncio.create_task(
+            worker(db, http, hanging, subscription(shop.url)).run(poll_s=0.01)
+        )
+        try:
+            await asyncio.wait_for(stuck.wait_for(1), timeout=20)
+            # While the stuck receiver keeps its request (for up to a minute), the other
+            # subscription gets both events, one pass after the other.
+            await asyncio.wait_for(shop.wait_for(2), timeout=20)
+        finally:
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            stuck.hold.set()
+    assert [r.id for r in shop.received] == [str(e["_id"]) for e in events]
