@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from pymongo import AsyncMongoClient
@@ -28,9 +29,11 @@ from gateway.request_id import RequestIdMiddleware
 from gateway.services import load_profiles, open_services
 from gateway.settings import Settings
 from gateway.webhooks import CloudinaryWebhook
+from resolvers.leases import leases
 from resolvers.readiness import rescore_stale
 from resolvers.services import Services
 from resolvers.validation import Validator
+from resolvers.workflow.scheduler import Scheduler, running
 from schema.schema import CatalogSchema, build_schema
 
 if TYPE_CHECKING:
@@ -125,6 +128,12 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                     validator=Validator(profiles.validation),
                 )
                 await ensure_demo_admin_key(services.api_keys, settings.data_dir)
+                from demo.workflow import publish_demo
+
+                # The seed's published products on every channel, and each workflow state.
+                await publish_demo(
+                    services.catalog, services.channels, services.locales, services.clock()
+                )
             # A plain task, not a task group: servers may run start-up and shut-down of the
             # lifespan in different tasks, which a cancel scope does not allow.
             demo_media = None
@@ -134,6 +143,14 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 demo_media = UploadProgress()
             refresh = asyncio.create_task(after_start(services, demo_media=demo_media))
             stack.push_async_callback(_cancel, refresh)
+            if services.workflow is not None:
+                # Scheduled publications: every replica polls, the lease holder fires.
+                scheduler = Scheduler(
+                    services.workflow,
+                    leases(services.catalog.db),
+                    poll=timedelta(seconds=settings.schedule_poll_s),
+                )
+                await stack.enter_async_context(running(scheduler))
             await start_event_worker(stack, settings, subscriptions, services.catalog.db)
             log.info("catalog gateway ready on database %r", settings.db)
             yield {

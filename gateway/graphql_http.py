@@ -37,6 +37,7 @@ from gateway.auth import (
 )
 from gateway.graphiql import graphiql_html
 from gateway.quality_values import quality_list
+from gateway.read_view import ReadViewError, read_view
 from gateway.request_id import request_id_of
 from gateway.unicode_guard import describe, first_invalid_unicode
 from resolvers.access import Principal
@@ -481,8 +482,18 @@ class GraphQLHTTPHandler:
             )
         except HeaderValueError as exc:
             raise HTTPRequestError(400, str(exc)) from None
+        try:
+            view = read_view(request, services, principal)
+        except ReadViewError as exc:
+            raise HTTPRequestError(exc.status, str(exc), code=exc.code) from None
         context = Context.for_request(
-            services, request_id, principal, end_user=end_user, idempotency_key=idempotency_key
+            services,
+            request_id,
+            principal,
+            end_user=end_user,
+            idempotency_key=idempotency_key,
+            read_channel=view.channel,
+            preview=view.preview,
         )
         allowed = (
             {OperationType.QUERY}

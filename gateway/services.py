@@ -24,14 +24,17 @@ from gateway.auth.setup import api_keys
 from gateway.dam_setup import check_emulator_port, command_line_dam, start_dam
 from gateway.embedded_mongo import PORT_SETTING, WHAT, EmbeddedMongo, find_mongod, same_dbpath
 from gateway.ports import PortUnavailableError, port_taken
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 from resolvers.access import Roles, load_roles
+from resolvers.assets import DamClient
 from resolvers.channels import Channels, load_channels
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.services import Services
 from resolvers.shared_result import SharedResults
 from resolvers.validation import ValidationRules, Validator, load_validation
+from resolvers.workflow.gates import Gates
+from resolvers.workflow.service import Workflow
 from resolvers.writes import ProductWriter, validate_with
 from resolvers.writes.ownership import Ownership, load_ownership
 
@@ -77,6 +80,30 @@ def product_writer(catalog: Catalog, profiles: Profiles) -> ProductWriter:
         profiles.ownership,
         profiles.channels,
         profiles.locales,
+    )
+
+
+def default_channel(settings: Settings, profiles: Profiles) -> str | None:
+    """CATALOG_DEFAULT_CHANNEL in its configured spelling (SettingsError when unknown)."""
+    if settings.default_channel is None:
+        return None
+    canonical = profiles.channels.canonical(settings.default_channel)
+    if canonical is None:
+        raise SettingsError(
+            f"CATALOG_DEFAULT_CHANNEL: unknown channel {settings.default_channel!r}; "
+            f"channels: {', '.join(profiles.channels.names())}"
+        )
+    return canonical
+
+
+def workflow(
+    catalog: Catalog, profiles: Profiles, writer: ProductWriter, dam: DamClient, settings: Settings
+) -> Workflow:
+    """The publishing workflow: its gates validate with the writer's rules and check assets
+    the mirror has not confirmed lately against Cloudinary."""
+    gates = Gates(catalog, profiles.channels, profiles.locales, writer.validate, dam)
+    return Workflow(
+        catalog, profiles.channels, profiles.locales, gates, four_eyes=settings.four_eyes
     )
 
 
@@ -150,6 +177,7 @@ async def open_services(
             if role == "serve"
             else None
         )
+        writer = product_writer(connection.catalog, profiles)
         services = Services(
             connection.catalog,
             profiles.locales,
@@ -159,8 +187,15 @@ async def open_services(
             missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
             dashboards=SharedResults(settings.dashboard_ttl_s),
             api_keys=keys,
-            writer=product_writer(connection.catalog, profiles),
+            writer=writer,
             validation=profiles.validation,
+            default_channel=default_channel(settings, profiles),
+            workflow=workflow(connection.catalog, profiles, writer, dam, settings),
+            preview_secret=(
+                settings.preview_secret.get_secret_value().encode()
+                if settings.preview_secret is not None
+                else None
+            ),
         )
         stack.push_async_callback(services.background.aclose)
         yield Opened(services, connection.client)

@@ -132,6 +132,27 @@ class Settings(BaseSettings):
         default="storefront",
         description="Role of requests without a key; 'none': every request needs one.",
     )
+    default_channel: str | None = Field(
+        default=None,
+        description="The channel whose published products storefronts read when neither their "
+        "key (bound to one channel) nor X-Channel names one; unset: the first configured.",
+    )
+    preview_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Signs preview tokens (previewToken, sent as X-Preview-Token); the same on "
+        "every replica; unset: previews by token are off.",
+    )
+    four_eyes: bool = Field(
+        default=False,
+        description="Approving needs another lead than the product's last editor and submitter.",
+    )
+    schedule_poll_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="How often scheduled publications are looked for (one replica at a time).",
+    )
     key_cache_s: float = Field(
         default=5.0,
         ge=0,

@@ -22,6 +22,8 @@ Database = AsyncDatabase[Document]
 Collection = AsyncCollection[Document]
 
 TEXT_INDEX = "search_text"
+# One collection of published snapshots per channel ("publications.web", …).
+PUBLICATIONS_PREFIX = "publications."
 INDEX_NOT_FOUND = 27
 IMPORT_JOBS = "import_jobs"
 IMPORT_JOB_TTL = timedelta(days=30)
@@ -70,6 +72,11 @@ class Catalog:
     def change_events(self) -> Collection:
         """Product history, append-only: one event per write that changed something."""
         return self.db["change_events"]
+
+    def publications(self, channel: str) -> Collection:
+        """What storefronts of ``channel`` read: one snapshot per product published on it, in
+        the shape of ``products`` and under the product's ``_id`` (resolvers.workflow)."""
+        return self.db[f"{PUBLICATIONS_PREFIX}{channel}"]
 
     @property
     def category_events(self) -> Collection:
@@ -162,9 +169,13 @@ def attribute_indexes() -> list[IndexModel]:
 def change_event_indexes() -> list[IndexModel]:
     return [
         # Product.history, and the events since a revision that a stale write is checked on;
-        # unique, so two writers can never record the same revision of a product.
+        # unique, so two writers can never record the same revision of a product. Workflow
+        # events (resolvers.workflow) name the revision they concern and carry a ``transition``
+        # id of their own, so any number of them share a revision; content events have none.
         IndexModel(
-            [("sku", ASCENDING), ("revision", DESCENDING)], name="sku_revision", unique=True
+            [("sku", ASCENDING), ("revision", DESCENDING), ("transition", ASCENDING)],
+            name=EVENT_REVISION_INDEX,
+            unique=True,
         ),
         # changeEvents(filter), newest first by (at, _id): by time alone, or by one equality
         # filter over time. Each index ends with the sort's keys, so a page is an index walk
@@ -181,6 +192,12 @@ def change_event_indexes() -> list[IndexModel]:
             )
         ),
     ]
+
+
+# The unique (sku, revision) index before workflow events: it refused a second event of one
+# revision, so ensure_indexes replaces it.
+EVENT_REVISION_INDEX = "sku_revision_transition"
+OLD_EVENT_REVISION_INDEX = "sku_revision"
 
 
 def category_event_indexes() -> list[IndexModel]:
@@ -233,16 +250,31 @@ async def ensure_indexes(
     """Create the indexes; safe to run on every start and from many replicas at once."""
     await _sync_text_index(catalog.products, locales)
     await catalog.products.create_indexes(product_indexes(locales) + readiness_indexes(channels))
+    for channel in channels:
+        publications = catalog.publications(channel)
+        await _sync_text_index(publications, locales)
+        await publications.create_indexes(product_indexes(locales) + readiness_indexes(channels))
     await catalog.categories.create_indexes(category_indexes())
     await catalog.attributes.create_indexes(attribute_indexes())
     await catalog.assets.create_indexes(asset_indexes())
     await catalog.notifications.create_indexes(notification_indexes())
     await catalog.change_events.create_indexes(change_event_indexes())
+    await _drop_index(catalog.change_events, OLD_EVENT_REVISION_INDEX)
     await catalog.category_events.create_indexes(category_event_indexes())
     await catalog.idempotency.create_indexes(idempotency_indexes())
     jobs = import_job_indexes(import_job_ttl)
     await _sync_ttl(catalog.import_jobs, jobs[0])
     await catalog.import_jobs.create_indexes(jobs)
+
+
+async def _drop_index(collection: Collection, name: str) -> None:
+    async for index in await collection.list_indexes():
+        if index["name"] == name:
+            try:
+                await collection.drop_index(name)
+            except OperationFailure as exc:
+                if exc.code != INDEX_NOT_FOUND:  # another replica dropped it first
+                    raise
 
 
 async def _sync_ttl(collection: Collection, model: IndexModel) -> None:

@@ -29,6 +29,7 @@ from pymongo.asynchronous.cursor import AsyncCursor
 from resolvers.db import Catalog, Collection, Document
 from resolvers.errors import BadUserInputError
 from resolvers.pagination import SortSpec, check_page_size, decode_cursor, encode_cursor
+from resolvers.writes.history import CONTENT_EVENTS
 
 HISTORY_SORT = SortSpec("revision", "revision", descending=True)
 EVENTS_SORT = SortSpec("at", "at", descending=True)
@@ -108,7 +109,7 @@ class CategoryHistoryKey:
 
 def history_query(key: HistoryKey) -> Document:
     """The ``find`` condition of the page ``key`` names (a malformed cursor: BAD_USER_INPUT)."""
-    query: Document = {"sku": key.sku}
+    query: Document = {"sku": key.sku, **CONTENT_EVENTS}
     if key.after is not None:
         query["revision"] = _before(key.after)
     return query

@@ -174,10 +174,14 @@ class Loaders:
         warn: Callable[[str, str], None] = lambda code, message: None,
         on_mirrored: Callable[[list[str]], None] = lambda public_ids: None,
         product_clause: Mapping[str, Any] | None = None,
+        products: Collection | None = None,
     ) -> None:
         """``product_clause``: what a product must match to reach this request at all (the
         principal's ``product_clause()``); others load as ``None``, as if they did not exist,
-        so every lookup, relation, node and entity reference hides them alike."""
+        so every lookup, relation, node and entity reference hides them alike. ``products``:
+        where products are read (the request's ``ProductSource``; the working copy when
+        omitted), for every lookup, relation, node and entity reference alike."""
+        products = catalog.products if products is None else products
         self.taxonomy = Taxonomy(catalog)
         self.asset_by_key = AssetByKeyLoader(
             catalog.assets,
@@ -199,10 +203,10 @@ class Loaders:
             warn=warn,
         )
         self.product_by_sku = ProductBySkuLoader(
-            catalog.products, max_batch_size, PRODUCT_FIELDS, product_clause
+            products, max_batch_size, PRODUCT_FIELDS, product_clause
         )
         self.product_by_id = ProductByIdLoader(
-            catalog.products, max_batch_size, PRODUCT_FIELDS, product_clause
+            products, max_batch_size, PRODUCT_FIELDS, product_clause
         )
         self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)
         self.category_by_id = CategoryByIdLoader(catalog.categories, max_batch_size)

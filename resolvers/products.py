@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from resolvers.db import Catalog, Document
+from resolvers.db import Collection as MongoCollection
 from resolvers.documents import PRODUCT_STATUSES
 from resolvers.errors import BadUserInputError
 from resolvers.locales import name_collation, pick_expression
@@ -210,8 +211,14 @@ class KnownCodes:
         definitions: Callable[[], Awaitable[Mapping[str, Any]]] | None = None,
         shared: SharedResults[list[str]] | None = None,
         visible: Mapping[str, Any] | None = None,
+        products: MongoCollection | None = None,
+        source_key: Hashable = "products",
     ) -> None:
         self.catalog = catalog
+        # Where the products are (the request's ProductSource): a storefront is told the
+        # brands of what it can read, and its list is shared only with the same source.
+        self.products = catalog.products if products is None else products
+        self._source_key = source_key
         self._definitions = definitions
         self._shared = shared
         # The principal's product clause: the brands a refusal lists are those of products it
@@ -219,15 +226,15 @@ class KnownCodes:
         self._visible = dict(visible) if visible else None
 
     async def _read_brands(self) -> list[str]:
-        brands = await self.catalog.products.distinct("brand", self._visible)
+        brands = await self.products.distinct("brand", self._visible)
         return [b for b in brands if isinstance(b, str)]
 
     async def brands(self, *, fresh: bool = False) -> list[str]:
         if self._shared is None or fresh:
             return await self._read_brands()
-        key: Hashable = "brands"
+        key: Hashable = ("brands", self._source_key)
         if self._visible is not None:
-            key = ("brands", *sorted(self._visible.items()))
+            key = ("brands", self._source_key, *sorted(self._visible.items()))
         return (await self._shared.get(key, self._read_brands)).value
 
     async def check_brands(self, brands: Sequence[str]) -> None:
@@ -250,7 +257,7 @@ class KnownCodes:
             if code in defined:
                 continue
             # Stored values need no definition (their type is inferred): a used code is known.
-            used = await self.catalog.products.find_one(
+            used = await self.products.find_one(
                 {f"attributes.{code}": {"$exists": True}, **(self._visible or {})}, {"_id": 1}
             )
             if used is None:
@@ -362,23 +369,24 @@ async def fetch_page(
     sort: SortSpec,
     first: int,
     after: str | None,
+    products: MongoCollection | None = None,
 ) -> ProductPage:
-    """One page of products in one ``find``: ``first`` rows after the cursor, plus one to peek."""
+    """One page of products in one ``find``: ``first`` rows after the cursor, plus one to peek.
+    ``products``: where to read (a channel's publications; the working copy when omitted)."""
+    products = catalog.products if products is None else products
     check_page_size(first)
     keyset = after_clause(sort, decode_cursor(after, sort)) if after is not None else None
     documents: list[Document] = []
     if first > 0 and sort.computed is not None:
         pipeline = computed_sort_pipeline(query, sort, keyset, first + 1)
         # A first batch larger than the page: the server finds the end in it, no getMore.
-        cursor = await catalog.products.aggregate(
-            pipeline, collation=sort.collation, batchSize=first + 2
-        )
+        cursor = await products.aggregate(pipeline, collation=sort.collation, batchSize=first + 2)
         documents = await cursor.to_list()
     elif first > 0:
         page_query = query
         if keyset is not None:
             page_query = {"$and": [query, keyset]} if query else keyset
-        found = catalog.products.find(page_query, page_projection(sort))
+        found = products.find(page_query, page_projection(sort))
         found = found.sort(sort.mongo_sort).limit(first + 1)
         if sort.collation is not None:
             found = found.collation(sort.collation)
@@ -404,5 +412,7 @@ def computed_sort_pipeline(
     return pipeline
 
 
-async def count_products(catalog: Catalog, query: dict[str, Any]) -> int:
-    return await catalog.products.count_documents(query)
+async def count_products(
+    catalog: Catalog, query: dict[str, Any], products: MongoCollection | None = None
+) -> int:
+    return await (catalog.products if products is None else products).count_documents(query)

@@ -16,6 +16,7 @@ from resolvers.locales import LocaleResolver
 from resolvers.readiness import rescore_products_using
 from resolvers.shared_result import SharedResults
 from resolvers.validation import ValidationRules
+from resolvers.workflow.service import Workflow
 from resolvers.writes import ProductWriter
 
 KNOWN_BRANDS_TTL_S = 60.0
@@ -50,6 +51,13 @@ class Services:
     writer: ProductWriter | None = None
     # The validation rules (gateway/validation.toml): an import's CSV columns are typed by them.
     validation: ValidationRules | None = None
+    # The channel storefronts read when neither their key nor the request names one
+    # (CATALOG_DEFAULT_CHANNEL; None: the first configured channel).
+    default_channel: str | None = None
+    # The publishing workflow (resolvers.workflow); None where nothing publishes.
+    workflow: Workflow | None = None
+    # Signs preview tokens (CATALOG_PREVIEW_SECRET); None: previews by token are off.
+    preview_secret: bytes | None = None
 
     def rescore_products_using(self, public_ids: list[str]) -> None:
         """Recompute stored readiness of the products that use these assets, in the background."""

@@ -19,6 +19,7 @@ from resolvers.loaders import Loaders
 from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
 from resolvers.services import Services
+from resolvers.workflow.source import ProductSource, source_for
 
 T = TypeVar("T")
 
@@ -71,6 +72,11 @@ class Context:
     end_user: str | None = None
     # The request's Idempotency-Key; the mutations that honour it scope it to the principal.
     idempotency_key: str | None = None
+    # The channel the request asked to read (X-Channel, canonical) and whether it showed a
+    # valid preview token: with the principal they pick the request's ProductSource.
+    read_channel: str | None = None
+    preview: bool = False
+    source: ProductSource = field(init=False)
     loaders: Loaders = field(init=False)
     locale_fallbacks: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
@@ -82,6 +88,14 @@ class Context:
         services = self.services
         # One clock reading per request: every promotional-window check in it agrees.
         self.now = services.clock()
+        self.source = source_for(
+            services.catalog,
+            self.principal,
+            services.channels.names(),
+            requested=self.read_channel,
+            default=services.default_channel,
+            preview=self.preview,
+        )
         self.loaders = Loaders(
             services.catalog,
             services.loader_batch_size,
@@ -95,8 +109,9 @@ class Context:
             warn=partial(_add_warning, self.warnings),
             on_mirrored=services.rescore_products_using,
             # In the data access, not in resolvers: every way to a product goes through these
-            # loaders or the listing query (resolvers.products), and both apply the clause.
-            product_clause=self.principal.product_clause(),
+            # loaders or the listing query (resolvers.products), and both read the source.
+            product_clause=self.source.clause,
+            products=self.source.collection,
         )
 
     @classmethod
@@ -108,6 +123,8 @@ class Context:
         *,
         end_user: str | None = None,
         idempotency_key: str | None = None,
+        read_channel: str | None = None,
+        preview: bool = False,
     ) -> Context:
         """A context with fresh loaders: loaders must never outlive one request.
 
@@ -120,6 +137,8 @@ class Context:
             principal or Principal.system(),
             end_user=end_user,
             idempotency_key=idempotency_key,
+            read_channel=read_channel,
+            preview=preview,
         )
 
     def close(self) -> None:

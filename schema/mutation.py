@@ -14,6 +14,7 @@ from schema.mutations.events import EventMutations
 from schema.mutations.history import HistoryMutations
 from schema.mutations.imports import ImportMutations
 from schema.mutations.products import ProductMutations
+from schema.mutations.workflow import WorkflowMutations
 
 Mutation = merge_types(
     "Mutation",
@@ -24,5 +25,6 @@ Mutation = merge_types(
         HistoryMutations,
         ImportMutations,
         ProductMutations,
+        WorkflowMutations,
     ),
 )

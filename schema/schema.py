@@ -28,6 +28,7 @@ from schema.types.media import MediaAsset
 from schema.types.product import Product
 from schema.types.uploads import SCALARS
 from schema.types.user_errors import USER_ERROR_TYPES
+from schema.types.workflow import WORKFLOW_ERROR_TYPES
 
 log = logging.getLogger("gateway.graphql")
 
@@ -153,7 +154,7 @@ def build_schema() -> CatalogSchema:
         query=Query,
         mutation=Mutation,
         # UserError's implementations are reached only through the interface.
-        types=[Product, Category, MediaAsset, *USER_ERROR_TYPES],
+        types=[Product, Category, MediaAsset, *USER_ERROR_TYPES, *WORKFLOW_ERROR_TYPES],
         extensions=[
             MaskInternalErrors,
             ResponseNotes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import PyMongoError
@@ -21,6 +22,7 @@ from resolvers.upcasting import (
     migrate_products,
     step_descriptions,
 )
+from resolvers.workflow.publications import backfill
 
 NAME = "migrate"
 
@@ -40,6 +42,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         f"current one ({SCHEMA_VERSION}), in batches, while the gateway keeps serving. The "
         "gateway reads older documents in the current shape anyway; this saves the upgrade on "
         "every read. A document written by someone else meanwhile is left as they wrote it. "
+        "Products whose status is published but that were never published through the "
+        "workflow are published on every channel (storefronts read publications only). "
         "Stopped halfway, run it again: it continues with what is still outdated.",
     )
     migrate.add_argument(
@@ -71,10 +75,29 @@ async def migrate(args: argparse.Namespace, settings: Settings) -> int:
             report = await migrate_products(
                 connection.catalog.products, batch_size=args.batch_size, dry_run=args.dry_run
             )
+            # Storefronts read publications only: what was published before they existed is
+            # published on every channel, so nothing disappears from a storefront.
+            published = await backfill(
+                connection.catalog,
+                profiles.channels,
+                profiles.locales,
+                datetime.now(UTC),
+                batch=args.batch_size,
+                dry_run=args.dry_run,
+            )
     except PyMongoError as exc:
         return print_mongo_error(exc)
     print_report(report)
+    print_publications(published, args.dry_run)
     return 0
+
+
+def print_publications(published: int, dry_run: bool) -> None:
+    pairs = f"{published} product-channel pair{'' if published == 1 else 's'}"
+    if dry_run:
+        print(f"dry run: would publish {pairs} published before publications existed")
+    else:
+        print(f"published {pairs} that were published before publications existed")
 
 
 def print_report(report: MigrationReport) -> None:

@@ -80,7 +80,20 @@ async def seed_demo(settings: Settings, products: int, seed: int, replace: bool)
         except CatalogNotEmptyError as exc:
             raise CLIError(str(exc)) from exc
         await materialize(catalog, profiles.channels, profiles.locales, datetime.now(UTC))
+        if replace:
+            # The replaced catalog's publications went with it.
+            for channel in profiles.channels.names():
+                await catalog.publications(channel).delete_many({})
+        from demo.workflow import publish_demo
+
+        publishing = await publish_demo(
+            catalog, profiles.channels, profiles.locales, datetime.now(UTC)
+        )
         print(f"seeded database {settings.db!r}: {report}")
+        print(
+            f"published {publishing.published} product-channel pairs; other workflow states: "
+            + (", ".join(f"{n} {state}" for state, n in publishing.staged.items()) or "none")
+        )
         if dam is not None:
             await _upload_pictures(settings, profiles, catalog, dam)
     return 0

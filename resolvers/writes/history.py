@@ -25,6 +25,11 @@ from resolvers.db import Catalog, Document
 from resolvers.validation.violations import Path
 from resolvers.writes.changes import FieldChange, apply
 
+# Workflow events (resolvers.workflow) share change_events and the revision they concern but
+# change no content: what is rebuilt or merged from history leaves them out (they alone have a
+# ``transition``, the third key of the unique revision index).
+CONTENT_EVENTS: dict[str, Any] = {"transition": None}
+
 Operation = Literal["create", "update", "archive", "restore", "revert", "seed"]
 """``seed``: the demo seeder's bulk insert (one event per product, at revision 1)."""
 
@@ -89,7 +94,7 @@ async def paths_changed_since(
     if since >= current:
         return [] if since == current else None
     events = await catalog.change_events.find(
-        {"sku": sku, "revision": {"$gt": since, "$lte": current}},
+        {"sku": sku, "revision": {"$gt": since, "$lte": current}, **CONTENT_EVENTS},
         {"_id": 0, "revision": 1, "changes.path": 1},
         session=session,
     ).to_list()
@@ -103,7 +108,7 @@ async def product_history(
 ) -> list[Document]:
     """A page of the product's events, newest first (``Product.history``): the ``first``
     events below ``before_revision`` (the cursor), from the ``sku, revision`` index."""
-    query: Document = {"sku": sku}
+    query: Document = {"sku": sku, **CONTENT_EVENTS}
     if before_revision is not None:
         query["revision"] = {"$lt": before_revision}
     return await catalog.change_events.find(query).sort("revision", -1).limit(first).to_list()
@@ -112,7 +117,9 @@ async def product_history(
 async def events_after(catalog: Catalog, sku: str, revision: int) -> list[Document]:
     """The product's events after ``revision``, newest first (what a revert undoes)."""
     return (
-        await catalog.change_events.find({"sku": sku, "revision": {"$gt": revision}})
+        await catalog.change_events.find(
+            {"sku": sku, "revision": {"$gt": revision}, **CONTENT_EVENTS}
+        )
         .sort("revision", -1)
         .to_list()
     )

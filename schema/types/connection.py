@@ -50,7 +50,8 @@ class ProductConnection:
 
     @strawberry.field(description="Products matching the filter, over all pages.")
     async def total_count(self, info: Info) -> int:
-        return await count_products(info.context.catalog, self.query)
+        context = info.context
+        return await count_products(context.catalog, self.query, context.source.collection)
 
 
 async def product_connection(
@@ -90,15 +91,18 @@ async def product_connection(
         )
     if category is not None:
         domain_filter = replace(domain_filter, category=category)
-    visible = context.principal.product_clause()
+    source = context.source
+    visible = source.clause
     known = KnownCodes(
         context.catalog,
         definitions=context.loaders.taxonomy.attributes,
         shared=context.services.known_brands,
         visible=visible,
+        products=source.collection,
+        source_key=source.key,
     )
     query = await build_query(context.catalog, domain_filter, known, visible=visible)
-    page = await fetch_page(context.catalog, query, spec, first, after)
+    page = await fetch_page(context.catalog, query, spec, first, after, source.collection)
     context.loaders.prime_products(page.documents)
     await prefetch_products(info, page.documents, Needs.of(info))
     documents = page.documents

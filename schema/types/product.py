@@ -35,6 +35,7 @@ from schema.types.readiness import ProductReadiness, resolve_readiness
 if TYPE_CHECKING:
     from schema.types.category import Category
     from schema.types.history import ChangeEventConnection
+    from schema.types.workflow import ChannelPublishing
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -163,6 +164,25 @@ class Product(Node):
     def revision(self) -> int:
         # Read lazily: the document is upcast (resolvers/upcasting.py), so it always has one.
         return int(self.doc["revision"])
+
+    @strawberry.field(
+        description="Publishing per channel (every channel the key may read, or those named): "
+        "state, the revision storefronts read, who approved and published it and when. Needs "
+        "catalog:read-drafts.",
+        extensions=requires(Scope.CATALOG_READ_DRAFTS),
+    )
+    def publishing(
+        self, info: Info, channels: list[str] | None = None
+    ) -> list[Annotated[ChannelPublishing, strawberry.lazy("schema.types.workflow")]] | None:
+        from schema.types.workflow import ChannelPublishing
+
+        context = info.context
+        names = (
+            context.readable_channels()
+            if channels is None
+            else list(dict.fromkeys(context.channel_name(c) for c in channels))
+        )
+        return [ChannelPublishing.of(self.doc, name) for name in names]
 
     @strawberry.field(
         description="The product's change events, newest first: who changed which fields, "

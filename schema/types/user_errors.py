@@ -71,6 +71,26 @@ class UserErrorCode(Enum):
         "The input needs a scope the key lacks (publishing needs catalog:publish); the message "
         "names it.",
     )
+    PUBLISH_GATE = _value(
+        "PUBLISH_GATE",
+        "A publish gate failed (validation, readiness blocker, asset not live); the "
+        "PublishGateError lists each check with its fix.",
+    )
+    INVALID_TRANSITION = _value(
+        "INVALID_TRANSITION", "The product's publishing state on the channel does not allow this."
+    )
+    STALE_REVISION = _value(
+        "STALE_REVISION", "The product was edited since it was submitted; submit it again."
+    )
+    FOUR_EYES = _value(
+        "FOUR_EYES", "The approver edited or submitted the product; another lead must approve."
+    )
+    CONFLICT = _value(
+        "CONFLICT", "The product changed while the mutation ran; read it again and retry."
+    )
+    HISTORY_GAP = _value(
+        "HISTORY_GAP", "History cannot rebuild the approved revision; submit the current one."
+    )
     IDEMPOTENCY_KEY_REUSED = _value(
         "IDEMPOTENCY_KEY_REUSED",
         "The Idempotency-Key was sent before with another request body; use a new key.",

@@ -12,10 +12,19 @@ import pytest
 from gateway.cli import build_parser
 from gateway.cli.migrate import migrate
 from gateway.embedded_mongo import free_port
+from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.db import Catalog
 from resolvers.upcasting import count_by_version
 from tests.resolvers.test_upcasting import DEMO_PRODUCTS, v1_demo_products
+
+
+def published_pairs(documents: list[dict[str, Any]] | None = None) -> int:
+    """What the migration publishes: each published product, on every channel."""
+    products = v1_demo_products() if documents is None else documents
+    channels = load_profiles(Settings()).channels.names()
+    published = sum(1 for p in products if p["status"] == "published")
+    return published * len(channels)
 
 
 def migrate_args(*argv: str) -> argparse.Namespace:
@@ -33,8 +42,11 @@ async def test_a_dry_run_prints_what_would_change_and_writes_nothing(
         f"dry run: would upgrade {DEMO_PRODUCTS} products to v2 (from v1: {DEMO_PRODUCTS}); "
         "nothing written",
         "  v1 -> v2: adds revision (every write increments it); a v1 document is at revision 1",
+        f"dry run: would publish {published_pairs()} product-channel pairs published before "
+        "publications existed",
     ]
     assert await count_by_version(products) == {1: DEMO_PRODUCTS}
+    assert await Catalog(db).publications("web").count_documents({}) == 0
 
 
 async def test_migrate_upgrades_everything_and_a_second_run_changes_nothing(
@@ -51,7 +63,13 @@ async def test_migrate_upgrades_everything_and_a_second_run_changes_nothing(
         f"products by schemaVersion after: v2: {DEMO_PRODUCTS - 1}, v3: 1",
         "1 product with a schemaVersion this gateway cannot read (newer than 2, or malformed): "
         "left alone; the gateway refuses to serve them",
+        f"published {published_pairs(documents[1:])} product-channel pairs that were published "
+        "before publications existed",
     ]
+    web = await Catalog(db).publications("web").find({}, {"sku": 1}).to_list()
+    assert sorted(p["sku"] for p in web) == sorted(
+        d["sku"] for d in documents[1:] if d["status"] == "published"
+    )
     assert await migrate(migrate_args(), settings) == 0
     assert capsys.readouterr().out.splitlines()[:2] == [
         f"products by schemaVersion before: v2: {DEMO_PRODUCTS - 1}, v3: 1",

@@ -22,8 +22,9 @@ from pymongo import AsyncMongoClient
 from strawberry.types import ExecutionResult
 
 from resolvers.access import Principal, Scope, load_roles
-from resolvers.db import Catalog
+from resolvers.db import Catalog, ensure_indexes
 from resolvers.services import Services
+from resolvers.workflow.publications import backfill
 from schema.context import Context
 from schema.global_ids import to_global_id
 from tests.command_counter import CommandCounter
@@ -118,6 +119,11 @@ async def catalog(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterat
             "updatedAt": now,
         }
     )
+    # What was published before publications existed is published on every channel (as
+    # `catalog-gateway migrate` does): storefronts read those snapshots only.
+    services = services_for(catalog)
+    await ensure_indexes(catalog, services.locales.locales, services.channels.names())
+    await backfill(catalog, services.channels, services.locales, now)
     yield catalog
     await mongo_client.drop_database(name)
 

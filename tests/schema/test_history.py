@@ -20,6 +20,7 @@ from resolvers.db import Catalog, Document, ensure_indexes
 from resolvers.history import EventFilter, event_cursor, event_page
 from resolvers.services import Services
 from resolvers.validation import Violation
+from resolvers.workflow.publications import backfill
 from resolvers.writes import Actor, ProductWriter, Provenance
 from resolvers.writes.history import Operation
 from schema.context import Context
@@ -370,6 +371,8 @@ async def test_a_storefront_key_is_forbidden_and_costs_no_command(
     writer: ProductWriter, services: Services, command_counter: CommandCounter, db_name: str
 ) -> None:
     assert (await writer.create(product(), Actor(EDITOR))).ok
+    # Published on every channel, so that storefronts may read it.
+    await backfill(writer.catalog, PROFILES.channels, PROFILES.locales, START)
     with command_counter.record(db_name) as recorded:
         result = await run(services, EVENTS, principal=STOREFRONT)
     assert result.data == {"changeEvents": None}

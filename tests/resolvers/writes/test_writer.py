@@ -498,7 +498,7 @@ async def test_history_pages_newest_first_by_revision(
 
 async def test_history_and_idempotency_indexes_exist(catalog: Catalog) -> None:
     events = {i["name"] async for i in await catalog.change_events.list_indexes()}
-    assert {"sku_revision", "at", "actor_at_id", "source_at_id"} <= events
+    assert {"sku_revision_transition", "at", "actor_at_id", "source_at_id"} <= events
     idempotency = [i async for i in await catalog.idempotency.list_indexes()]
     assert [i.get("expireAfterSeconds") for i in idempotency if i["name"] != "_id_"] == [0]
 
