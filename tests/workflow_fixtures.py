@@ -124,13 +124,12 @@ def workflow(catalog: Catalog, *, four_eyes: bool = False, clock: Any = None) ->
 
 
 def services(catalog: Catalog, **overrides: Any) -> Services:
-    return services_for(
-        catalog,
-        writer=writer(catalog),
-        workflow=workflow(catalog),
-        preview_secret=b"p" * 32,
-        **overrides,
-    )
+    defaults: dict[str, Any] = {
+        "writer": writer(catalog),
+        "workflow": workflow(catalog),
+        "preview_secret": b"p" * 32,
+    }
+    return services_for(catalog, **{**defaults, **overrides})
 
 
 __all__ = ["Path"]

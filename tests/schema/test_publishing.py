@@ -26,12 +26,14 @@ from tests.workflow_fixtures import (
     EDITOR,
     LEAD,
     NOW,
+    OTHER_LEAD,
     STOREFRONT,
     VIEWER,
     WEB_STOREFRONT,
     load,
     product,
     services,
+    workflow,
 )
 
 SKU, HUB, NO_HERO = "WF-1", "WF-HUB", "WF-NOHERO"
@@ -379,3 +381,18 @@ async def test_a_schedule_waits_and_unpublish_cancels_it(svc: Services, catalog:
     assert await catalog.publications("web").count_documents({}) == 0
     cancelled = await move(svc, LEAD, UNPUBLISH, skus=[SKU], channels=["web"])
     assert states(cancelled) == {"web": "UNPUBLISHED"}
+
+
+async def test_with_four_eyes_the_last_editor_cannot_approve(catalog: Catalog) -> None:
+    svc = services(catalog, workflow=workflow(catalog, four_eyes=True))
+    update = """mutation { productUpdate(input: {sku: "WF-1", expectedRevision: 1,
+      name: [{locale: "en-US", value: "Edited by the lead"}]}) { errors { message } } }"""
+    assert (await data(svc, LEAD, update))["productUpdate"]["errors"] == []
+    await move(svc, EDITOR, SUBMIT, skus=[SKU], channels=["web"])
+    refused = await move(svc, LEAD, APPROVE, skus=[SKU], channels=["web"])
+    [result] = refused["results"]
+    assert [(e["code"], e["message"]) for e in result["errors"]] == [
+        ("FOUR_EYES", "lea-key edited or submitted WF-1; another lead must approve it")
+    ]
+    approved = await move(svc, OTHER_LEAD, APPROVE, skus=[SKU], channels=["web"])
+    assert states(approved) == {"web": "APPROVED"}
