@@ -38,9 +38,11 @@ pytest: $(VENV)/.dev-installed $(NODE_CHECKS)/node_modules/.package-lock.json $(
 fuzz: $(VENV)/.dev-installed
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(BIN)/pytest tests/fuzz -p no:cacheprovider
 
-# The committed GraphQL contract; tests/schema/test_contract.py fails when it is stale.
+# The committed GraphQL contract and the possibleTypes client caches need;
+# tests/schema/test_contract.py and test_cache_identity.py fail when they are stale.
 schema: $(VENV)/.run-installed
 	$(BIN)/catalog-gateway schema > schema.graphql
+	$(BIN)/python -m schema.possible_types > docs/possible-types.json
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks

@@ -27,7 +27,7 @@ from schema.types.import_job import TYPE_NAME as IMPORT_JOB
 from schema.types.import_job import load_import_job
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
-from schema.types.product import Product, load_product
+from schema.types.product import Product, ProductVariant, load_product
 from schema.types.readiness import CatalogReadiness, resolve_catalog_readiness
 
 Info = strawberry.Info[Context, None]
@@ -45,11 +45,23 @@ async def _node(info: Info, global_id: str) -> Node | None:
     if type_name == "Category" and oid is not None:
         category = await loaders.category_by_id.load(oid)
         return Category.from_document(category) if category else None
+    if type_name == "ProductVariant":
+        product_key, _, variant_sku = key.partition(":")
+        product_oid = object_id(product_key)
+        product = await loaders.product_by_id.load(product_oid) if product_oid else None
+        if product is None:
+            return None
+        for variant in product.get("variants") or []:
+            if variant.get("sku") == variant_sku:
+                return ProductVariant.from_document(variant, product)
+        return None
     if type_name == IMPORT_JOB:
         if not info.context.principal.has(Scope.CATALOG_WRITE):
             raise ForbiddenError("reading an import job needs catalog:write")
         return await load_import_job(info, key)
-    raise BadUserInputError(f"{global_id!r} is not the ID of a Product, a Category or an ImportJob")
+    raise BadUserInputError(
+        f"{global_id!r} is not the ID of a Product, a ProductVariant, a Category or an ImportJob"
+    )
 
 
 @strawberry.type

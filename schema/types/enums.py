@@ -1,36 +1,48 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TypeVar, cast
 
 import strawberry
+
+T = TypeVar("T")
+
+
+def described(value: T, description: str) -> T:
+    """An enum member's value with a GraphQL description.
+
+    Strawberry unwraps ``enum_value`` when it processes the enum, so ``Member.value`` is the
+    plain value at run time; the cast tells mypy so.
+    """
+    return cast(T, strawberry.enum_value(value, description=description))
 
 
 @strawberry.enum(description="Publication status of a product.")
 class ProductStatus(Enum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    ARCHIVED = "archived"
+    DRAFT = described("draft", "Being prepared; storefronts do not see it.")
+    PUBLISHED = described("published", "Live: storefront keys see it.")
+    ARCHIVED = described("archived", "Withdrawn; kept for history, hidden from storefronts.")
 
 
-@strawberry.enum
+@strawberry.enum(description="The kind of value an attribute holds.")
 class AttributeType(Enum):
-    TEXT = "text"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    ENUM = "enum"
-    LIST = "list"
+    TEXT = described("text", "Free text, localized or not.")
+    NUMBER = described("number", "A number, with the definition's unit if it has one.")
+    BOOLEAN = described("boolean", "True or false.")
+    ENUM = described("enum", "One of the definition's allowed values.")
+    LIST = described("list", "Several of the definition's allowed values.")
 
 
-@strawberry.enum
+@strawberry.enum(description="What a product listing is ordered by.")
 class ProductSortField(Enum):
-    NAME = "name"
-    SKU = "sku"
-    CREATED_AT = "createdAt"
-    UPDATED_AT = "updatedAt"
-    READINESS = "readiness"
+    NAME = described("name", "The name shown in the sort's locale, collated in its language.")
+    SKU = described("sku", "The SKU, in code point order.")
+    CREATED_AT = described("createdAt", "When the product was created.")
+    UPDATED_AT = described("updatedAt", "When the product last changed.")
+    READINESS = described("readiness", "The stored readiness score in the sort's channel.")
 
 
-@strawberry.enum
+@strawberry.enum(description="Ascending or descending order.")
 class SortDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = described("asc", "Smallest (or earliest, or A) first.")
+    DESC = described("desc", "Largest (or latest, or Z) first.")

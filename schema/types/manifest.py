@@ -68,8 +68,12 @@ class MediaManifest:
 
 def _media_asset(choice: SlotChoice, channel: str, product: Document) -> MediaAsset:
     if choice.asset is None:
-        return MediaAsset.placeholder(choice.slot, channel, product.get("name"))
-    return MediaAsset.from_asset(choice.asset, channel, choice.role)
+        return MediaAsset.placeholder(
+            choice.slot, channel, product.get("name"), product.get("sku"), choice.slot_name
+        )
+    return MediaAsset.from_asset(
+        choice.asset, channel, choice.role, product.get("sku"), choice.slot_name
+    )
 
 
 def build_manifest(
@@ -170,7 +174,9 @@ def deliverable_media(
         for reference in references:
             asset = loaded.assets[reference_key(reference)]
             if asset is not None and delivery_problem(asset, channel, now) is None:
-                media.append(MediaAsset.from_asset(asset, channel, reference.get("role")))
+                media.append(
+                    MediaAsset.from_asset(asset, channel, reference.get("role"), product.get("sku"))
+                )
         return media[:first] if first is not None else media
 
     return with_loaded(info, build, references)

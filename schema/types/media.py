@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -12,48 +12,65 @@ from resolvers.errors import BadUserInputError
 from resolvers.locales import Localized
 from resolvers.media import UrlBuilder, delivered_size, ordered_references
 from schema.context import Context
+from schema.global_ids import to_global_id
+from schema.types.enums import described
 
 Info = strawberry.Info[Context, None]
+
+SlotArgument = Annotated[
+    str, strawberry.argument(description="A slot of the channel, e.g. thumbnail, card or hero.")
+]
+ChannelArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The channel whose slot profiles apply; default: the channel this asset "
+        "was reached through (required for an asset reached without one)."
+    ),
+]
 
 
 @strawberry.enum(description="What a media reference shows.")
 class MediaRole(Enum):
-    HERO = "hero"
-    FRONT = "front"
-    SIDE = "side"
-    BACK = "back"
-    DETAIL = "detail"
-    SWATCH = "swatch"
-    LIFESTYLE = "lifestyle"
-    VIDEO = "video"
+    HERO = described("hero", "The main product picture.")
+    FRONT = described("front", "The product seen from the front.")
+    SIDE = described("side", "The product seen from the side.")
+    BACK = described("back", "The product seen from the back.")
+    DETAIL = described("detail", "A close-up of a detail or material.")
+    SWATCH = described("swatch", "A colour or material swatch.")
+    LIFESTYLE = described("lifestyle", "The product in use, in a scene.")
+    VIDEO = described("video", "A product video.")
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether an asset is a picture or a video.")
 class ResourceType(Enum):
-    IMAGE = "image"
-    VIDEO = "video"
+    IMAGE = described("image", "A still image.")
+    VIDEO = described("video", "A video (its poster is an image).")
 
 
 @strawberry.enum(description="srcset descriptors: pixel densities (1x, 2x) or widths (400w).")
 class SrcsetDescriptor(Enum):
-    DENSITY = "density"
-    WIDTH = "width"
+    DENSITY = described("density", "Pixel densities: 1x, 2x, 3x.")
+    WIDTH = described("width", "Intrinsic widths: 400w, 800w.")
 
 
 @strawberry.type(description="Alt text, with the locale it really came from.")
 class AltText:
-    text: str | None
+    text: str | None = strawberry.field(
+        description="The alt text along the locale's fallback chain; null when none is set."
+    )
     locale: str | None = strawberry.field(description="The locale of 'text'; null if none.")
-    requested_locale: str
+    requested_locale: str = strawberry.field(description="The locale that was asked for.")
     is_fallback: bool = strawberry.field(description="'text' comes from a fallback locale.")
 
 
 @strawberry.type(description="One slot's rendition of an asset.")
 class MediaVariant:
-    slot: str
-    url: str
-    width: int
-    height: int | None
+    slot: str = strawberry.field(description="The slot's name in the channel profile.")
+    url: str = strawberry.field(description="Delivery URL at 1x for the slot.")
+    width: int = strawberry.field(description="Delivered width in CSS pixels (1x).")
+    height: int | None = strawberry.field(
+        description="Delivered height in CSS pixels; null when the slot keeps the aspect ratio."
+    )
     format: str = strawberry.field(description="'auto' means negotiated per browser (f_auto).")
 
 
@@ -71,22 +88,58 @@ def alt_text(picked: Localized) -> AltText:
     description="An image or video from Cloudinary, or a slot's placeholder, ready to deliver.",
 )
 class MediaAsset:
-    public_id: str
-    resource_type: ResourceType
-    role: MediaRole | None
+    public_id: str = strawberry.field(
+        description="Cloudinary public ID (the federation key); not a cache key, see 'id'."
+    )
+    resource_type: ResourceType = strawberry.field(description="Image or video.")
+    role: MediaRole | None = strawberry.field(
+        description="The role the product's reference gives it; null for placeholders."
+    )
     width: int | None = strawberry.field(description="Size of the original, in pixels.")
-    height: int | None
+    height: int | None = strawberry.field(description="Height of the original, in pixels.")
     format: str | None = strawberry.field(description="Format of the original.")
-    bytes: int | None
+    bytes: int | None = strawberry.field(description="Size of the original file, in bytes.")
     duration: float | None = strawberry.field(description="Seconds, for videos.")
-    is_placeholder: bool
+    is_placeholder: bool = strawberry.field(
+        description="The slot's placeholder, delivered because no usable asset had its roles."
+    )
     asset: strawberry.Private[Document | None]
     channel: strawberry.Private[str | None]
     fallback_alt: strawberry.Private[dict[str, str] | None]
+    # What, beside the asset, the fields answer from: the product it was reached through
+    # (the role of its reference; a placeholder's alt is the product's name) and the slot it fills.
+    product_sku: strawberry.Private[str | None] = None
+    slot_name: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="Cache identity (an opaque ID): the same picture reached through another "
+        "product, channel, slot or request locale, or after it was replaced, has another ID, "
+        "because its role, url, alt and srcset may differ. Normalise by this, never by publicId."
+    )
+    def id(self, info: Info) -> strawberry.ID:
+        version = (self.asset or {}).get("version")
+        key = "|".join(
+            str(part)
+            for part in (
+                f"{self.resource_type.value}/{self.public_id}",
+                f"v{version}" if version is not None else "-",
+                self.channel or "-",
+                self.product_sku or "-",
+                self.slot_name or "-",
+                self.role.value if self.role else "-",
+                info.context.locale(None),
+            )
+        )
+        return strawberry.ID(to_global_id("MediaAsset", key))
 
     @classmethod
     def from_asset(
-        cls, asset: Document, channel: str | None, role: str | None = None
+        cls,
+        asset: Document,
+        channel: str | None,
+        role: str | None = None,
+        product_sku: str | None = None,
+        slot_name: str | None = None,
     ) -> MediaAsset:
         role = role or asset.get("role")
         return cls(
@@ -102,11 +155,18 @@ class MediaAsset:
             asset=asset,
             channel=channel,
             fallback_alt=None,
+            product_sku=product_sku,
+            slot_name=slot_name,
         )
 
     @classmethod
     def placeholder(
-        cls, slot: SlotProfile, channel: str, product_name: dict[str, str] | None
+        cls,
+        slot: SlotProfile,
+        channel: str,
+        product_name: dict[str, str] | None,
+        product_sku: str | None = None,
+        slot_name: str | None = None,
     ) -> MediaAsset:
         return cls(
             public_id=slot.placeholder,
@@ -121,6 +181,8 @@ class MediaAsset:
             asset=None,
             channel=channel,
             fallback_alt=product_name,
+            product_sku=product_sku,
+            slot_name=slot_name,
         )
 
     @classmethod
@@ -166,14 +228,21 @@ class MediaAsset:
         return urls.poster_url(profile, self.asset)
 
     @strawberry.field(description="Alt text in the locale; placeholders use the product name.")
-    def alt(self, info: Info, locale: str | None = None) -> AltText:
+    def alt(
+        self,
+        info: Info,
+        locale: Annotated[
+            str | None,
+            strawberry.argument(description="BCP 47 locale; default: the request's locale."),
+        ] = None,
+    ) -> AltText:
         values = (self.asset or {}).get("alt") if self.asset else self.fallback_alt
         return alt_text(info.context.pick(values, locale, info.path))
 
     @strawberry.field(
         description="Delivery URL for a slot of the channel (a video in an image slot: its poster)."
     )
-    def url(self, info: Info, slot: str, channel: str | None = None) -> str:
+    def url(self, info: Info, slot: SlotArgument, channel: ChannelArgument = None) -> str:
         name = self._channel(channel)
         profile = self._slot(info, name, slot)
         urls = info.context.urls(name)
@@ -185,9 +254,12 @@ class MediaAsset:
     def srcset(
         self,
         info: Info,
-        slot: str,
-        channel: str | None = None,
-        descriptor: SrcsetDescriptor = SrcsetDescriptor.DENSITY,
+        slot: SlotArgument,
+        channel: ChannelArgument = None,
+        descriptor: Annotated[
+            SrcsetDescriptor,
+            strawberry.argument(description="Densities (1x, 2x) or widths (400w)."),
+        ] = SrcsetDescriptor.DENSITY,
     ) -> str:
         name = self._channel(channel)
         profile = self._slot(info, name, slot)
@@ -197,7 +269,7 @@ class MediaAsset:
         return urls.srcset(profile, self.public_id, self.asset, descriptor.value)
 
     @strawberry.field(description="This asset in every slot of the channel that takes its type.")
-    def variants(self, info: Info, channel: str | None = None) -> list[MediaVariant]:
+    def variants(self, info: Info, channel: ChannelArgument = None) -> list[MediaVariant]:
         name = self._channel(channel)
         urls = info.context.urls(name)
         out = []
@@ -220,7 +292,9 @@ class MediaAsset:
         description="For videos: a poster image sized for the slot (a frame of the video when "
         "the video has no poster of its own, as for a video placeholder)."
     )
-    def poster_url(self, info: Info, slot: str, channel: str | None = None) -> str | None:
+    def poster_url(
+        self, info: Info, slot: SlotArgument, channel: ChannelArgument = None
+    ) -> str | None:
         if self.resource_type is not ResourceType.VIDEO:
             return None
         name = self._channel(channel)
@@ -228,7 +302,7 @@ class MediaAsset:
         return self._poster(info.context.urls(name), profile)
 
     @strawberry.field(description="For videos: adaptive streaming (HLS) URL.")
-    def streaming_url(self, info: Info, channel: str | None = None) -> str | None:
+    def streaming_url(self, info: Info, channel: ChannelArgument = None) -> str | None:
         if self.resource_type is not ResourceType.VIDEO or self.asset is None:
             return None
         return info.context.urls(self._channel(channel)).streaming_url(self.asset)

@@ -48,6 +48,11 @@ RELATED = Linked("related")
 BUNDLE = Linked("bundle")
 
 
+def variant_id(product: Document, variant_sku: str) -> str:
+    """A variant's global ID: its product's and its own SKU (unique within the product)."""
+    return to_global_id("ProductVariant", f"{product['_id']}:{variant_sku}")
+
+
 @strawberry.type(description="One option value of a variant, e.g. color = red.")
 class VariantOption:
     code: str
@@ -55,7 +60,7 @@ class VariantOption:
 
 
 @strawberry.type(description="A purchasable variant of a product, e.g. one colour in one size.")
-class ProductVariant:
+class ProductVariant(Node):
     sku: str
     options: list[VariantOption]
     doc: strawberry.Private[Document]
@@ -66,7 +71,13 @@ class ProductVariant:
         options = [
             VariantOption(code=k, value=str(v)) for k, v in (doc.get("options") or {}).items()
         ]
-        return cls(sku=doc["sku"], options=options, doc=doc, product_doc=product_doc)
+        return cls(
+            id=strawberry.ID(variant_id(product_doc, doc["sku"])),
+            sku=doc["sku"],
+            options=options,
+            doc=doc,
+            product_doc=product_doc,
+        )
 
     @strawberry.field(
         graphql_type=list[MediaAsset],
