@@ -22,9 +22,12 @@ from gateway.access_log import AccessLogMiddleware
 from gateway.auth import Authenticator
 from gateway.auth.setup import authenticator
 from gateway.client_limits import ClientLimitsMiddleware
+from gateway.cors import cors_middleware, cors_policy
 from gateway.events import event_subscriptions, start_event_worker
 from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
 from gateway.graphql_http import GraphQLHTTPHandler
+from gateway.http_cache import http_cache_policy
+from gateway.persisted_queries import PersistedQueries, persisted_query_options
 from gateway.request_id import RequestIdMiddleware
 from gateway.services import load_profiles, open_services
 from gateway.settings import Settings
@@ -160,7 +163,13 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 "demo_media": demo_media,
             }
 
-    graphql = GraphQLHTTPHandler(schema, settings.max_body_bytes, settings.max_upload_bytes)
+    graphql = GraphQLHTTPHandler(
+        schema,
+        settings.max_body_bytes,
+        settings.max_upload_bytes,
+        cache=http_cache_policy(settings),
+        persisted=PersistedQueries(persisted_query_options(settings)),
+    )
     webhook = CloudinaryWebhook(settings.webhook_max_age_s)
     routes = [
         Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]),
@@ -185,6 +194,11 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
             max_requests_per_client=settings.max_requests_per_client,
         )
     )
+    cors = cors_policy(settings)
+    if cors.enabled:
+        # Outermost: every answer (401, 429 and 408 included) carries the headers a browser
+        # needs to let the page read it, and a preflight costs nothing else.
+        middleware.insert(0, cors_middleware(cors))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 

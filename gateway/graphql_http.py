@@ -36,11 +36,20 @@ from gateway.auth import (
     retry_after_header,
 )
 from gateway.graphiql import graphiql_html
+from gateway.http_cache import HttpCachePolicy, finish, shared_cacheable
+from gateway.operation_rules import (
+    MANY_OPERATIONS,
+    RequestExtensionError,
+    locale_fallbacks_wanted,
+    several_operations,
+)
+from gateway.persisted_queries import PersistedQueries, PersistedQueryError, requested_hash
 from gateway.quality_values import quality_list
 from gateway.read_view import ReadViewError, read_view
 from gateway.request_id import request_id_of
 from gateway.unicode_guard import describe, first_invalid_unicode
 from resolvers.access import Principal
+from resolvers.persisted_queries import PersistedQueryStore
 from resolvers.services import Services
 from schema.context import (
     MAX_END_USER,
@@ -93,6 +102,7 @@ class HTTPRequestError(Exception):
 @dataclass(frozen=True, slots=True)
 class GraphQLParams:
     query: str
+    """Empty when the client sent only a persisted query's hash (``extensions``)."""
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
@@ -135,8 +145,11 @@ def parse_params(payload: Any) -> GraphQLParams:
     if not isinstance(payload, dict):
         raise HTTPRequestError(400, "The request body must be a JSON object")
     query = payload.get("query")
+    extensions = _json_object(payload.get("extensions"), "extensions")
     if query is None:
-        raise HTTPRequestError(400, "Missing 'query': send the GraphQL document in 'query'")
+        if extensions is None or "persistedQuery" not in extensions:
+            raise HTTPRequestError(400, "Missing 'query': send the GraphQL document in 'query'")
+        query = ""  # gateway.persisted_queries finds it by its hash
     if not isinstance(query, str):
         raise HTTPRequestError(400, "'query' must be a string")
     operation_name = payload.get("operationName")
@@ -146,7 +159,7 @@ def parse_params(payload: Any) -> GraphQLParams:
         query=query,
         variables=_json_object(payload.get("variables"), "variables"),
         operation_name=operation_name or None,
-        extensions=_json_object(payload.get("extensions"), "extensions"),
+        extensions=extensions,
     )
 
 
@@ -395,11 +408,19 @@ class GraphQLHTTPHandler:
     """The ``/graphql`` endpoint."""
 
     def __init__(
-        self, schema: CatalogSchema, max_body_bytes: int, max_upload_bytes: int | None = None
+        self,
+        schema: CatalogSchema,
+        max_body_bytes: int,
+        max_upload_bytes: int | None = None,
+        *,
+        cache: HttpCachePolicy | None = None,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         self.schema = schema
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_body_bytes if max_upload_bytes is None else max_upload_bytes
+        self.cache = cache or HttpCachePolicy()
+        self.persisted = persisted or PersistedQueries()
         # Per process: with N replicas a client gets up to N times its role's budget.
         self.buckets = TokenBuckets()
 
@@ -451,6 +472,9 @@ class GraphQLHTTPHandler:
             else:
                 params = await _body_params(request, self.max_body_bytes, self.max_upload_bytes)
             _check_unicode(params, media_type)
+            params = await self._persisted_query(request, params, principal, media_type)
+            if params.operation_name is None and several_operations(params.query):
+                raise _graphql_request_error(media_type, MANY_OPERATIONS, "BAD_REQUEST")
             # For the access log.
             setattr(
                 request.state,
@@ -459,12 +483,37 @@ class GraphQLHTTPHandler:
             )
             return await self._execute(request, params, media_type, request_id, principal)
         except HTTPRequestError as exc:
-            return JSONResponse(
+            response = JSONResponse(
                 {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]},
                 status_code=exc.status,
                 headers=exc.headers,
                 media_type=_content_type(media_type),
             )
+            return await finish(request, response, self.cache, public=False)
+
+    async def _persisted_query(
+        self, request: Request, params: GraphQLParams, principal: Principal, media_type: str
+    ) -> GraphQLParams:
+        """``params`` with the text of a persisted query, once the safelist allows it."""
+        services: Services = request.state.services
+        try:
+            if not params.query and requested_hash(params.extensions) is None:
+                return params  # "query": "" is answered as before ('query' is empty)
+            query = await self.persisted.query_text(
+                params.query,
+                params.extensions,
+                principal,
+                PersistedQueryStore(services.catalog.persisted_queries),
+                services.clock(),
+            )
+        except PersistedQueryError as exc:
+            status = exc.status
+            if status == 404 and media_type != GRAPHQL_RESPONSE:
+                status = 200  # legacy application/json: a GraphQL error in a 200
+            raise HTTPRequestError(status, exc.message, code=exc.code) from None
+        if query is params.query:
+            return params
+        return GraphQLParams(query, params.variables, params.operation_name, params.extensions)
 
     async def _execute(
         self,
@@ -481,6 +530,10 @@ class GraphQLHTTPHandler:
                 request.headers.get("idempotency-key"), "Idempotency-Key", MAX_IDEMPOTENCY_KEY
             )
         except HeaderValueError as exc:
+            raise HTTPRequestError(400, str(exc)) from None
+        try:
+            locale_fallbacks = locale_fallbacks_wanted(params.extensions)
+        except RequestExtensionError as exc:
             raise HTTPRequestError(400, str(exc)) from None
         try:
             view = read_view(request, services, principal)
@@ -526,7 +579,16 @@ class GraphQLHTTPHandler:
             raise _graphql_request_error(media_type, message, "GRAPHQL_VALIDATION_FAILED") from exc
         finally:
             context.close()
-        return self._respond(result, media_type)
+        if not locale_fallbacks and result.extensions:
+            result.extensions.pop("localeFallbacks", None)
+        # Published data without errors or warnings (e.g. placeholders for an unreachable
+        # Cloudinary) may be kept by shared caches; http_cache checks it is a 200 to a GET.
+        public = (
+            shared_cacheable(principal, preview=view.preview)
+            and not result.errors
+            and not (result.extensions or {}).get("warnings")
+        )
+        return await finish(request, self._respond(result, media_type), self.cache, public=public)
 
     @staticmethod
     def _respond(result: ExecutionResult, media_type: str) -> Response:

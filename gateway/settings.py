@@ -270,6 +270,96 @@ class Settings(BaseSettings):
         description="How often the event delivery worker looks for new events and retries due.",
     )
 
+    # The production edge (issue 15): CORS, HTTP caching and compression, persisted queries.
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Origins browsers may call the API from (comma-separated, '*': any); unset: "
+        "none, except that the demo allows localhost and 127.0.0.1 on any port.",
+    )
+    cors_allow_origin_regex: str | None = Field(
+        default=None,
+        description="Also allow origins matching this regular expression (the whole origin).",
+    )
+    cors_allow_methods: Annotated[list[str], NoDecode] = Field(
+        default=["GET", "POST"], description="Methods a preflight allows."
+    )
+    cors_allow_headers: Annotated[list[str], NoDecode] = Field(
+        default=[
+            "Authorization",
+            "Content-Type",
+            "Apollo-Require-Preflight",
+            "X-Apollo-Operation-Name",
+            "X-Channel",
+            "X-Preview-Token",
+            "X-Request-ID",
+            "Idempotency-Key",
+            "X-Actor",
+        ],
+        description="Request headers a preflight allows ('*': any).",
+    )
+    cors_allow_credentials: bool = Field(
+        default=False,
+        description="Let browsers send cookies and HTTP authentication (the gateway reads neither: "
+        "keys travel in Authorization, which needs no credentials mode); never with origin '*'.",
+    )
+    cors_max_age_s: int = Field(
+        default=600,
+        ge=0,
+        le=86_400,
+        description="How long a browser may reuse a preflight's answer (Access-Control-Max-Age).",
+    )
+    http_cache_max_age_s: int = Field(
+        default=60,
+        ge=0,
+        le=86_400,
+        description="max-age of GET queries answered to principals without drafts "
+        "(Cache-Control: public); 0: caches revalidate each time (ETag).",
+    )
+    http_cache_stale_while_revalidate_s: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="stale-while-revalidate of those answers.",
+    )
+    compress_min_bytes: int = Field(
+        default=1024,
+        ge=0,
+        description="GraphQL responses this large or larger are gzipped for clients that take it.",
+    )
+    compress_level: int = Field(default=6, ge=0, le=9, description="gzip level (0: off).")
+    persisted_queries: bool = Field(
+        default=True,
+        description="Automatic persisted queries (Apollo's APQ): clients may send a query's "
+        "SHA-256 instead of its text once it is registered.",
+    )
+    persisted_query_max_bytes: int = Field(
+        default=32_768,
+        ge=256,
+        description="Largest query text APQ registers (larger ones run but are not stored).",
+    )
+    persisted_query_ttl_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How long an APQ registration lasts (clients register again when it is "
+        "gone); safelisted operations never expire.",
+    )
+    safelist: Literal["off", "log", "enforce"] = Field(
+        default="off",
+        description="Hold the roles of CATALOG_SAFELIST_ROLES to the operations registered by "
+        "`catalog-gateway operations register`: 'log' logs and runs others, 'enforce' refuses "
+        "them (OPERATION_NOT_IN_SAFELIST).",
+    )
+    safelist_roles: Annotated[list[str], NoDecode] = Field(
+        default=["storefront"], description="Roles the safelist applies to (comma-separated)."
+    )
+    safelist_refresh_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often a replica rereads the safelist from MongoDB.",
+    )
+
     @field_validator("db")
     @classmethod
     def _db_name(cls, value: str) -> str:
@@ -277,6 +367,28 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"database names cannot contain {''.join(sorted(bad))!r}")
         return value
+
+    @field_validator(
+        "cors_allow_origins",
+        "cors_allow_methods",
+        "cors_allow_headers",
+        "safelist_roles",
+        mode="before",
+    )
+    @classmethod
+    def _parse_lists(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @model_validator(mode="after")
+    def _cors_credentials(self) -> Settings:
+        # With credentials, a browser refuses "*"; echoing any origin instead would let every
+        # site act with the user's cookies.
+        if self.cors_allow_credentials and "*" in self.cors_allow_origins:
+            raise ValueError(
+                "CATALOG_CORS_ALLOW_CREDENTIALS cannot be used with CATALOG_CORS_ALLOW_ORIGINS=*: "
+                "name the origins"
+            )
+        return self
 
     @field_validator("locales", mode="before")
     @classmethod

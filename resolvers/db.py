@@ -64,6 +64,11 @@ class Catalog:
         return self.db["notifications"]
 
     @property
+    def persisted_queries(self) -> Collection:
+        """Query texts by SHA-256: APQ registrations (expiring) and the safelist (not)."""
+        return self.db["persisted_queries"]
+
+    @property
     def idempotency(self) -> Collection:
         """Results of mutations sent with an ``Idempotency-Key``, kept until ``expiresAt``."""
         return self.db["idempotency"]
@@ -216,6 +221,22 @@ def idempotency_indexes() -> list[IndexModel]:
     return [IndexModel([("expiresAt", ASCENDING)], name="expires_at_ttl", expireAfterSeconds=0)]
 
 
+SAFELIST_INDEX = "safelisted"
+
+
+def persisted_query_indexes() -> list[IndexModel]:
+    return [
+        # APQ registrations carry expiresAt; safelisted operations have none and stay.
+        IndexModel([("expiresAt", ASCENDING)], name="expires_at_ttl", expireAfterSeconds=0),
+        # Replicas reread the safelist's ids often; APQ registrations stay out of this index.
+        IndexModel(
+            [("safelisted", ASCENDING)],
+            name=SAFELIST_INDEX,
+            partialFilterExpression={"safelisted": True},
+        ),
+    ]
+
+
 def import_job_indexes(ttl: timedelta = IMPORT_JOB_TTL) -> list[IndexModel]:
     # On updatedAt, not finishedAt: a finished job's updatedAt is when it finished, while a job
     # whose process died keeps its last heartbeat there and finishedAt null, which a TTL index
@@ -240,6 +261,19 @@ def readiness_indexes(channels: Sequence[str]) -> list[IndexModel]:
     ]
 
 
+def schedule_indexes(channels: Sequence[str]) -> list[IndexModel]:
+    """Behind the scheduler's look for due publications (resolvers.workflow): only scheduled
+    products are in them, so they cost the other writes nothing."""
+    return [
+        IndexModel(
+            [(f"workflow.{channel}.scheduledAt", ASCENDING)],
+            name=f"scheduled_{channel}",
+            partialFilterExpression={f"workflow.{channel}.state": "SCHEDULED"},
+        )
+        for channel in channels
+    ]
+
+
 async def ensure_indexes(
     catalog: Catalog,
     locales: Sequence[str],
@@ -249,7 +283,9 @@ async def ensure_indexes(
 ) -> None:
     """Create the indexes; safe to run on every start and from many replicas at once."""
     await _sync_text_index(catalog.products, locales)
-    await catalog.products.create_indexes(product_indexes(locales) + readiness_indexes(channels))
+    await catalog.products.create_indexes(
+        product_indexes(locales) + readiness_indexes(channels) + schedule_indexes(channels)
+    )
     for channel in channels:
         publications = catalog.publications(channel)
         await _sync_text_index(publications, locales)
@@ -262,6 +298,7 @@ async def ensure_indexes(
     await _drop_index(catalog.change_events, OLD_EVENT_REVISION_INDEX)
     await catalog.category_events.create_indexes(category_event_indexes())
     await catalog.idempotency.create_indexes(idempotency_indexes())
+    await catalog.persisted_queries.create_indexes(persisted_query_indexes())
     jobs = import_job_indexes(import_job_ttl)
     await _sync_ttl(catalog.import_jobs, jobs[0])
     await catalog.import_jobs.create_indexes(jobs)

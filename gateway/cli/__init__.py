@@ -1,8 +1,8 @@
 """The ``catalog-gateway`` command: parses arguments and hands each command to its module.
 
 Every command module (``serve``, ``seed``, ``schema``, ``media``, ``audit``, ``readiness``,
-``migrate``, ``import``, ``keys``, ``events``, ``emulator``) has ``add_parser(commands)`` and
-``run(args, settings)``.
+``migrate``, ``import``, ``keys``, ``events``, ``operations``, ``emulator``) has
+``add_parser(commands)`` and ``run(args, settings)``.
 This package imports them; none of them imports this package.
 """
 
@@ -21,6 +21,7 @@ from gateway.cli import (
     keys,
     media,
     migrate,
+    operations,
     readiness,
     schema,
     seed,
@@ -56,6 +57,7 @@ COMMANDS: tuple[Command, ...] = (
     import_,
     keys,
     events,
+    operations,
     emulator,
 )
 
