@@ -261,6 +261,19 @@ def readiness_indexes(channels: Sequence[str]) -> list[IndexModel]:
     ]
 
 
+def schedule_indexes(channels: Sequence[str]) -> list[IndexModel]:
+    """Behind the scheduler's look for due publications (resolvers.workflow): only scheduled
+    products are in them, so they cost the other writes nothing."""
+    return [
+        IndexModel(
+            [(f"workflow.{channel}.scheduledAt", ASCENDING)],
+            name=f"scheduled_{channel}",
+            partialFilterExpression={f"workflow.{channel}.state": "SCHEDULED"},
+        )
+        for channel in channels
+    ]
+
+
 async def ensure_indexes(
     catalog: Catalog,
     locales: Sequence[str],
@@ -270,7 +283,9 @@ async def ensure_indexes(
 ) -> None:
     """Create the indexes; safe to run on every start and from many replicas at once."""
     await _sync_text_index(catalog.products, locales)
-    await catalog.products.create_indexes(product_indexes(locales) + readiness_indexes(channels))
+    await catalog.products.create_indexes(
+        product_indexes(locales) + readiness_indexes(channels) + schedule_indexes(channels)
+    )
     for channel in channels:
         publications = catalog.publications(channel)
         await _sync_text_index(publications, locales)

@@ -101,3 +101,13 @@ async def test_two_loops_racing_without_the_lease_still_fire_once(catalog: Catal
     assert fired == [BAD, GOOD]
     assert await catalog.change_events.count_documents({"operation": "workflow.publish"}) == 2
     assert await catalog.publications("web").count_documents({}) == 2
+
+
+async def test_looking_for_due_schedules_reads_only_scheduled_products(catalog: Catalog) -> None:
+    await catalog.products.insert_many([product(f"WF-IDLE-{n}", 10 + n) for n in range(20)])
+    query = {"workflow.web.state": "SCHEDULED", "workflow.web.scheduledAt": {"$lte": AT}}
+    plan = await catalog.products.find(query).explain()
+    winning = str(plan["queryPlanner"]["winningPlan"])
+    assert "scheduled_web" in winning
+    # WF-GOOD and WF-BAD, none of the twenty products nobody scheduled.
+    assert plan["executionStats"]["totalDocsExamined"] == 2
