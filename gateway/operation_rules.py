@@ -29,10 +29,20 @@ def several_operations(query: str) -> bool:
     # requests stop here. Field names containing them only send a document the long way.
     if sum(query.count(keyword) for keyword in _OPERATION_KEYWORDS) < 2:
         return False
-    return _operations(query) > 1
+    if len(query) > MAX_CACHED_CHARS:
+        return _operations(query) > 1
+    return _cached_operations(query) > 1
+
+
+# The memo holds at most 256 documents of this size (4 MB); larger ones are walked each time.
+MAX_CACHED_CHARS = 16_384
 
 
 @lru_cache(maxsize=256)
+def _cached_operations(query: str) -> int:
+    return _operations(query)
+
+
 def _operations(query: str) -> int:
     """Top-level definitions that are not fragments; a syntax error counts what came before
     it (the parser reports the error itself)."""

@@ -3,6 +3,7 @@
 import pytest
 
 from gateway.operation_rules import (
+    MAX_CACHED_CHARS,
     RequestExtensionError,
     locale_fallbacks_wanted,
     several_operations,
@@ -37,3 +38,11 @@ def test_locale_fallbacks_extension() -> None:
     assert not locale_fallbacks_wanted({"localeFallbacks": False})
     with pytest.raises(RequestExtensionError, match="true or false"):
         locale_fallbacks_wanted({"localeFallbacks": "no"})
+
+
+def test_large_documents_are_walked_without_the_memo() -> None:
+    fields = " ".join(f"f{i}: __typename" for i in range(2000))
+    large = f"query A {{ {fields} }} query B {{ __typename }}"
+    assert len(large) > MAX_CACHED_CHARS
+    assert several_operations(large)
+    assert not several_operations(f"query A {{ {fields} }}")
