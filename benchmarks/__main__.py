@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from benchmarks import audit, auth_cost, bombs, gateway_bench, imports, seed_demo
+from benchmarks import audit, auth_cost, bombs, gateway_bench, imports, seed_demo, storefront
 
 BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "seed": seed_demo.main,
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "bombs": bombs.main,
     "auth": auth_cost.main,
     "imports": imports.main,
+    "storefront": storefront.main,
 }
 # Benchmarks that parse options of their own (given after the names on the command line).
 OPTIONS: dict[str, Callable[[Sequence[str]], Coroutine[Any, Any, None]]] = {

@@ -29,6 +29,7 @@ from resolvers.db import Catalog, Document, ensure_indexes
 from resolvers.documents import MediaReference, MediaRole, ProductDocument, VariantDocument
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import materialize
+from resolvers.workflow.publications import backfill
 
 BENCH_SEED = 11
 MIN_VARIANTS, MAX_VARIANTS = 2, 6
@@ -258,6 +259,9 @@ async def seed_bench_catalog(
     await _insert(catalog.products, bench.products)
     await _insert(catalog.assets, bench.assets)
     scored = await materialize(catalog, channels, locales, moment)
+    # Storefronts read publications: the catalog is published on every channel, as
+    # `catalog-gateway migrate` leaves one from before publishing.
+    await backfill(catalog, channels, locales, moment)
     return BenchSeedReport(
         products=len(bench.products),
         variants=sum(len(p["variants"]) for p in bench.products),
