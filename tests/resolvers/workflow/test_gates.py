@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resolvers.assets import DamClient
 from resolvers.db import Catalog
-from tests.workflow_fixtures import CHANNELS, NOW, hero, load, product, workflow
+from resolvers.workflow.gates import Gates
+from tests.media_fixtures import image_bytes
+from tests.workflow_fixtures import CHANNELS, NOW, PROFILES, hero, load, product, workflow
 
 
 @pytest.fixture
@@ -78,3 +82,26 @@ async def test_archived_products_and_invalid_fields_fail(catalog: Catalog) -> No
     [on_web] = await workflow(catalog).gates.check([document], ["web"], NOW)
     assert ("validation", "web") in {(f.check, f.channel) for f in on_web}
     assert any(f.path == ("name", "de-DE") for f in on_web)
+
+
+async def test_an_asset_not_confirmed_lately_is_checked_in_cloudinary_first(
+    catalog: Catalog, dam: DamClient
+) -> None:
+    """The mirror says the hero is live, but it was last confirmed two hours ago and
+    Cloudinary (the emulator) no longer has it: the gate asks, and refuses."""
+    await catalog.assets.update_many({}, {"$set": {"checkedAt": NOW - timedelta(hours=2)}})
+    # A picture Cloudinary does have, uploaded now, for the other product.
+    await dam.upload(image_bytes(3000, 3000), public_id=hero("WF-LONG"), overwrite=True)
+    gates = Gates(
+        catalog, PROFILES.channels, PROFILES.locales, None, dam, fresh_for=timedelta(hours=1)
+    )
+    documents = {d["sku"]: d async for d in catalog.products.find()}
+    gone, present = await gates.check([documents["WF-OK"], documents["WF-LONG"]], ["web"], NOW)
+    assert ("asset", "wf/WF-OK/hero: not found in Cloudinary") in {
+        (f.check, f.message) for f in gone
+    }
+    assert not any(f.check == "asset" for f in present)
+    # What Cloudinary answered is in the mirror now, confirmed.
+    refreshed = await catalog.assets.find_one({"publicId": hero("WF-LONG")})
+    assert refreshed is not None
+    assert refreshed["checkedAt"] >= NOW
