@@ -50,6 +50,9 @@ def read_view(request: Request, services: Services, principal: Principal) -> Rea
             raise ReadViewError(
                 403, f"X-Channel: this key may not read channel {channel!r}", "FORBIDDEN"
             )
+    if not any(principal.may_read_channel(c) for c in services.channels.names()):
+        # A key bound only to channels no longer configured reads nothing: say so, once.
+        raise ReadViewError(403, "this key may read none of the configured channels", "FORBIDDEN")
     token = request.headers.get(PREVIEW_HEADER)
     if token is None or not token.strip():
         return ReadView(channel)

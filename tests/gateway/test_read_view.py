@@ -14,8 +14,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from resolvers.access import load_roles
+from resolvers.access.api_keys import ApiKeys, KeySpec
 from resolvers.db import Catalog
 from resolvers.workflow.preview import issue
+from tests.conftest import TEST_KEY_PEPPER
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.http_helpers import api_key, serve
 
@@ -90,3 +93,21 @@ async def test_preview_tokens_come_from_a_mutation_for_readers_of_drafts(
     assert made["previewToken"]["header"] == "X-Preview-Token"
     shown = await ask(client, **{"X-Preview-Token": made["previewToken"]["token"]})
     assert shown.json()["data"]["draft"] == {"sku": DRAFT}
+
+
+async def test_a_key_bound_only_to_channels_no_longer_configured_is_refused(
+    client: httpx.AsyncClient, db: AsyncDatabase[dict[str, Any]], settings: Settings
+) -> None:
+    keys = ApiKeys(
+        db["api_keys"],
+        pepper=TEST_KEY_PEPPER.encode(),
+        roles=load_roles(settings.roles_path),
+        env=settings.key_env,
+        channels=("kiosk",),  # a channel the gateway's channels.toml has since dropped
+    )
+    issued = await keys.create(KeySpec("old shop", "storefront", channels=("kiosk",)))
+    refused = await ask(client, Authorization=f"Bearer {issued.secret}")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["message"] == (
+        "this key may read none of the configured channels"
+    )
