@@ -7,6 +7,7 @@ mutations, so areas never edit each other's modules.
 from __future__ import annotations
 
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from schema.mutations.api_keys import ApiKeyMutations
 from schema.mutations.categories import CategoryMutations
@@ -28,3 +29,6 @@ Mutation = merge_types(
         WorkflowMutations,
     ),
 )
+# merge_types takes no description.
+DESCRIPTION = "Writes: products, categories, imports, publishing, API keys and event redelivery."
+get_object_definition(Mutation, strict=True).description = DESCRIPTION

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import strawberry
 
@@ -12,6 +13,7 @@ from schema.context import Context
 from schema.global_ids import from_global_id
 from schema.lookahead import Needs, prefetch_products
 from schema.permissions import requires
+from schema.types import arguments as args
 from schema.types.access import ApiKeyType, Viewer, resolve_api_keys
 from schema.types.audit import CatalogAudit, resolve_catalog_audit
 from schema.types.category import Category
@@ -25,7 +27,6 @@ from schema.types.history import (
 )
 from schema.types.import_job import TYPE_NAME as IMPORT_JOB
 from schema.types.import_job import load_import_job
-from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
 from schema.types.product import Product, ProductVariant, load_product
 from schema.types.readiness import CatalogReadiness, resolve_catalog_readiness
@@ -64,11 +65,18 @@ async def _node(info: Info, global_id: str) -> Node | None:
     )
 
 
-@strawberry.type
+@strawberry.type(description="Reads: products, categories, channels, dashboards and the viewer.")
 class Query:
     @strawberry.field(description="One product by SKU or by ID (give exactly one).")
     async def product(
-        self, info: Info, sku: strawberry.ID | None = None, id: strawberry.ID | None = None
+        self,
+        info: Info,
+        sku: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The product's SKU.")
+        ] = None,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The product's global ID.")
+        ] = None,
     ) -> Product | None:
         if (sku is None) == (id is None):
             raise BadUserInputError("give exactly one of 'sku' and 'id'")
@@ -83,15 +91,19 @@ class Query:
     async def products(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        filter: ProductFilterInput | None = None,
-        sort: ProductSortInput | None = None,
+        first: args.First = 20,
+        after: args.After = None,
+        filter: args.ProductFilter = None,
+        sort: args.ProductSort = None,
     ) -> ProductConnection:
         return await product_connection(info, first, after, filter, sort)
 
     @strawberry.field(description="One category by slug.")
-    async def category(self, info: Info, slug: str) -> Category | None:
+    async def category(
+        self,
+        info: Info,
+        slug: Annotated[str, strawberry.argument(description="The category's slug.")],
+    ) -> Category | None:
         document = await info.context.loaders.category_by_slug.load(slug)
         return Category.from_document(document) if document else None
 
@@ -99,7 +111,14 @@ class Query:
         description="Children of 'parent' (a slug) in tree order; the root categories when "
         "'parent' is omitted."
     )
-    async def categories(self, info: Info, parent: str | None = None) -> list[Category]:
+    async def categories(
+        self,
+        info: Info,
+        parent: Annotated[
+            str | None,
+            strawberry.argument(description="The parent's slug; omitted: the root categories."),
+        ] = None,
+    ) -> list[Category]:
         if parent is not None and await info.context.loaders.category_by_slug.load(parent) is None:
             raise BadUserInputError(f"unknown category {parent!r}", argumentName="parent")
         cursor = info.context.catalog.categories.find({"parent": parent}).sort(
@@ -120,7 +139,17 @@ class Query:
         "frequently failing checks. Needs audit:read.",
         extensions=requires(Scope.AUDIT_READ),
     )
-    async def catalog_readiness(self, info: Info, channel: str, top: int = 10) -> CatalogReadiness:
+    async def catalog_readiness(
+        self,
+        info: Info,
+        channel: args.Channel,
+        top: Annotated[
+            int,
+            strawberry.argument(
+                description="How many failing checks to list, most frequent first."
+            ),
+        ] = 10,
+    ) -> CatalogReadiness:
         return await resolve_catalog_readiness(info, channel, top)
 
     catalog_audit: AuditReport = strawberry.field(
@@ -135,11 +164,22 @@ class Query:
     )
 
     @strawberry.field(description="Any object by its global ID.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")],
+    ) -> Node | None:
         return await _node(info, id)
 
     @strawberry.field(description=f"Objects by global IDs, in order (at most {MAX_NODES}).")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="Global IDs; nulls for unknown ones."),
+        ],
+    ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise BadUserInputError(
                 f"'ids' has {len(ids)} entries; the maximum is {MAX_NODES}", argumentName="ids"
@@ -169,7 +209,15 @@ class Query:
         extensions=requires(Scope.EVENTS_MANAGE),
     )
     async def event_deliveries(
-        self, info: Info, status: EventDeliveryStatus | None = None, first: int = 50
+        self,
+        info: Info,
+        status: Annotated[
+            EventDeliveryStatus | None,
+            strawberry.argument(description="Only deliveries in this state; all when omitted."),
+        ] = None,
+        first: Annotated[
+            int, strawberry.argument(description="How many, newest first (at most 200).")
+        ] = 50,
     ) -> list[EventDelivery] | None:
         return await resolve_event_deliveries(info, status, first)
 
@@ -181,8 +229,11 @@ class Query:
     async def change_events(
         self,
         info: Info,
-        filter: ChangeEventFilterInput | None = None,
-        first: int = 20,
-        after: str | None = None,
+        filter: Annotated[
+            ChangeEventFilterInput | None,
+            strawberry.argument(description="Which events; all when omitted."),
+        ] = None,
+        first: args.First = 20,
+        after: args.After = None,
     ) -> ChangeEventConnection | None:
         return await resolve_change_events(info, filter, first, after)

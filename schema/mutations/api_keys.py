@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import strawberry
 
@@ -42,7 +43,9 @@ class ApiKeyMutations:
         extensions=requires(Scope.KEYS_MANAGE),
     )
     async def api_key_create(
-        self, info: Info, input: ApiKeyCreateInput
+        self,
+        info: Info,
+        input: Annotated[ApiKeyCreateInput, strawberry.argument(description="The key to create.")],
     ) -> ApiKeyCreatePayload | None:
         keys = key_store(info)
         try:
@@ -93,7 +96,12 @@ class ApiKeyMutations:
         extensions=requires(Scope.KEYS_MANAGE),
     )
     async def api_key_rotate(
-        self, info: Info, id: strawberry.ID, overlap: str = DEFAULT_OVERLAP
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The key's id.")],
+        overlap: Annotated[
+            str, strawberry.argument(description="How long the old secret keeps working, e.g. 24h.")
+        ] = DEFAULT_OVERLAP,
     ) -> ApiKeyRotatePayload | None:
         keys = key_store(info)
         try:
@@ -124,7 +132,11 @@ class ApiKeyMutations:
         "accept it for the few seconds they cache key records (CATALOG_KEY_CACHE_S).",
         extensions=requires(Scope.KEYS_MANAGE),
     )
-    async def api_key_revoke(self, info: Info, id: strawberry.ID) -> ApiKeyRevokePayload | None:
+    async def api_key_revoke(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The key's id.")],
+    ) -> ApiKeyRevokePayload | None:
         try:
             key = await key_store(info).revoke(str(id))
         except KeyNotFoundError as error:

@@ -8,7 +8,7 @@ category, the field-level changes and ``errors``. The domain is ``resolvers.writ
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -56,7 +56,11 @@ class CategoryMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def category_create(
-        self, info: Info, input: CategoryCreateInput
+        self,
+        info: Info,
+        input: Annotated[
+            CategoryCreateInput, strawberry.argument(description="The category to create.")
+        ],
     ) -> CategoryCreatePayload | None:
         result = await _writer(info).create(
             input.slug,
@@ -75,7 +79,11 @@ class CategoryMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def category_update(
-        self, info: Info, input: CategoryUpdateInput
+        self,
+        info: Info,
+        input: Annotated[
+            CategoryUpdateInput, strawberry.argument(description="The category and its changes.")
+        ],
     ) -> CategoryUpdatePayload | None:
         result = await _writer(info).update(
             input.slug,
@@ -94,7 +102,11 @@ class CategoryMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def category_move(
-        self, info: Info, input: CategoryMoveInput
+        self,
+        info: Info,
+        input: Annotated[
+            CategoryMoveInput, strawberry.argument(description="The category and its new place.")
+        ],
     ) -> CategoryMovePayload | None:
         result = await _writer(info).move(
             input.slug,

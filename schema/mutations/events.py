@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import strawberry
 
@@ -25,7 +26,11 @@ class EventMutations:
         "CATALOG_EVENTS_POLL_S. Needs events:manage.",
         extensions=requires(Scope.EVENTS_MANAGE),
     )
-    async def event_redeliver(self, info: Info, id: strawberry.ID) -> EventRedeliverPayload | None:
+    async def event_redeliver(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The delivery's id.")],
+    ) -> EventRedeliverPayload | None:
         try:
             delivery = await redeliver(info.context.catalog.db, str(id), info.context.now)
         except DeliveryNotFoundError as error:

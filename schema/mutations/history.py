@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.access import Scope
@@ -20,7 +22,7 @@ from schema.types.product_inputs import ProductWritePayload
 
 @strawberry.input(description="Which product to revert, to which revision.")
 class ProductRevertInput:
-    sku: strawberry.ID
+    sku: strawberry.ID = strawberry.field(description="The SKU of the product to revert.")
     to_revision: int = strawberry.field(
         description="The revision whose fields the product gets back (see Product.history)."
     )
@@ -48,7 +50,12 @@ class HistoryMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def product_revert(
-        self, info: Info, input: ProductRevertInput
+        self,
+        info: Info,
+        input: Annotated[
+            ProductRevertInput,
+            strawberry.argument(description="The product and the revision to go back to."),
+        ],
     ) -> ProductRevertPayload | None:
         async def run() -> Record:
             result = await product_writer(info).revert_to(

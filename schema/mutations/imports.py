@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
+from typing import Annotated, cast
 
 import strawberry
 
@@ -56,17 +57,22 @@ class ProductImportInput:
         default=True,
         description="True (the default): check every row and write nothing. False: apply.",
     )
-    error_policy: ImportErrorPolicy = ImportErrorPolicy.REJECT_ALL
+    error_policy: ImportErrorPolicy = strawberry.field(
+        default=ImportErrorPolicy.REJECT_ALL,
+        description="What to do when some rows have errors (default: reject the whole file).",
+    )
     expect_checksum: str | None = strawberry.field(
         default=None,
         description="The sha256 a dry run's job reported: refuse a file that is not that one.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of productImport: the job started, or why none was.")
 class ProductImportPayload:
     job: ImportJob | None = strawberry.field(description="Null when 'errors' refused the input.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty when a job started."
+    )
 
 
 @strawberry.type
@@ -78,7 +84,11 @@ class ImportMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def product_import(
-        self, info: Info, input: ProductImportInput
+        self,
+        info: Info,
+        input: Annotated[
+            ProductImportInput, strawberry.argument(description="The file and how to import it.")
+        ],
     ) -> ProductImportPayload | None:
         request = None
         if info.context.idempotency_key is not None:
@@ -97,7 +107,9 @@ async def _start(info: Info, input: ProductImportInput) -> Record:
     """Record the job and start it in the background: its id, or why there is none."""
     upload: UploadedFile = input.file
     format: Format | None = (
-        input.format.value if input.format is not None else detect_format(upload.filename)
+        cast(Format, input.format.value)  # ImportFormat's values are the Format literals
+        if input.format is not None
+        else detect_format(upload.filename)
     )
     if format is None:
         return _refused(

@@ -14,7 +14,7 @@ first result without writing again (``resolvers.idempotency``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -64,7 +64,11 @@ class ProductMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def product_create(
-        self, info: Info, input: ProductCreateInput
+        self,
+        info: Info,
+        input: Annotated[
+            ProductCreateInput, strawberry.argument(description="The product to create.")
+        ],
     ) -> ProductCreatePayload | None:
         return await answer(info, ProductCreatePayload, lambda: _create(info, input))
 
@@ -74,7 +78,11 @@ class ProductMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def product_update(
-        self, info: Info, input: ProductUpdateInput
+        self,
+        info: Info,
+        input: Annotated[
+            ProductUpdateInput, strawberry.argument(description="The product and its changes.")
+        ],
     ) -> ProductUpdatePayload | None:
         return await answer(info, ProductUpdatePayload, lambda: _update(info, input))
 
@@ -84,7 +92,9 @@ class ProductMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def product_archive(
-        self, info: Info, input: ProductStatusInput
+        self,
+        info: Info,
+        input: Annotated[ProductStatusInput, strawberry.argument(description="The product.")],
     ) -> ProductArchivePayload | None:
         change = product_writer(info).archive
         return await answer(info, ProductArchivePayload, lambda: _status(info, input, change))
@@ -95,7 +105,9 @@ class ProductMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def product_restore(
-        self, info: Info, input: ProductStatusInput
+        self,
+        info: Info,
+        input: Annotated[ProductStatusInput, strawberry.argument(description="The product.")],
     ) -> ProductRestorePayload | None:
         change = product_writer(info).restore
         return await answer(info, ProductRestorePayload, lambda: _status(info, input, change))

@@ -10,6 +10,7 @@ from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from schema.context import Context
 from schema.settled import Loaded, MaybeAwaitable, with_loaded
+from schema.types.arguments import Locale
 from schema.types.enums import AttributeType
 
 Info = strawberry.Info[Context, None]
@@ -19,10 +20,12 @@ MAX_CODES = 100
 
 @strawberry.type(description="A typed attribute value of a product or variant.")
 class ProductAttribute:
-    code: str
-    type: AttributeType
-    unit: str | None
-    localizable: bool
+    code: str = strawberry.field(description="The attribute's code.")
+    type: AttributeType = strawberry.field(description="The kind of value it holds.")
+    unit: str | None = strawberry.field(
+        description="The unit of numbers, e.g. kg; null when unitless."
+    )
+    localizable: bool = strawberry.field(description="The value differs per locale.")
     raw: strawberry.Private[Any]
     definition: strawberry.Private[Document | None]
 
@@ -44,7 +47,7 @@ class ProductAttribute:
         )
 
     @strawberry.field(description="Label in the locale (default locale when omitted).")
-    def label(self, info: Info, locale: str | None = None) -> str | None:
+    def label(self, info: Info, locale: Locale = None) -> str | None:
         labels = self.definition.get("label") if self.definition else None
         return info.context.localized(labels, locale, info.path)  # type: ignore[no-any-return]
 
@@ -52,7 +55,7 @@ class ProductAttribute:
         description="The typed value: string, number, boolean or list of strings. Localizable "
         "values are picked along the locale's fallback chain."
     )
-    def value(self, info: Info, locale: str | None = None) -> JSON | None:
+    def value(self, info: Info, locale: Locale = None) -> JSON | None:
         if self.localizable and isinstance(self.raw, dict):
             return info.context.localized(self.raw, locale, info.path)  # type: ignore[no-any-return]
         return self.raw  # type: ignore[no-any-return]
@@ -61,7 +64,7 @@ class ProductAttribute:
         description="The value formatted for display in the locale, with its unit: numbers with "
         "the locale's decimal sign, yes/no and enum options in its language."
     )
-    def display_value(self, info: Info, locale: str | None = None) -> str | None:
+    def display_value(self, info: Info, locale: Locale = None) -> str | None:
         value = self.value(info, locale)
         tag = info.context.locale(locale)
         options = None

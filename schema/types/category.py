@@ -11,8 +11,8 @@ from resolvers.errors import BadUserInputError
 from schema.context import Context
 from schema.global_ids import to_global_id
 from schema.permissions import requires
+from schema.types import arguments as args
 from schema.types.connection import ProductConnection, product_connection
-from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.node import Node
 
 if TYPE_CHECKING:
@@ -29,9 +29,9 @@ async def _as_category(document: Awaitable[Document | None] | None) -> Category 
 
 @strawberry.federation.type(keys=["slug"], description="A node of the category tree.")
 class Category(Node):
-    id: strawberry.ID
-    slug: str
-    position: int
+    id: strawberry.ID = strawberry.field(description="The category's global ID.")
+    slug: str = strawberry.field(description="The category's slug, unique (the federation key).")
+    position: int = strawberry.field(description="Its order among its siblings (lowest first).")
     level: int = strawberry.field(description="Depth in the tree; roots are level 0.")
     required_attributes: list[str] = strawberry.field(
         description="Attribute codes every product of this category must fill."
@@ -59,10 +59,10 @@ class Category(Node):
         return _as_category(info.context.loaders.category_by_slug.load(slug) if slug else None)
 
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
-    def name(self, info: Info, locale: str | None = None) -> str | None:
+    def name(self, info: Info, locale: args.Locale = None) -> str | None:
         return info.context.localized(self.doc.get("name"), locale, info.path)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(description="The parent category; null for a root.")
     async def parent(self, info: Info) -> Category | None:
         document = await info.context.loaders.category_by_slug.load_optional(self.doc.get("parent"))
         return Category.from_document(document) if document else None
@@ -74,7 +74,7 @@ class Category(Node):
         )
         return [Category.from_document(d) for d in documents]
 
-    @strawberry.field
+    @strawberry.field(description="The child categories, in tree order.")
     async def children(self, info: Info) -> list[Category]:
         documents = await info.context.loaders.category_children.load(self.slug)
         return [Category.from_document(d) for d in documents]
@@ -86,7 +86,7 @@ class Category(Node):
         extensions=requires(Scope.AUDIT_READ),
     )
     async def history(
-        self, info: Info, first: int = 20, after: str | None = None
+        self, info: Info, first: args.First = 20, after: args.After = None
     ) -> LazyHistory | None:
         from schema.types.history import resolve_category_history
 
@@ -99,9 +99,9 @@ class Category(Node):
     async def products(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        filter: ProductFilterInput | None = None,
-        sort: ProductSortInput | None = None,
+        first: args.First = 20,
+        after: args.After = None,
+        filter: args.ProductFilter = None,
+        sort: args.ProductSort = None,
     ) -> ProductConnection:
         return await product_connection(info, first, after, filter, sort, category=self.slug)

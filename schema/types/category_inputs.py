@@ -15,8 +15,10 @@ DRY_RUN = "When true: every check and the would-be changes, nothing written."
 
 @strawberry.input(description="A category's name in one locale; on update, null removes it.")
 class CategoryNameInput:
-    locale: str
-    value: str | None
+    locale: str = strawberry.field(description="A supported locale, e.g. de-DE.")
+    value: str | None = strawberry.field(
+        description="The name in that locale; null removes it on update."
+    )
 
 
 @strawberry.input(description="A new category.")
@@ -25,7 +27,7 @@ class CategoryCreateInput:
         description="Its identifier, for good: lowercase words of letters and digits joined "
         "by dashes, at most 64 characters."
     )
-    name: list[CategoryNameInput]
+    name: list[CategoryNameInput] = strawberry.field(description="The name per locale.")
     parent: str | None = strawberry.field(
         default=None, description="The parent's slug; null: a root."
     )
@@ -43,7 +45,7 @@ class CategoryCreateInput:
 
 @strawberry.input(description="Changes to a category's own fields (its place: categoryMove).")
 class CategoryUpdateInput:
-    slug: str
+    slug: str = strawberry.field(description="The slug of the category to change.")
     name: list[CategoryNameInput] | None = strawberry.field(
         default=None, description="Merged per locale; a null value removes the locale."
     )
@@ -56,7 +58,7 @@ class CategoryUpdateInput:
 
 @strawberry.input(description="A category's new place in the tree; its subtree moves with it.")
 class CategoryMoveInput:
-    slug: str
+    slug: str = strawberry.field(description="The slug of the category to move.")
     parent: str | None = strawberry.field(
         description="The new parent's slug (not the category nor one of its descendants); "
         "null: a root."
@@ -77,8 +79,12 @@ class CategoryWritePayload:
         description="What changed (would change): name per locale, parent, ancestors, "
         "position, requiredAttributes. Empty when nothing changed or on failure."
     )
-    dry_run: bool
-    errors: list[UserError]
+    dry_run: bool = strawberry.field(
+        description="True when nothing was written: the input asked for a dry run."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="What the user can fix; empty on success."
+    )
 
 
 @strawberry.type(description="The result of categoryCreate.")

@@ -23,17 +23,27 @@ from schema.types.product import Product
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type
+@strawberry.type(description="Where a page is in its list (Relay connection).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="More items follow; pass endCursor as 'after' to get them."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="This page was asked for with an 'after' cursor."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor; null on an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A product and its cursor.")
 class ProductEdge:
-    node: Product = strawberry.field(metadata=reads(nested=SAME_PRODUCTS))
+    node: Product = strawberry.field(
+        metadata=reads(nested=SAME_PRODUCTS), description="The product."
+    )
     sort: strawberry.Private[SortSpec]
 
     @strawberry.field(description="Where this edge is, for 'after'.")
@@ -44,8 +54,13 @@ class ProductEdge:
 
 @strawberry.type(description="A page of products (Relay connection).")
 class ProductConnection:
-    edges: list[ProductEdge] = strawberry.field(metadata=reads(nested=SAME_PRODUCTS))
-    page_info: PageInfo
+    edges: list[ProductEdge] = strawberry.field(
+        metadata=reads(nested=SAME_PRODUCTS),
+        description="The page's products, in the sort's order.",
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether there is a next page, and its cursor."
+    )
     query: strawberry.Private[dict[str, Any]]
 
     @strawberry.field(description="Products matching the filter, over all pages.")

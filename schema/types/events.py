@@ -42,14 +42,16 @@ class EventDelivery:
     type: str = strawberry.field(description="The event type, e.g. product.update.")
     key: str = strawberry.field(description="What the event is about, e.g. product:SKU-1.")
     revision: int = strawberry.field(description="The product's (or category's) revision.")
-    status: EventDeliveryStatus
+    status: EventDeliveryStatus = strawberry.field(description="Where the delivery stands.")
     attempts: int = strawberry.field(description="Attempts made since it was (re)queued.")
     max_attempts: int = strawberry.field(description="Attempts before it is dead.")
     next_attempt_at: datetime | None = strawberry.field(
         description="When it is tried next; null once delivered or dead."
     )
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: datetime = strawberry.field(description="When the delivery was queued.")
+    delivered_at: datetime | None = strawberry.field(
+        description="When the receiver acknowledged it; null until then."
+    )
     last_status: int | None = strawberry.field(
         description="The HTTP status of the last attempt; null when none came back."
     )

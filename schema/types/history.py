@@ -34,6 +34,7 @@ from resolvers.history import (
 from resolvers.pagination import MAX_PAGE_SIZE, check_page_size
 from schema.context import Context
 from schema.types.connection import PageInfo
+from schema.types.enums import described
 
 Info = strawberry.Info[Context, None]
 
@@ -43,18 +44,18 @@ _CATEGORY_LOADER = ("history", "category loader")
 
 @strawberry.enum(description="What a write did to a product.")
 class ChangeOperation(Enum):
-    CREATE = "create"
-    UPDATE = "update"
-    ARCHIVE = "archive"
-    RESTORE = "restore"
-    REVERT = "revert"
+    CREATE = described("create", "The product was created.")
+    UPDATE = described("update", "Fields of the product changed.")
+    ARCHIVE = described("archive", "The product was archived.")
+    RESTORE = described("restore", "An archived product was brought back as a draft.")
+    REVERT = described("revert", "Fields were set back to an earlier revision's values.")
     SEED = strawberry.enum_value("seed", description="Written by the demo seeder.")
 
 
 @strawberry.enum(description="What a write did to a category.")
 class CategoryChangeOperation(Enum):
-    CREATE = "create"
-    UPDATE = "update"
+    CREATE = described("create", "The category was created.")
+    UPDATE = described("update", "The category's names changed.")
     MOVE = strawberry.enum_value("move", description="A new parent or position.")
 
 
@@ -87,17 +88,19 @@ class FieldChangeType:
 
 @strawberry.type(description="One write to one product, recorded in the write's transaction.")
 class ChangeEvent:
-    id: strawberry.ID
-    sku: str
+    id: strawberry.ID = strawberry.field(description="The event's ID.")
+    sku: str = strawberry.field(description="The product's SKU.")
     revision: int = strawberry.field(description="The product's revision after the write.")
-    at: datetime
-    operation: ChangeOperation
-    actor: ChangeActor
+    at: datetime = strawberry.field(description="When the write committed.")
+    operation: ChangeOperation = strawberry.field(description="What kind of write it was.")
+    actor: ChangeActor = strawberry.field(description="Who wrote.")
     request_id: str | None = strawberry.field(
         description="The X-Request-ID of the request that wrote it."
     )
     import_job: str | None = strawberry.field(description="The import that wrote it, if any.")
-    changes: list[FieldChangeType]
+    changes: list[FieldChangeType] = strawberry.field(
+        description="The fields that changed, with before and after."
+    )
 
     @classmethod
     def from_document(cls, document: Document) -> ChangeEvent:
@@ -116,12 +119,12 @@ class ChangeEvent:
 
 @strawberry.type(description="One write to one category, recorded in the write's transaction.")
 class CategoryChangeEvent:
-    id: strawberry.ID
-    slug: str
+    id: strawberry.ID = strawberry.field(description="The event's ID.")
+    slug: str = strawberry.field(description="The category's slug.")
     revision: int = strawberry.field(description="The category's revision after the write.")
-    at: datetime
-    operation: CategoryChangeOperation
-    actor: ChangeActor
+    at: datetime = strawberry.field(description="When the write committed.")
+    operation: CategoryChangeOperation = strawberry.field(description="What kind of write it was.")
+    actor: ChangeActor = strawberry.field(description="Who wrote.")
     request_id: str | None = strawberry.field(
         description="The X-Request-ID of the request that wrote it."
     )
@@ -166,16 +169,18 @@ def _changes(document: Document) -> list[FieldChangeType]:
     ]
 
 
-@strawberry.type
+@strawberry.type(description="A change event and its cursor.")
 class ChangeEventEdge:
-    node: ChangeEvent
+    node: ChangeEvent = strawberry.field(description="The change event.")
     cursor: str = strawberry.field(description="Where this edge is, for 'after'.")
 
 
 @strawberry.type(description="A page of change events, newest first (Relay connection).")
 class ChangeEventConnection:
-    edges: list[ChangeEventEdge]
-    page_info: PageInfo
+    edges: list[ChangeEventEdge] = strawberry.field(description="The page's events, newest first.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether there is a next page, and its cursor."
+    )
 
     @classmethod
     def of(cls, page: EventPage, after: str | None) -> ChangeEventConnection:
@@ -188,16 +193,20 @@ class ChangeEventConnection:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A category change event and its cursor.")
 class CategoryChangeEventEdge:
-    node: CategoryChangeEvent
+    node: CategoryChangeEvent = strawberry.field(description="The change event.")
     cursor: str = strawberry.field(description="Where this edge is, for 'after'.")
 
 
 @strawberry.type(description="A page of a category's change events, newest first.")
 class CategoryChangeEventConnection:
-    edges: list[CategoryChangeEventEdge]
-    page_info: PageInfo
+    edges: list[CategoryChangeEventEdge] = strawberry.field(
+        description="The page's events, newest first."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether there is a next page, and its cursor."
+    )
 
     @classmethod
     def of(cls, page: EventPage, after: str | None) -> CategoryChangeEventConnection:
@@ -223,7 +232,7 @@ def _page_info(page: EventPage, after: str | None) -> PageInfo:
 
 @strawberry.input(description="Events matching every condition given.")
 class ChangeEventFilterInput:
-    sku: str | None = None
+    sku: str | None = strawberry.field(default=None, description="Only this product's events.")
     actor: str | None = strawberry.field(
         default=None, description="The actor's label: a key's id, jwt:<subject>, system."
     )
@@ -232,8 +241,12 @@ class ChangeEventFilterInput:
     )
     since: datetime | None = strawberry.field(default=None, description="At or after.")
     until: datetime | None = strawberry.field(default=None, description="Before.")
-    import_job: str | None = None
-    request_id: str | None = None
+    import_job: str | None = strawberry.field(
+        default=None, description="Only events written by this import job."
+    )
+    request_id: str | None = strawberry.field(
+        default=None, description="Only events written by the request with this X-Request-ID."
+    )
 
     def to_domain(self) -> EventFilter:
         return EventFilter(

@@ -16,7 +16,9 @@ from resolvers.imports.store import ImportJobs
 from resolvers.pagination import check_page_size
 from schema.context import Context
 from schema.global_ids import to_global_id
+from schema.types import arguments as args
 from schema.types.connection import PageInfo
+from schema.types.enums import described
 from schema.types.node import Node
 
 Info = strawberry.Info[Context, None]
@@ -25,8 +27,8 @@ TYPE_NAME = "ImportJob"
 
 @strawberry.enum(description="Where an import job is.")
 class ImportJobStatus(Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
+    QUEUED = described("QUEUED", "Accepted; waiting for a worker.")
+    RUNNING = described("RUNNING", "Being checked or written; see progress.")
     SUCCEEDED = strawberry.enum_value(
         "SUCCEEDED",
         description="The file was checked (and, unless a dry run, applied as the error policy "
@@ -41,8 +43,8 @@ class ImportJobStatus(Enum):
 
 @strawberry.enum(description="The format of an import file.")
 class ImportFormat(Enum):
-    CSV = "csv"
-    JSONL = "jsonl"
+    CSV = described("csv", "Comma-separated values with a header row.")
+    JSONL = described("jsonl", "One JSON product per line.")
 
 
 @strawberry.enum(description="What an import does with the file when some rows have errors.")
@@ -57,7 +59,7 @@ class ImportErrorPolicy(Enum):
 
 @strawberry.type(description="What an import job found (and wrote), once it has finished.")
 class ImportCounts:
-    rows: int
+    rows: int = strawberry.field(description="Data rows in the file.")
     created: int = strawberry.field(description="Rows that create (or would create) a product.")
     updated: int = strawberry.field(description="Rows that change (or would change) a product.")
     unchanged: int = strawberry.field(description="Rows that change nothing.")
@@ -70,8 +72,8 @@ class ImportCounts:
 @strawberry.type(description="How far a running import job is.")
 class ImportProgress:
     phase: str = strawberry.field(description="checking, writing, then done.")
-    done: int
-    total: int
+    done: int = strawberry.field(description="Rows handled in the current phase.")
+    total: int = strawberry.field(description="Rows to handle in the current phase.")
 
 
 @strawberry.type(
@@ -79,31 +81,35 @@ class ImportProgress:
     "the rows without errors."
 )
 class ImportChannelReadiness:
-    channel: str
-    products: int
-    ready: int
-    mean_score: float | None
+    channel: str = strawberry.field(description="The channel scored.")
+    products: int = strawberry.field(description="Products scored (rows without errors).")
+    ready: int = strawberry.field(description="Those with no failed blocker.")
+    mean_score: float | None = strawberry.field(
+        description="Mean score; null when no product was scored."
+    )
 
 
 @strawberry.type(description="One thing wrong with one row of an import file.")
 class ImportRowError:
     line: int = strawberry.field(description="The row's line in the file (1-based).")
-    sku: str | None
+    sku: str | None = strawberry.field(description="The row's SKU, when it has one.")
     path: list[str] = strawberry.field(description="The field at fault in the product.")
     code: str = strawberry.field(description="A stable, machine-readable reason.")
-    message: str
+    message: str = strawberry.field(description="What is wrong, for people.")
 
 
-@strawberry.type
+@strawberry.type(description="A row error and its cursor.")
 class ImportRowErrorEdge:
-    node: ImportRowError
+    node: ImportRowError = strawberry.field(description="The row error.")
     cursor: str = strawberry.field(description="Where this edge is, for 'after'.")
 
 
 @strawberry.type(description="A page of an import job's row errors, in file order.")
 class ImportRowErrorConnection:
-    edges: list[ImportRowErrorEdge]
-    page_info: PageInfo
+    edges: list[ImportRowErrorEdge] = strawberry.field(description="The page's row errors.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether there is a next page, and its cursor."
+    )
     total_count: int = strawberry.field(
         description="Row errors of the whole file (the job keeps the first 10,000)."
     )
@@ -116,27 +122,31 @@ class ImportRowErrorConnection:
 class ImportJob(Node):
     job_id: strawberry.Private[str]
     doc: strawberry.Private[Document]
-    status: ImportJobStatus
-    dry_run: bool
-    error_policy: ImportErrorPolicy
-    format: ImportFormat
-    filename: str
+    status: ImportJobStatus = strawberry.field(description="Where the job is.")
+    dry_run: bool = strawberry.field(description="Checked only: nothing is written.")
+    error_policy: ImportErrorPolicy = strawberry.field(
+        description="What happens to the file when some rows have errors."
+    )
+    format: ImportFormat = strawberry.field(description="The file's format.")
+    filename: str = strawberry.field(description="The uploaded file's name.")
     checksum: str = strawberry.field(
         description="The file's sha256: give it to an apply's expectChecksum so it writes the "
         "file this dry run checked."
     )
     counts: ImportCounts | None = strawberry.field(description="Null until the job finishes.")
-    progress: ImportProgress
+    progress: ImportProgress = strawberry.field(description="How far the job is.")
     readiness: list[ImportChannelReadiness] = strawberry.field(
         description="Per channel; empty until the job finishes."
     )
     failure: str | None = strawberry.field(description="Why a FAILED job stopped.")
     actor: str = strawberry.field(description="Who started the job (a key's or user's label).")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the job was started.")
     updated_at: datetime = strawberry.field(
         description="The job's last sign of life (a heartbeat while it runs)."
     )
-    finished_at: datetime | None
+    finished_at: datetime | None = strawberry.field(
+        description="When it succeeded or failed; null while it runs."
+    )
 
     @classmethod
     def from_document(cls, doc: Document) -> ImportJob:
@@ -171,7 +181,7 @@ class ImportJob(Node):
 
     @strawberry.field(description="The row errors, in file order, at most 100 a page.")
     async def row_errors(
-        self, info: Info, first: int = 20, after: str | None = None
+        self, info: Info, first: args.First = 20, after: args.After = None
     ) -> ImportRowErrorConnection:
         size = check_page_size(first)
         offset = _offset(after) if after is not None else 0

@@ -25,10 +25,16 @@ def _cap(name: str, values: list[Any] | None, limit: int) -> None:
 
 @strawberry.input(description="Match an attribute: 'equals' a value, or 'min'/'max' (inclusive).")
 class AttributeFilterInput:
-    code: str
-    equals: JSON | None = None
-    min: float | None = None
-    max: float | None = None
+    code: str = strawberry.field(description="The attribute's code, e.g. color or weight.")
+    equals: JSON | None = strawberry.field(
+        default=None, description="Match this value exactly (a list attribute: one of its items)."
+    )
+    min: float | None = strawberry.field(
+        default=None, description="Match numbers at least this (inclusive)."
+    )
+    max: float | None = strawberry.field(
+        default=None, description="Match numbers at most this (inclusive)."
+    )
     locale: str | None = strawberry.field(
         default=None, description="For localizable attributes: match the value in this locale."
     )
@@ -36,31 +42,48 @@ class AttributeFilterInput:
 
 @strawberry.input(description="A variant option value; all options given must hold on one variant.")
 class VariantOptionInput:
-    code: str
-    value: str
+    code: str = strawberry.field(description="The option's code, e.g. color or size.")
+    value: str = strawberry.field(description="The value a variant must have for it.")
 
 
 @strawberry.input(description="Stored readiness of one channel (kept current on every write).")
 class ReadinessFilterInput:
-    channel: str
-    min_score: int | None = None
-    max_score: int | None = None
-    ready: bool | None = None
+    channel: str = strawberry.field(description="The channel whose stored score is matched.")
+    min_score: int | None = strawberry.field(
+        default=None, description="Match scores at least this (0-100, inclusive)."
+    )
+    max_score: int | None = strawberry.field(
+        default=None, description="Match scores at most this (0-100, inclusive)."
+    )
+    ready: bool | None = strawberry.field(
+        default=None,
+        description="Match products that are (true) or are not (false) ready for the channel.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which products a listing holds; all conditions given must hold.")
 class ProductFilterInput:
     category: str | None = strawberry.field(
         default=None, description="Category slug; products of its descendants are included."
     )
-    brand: list[str] | None = None
-    status: list[ProductStatus] | None = None
+    brand: list[str] | None = strawberry.field(
+        default=None, description="Match any of these brands (at most 50)."
+    )
+    status: list[ProductStatus] | None = strawberry.field(
+        default=None, description="Match any of these statuses."
+    )
     search: str | None = strawberry.field(
         default=None, description="Full-text search over SKU, brand, names and descriptions."
     )
-    attributes: list[AttributeFilterInput] | None = None
-    variant_options: list[VariantOptionInput] | None = None
-    readiness: ReadinessFilterInput | None = None
+    attributes: list[AttributeFilterInput] | None = strawberry.field(
+        default=None, description="Attribute conditions, all of which must hold (at most 20)."
+    )
+    variant_options: list[VariantOptionInput] | None = strawberry.field(
+        default=None, description="Options one variant must have together (at most 10)."
+    )
+    readiness: ReadinessFilterInput | None = strawberry.field(
+        default=None, description="Match the stored readiness of one channel."
+    )
 
     def to_domain(self) -> ProductFilter:
         _cap("brand", self.brand, 50)
@@ -89,8 +112,12 @@ class ProductFilterInput:
 
 @strawberry.input(description="Sort order; ties are broken by a stable internal key.")
 class ProductSortInput:
-    field: ProductSortField = ProductSortField.SKU
-    direction: SortDirection = SortDirection.ASC
+    field: ProductSortField = strawberry.field(
+        default=ProductSortField.SKU, description="What to sort by (default SKU)."
+    )
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending (default) or descending."
+    )
     locale: str | None = strawberry.field(
         default=None,
         description="For NAME: sort by the name name(locale:) shows in this locale (along its "

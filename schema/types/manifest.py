@@ -38,21 +38,29 @@ MAX_MEDIA = 100
 
 @strawberry.type(description="What one slot of the channel shows, and why.")
 class MediaManifestSlot:
-    slot: str
-    resource_type: ResourceType
-    asset: MediaAsset
-    url: str
-    srcset: str
+    slot: str = strawberry.field(description="The slot's name.")
+    resource_type: ResourceType = strawberry.field(
+        description="Whether the slot shows an image or a video."
+    )
+    asset: MediaAsset = strawberry.field(
+        description="The asset (or placeholder) that fills the slot."
+    )
+    url: str = strawberry.field(description="Delivery URL at 1x.")
+    srcset: str = strawberry.field(description="srcset of the slot's pixel densities.")
     width: int = strawberry.field(description="Delivered width in CSS pixels (1x).")
-    height: int | None
+    height: int | None = strawberry.field(
+        description="Delivered height in CSS pixels; null keeps the aspect ratio."
+    )
     format: str = strawberry.field(description="'auto' means negotiated per browser (f_auto).")
-    alt: AltText
+    alt: AltText = strawberry.field(description="Alt text in the manifest's locale.")
     role: MediaRole | None = strawberry.field(description="Role of the chosen asset.")
     poster_url: str | None = strawberry.field(description="For video slots.")
     is_fallback: bool = strawberry.field(
         description="Not the slot's first-choice role, or a placeholder."
     )
-    is_placeholder: bool
+    is_placeholder: bool = strawberry.field(
+        description="No usable asset had the slot's roles: the placeholder fills it."
+    )
     reasons: list[str] = strawberry.field(
         description="Why the preferred media was not used, in the order they were tried."
     )
@@ -60,10 +68,12 @@ class MediaManifestSlot:
 
 @strawberry.type(description="Every slot of a channel filled for one product.")
 class MediaManifest:
-    channel: str
-    locale: str
+    channel: str = strawberry.field(description="The channel.")
+    locale: str = strawberry.field(description="The locale of the alt texts.")
     complete: bool = strawberry.field(description="No slot needed a placeholder.")
-    slots: list[MediaManifestSlot]
+    slots: list[MediaManifestSlot] = strawberry.field(
+        description="Every slot of the channel, in the profile's order."
+    )
 
 
 def _media_asset(choice: SlotChoice, channel: str, product: Document) -> MediaAsset:

@@ -113,7 +113,7 @@ class MediaAsset:
 
     @strawberry.field(
         description="Cache identity (an opaque ID): the same picture reached through another "
-        "product, channel, slot or request locale, or after it was replaced, has another ID, "
+        "product, channel, slot or default locale, or after it was replaced, has another ID, "
         "because its role, url, alt and srcset may differ. Normalise by this, never by publicId."
     )
     def id(self, info: Info) -> strawberry.ID:
@@ -233,7 +233,7 @@ class MediaAsset:
         info: Info,
         locale: Annotated[
             str | None,
-            strawberry.argument(description="BCP 47 locale; default: the request's locale."),
+            strawberry.argument(description="BCP 47 locale; default: CATALOG_DEFAULT_LOCALE."),
         ] = None,
     ) -> AltText:
         values = (self.asset or {}).get("alt") if self.asset else self.fallback_alt

@@ -17,6 +17,7 @@ from schema.lookahead import Needs, prefetch_products
 from schema.permissions import requires
 from schema.reads import SAME_PRODUCTS, Linked, every_role, reads
 from schema.settled import MaybeAwaitable
+from schema.types import arguments as args
 from schema.types.attribute import ProductAttribute, resolve_attributes
 from schema.types.enums import ProductStatus
 from schema.types.manifest import (
@@ -28,7 +29,7 @@ from schema.types.manifest import (
     deliverable_media,
     selected_roles,
 )
-from schema.types.media import MediaAsset, MediaRole
+from schema.types.media import MediaAsset
 from schema.types.node import Node
 from schema.types.readiness import ProductReadiness, resolve_readiness
 
@@ -55,14 +56,16 @@ def variant_id(product: Document, variant_sku: str) -> str:
 
 @strawberry.type(description="One option value of a variant, e.g. color = red.")
 class VariantOption:
-    code: str
-    value: str
+    code: str = strawberry.field(description="The option's code, e.g. color or size.")
+    value: str = strawberry.field(description="The option's value, e.g. red or M.")
 
 
 @strawberry.type(description="A purchasable variant of a product, e.g. one colour in one size.")
 class ProductVariant(Node):
-    sku: str
-    options: list[VariantOption]
+    sku: str = strawberry.field(description="The variant's SKU.")
+    options: list[VariantOption] = strawberry.field(
+        description="The options that set this variant apart."
+    )
     doc: strawberry.Private[Document]
     product_doc: strawberry.Private[Document]
 
@@ -87,9 +90,9 @@ class ProductVariant(Node):
     def media(
         self,
         info: Info,
-        channel: str,
-        roles: list[MediaRole] | None = None,
-        first: int | None = None,
+        channel: args.Channel,
+        roles: args.MediaRoles = None,
+        first: args.MediaFirst = None,
     ) -> MaybeAwaitable[list[MediaAsset]]:
         return deliverable_media(
             info, self.product_doc, channel, roles, first, variant_sku=self.sku
@@ -103,7 +106,7 @@ class ProductVariant(Node):
         "placeholder; null if the channel has no swatch slot.",
         metadata=reads(media=SWATCH.roles),
     )
-    def swatch(self, info: Info, channel: str) -> MaybeAwaitable[MediaAsset | None]:
+    def swatch(self, info: Info, channel: args.Channel) -> MaybeAwaitable[MediaAsset | None]:
         return chosen_asset(info, self.product_doc, channel, SWATCH, variant_sku=self.sku)
 
     @strawberry.field(
@@ -112,7 +115,7 @@ class ProductVariant(Node):
         metadata=reads(attributes=True),
     )
     def attributes(
-        self, info: Info, codes: list[str] | None = None
+        self, info: Info, codes: args.AttributeCodes = None
     ) -> MaybeAwaitable[list[ProductAttribute]]:
         values = effective_attributes(
             self.product_doc.get("attributes") or {}, self.doc.get("attributes")
@@ -122,8 +125,8 @@ class ProductVariant(Node):
 
 @strawberry.type(description="A component of a bundle.")
 class BundleItem:
-    sku: str
-    quantity: int
+    sku: str = strawberry.field(description="The component's SKU.")
+    quantity: int = strawberry.field(description="How many of it the bundle holds.")
     product: Product | None = strawberry.field(
         description="The component; null when the SKU matches no product (see catalogAudit).",
         metadata=reads(nested=SAME_PRODUCTS),
@@ -134,13 +137,19 @@ class BundleItem:
     keys=["sku", "id"], description="A product of the catalog (a PIM record)."
 )
 class Product(Node):
-    id: strawberry.ID
-    sku: str
-    status: ProductStatus
-    brand: str
-    schema_version: int
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(
+        description="The product's global ID (node(id:), client caches; also a federation key)."
+    )
+    sku: str = strawberry.field(
+        description="The product's SKU, unique in the catalog (the federation key)."
+    )
+    status: ProductStatus = strawberry.field(description="Draft, published or archived.")
+    brand: str = strawberry.field(description="The brand name.")
+    schema_version: int = strawberry.field(
+        description="Version of the stored document's shape (older ones are upcast on read)."
+    )
+    created_at: datetime = strawberry.field(description="When the product was created.")
+    updated_at: datetime = strawberry.field(description="When the product last changed.")
     doc: strawberry.Private[Document]
 
     @classmethod
@@ -203,21 +212,24 @@ class Product(Node):
         metadata=reads(loads_itself=True),
     )
     async def history(
-        self, info: Info, first: int = 20, after: str | None = None
+        self, info: Info, first: args.First = 20, after: args.After = None
     ) -> LazyHistory | None:
         from schema.types.history import resolve_product_history
 
         return await resolve_product_history(info, self.doc["sku"], first, after)
 
     @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
-    def name(self, info: Info, locale: str | None = None) -> str | None:
+    def name(self, info: Info, locale: args.Locale = None) -> str | None:
         return info.context.localized(self.doc.get("name"), locale, info.path)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Description in the locale; see extensions.localeFallbacks.")
-    def description(self, info: Info, locale: str | None = None) -> str | None:
+    def description(self, info: Info, locale: args.Locale = None) -> str | None:
         return info.context.localized(self.doc.get("description"), locale, info.path)  # type: ignore[no-any-return]
 
-    @strawberry.field(metadata=reads(loads_itself=True))
+    @strawberry.field(
+        description="The categories the product is in; unknown slugs are left out.",
+        metadata=reads(loads_itself=True),
+    )
     async def categories(self, info: Info) -> list[LazyCategory]:
         from schema.types.category import Category
 
@@ -232,11 +244,14 @@ class Product(Node):
         metadata=reads(attributes=True),
     )
     def attributes(
-        self, info: Info, codes: list[str] | None = None
+        self, info: Info, codes: args.AttributeCodes = None
     ) -> MaybeAwaitable[list[ProductAttribute]]:
         return resolve_attributes(info, self.doc.get("attributes") or {}, codes)
 
-    @strawberry.field(metadata=reads(nested=SAME_PRODUCTS))
+    @strawberry.field(
+        description="The product's variants, in their stored order.",
+        metadata=reads(nested=SAME_PRODUCTS),
+    )
     def variants(self) -> list[ProductVariant]:
         return [ProductVariant.from_document(v, self.doc) for v in self.doc.get("variants") or []]
 
@@ -249,9 +264,9 @@ class Product(Node):
     def media(
         self,
         info: Info,
-        channel: str,
-        roles: list[MediaRole] | None = None,
-        first: int | None = None,
+        channel: args.Channel,
+        roles: args.MediaRoles = None,
+        first: args.MediaFirst = None,
     ) -> MaybeAwaitable[list[MediaAsset]]:
         return deliverable_media(info, self.doc, channel, roles, first)
 
@@ -264,7 +279,7 @@ class Product(Node):
         "slot shows is in mediaManifest.",
         metadata=reads(media=HERO.roles),
     )
-    def hero_image(self, info: Info, channel: str) -> MaybeAwaitable[MediaAsset | None]:
+    def hero_image(self, info: Info, channel: args.Channel) -> MaybeAwaitable[MediaAsset | None]:
         return chosen_asset(info, self.doc, channel, HERO)
 
     @strawberry.field(
@@ -274,7 +289,7 @@ class Product(Node):
         metadata=reads(media=every_role),
     )
     def media_manifest(
-        self, info: Info, channel: str, locale: str | None = None
+        self, info: Info, channel: args.Channel, locale: args.Locale = None
     ) -> MaybeAwaitable[MediaManifest]:
         return build_manifest(info, self.doc, channel, locale)
 
@@ -286,7 +301,7 @@ class Product(Node):
         metadata=reads(media=every_role, categories=True, attributes=True),
     )
     def readiness(
-        self, info: Info, channel: str, locale: str | None = None
+        self, info: Info, channel: args.Channel, locale: args.Locale = None
     ) -> MaybeAwaitable[ProductReadiness]:
         return resolve_readiness(info, self.doc, channel, locale)
 

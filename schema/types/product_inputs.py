@@ -36,8 +36,10 @@ DRY_RUN = "When true: full validation and the would-be changes, nothing written.
 
 @strawberry.input(description="One locale's text; on update, a null value removes the locale.")
 class LocalizedTextInput:
-    locale: str
-    value: str | None
+    locale: str = strawberry.field(description="A supported locale, e.g. de-DE.")
+    value: str | None = strawberry.field(
+        description="The text in that locale; null removes the locale on update."
+    )
 
 
 @strawberry.input(
@@ -45,22 +47,35 @@ class LocalizedTextInput:
     "{locale: value}); on update, a null value removes the attribute."
 )
 class AttributeValueInput:
-    code: str
-    value: JSON | None
-    unit: str | None = None
+    code: str = strawberry.field(
+        description="The attribute's code, as in the attribute definitions."
+    )
+    value: JSON | None = strawberry.field(
+        description="The value, typed by the definition; null removes it on update."
+    )
+    unit: str | None = strawberry.field(
+        default=None,
+        description="For measured numbers: the unit of 'value', one the definition allows (kg, g).",
+    )
 
 
 @strawberry.input(description="A variant option value, e.g. size = M.")
 class VariantOptionValueInput:
-    code: str
-    value: str
+    code: str = strawberry.field(description="The option's code, e.g. size.")
+    value: str = strawberry.field(description="The option's value, e.g. M.")
 
 
 @strawberry.input(description="A variant: its SKU, options and attribute overrides.")
 class VariantInput:
-    sku: str
-    options: list[VariantOptionValueInput] = strawberry.field(default_factory=list)
-    attributes: list[AttributeValueInput] = strawberry.field(default_factory=list)
+    sku: str = strawberry.field(description="The variant's SKU, unique in the catalog.")
+    options: list[VariantOptionValueInput] = strawberry.field(
+        default_factory=list,
+        description="The options that set this variant apart, e.g. color and size.",
+    )
+    attributes: list[AttributeValueInput] = strawberry.field(
+        default_factory=list,
+        description="Attribute values that override the product's for this variant.",
+    )
 
 
 @strawberry.input(
@@ -68,16 +83,25 @@ class VariantInput:
     "given; attributes merge per code (a null value removes one)."
 )
 class VariantPatchInput:
-    sku: str
-    options: list[VariantOptionValueInput] | None = None
-    attributes: list[AttributeValueInput] = strawberry.field(default_factory=list)
+    sku: str = strawberry.field(description="The SKU of the variant to change.")
+    options: list[VariantOptionValueInput] | None = strawberry.field(
+        default=None,
+        description="The variant's options, replacing all of them; omitted: unchanged.",
+    )
+    attributes: list[AttributeValueInput] = strawberry.field(
+        default_factory=list, description="Attribute overrides to set (a null value removes one)."
+    )
 
 
 @strawberry.input(description="Variants to add, change and remove, by SKU.")
 class VariantChangesInput:
-    add: list[VariantInput] = strawberry.field(default_factory=list)
-    update: list[VariantPatchInput] = strawberry.field(default_factory=list)
-    remove: list[str] = strawberry.field(default_factory=list)
+    add: list[VariantInput] = strawberry.field(default_factory=list, description="New variants.")
+    update: list[VariantPatchInput] = strawberry.field(
+        default_factory=list, description="Changes to existing variants."
+    )
+    remove: list[str] = strawberry.field(
+        default_factory=list, description="SKUs of variants to remove."
+    )
 
 
 @strawberry.input(
@@ -85,9 +109,13 @@ class VariantChangesInput:
     "unknown assets are refused."
 )
 class MediaReferenceInput:
-    public_id: str
-    role: MediaRole
-    variant_sku: str | None = None
+    public_id: str = strawberry.field(
+        description="The asset's Cloudinary public ID; the asset must be in the mirror."
+    )
+    role: MediaRole = strawberry.field(description="What the asset shows for this product.")
+    variant_sku: str | None = strawberry.field(
+        default=None, description="The variant the asset belongs to; omitted: the whole product."
+    )
 
 
 @strawberry.input(
@@ -95,31 +123,54 @@ class MediaReferenceInput:
     "(the public ids named come first, in that order; the rest keep theirs)."
 )
 class MediaChangesInput:
-    attach: list[MediaReferenceInput] = strawberry.field(default_factory=list)
-    detach: list[str] = strawberry.field(default_factory=list)
-    order: list[str] = strawberry.field(default_factory=list)
+    attach: list[MediaReferenceInput] = strawberry.field(
+        default_factory=list, description="References to append."
+    )
+    detach: list[str] = strawberry.field(
+        default_factory=list, description="Public IDs of references to remove."
+    )
+    order: list[str] = strawberry.field(
+        default_factory=list,
+        description="Public IDs in their new order; those not named keep their order after them.",
+    )
 
 
 @strawberry.input(description="A product in a bundle, and how many of it.")
 class BundleItemInput:
-    sku: str
-    quantity: int = 1
+    sku: str = strawberry.field(description="The component's SKU.")
+    quantity: int = strawberry.field(
+        default=1, description="How many of the component the bundle holds (default 1)."
+    )
 
 
 @strawberry.input(description="A new product (status DRAFT unless given).")
 class ProductCreateInput:
-    sku: str
-    brand: str | None = None
-    status: ProductStatus = ProductStatus.DRAFT
-    name: list[LocalizedTextInput] = strawberry.field(default_factory=list)
-    description: list[LocalizedTextInput] = strawberry.field(default_factory=list)
+    sku: str = strawberry.field(description="The new product's SKU, unique in the catalog.")
+    brand: str | None = strawberry.field(default=None, description="The brand name.")
+    status: ProductStatus = strawberry.field(
+        default=ProductStatus.DRAFT, description="DRAFT unless given."
+    )
+    name: list[LocalizedTextInput] = strawberry.field(
+        default_factory=list, description="The name per locale."
+    )
+    description: list[LocalizedTextInput] = strawberry.field(
+        default_factory=list, description="The description per locale."
+    )
     categories: list[str] = strawberry.field(default_factory=list, description="Slugs.")
-    attributes: list[AttributeValueInput] = strawberry.field(default_factory=list)
-    variants: list[VariantInput] = strawberry.field(default_factory=list)
-    media: list[MediaReferenceInput] = strawberry.field(default_factory=list)
+    attributes: list[AttributeValueInput] = strawberry.field(
+        default_factory=list, description="Attribute values."
+    )
+    variants: list[VariantInput] = strawberry.field(
+        default_factory=list, description="The product's variants."
+    )
+    media: list[MediaReferenceInput] = strawberry.field(
+        default_factory=list, description="References to mirrored assets, in display order."
+    )
     accessories: list[str] = strawberry.field(default_factory=list, description="SKUs.")
     related: list[str] = strawberry.field(default_factory=list, description="SKUs.")
-    bundle_items: list[BundleItemInput] = strawberry.field(default_factory=list)
+    bundle_items: list[BundleItemInput] = strawberry.field(
+        default_factory=list, description="For a bundle: its components."
+    )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
 
 
@@ -128,28 +179,46 @@ class ProductCreateInput:
     "attributes merge per locale and code; categories and relations are replaced when given."
 )
 class ProductUpdateInput:
-    sku: str
+    sku: str = strawberry.field(description="The SKU of the product to change.")
     expected_revision: int = strawberry.field(
         description="The revision the client read. When the product moved on since, the write "
         "still merges unless a field it changes was changed meanwhile (VersionConflictError)."
     )
-    brand: str | None = None
-    status: ProductStatus | None = None
-    name: list[LocalizedTextInput] | None = None
-    description: list[LocalizedTextInput] | None = None
-    categories: list[str] | None = None
-    attributes: list[AttributeValueInput] | None = None
-    variants: VariantChangesInput | None = None
-    media: MediaChangesInput | None = None
-    accessories: list[str] | None = None
-    related: list[str] | None = None
-    bundle_items: list[BundleItemInput] | None = None
+    brand: str | None = strawberry.field(default=None, description="The new brand.")
+    status: ProductStatus | None = strawberry.field(default=None, description="The new status.")
+    name: list[LocalizedTextInput] | None = strawberry.field(
+        default=None, description="Names to set per locale (a null value removes one)."
+    )
+    description: list[LocalizedTextInput] | None = strawberry.field(
+        default=None, description="Descriptions to set per locale (a null value removes one)."
+    )
+    categories: list[str] | None = strawberry.field(
+        default=None, description="Category slugs, replacing all of them."
+    )
+    attributes: list[AttributeValueInput] | None = strawberry.field(
+        default=None, description="Attribute values to set (a null value removes one)."
+    )
+    variants: VariantChangesInput | None = strawberry.field(
+        default=None, description="Variants to add, change and remove."
+    )
+    media: MediaChangesInput | None = strawberry.field(
+        default=None, description="Media to attach, detach and reorder."
+    )
+    accessories: list[str] | None = strawberry.field(
+        default=None, description="Accessory SKUs, replacing all of them."
+    )
+    related: list[str] | None = strawberry.field(
+        default=None, description="Related product SKUs, replacing all of them."
+    )
+    bundle_items: list[BundleItemInput] | None = strawberry.field(
+        default=None, description="Bundle components, replacing all of them."
+    )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
 
 
 @strawberry.input(description="A product to archive or restore.")
 class ProductStatusInput:
-    sku: str
+    sku: str = strawberry.field(description="The SKU of the product.")
     expected_revision: int | None = strawberry.field(
         default=None,
         description="The revision the client read; omitted: no check (archiving is idempotent).",
@@ -266,8 +335,12 @@ class ProductWritePayload:
         description="What changed (would change, for a dry run); empty for a write that "
         "changes nothing, which bumps no revision, and on failure."
     )
-    dry_run: bool
-    errors: list[UserError]
+    dry_run: bool = strawberry.field(
+        description="True when nothing was written: the input asked for a dry run."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="What the user can fix; empty on success."
+    )
 
 
 @strawberry.type(description="The result of productCreate.")

@@ -12,30 +12,31 @@ from resolvers.readiness import Readiness, evaluate, needed_codes, summary
 from schema.context import Context
 from schema.permissions import requires
 from schema.settled import Loaded, MaybeAwaitable, with_loaded
+from schema.types.enums import described
 from schema.types.media import MediaRole
 
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.enum
+@strawberry.enum(description="How much a failed readiness rule matters.")
 class Severity(Enum):
-    BLOCKER = "blocker"
-    WARNING = "warning"
+    BLOCKER = described("blocker", "The product is not ready while this fails.")
+    WARNING = described("warning", "Lowers the score; the product can still be ready.")
 
 
 @strawberry.type(description="One readiness rule's verdict for a product on a channel.")
 class ReadinessCheck:
-    id: str
-    passed: bool
-    severity: Severity
-    weight: int
+    id: str = strawberry.field(description="The rule's ID, as in the channel's readiness rules.")
+    passed: bool = strawberry.field(description="The product meets the rule.")
+    severity: Severity = strawberry.field(description="Blocker or warning.")
+    weight: int = strawberry.field(description="The rule's share of the score.")
     message: str = strawberry.field(description="What was found, naming assets and locales.")
     hint: str = strawberry.field(description="How to fix it.")
 
 
 @strawberry.type(description="Whether a product is fit to publish on a channel, and why not.")
 class ProductReadiness:
-    channel: str
+    channel: str = strawberry.field(description="The channel scored.")
     score: int = strawberry.field(description="0-100: weight of passed rules over all rules.")
     ready: bool = strawberry.field(description="No blocker failed.")
     result: strawberry.Private[Readiness]
@@ -113,28 +114,30 @@ def resolve_readiness(
     return with_loaded(info, build, references, categories=True, attributes=True)
 
 
-@strawberry.type
+@strawberry.type(description="How many products score within a range.")
 class ScoreBand:
-    min: int
-    max: int
-    count: int
+    min: int = strawberry.field(description="Lowest score of the band (inclusive).")
+    max: int = strawberry.field(description="Highest score of the band (inclusive).")
+    count: int = strawberry.field(description="Products whose score is in the band.")
 
 
-@strawberry.type
+@strawberry.type(description="A readiness rule and how many products fail it.")
 class FailingCheck:
-    id: str
+    id: str = strawberry.field(description="The rule's ID.")
     count: int = strawberry.field(description="Products failing this rule.")
 
 
 @strawberry.type(description="Readiness of the whole catalog on a channel, from stored scores.")
 class CatalogReadiness:
-    channel: str
-    products: int
+    channel: str = strawberry.field(description="The channel scored.")
+    products: int = strawberry.field(description="Products in the catalog.")
     scored: int = strawberry.field(description="Products with a stored score.")
     stale: int = strawberry.field(description="Scores computed with other rules (being redone).")
-    ready: int
-    average_score: float | None
-    bands: list[ScoreBand]
+    ready: int = strawberry.field(description="Products with no failed blocker.")
+    average_score: float | None = strawberry.field(
+        description="Mean stored score; null when nothing is scored."
+    )
+    bands: list[ScoreBand] = strawberry.field(description="Score distribution in bands.")
     failing_checks: list[FailingCheck] = strawberry.field(
         description="Rules by how many products fail them, most frequent first."
     )

@@ -140,8 +140,8 @@ class ValidationError(UserError):
 
 @strawberry.type(description="A field path and its current value (null: absent).")
 class FieldValue:
-    path: list[str]
-    value: JSON | None = None
+    path: list[str] = strawberry.field(description='The field, e.g. ["name", "de-DE"].')
+    value: JSON | None = strawberry.field(default=None, description="Its current value.")
 
 
 @strawberry.type(
