@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import strawberry
 
@@ -22,6 +23,7 @@ from schema.permissions import requires
 from schema.types.workflow import PublishingPayload, payload
 
 MAX_SKUS = 500
+INPUT = "The products, the channels and what the transition needs."
 DEFAULT_TTL_S = int(DEFAULT_TTL.total_seconds())
 CHANNELS_DESCRIPTION = (
     "The channels to move the products on; every channel the key may read when omitted."
@@ -37,14 +39,14 @@ class PublishingInput:
 
 @strawberry.input(description="Products to send back to DRAFT, and why.")
 class RejectInput:
-    skus: list[strawberry.ID]
+    skus: list[strawberry.ID] = strawberry.field(description=f"At most {MAX_SKUS}.")
     note: str = strawberry.field(description="Why: shown to the editors, kept in history.")
     channels: list[str] | None = strawberry.field(default=None, description=CHANNELS_DESCRIPTION)
 
 
 @strawberry.input(description="Approved products to publish, now or at a time.")
 class PublishInput:
-    skus: list[strawberry.ID]
+    skus: list[strawberry.ID] = strawberry.field(description=f"At most {MAX_SKUS}.")
     channels: list[str] | None = strawberry.field(default=None, description=CHANNELS_DESCRIPTION)
     at: datetime | None = strawberry.field(
         default=None,
@@ -56,8 +58,10 @@ class PublishInput:
 @strawberry.type(description="A signed token that lets a storefront read the working copy.")
 class PreviewToken:
     token: str = strawberry.field(description="Send it as the X-Preview-Token header.")
-    expires_at: datetime
-    header: str = "X-Preview-Token"
+    expires_at: datetime = strawberry.field(description="When the token stops working.")
+    header: str = strawberry.field(
+        default="X-Preview-Token", description="The request header to send it in."
+    )
 
 
 Run = Callable[[Workflow, list[str], list[str], Actor, Provenance], Awaitable[list[Outcome]]]
@@ -100,7 +104,7 @@ class WorkflowMutations:
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def product_submit_for_review(
-        self, info: Info, input: PublishingInput
+        self, info: Info, input: Annotated[PublishingInput, strawberry.argument(description=INPUT)]
     ) -> PublishingPayload | None:
         return await _transition(
             info,
@@ -115,7 +119,9 @@ class WorkflowMutations:
         "CATALOG_FOUR_EYES the approver must not be its last editor or submitter.",
         extensions=requires(Scope.CATALOG_PUBLISH),
     )
-    async def product_approve(self, info: Info, input: PublishingInput) -> PublishingPayload | None:
+    async def product_approve(
+        self, info: Info, input: Annotated[PublishingInput, strawberry.argument(description=INPUT)]
+    ) -> PublishingPayload | None:
         return await _transition(
             info,
             input.skus,
@@ -128,7 +134,9 @@ class WorkflowMutations:
         "catalog:publish.",
         extensions=requires(Scope.CATALOG_PUBLISH),
     )
-    async def product_reject(self, info: Info, input: RejectInput) -> PublishingPayload | None:
+    async def product_reject(
+        self, info: Info, input: Annotated[RejectInput, strawberry.argument(description=INPUT)]
+    ) -> PublishingPayload | None:
         if not input.note.strip():
             raise BadUserInputError("'note' must say why", argumentName="input")
         return await _transition(
@@ -144,7 +152,9 @@ class WorkflowMutations:
         "storefronts until published. Needs catalog:publish.",
         extensions=requires(Scope.CATALOG_PUBLISH),
     )
-    async def product_publish(self, info: Info, input: PublishInput) -> PublishingPayload | None:
+    async def product_publish(
+        self, info: Info, input: Annotated[PublishInput, strawberry.argument(description=INPUT)]
+    ) -> PublishingPayload | None:
         at = input.at
         if at is not None and at.tzinfo is None:
             raise BadUserInputError("'at' needs a UTC offset", argumentName="input")
@@ -161,7 +171,7 @@ class WorkflowMutations:
         extensions=requires(Scope.CATALOG_PUBLISH),
     )
     async def product_unpublish(
-        self, info: Info, input: PublishingInput
+        self, info: Info, input: Annotated[PublishingInput, strawberry.argument(description=INPUT)]
     ) -> PublishingPayload | None:
         return await _transition(
             info,
@@ -177,7 +187,15 @@ class WorkflowMutations:
         extensions=requires(Scope.CATALOG_READ_DRAFTS),
     )
     def preview_token(
-        self, info: Info, ttl_seconds: int = int(DEFAULT_TTL.total_seconds())
+        self,
+        info: Info,
+        ttl_seconds: Annotated[
+            int,
+            strawberry.argument(
+                description="How long the token works, in seconds (at most "
+                f"{int(MAX_TTL.total_seconds())})."
+            ),
+        ] = DEFAULT_TTL_S,
     ) -> PreviewToken | None:
         secret = info.context.services.preview_secret
         if secret is None:

@@ -17,11 +17,18 @@ def described(value: T, description: str) -> T:
     return cast(T, strawberry.enum_value(value, description=description))
 
 
-@strawberry.enum(description="Publication status of a product.")
+@strawberry.enum(
+    description="The working copy's lifecycle status. What storefronts see is decided per "
+    "channel by publishing (Product.publishing): a snapshot they read is always PUBLISHED."
+)
 class ProductStatus(Enum):
-    DRAFT = described("draft", "Being prepared; storefronts do not see it.")
-    PUBLISHED = described("published", "Live: storefront keys see it.")
-    ARCHIVED = described("archived", "Withdrawn; kept for history, hidden from storefronts.")
+    DRAFT = described("draft", "Being prepared; publishing makes it PUBLISHED on a channel.")
+    PUBLISHED = described(
+        "published", "Meant to be live; storefronts see the revision published on their channel."
+    )
+    ARCHIVED = described(
+        "archived", "Withdrawn; kept for history, and refused by the publish gates."
+    )
 
 
 @strawberry.enum(description="The kind of value an attribute holds.")

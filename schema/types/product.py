@@ -192,7 +192,14 @@ class Product(Node):
         extensions=requires(Scope.CATALOG_READ_DRAFTS),
     )
     def publishing(
-        self, info: Info, channels: list[str] | None = None
+        self,
+        info: Info,
+        channels: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="The channels to show; every channel the key may read when omitted."
+            ),
+        ] = None,
     ) -> list[Annotated[ChannelPublishing, strawberry.lazy("schema.types.workflow")]] | None:
         from schema.types.workflow import ChannelPublishing
 

@@ -13,6 +13,7 @@ from resolvers.db import Document
 from resolvers.workflow.gates import GateFailure
 from resolvers.workflow.service import Outcome, WorkflowError
 from resolvers.workflow.states import State, entry
+from schema.types.enums import described
 from schema.types.product import Product
 from schema.types.user_errors import NotFoundError, UserError, UserErrorCode
 
@@ -22,22 +23,42 @@ from schema.types.user_errors import NotFoundError, UserError, UserErrorCode
     "(SCHEDULED) → PUBLISHED, UNPUBLISHED, SCHEDULE_FAILED (a schedule whose gates failed)."
 )
 class PublishingState(Enum):
-    DRAFT = State.DRAFT.value
-    IN_REVIEW = State.IN_REVIEW.value
-    APPROVED = State.APPROVED.value
-    SCHEDULED = State.SCHEDULED.value
-    PUBLISHED = State.PUBLISHED.value
-    UNPUBLISHED = State.UNPUBLISHED.value
-    SCHEDULE_FAILED = State.SCHEDULE_FAILED.value
+    DRAFT = described(
+        State.DRAFT.value, "Not in review; what editors change next goes nowhere yet."
+    )
+    IN_REVIEW = described(
+        State.IN_REVIEW.value, "Submitted for review at `revision`; a lead approves or rejects."
+    )
+    APPROVED = described(
+        State.APPROVED.value, "Approved at `revision` after its gates passed; ready to publish."
+    )
+    SCHEDULED = described(
+        State.SCHEDULED.value,
+        "The approved `revision` goes live at `scheduledAt`, if its gates pass again then.",
+    )
+    PUBLISHED = described(
+        State.PUBLISHED.value, "Live: the channel's storefronts read `publishedRevision`."
+    )
+    UNPUBLISHED = described(
+        State.UNPUBLISHED.value, "Taken off the channel: its storefronts do not see it."
+    )
+    SCHEDULE_FAILED = described(
+        State.SCHEDULE_FAILED.value,
+        "A schedule whose gates failed when it was due: nothing was published; see `reasons`.",
+    )
 
 
 @strawberry.type(description="One failed check of a publish gate, with how to fix it.")
 class GateCheck:
     check: str = strawberry.field(description="status, validation, readiness.<rule> or asset.")
-    channel: str
-    message: str
-    hint: str
-    path: list[str] | None = None
+    channel: str = strawberry.field(description="The channel the check failed for.")
+    message: str = strawberry.field(description="What failed, for people.")
+    hint: str = strawberry.field(description="How to fix it.")
+    path: list[str] | None = strawberry.field(
+        default=None,
+        description='Where in the product (e.g. ["media", "0", "publicId"]); null when '
+        "no single field is at fault.",
+    )
 
     @classmethod
     def of(cls, failure: GateFailure | Mapping[str, Any]) -> GateCheck:
@@ -54,8 +75,8 @@ class GateCheck:
 
 @strawberry.type(description="A product's publishing state on one channel.")
 class ChannelPublishing:
-    channel: str
-    state: PublishingState
+    channel: str = strawberry.field(description="The channel (channels.toml).")
+    state: PublishingState = strawberry.field(description="Where the product stands on it.")
     revision: int | None = strawberry.field(
         description="The working-copy revision the state is about (submitted, approved, "
         "scheduled or published)."
@@ -63,14 +84,20 @@ class ChannelPublishing:
     published_revision: int | None = strawberry.field(
         description="The revision storefronts of the channel read; null when unpublished."
     )
-    note: str | None
-    submitted_by: str | None
-    submitted_at: datetime | None
-    approved_by: str | None
-    approved_at: datetime | None
-    published_by: str | None
-    published_at: datetime | None
-    scheduled_at: datetime | None
+    note: str | None = strawberry.field(
+        description="The note of the last transition (a rejection's reason, for one)."
+    )
+    submitted_by: str | None = strawberry.field(description="Who submitted it (a key's label).")
+    submitted_at: datetime | None = strawberry.field(description="When it was submitted.")
+    approved_by: str | None = strawberry.field(description="Who approved it (a key's label).")
+    approved_at: datetime | None = strawberry.field(description="When it was approved.")
+    published_by: str | None = strawberry.field(
+        description="Who published it (a key's label; `system` for a schedule that fired)."
+    )
+    published_at: datetime | None = strawberry.field(description="When it was published.")
+    scheduled_at: datetime | None = strawberry.field(
+        description="When a SCHEDULED publication goes live."
+    )
     reasons: list[GateCheck] = strawberry.field(
         description="Why a schedule failed (SCHEDULE_FAILED); empty otherwise."
     )
@@ -101,8 +128,8 @@ class ChannelPublishing:
 )
 class PublishGateError(UserError):
     # Nullable like PublishingStateError's, so one selection may ask both for it.
-    channel: str | None
-    checks: list[GateCheck]
+    channel: str | None = strawberry.field(description="The channel whose gate failed.")
+    checks: list[GateCheck] = strawberry.field(description="Every check that failed.")
 
 
 @strawberry.type(
@@ -110,7 +137,9 @@ class PublishGateError(UserError):
     "it was submitted or approved, or the four-eyes rule applies; the message says which."
 )
 class PublishingStateError(UserError):
-    channel: str | None = None
+    channel: str | None = strawberry.field(
+        default=None, description="The channel concerned; null when it is not one channel's."
+    )
 
 
 WORKFLOW_ERROR_TYPES: tuple[type[UserError], ...] = (PublishGateError, PublishingStateError)
@@ -118,14 +147,16 @@ WORKFLOW_ERROR_TYPES: tuple[type[UserError], ...] = (PublishGateError, Publishin
 
 @strawberry.type(description="What happened to one product of a workflow mutation.")
 class PublishingResult:
-    sku: strawberry.ID
+    sku: strawberry.ID = strawberry.field(description="The SKU as given.")
     product: Product | None = strawberry.field(
         description="The working copy after the transition; null when it failed."
     )
     publishing: list[ChannelPublishing] = strawberry.field(
         description="The product's state on the channels the mutation named."
     )
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(
+        description="Why the product did not move; empty when it did."
+    )
 
 
 @strawberry.type(
@@ -133,7 +164,9 @@ class PublishingResult:
     "moves on all the named channels or on none."
 )
 class PublishingPayload:
-    results: list[PublishingResult]
+    results: list[PublishingResult] = strawberry.field(
+        description="One per SKU, in the order given."
+    )
 
     @strawberry.field(description="How many products moved.")
     def succeeded(self) -> int:
