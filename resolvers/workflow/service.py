@@ -131,6 +131,27 @@ class Workflow:
     ) -> list[Outcome]:
         return await self._run(Transition.UNPUBLISH, skus, channels, actor, provenance, note=note)
 
+    async def withdraw(
+        self, sku: str, actor: Actor, provenance: Provenance, note: str = "archived"
+    ) -> Outcome | None:
+        """Take an archived product off every channel it is published or scheduled on (one
+        unpublish event each); None when it is on none. Archiving withdraws it: storefronts
+        stop seeing it at once, and it comes back only through review."""
+        product = await self.catalog.products.find_one({"sku": sku}, {"workflow": 1})
+        live = [
+            channel
+            for channel in self.channels.names()
+            if product is not None
+            and (
+                entry(product, channel).get("publishedRevision") is not None
+                or state_of(product, channel) is State.SCHEDULED
+            )
+        ]
+        if not live:
+            return None
+        [outcome] = await self.unpublish([sku], live, actor, provenance, note=note)
+        return outcome
+
     async def fire_due(self, now: datetime | None = None) -> list[Outcome]:
         """Publish every schedule that is due, gates run again on the pinned revision; a
         schedule whose gates fail becomes SCHEDULE_FAILED with the reasons (and its event),

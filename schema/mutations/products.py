@@ -87,8 +87,9 @@ class ProductMutations:
         return await answer(info, ProductUpdatePayload, lambda: _update(info, input))
 
     @strawberry.mutation(
-        description="Archive a product (needs catalog:write); archiving an archived product "
-        "changes nothing.",
+        description="Archive a product (needs catalog:write): it is withdrawn at once from every "
+        "channel it is published or scheduled on (UNPUBLISHED there); archiving an archived "
+        "product changes nothing.",
         extensions=requires(Scope.CATALOG_WRITE),
     )
     async def product_archive(
@@ -96,8 +97,7 @@ class ProductMutations:
         info: Info,
         input: Annotated[ProductStatusInput, strawberry.argument(description="The product.")],
     ) -> ProductArchivePayload | None:
-        change = product_writer(info).archive
-        return await answer(info, ProductArchivePayload, lambda: _status(info, input, change))
+        return await answer(info, ProductArchivePayload, lambda: _archive(info, input))
 
     @strawberry.mutation(
         description="Bring an archived product back as a DRAFT (needs catalog:write): it is "
@@ -111,6 +111,16 @@ class ProductMutations:
     ) -> ProductRestorePayload | None:
         change = product_writer(info).restore
         return await answer(info, ProductRestorePayload, lambda: _status(info, input, change))
+
+
+async def _archive(info: Info, input: ProductStatusInput) -> Record:
+    """Archive, then withdraw the product from every channel it is live or scheduled on
+    (resolvers.workflow): an archived product is not sold."""
+    record = await _status(info, input, product_writer(info).archive)
+    workflow = info.context.services.workflow
+    if workflow is not None and not input.dry_run and not record["errors"]:
+        await workflow.withdraw(str(input.sku), actor(info), provenance(info))
+    return record
 
 
 async def _status(

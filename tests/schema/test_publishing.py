@@ -396,3 +396,26 @@ async def test_with_four_eyes_the_last_editor_cannot_approve(catalog: Catalog) -
     ]
     approved = await move(svc, OTHER_LEAD, APPROVE, skus=[SKU], channels=["web"])
     assert states(approved) == {"web": "APPROVED"}
+
+
+async def test_archiving_withdraws_a_product_from_every_channel(
+    svc: Services, catalog: Catalog
+) -> None:
+    await publish_on(svc, [SKU], ["web", "mobile"])
+    archive = """mutation { productArchive(input: {sku: "WF-1", expectedRevision: 1}) {
+      errors { message } } }"""
+    assert (await data(svc, EDITOR, archive))["productArchive"]["errors"] == []
+    query = f'{{ product(sku: "{SKU}") {{ sku }} }}'
+    for channel in ("web", "mobile"):
+        assert (await data(svc, STOREFRONT, query, read_channel=channel))["product"] is None
+    events = await catalog.change_events.find(
+        {"sku": SKU, "operation": "workflow.unpublish"}
+    ).to_list()
+    assert sorted((e["workflow"]["channel"], e["workflow"]["note"]) for e in events) == [
+        ("mobile", "archived"),
+        ("web", "archived"),
+    ]
+    # Archiving again changes nothing and records nothing more.
+    again = """mutation { productArchive(input: {sku: "WF-1"}) { errors { message } } }"""
+    assert (await data(svc, EDITOR, again))["productArchive"]["errors"] == []
+    assert await catalog.change_events.count_documents({"operation": "workflow.unpublish"}) == 2
