@@ -21,6 +21,7 @@ from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.readiness import materialize
 from resolvers.services import Services
+from resolvers.workflow.publications import backfill
 from tests.graphql_helpers import services_for
 from tests.media_fixtures import CLOUD, KEY, SECRET
 
@@ -60,13 +61,18 @@ def mirror_documents(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return documents
 
 
-async def seed_demo(db: AsyncDatabase[dict[str, Any]]) -> Catalog:
+async def seed_demo(db: AsyncDatabase[dict[str, Any]], *, publish: bool = True) -> Catalog:
+    """The demo catalog with its mirror and stored scores; ``publish``: and its published
+    products live on every channel, as the demo's start leaves them."""
     catalog = Catalog(db)
     await ensure_indexes(catalog, LOCALES.locales, CHANNELS.names())
     await seed_demo_catalog(db, products=300, locales=SETTINGS.locales)
     products = await catalog.products.find().to_list()
     await catalog.assets.insert_many(mirror_documents(products))
     await materialize(catalog, CHANNELS, LOCALES, NOW)
+    if publish:
+        # Anonymous and storefront reads read publications: without them they see nothing.
+        await backfill(catalog, CHANNELS, LOCALES, NOW)
     return catalog
 
 

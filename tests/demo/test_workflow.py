@@ -4,15 +4,20 @@ in every other state, so GraphiQL shows the workflow."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
 
 from demo.workflow import publish_demo
-from resolvers.services import Services
-from tests.demo_fixtures import NOW
+from tests.demo_fixtures import NOW, seed_demo
+from tests.graphql_helpers import services_for
 
 
 async def test_the_demo_has_products_in_every_state_and_a_second_run_changes_nothing(
-    fresh_demo: Services,
+    db: AsyncDatabase[dict[str, Any]],
 ) -> None:
+    # Seeded as `seed --demo` seeds, before the start publishes anything.
+    fresh_demo = services_for(await seed_demo(db, publish=False), clock=lambda: NOW)
     catalog, channels = fresh_demo.catalog, fresh_demo.channels
     published = await catalog.products.count_documents({"status": "published"})
     first = await publish_demo(catalog, channels, fresh_demo.locales, NOW)
