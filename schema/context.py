@@ -20,6 +20,7 @@ from resolvers.locales import LocaleError, LocaleResolver, Localized
 from resolvers.media import UrlBuilder
 from resolvers.services import Services
 from resolvers.workflow.source import ProductSource, source_for
+from schema.cost import QueryCost
 
 T = TypeVar("T")
 
@@ -82,6 +83,8 @@ class Context:
     warnings: list[dict[str, str]] = field(default_factory=list)
     # Facts derived once per request (e.g. what a list field's selection needs).
     memo: dict[Hashable, Any] = field(default_factory=dict)
+    # The operation's price and the request's limit on it (schema.cost).
+    cost: QueryCost = field(default_factory=QueryCost)
     now: datetime = field(init=False)
 
     def __post_init__(self) -> None:
