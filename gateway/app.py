@@ -169,6 +169,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         settings.max_upload_bytes,
         cache=http_cache_policy(settings),
         persisted=PersistedQueries(persisted_query_options(settings)),
+        max_query_cost=settings.max_query_cost,
     )
     webhook = CloudinaryWebhook(settings.webhook_max_age_s)
     routes = [

@@ -45,6 +45,7 @@ from gateway.operation_rules import (
 )
 from gateway.persisted_queries import PersistedQueries, PersistedQueryError, requested_hash
 from gateway.quality_values import quality_list
+from gateway.query_cost import cost_extension, cost_only
 from gateway.read_view import ReadViewError, read_view
 from gateway.request_id import request_id_of
 from gateway.unicode_guard import describe, first_invalid_unicode
@@ -58,6 +59,7 @@ from schema.context import (
     HeaderValueError,
     header_text,
 )
+from schema.cost import DEFAULT_MAX_QUERY_COST, QueryCost
 from schema.schema import CatalogSchema
 from schema.types.uploads import UploadedFile
 
@@ -415,12 +417,14 @@ class GraphQLHTTPHandler:
         *,
         cache: HttpCachePolicy | None = None,
         persisted: PersistedQueries | None = None,
+        max_query_cost: int = DEFAULT_MAX_QUERY_COST,
     ) -> None:
         self.schema = schema
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_body_bytes if max_upload_bytes is None else max_upload_bytes
         self.cache = cache or HttpCachePolicy()
         self.persisted = persisted or PersistedQueries()
+        self.max_query_cost = max_query_cost
         # Per process: with N replicas a client gets up to N times its role's budget.
         self.buckets = TokenBuckets()
 
@@ -455,6 +459,17 @@ class GraphQLHTTPHandler:
                 code="THROTTLED",
             )
         return principal
+
+    def _throttle_status(self, principal: Principal, request: Request) -> dict[str, float]:
+        rate = principal.role.rate
+        client = request.client.host if request.client else ""
+        per_second = rate.per_minute / 60
+        available = self.buckets.available(bucket_name(principal, client), rate.burst, per_second)
+        return {
+            "maximumAvailable": rate.burst,
+            "currentlyAvailable": available,
+            "restoreRate": per_second,
+        }
 
     async def handle(self, request: Request) -> Response:
         request_id = request_id_of(request)
@@ -548,6 +563,7 @@ class GraphQLHTTPHandler:
             read_channel=view.channel,
             preview=view.preview,
         )
+        context.cost = QueryCost(self.max_query_cost, price_only=cost_only(request))
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"
@@ -588,6 +604,15 @@ class GraphQLHTTPHandler:
             and not result.errors
             and not (result.extensions or {}).get("warnings")
         )
+        if context.cost.requested is not None:
+            # A shared cache would serve one client's budget to others: cacheable answers
+            # carry the price alone.
+            shared = public and request.method == "GET"
+            throttle = None if shared else self._throttle_status(principal, request)
+            result.extensions = {
+                **(result.extensions or {}),
+                "cost": cost_extension(context.cost, throttle),
+            }
         return await finish(request, self._respond(result, media_type), self.cache, public=public)
 
     @staticmethod

@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from schema.cost import DEFAULT_MAX_QUERY_COST
+
 if TYPE_CHECKING:
     from resolvers.locales import LocaleResolver
 
@@ -238,6 +240,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests one client address may have in flight; more get 429 (0: no cap).",
     )
+    max_query_cost: int = Field(
+        default=DEFAULT_MAX_QUERY_COST,
+        ge=1,
+        description="The largest static cost one operation may have (docs/edge.md, Query cost); "
+        "costlier ones are refused with QUERY_TOO_COSTLY before they run.",
+    )
     max_connections: int | None = Field(
         default=None,
         ge=1,
@@ -294,6 +302,7 @@ class Settings(BaseSettings):
             "X-Request-ID",
             "Idempotency-Key",
             "X-Actor",
+            "X-Cost-Only",
         ],
         description="Request headers a preflight allows ('*': any).",
     )

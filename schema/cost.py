@@ -41,9 +41,10 @@ from graphql import (
 )
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
-# The per-request maximum unless settings say otherwise: 100 products with every list one level
-# deep (about 5,000) pass; 100 products x accessories x related x media (111,101) does not.
-DEFAULT_MAX_QUERY_COST = 25_000
+# The per-request maximum unless settings say otherwise (Saleor's default complexity limit):
+# a page of 100 products with their variants, media, manifest and readiness (the tests' largest
+# real query, about 28,000) passes; 100 products x accessories x related x media (111,101) not.
+DEFAULT_MAX_QUERY_COST = 50_000
 # A list with no size argument and no entry in LIST_SIZES.
 DEFAULT_LIST_SIZE = 10
 # Each mutation field, beside what its payload selects (Shopify prices mutations at 10).

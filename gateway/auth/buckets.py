@@ -50,6 +50,12 @@ class TokenBuckets:
         bucket = self._refilled(name, capacity, per_second)
         return None if bucket.tokens >= 1 else (1 - bucket.tokens) / per_second
 
+    def available(self, name: str, capacity: int, per_second: float) -> float:
+        """Tokens ``name`` has now (a bucket not used yet is full), without taking any."""
+        if name not in self._buckets:
+            return float(capacity)
+        return self._refilled(name, capacity, per_second).tokens
+
     def _refilled(self, name: str, capacity: int, per_second: float) -> _Bucket:
         now = self._clock()
         bucket = self._buckets.get(name)

@@ -121,7 +121,7 @@ async def test_without_an_anonymous_role_a_request_without_a_key_is_401(
         issued = await keys_of(settings, db).create(KeySpec("shop", "storefront"))
         allowed = await post(client, bearer(issued), accept=accept)
         assert allowed.status_code == 200
-        assert allowed.json() == {"data": {"product": {"sku": "NW-RUN-001"}}}
+        assert allowed.json()["data"] == {"product": {"sku": "NW-RUN-001"}}
 
 
 async def test_anonymous_requests_run_as_the_storefront_role_by_default(
@@ -130,7 +130,7 @@ async def test_anonymous_requests_run_as_the_storefront_role_by_default(
     async with gateway(settings, db) as client:
         response = await post(client)
     assert response.status_code == 200
-    assert response.json() == {"data": {"product": {"sku": "NW-RUN-001"}}}
+    assert response.json()["data"] == {"product": {"sku": "NW-RUN-001"}}
 
 
 @pytest.mark.parametrize(

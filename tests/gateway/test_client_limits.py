@@ -93,7 +93,7 @@ def test_a_stalled_body_gets_408_and_frees_its_slot(settings: Settings) -> None:
         # The handler gave up: with one request per client, the next one is served, not 429.
         response = httpx.post(f"{live.url}/graphql", json=TYPENAME, trust_env=False)
         assert response.status_code == 200
-        assert response.json() == {"data": {"__typename": "Query"}}
+        assert response.json()["data"] == {"__typename": "Query"}
 
 
 def test_a_body_in_time_is_served(settings: Settings) -> None:
@@ -103,7 +103,7 @@ def test_a_body_in_time_is_served(settings: Settings) -> None:
             b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(QUERY), QUERY)
         )
         status, _, body = split_response(read_to_close(sock))
-    assert (status, json.loads(body)) == (200, {"data": {"__typename": "Query"}})
+    assert (status, json.loads(body)["data"]) == (200, {"__typename": "Query"})
 
 
 @pytest.mark.parametrize("cap", [1, 3])

@@ -61,7 +61,7 @@ async def client(
     )
     async with serve(create_app(settings)) as http:
         answered = await post(http, '{ product(sku: "NW-RUN-001") { sku } }')
-        assert answered.json() == {"data": {"product": {"sku": "NW-RUN-001"}}}
+        assert answered.json()["data"] == {"product": {"sku": "NW-RUN-001"}}
         # The lifespan's background rescoring must not be the one to meet the outage.
         await asyncio.gather(*background_tasks(after_start))
         mongod.stop()
@@ -162,4 +162,4 @@ async def test_answers_again_once_mongod_is_back(
     client: httpx.AsyncClient, mongod: EmbeddedMongo
 ) -> None:
     response = await restart(mongod, client)
-    assert response.json() == {"data": {"product": {"sku": "NW-RUN-001"}}}
+    assert response.json()["data"] == {"product": {"sku": "NW-RUN-001"}}
