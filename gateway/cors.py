@@ -22,7 +22,14 @@ from gateway.settings import Settings
 # this machine, whatever its port.
 DEMO_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?"
 # Response headers a browser app may read besides the CORS-safelisted ones.
-EXPOSE_HEADERS = ("ETag", "X-Request-ID", "Retry-After")
+EXPOSE_HEADERS = (
+    "ETag",
+    "X-Request-ID",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ from gateway.operation_rules import (
 )
 from gateway.persisted_queries import PersistedQueries, PersistedQueryError, requested_hash
 from gateway.quality_values import quality_list
-from gateway.query_cost import cost_extension, cost_only
+from gateway.query_cost import POINTS_PER_REQUEST, Budget, cost_extension, cost_only
 from gateway.read_view import ReadViewError, read_view
 from gateway.request_id import request_id_of
 from gateway.unicode_guard import describe, first_invalid_unicode
@@ -449,27 +449,21 @@ class GraphQLHTTPHandler:
             ) from None
         setattr(request.state, PRINCIPAL_STATE, principal.label)
         rate = principal.role.rate
-        wait = self.buckets.take(bucket_name(principal, client), rate.burst, rate.per_minute / 60)
+        budget = Budget.of(principal, bucket_name(principal, client))
+        wait = budget.take(self.buckets, POINTS_PER_REQUEST)
         if wait is not None:
             raise HTTPRequestError(
                 429,
                 f"Over the request budget of role {principal.role.name!r} "
                 f"({rate.burst} at once, {rate.per_minute} a minute); retry later",
-                {"Retry-After": retry_after_header(wait)},
+                {"Retry-After": retry_after_header(wait), **budget.headers(self.buckets)},
                 code="THROTTLED",
             )
         return principal
 
-    def _throttle_status(self, principal: Principal, request: Request) -> dict[str, float]:
-        rate = principal.role.rate
+    def _budget(self, principal: Principal, request: Request) -> Budget:
         client = request.client.host if request.client else ""
-        per_second = rate.per_minute / 60
-        available = self.buckets.available(bucket_name(principal, client), rate.burst, per_second)
-        return {
-            "maximumAvailable": rate.burst,
-            "currentlyAvailable": available,
-            "restoreRate": per_second,
-        }
+        return Budget.of(principal, bucket_name(principal, client))
 
     async def handle(self, request: Request) -> Response:
         request_id = request_id_of(request)
@@ -563,7 +557,13 @@ class GraphQLHTTPHandler:
             read_channel=view.channel,
             preview=view.preview,
         )
-        context.cost = QueryCost(self.max_query_cost, price_only=cost_only(request))
+        budget = self._budget(principal, request)
+        context.cost = QueryCost(
+            self.max_query_cost,
+            price_only=cost_only(request),
+            # The request spent POINTS_PER_REQUEST when it was authenticated.
+            charge=lambda cost: budget.take(self.buckets, max(0, cost - POINTS_PER_REQUEST)),
+        )
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"
@@ -608,11 +608,21 @@ class GraphQLHTTPHandler:
             # A shared cache would serve one client's budget to others: cacheable answers
             # carry the price alone.
             shared = public and request.method == "GET"
-            throttle = None if shared else self._throttle_status(principal, request)
+            throttle = None if shared else budget.status(self.buckets)
             result.extensions = {
                 **(result.extensions or {}),
                 "cost": cost_extension(context.cost, throttle),
             }
+        if context.cost.retry_after is not None:
+            response = self._respond(result, media_type)
+            response.status_code = 429
+            response.headers.update(
+                {
+                    "Retry-After": retry_after_header(context.cost.retry_after),
+                    **budget.headers(self.buckets),
+                }
+            )
+            return await finish(request, response, self.cache, public=False)
         return await finish(request, self._respond(result, media_type), self.cache, public=public)
 
     @staticmethod

@@ -14,7 +14,7 @@ plan, a walk over its object fields only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ from graphql import (
 )
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+THROTTLED = "THROTTLED"
 # The per-request maximum unless settings say otherwise (Saleor's default complexity limit):
 # a page of 100 products with their variants, media, manifest and readiness (the tests' largest
 # real query, about 28,000) passes; 100 products x accessories x related x media (111,101) not.
@@ -147,6 +148,17 @@ class QueryCost:
     price_only: bool = False
     requested: int | None = None
     actual: int = 0
+    # Spends the price from the caller's budget: None when it had enough, else seconds to wait.
+    charge: Callable[[int], float | None] | None = None
+    retry_after: float | None = None
+
+
+def throttled(cost: int, retry_after: float) -> GraphQLError:
+    return GraphQLError(
+        f"The operation costs {cost:,}, more than is left of this key's budget; "
+        f"retry in {retry_after:.1f} s (extensions.cost.throttleStatus has the budget).",
+        extensions={"code": THROTTLED, "cost": cost},
+    )
 
 
 def too_costly(cost: int, limit: int) -> GraphQLError:

@@ -29,7 +29,7 @@ from graphql.language import parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from schema.cost import CostPlan, QueryCost, cost_plan, too_costly
+from schema.cost import CostPlan, QueryCost, cost_plan, throttled, too_costly
 from schema.document_limits import DocumentLimits, document_limit_error, variable_list_error
 
 # Measured with tracemalloc on documents of 250 B to 45 KB: a parsed document costs 300-560
@@ -195,8 +195,12 @@ class _PreparedDocuments(SchemaExtension):
         account.requested = cost
         if cost > account.limit:
             return ExecutionResult(data=None, errors=[too_costly(cost, account.limit)])
-        if account.price_only:
+        if account.price_only:  # pricing is free: it spends nothing
             return ExecutionResult(data=None, errors=None)
+        if account.charge is not None:
+            account.retry_after = account.charge(cost)
+            if account.retry_after is not None:
+                return ExecutionResult(data=None, errors=[throttled(cost, account.retry_after)])
         account.actual = cost
         return None
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from gateway.auth.setup import authenticator
 from gateway.graphql_http import GraphQLHTTPHandler
+from gateway.query_cost import POINTS_PER_REQUEST
 from gateway.settings import Settings
 from resolvers.access import load_roles
 from resolvers.access.api_keys import ApiKeys
@@ -31,7 +32,9 @@ LIMIT = 50
 
 
 @asynccontextmanager
-async def gateway(settings: Settings, db: Db) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(
+    settings: Settings, db: Db, max_query_cost: int = LIMIT
+) -> AsyncIterator[httpx.AsyncClient]:
     """The /graphql handler over the tests' client, whose commands the CommandCounter sees."""
     catalog = Catalog(db)
     await load_small_catalog(catalog)
@@ -49,7 +52,9 @@ async def gateway(settings: Settings, db: Db) -> AsyncIterator[httpx.AsyncClient
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         yield {"services": services, "authenticator": authenticator(settings, keys, keys.roles)}
 
-    handler = GraphQLHTTPHandler(build_schema(), settings.max_body_bytes, max_query_cost=LIMIT)
+    handler = GraphQLHTTPHandler(
+        build_schema(), settings.max_body_bytes, max_query_cost=max_query_cost
+    )
     app = Starlette(
         routes=[Route("/graphql", handler.handle, methods=["GET", "POST"])], lifespan=lifespan
     )
@@ -105,10 +110,12 @@ async def test_every_priced_answer_carries_its_cost_and_the_budget(
     assert cost["requestedQueryCost"] == 4
     assert cost["actualQueryCost"] == 4
     status = cost["throttleStatus"]
-    assert status["maximumAvailable"] == storefront.burst
-    assert status["restoreRate"] == storefront.per_minute / 60
-    # This request took its token from the full bucket.
-    assert storefront.burst - 1 <= status["currentlyAvailable"] < storefront.burst
+    # The role's rate in cost points: POINTS_PER_REQUEST a request.
+    capacity = storefront.burst * POINTS_PER_REQUEST
+    assert status["maximumAvailable"] == capacity
+    assert status["restoreRate"] == storefront.per_minute / 60 * POINTS_PER_REQUEST
+    # This request (cost 4) spent the least a request spends from the full bucket.
+    assert capacity - POINTS_PER_REQUEST <= status["currentlyAvailable"] < capacity
 
 
 async def test_x_cost_only_prices_without_running(
@@ -145,3 +152,32 @@ async def test_a_shared_cacheable_get_carries_the_price_but_no_budget(
     assert response.json()["extensions"] == {
         "cost": {"requestedQueryCost": 3, "actualQueryCost": 3}
     }
+
+
+# 1 + 100 products x (1 + 10 accessories x (1 + 10 related)).
+COSTLY = "{ products(first: 100) { edges { node { accessories { related { sku } } } } } }"
+
+
+async def test_the_budget_spends_cost_and_answers_429_when_it_is_spent(
+    settings: Settings, db: Db, command_counter: CommandCounter
+) -> None:
+    anonymous = load_roles(settings.roles_path).get(settings.anonymous_role)
+    assert anonymous is not None
+    capacity = anonymous.rate.burst * POINTS_PER_REQUEST
+    async with gateway(settings, db, max_query_cost=capacity) as client:
+        first = await client.post("/graphql", json={"query": COSTLY}, headers={"accept": GQL})
+        assert first.status_code == 200
+        spent = first.json()["extensions"]["cost"]
+        assert spent["actualQueryCost"] == 11_101
+        assert spent["throttleStatus"]["currentlyAvailable"] < capacity - 11_101 + 100
+        with command_counter.record(db.name) as refused:
+            second = await client.post("/graphql", json={"query": COSTLY}, headers={"accept": GQL})
+    assert second.status_code == 429
+    assert int(second.headers["retry-after"]) >= 1
+    assert second.headers["ratelimit-limit"] == str(capacity)
+    assert int(second.headers["ratelimit-remaining"]) < 11_101
+    assert int(second.headers["ratelimit-reset"]) >= 1
+    body = second.json()
+    assert body["errors"][0]["extensions"] == {"code": "THROTTLED", "cost": 11_101}
+    assert body["extensions"]["cost"]["actualQueryCost"] == 0
+    assert len(refused) == 0
