@@ -100,8 +100,11 @@ class Size:
         value = variables[self.variable]
         if self.length:
             return len(value) if isinstance(value, list) else 1
-        # A bad value is graphql-core's to refuse; here it must not crash the pricing.
-        return value if isinstance(value, int) and not isinstance(value, bool) else self.fixed
+        # A bad value is graphql-core's to refuse; here it must not crash the pricing, and a
+        # negative size (refused by the field) must not pay for the fields beside it.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return max(0, value)
+        return self.fixed
 
 
 ONE = Size(1)
@@ -178,7 +181,7 @@ def _literal_size(value: ValueNode, defaults: Mapping[str, Any], length: bool) -
     if length and isinstance(value, ListValueNode):
         return Size(len(value.values))
     if not length and isinstance(value, IntValueNode):
-        return Size(int(value.value))
+        return Size(max(0, int(value.value)))
     return None
 
 
@@ -195,7 +198,7 @@ class _Planner:
         for variable in operation.variable_definitions or ():
             value = variable.default_value
             if isinstance(value, IntValueNode):
-                self.defaults[variable.variable.name.value] = Size(int(value.value))
+                self.defaults[variable.variable.name.value] = Size(max(0, int(value.value)))
             elif isinstance(value, ListValueNode):
                 self.defaults[variable.variable.name.value] = Size(len(value.values))
         root = self.schema.get_root_type(operation.operation)

@@ -107,3 +107,11 @@ def test_the_plan_is_prepared_with_the_document_and_kept_with_it() -> None:
         SCHEMA._schema, "{ products { nope } }", {}, tuple(specified_rules), DocumentLimits()
     )
     assert refused.cost is None
+
+
+def test_a_negative_size_does_not_pay_for_the_fields_beside_it() -> None:
+    costly = "b: products(first: 100) { edges { node { accessories { sku } } } }"
+    query = "{ a: products(first: -100000) { edges { node { sku } } } " + costly + " }"
+    assert price(query) == 1 + 1 + 100 * (1 + LIST_SIZES["Product.accessories"])
+    by_variable = "query($n: Int!) { products(first: $n) { edges { node { sku } } } }"
+    assert price(by_variable, {"n": -5}) == 1
