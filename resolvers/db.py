@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -282,26 +283,42 @@ async def ensure_indexes(
     import_job_ttl: timedelta = IMPORT_JOB_TTL,
 ) -> None:
     """Create the indexes; safe to run on every start and from many replicas at once."""
-    await _sync_text_index(catalog.products, locales)
-    await catalog.products.create_indexes(
-        product_indexes(locales) + readiness_indexes(channels) + schedule_indexes(channels)
+
+    async def products() -> None:
+        await _sync_text_index(catalog.products, locales)
+        await catalog.products.create_indexes(
+            product_indexes(locales) + readiness_indexes(channels) + schedule_indexes(channels)
+        )
+
+    async def publications(channel: str) -> None:
+        collection = catalog.publications(channel)
+        await _sync_text_index(collection, locales)
+        await collection.create_indexes(product_indexes(locales) + readiness_indexes(channels))
+
+    async def events() -> None:
+        await catalog.change_events.create_indexes(change_event_indexes())
+        await _drop_index(catalog.change_events, OLD_EVENT_REVISION_INDEX)
+
+    async def import_jobs() -> None:
+        jobs = import_job_indexes(import_job_ttl)
+        await _sync_ttl(catalog.import_jobs, jobs[0])
+        await catalog.import_jobs.create_indexes(jobs)
+
+    # One collection's indexes per command, the collections side by side: a fresh database (every
+    # replica's first start, every test's) gets its ~140 indexes in a third of the time.
+    await asyncio.gather(
+        products(),
+        *(publications(channel) for channel in channels),
+        catalog.categories.create_indexes(category_indexes()),
+        catalog.attributes.create_indexes(attribute_indexes()),
+        catalog.assets.create_indexes(asset_indexes()),
+        catalog.notifications.create_indexes(notification_indexes()),
+        events(),
+        catalog.category_events.create_indexes(category_event_indexes()),
+        catalog.idempotency.create_indexes(idempotency_indexes()),
+        catalog.persisted_queries.create_indexes(persisted_query_indexes()),
+        import_jobs(),
     )
-    for channel in channels:
-        publications = catalog.publications(channel)
-        await _sync_text_index(publications, locales)
-        await publications.create_indexes(product_indexes(locales) + readiness_indexes(channels))
-    await catalog.categories.create_indexes(category_indexes())
-    await catalog.attributes.create_indexes(attribute_indexes())
-    await catalog.assets.create_indexes(asset_indexes())
-    await catalog.notifications.create_indexes(notification_indexes())
-    await catalog.change_events.create_indexes(change_event_indexes())
-    await _drop_index(catalog.change_events, OLD_EVENT_REVISION_INDEX)
-    await catalog.category_events.create_indexes(category_event_indexes())
-    await catalog.idempotency.create_indexes(idempotency_indexes())
-    await catalog.persisted_queries.create_indexes(persisted_query_indexes())
-    jobs = import_job_indexes(import_job_ttl)
-    await _sync_ttl(catalog.import_jobs, jobs[0])
-    await catalog.import_jobs.create_indexes(jobs)
 
 
 async def _drop_index(collection: Collection, name: str) -> None:
