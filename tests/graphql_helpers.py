@@ -58,9 +58,17 @@ def services_for(
 
 
 async def execute(
-    services: Services, query: str, variables: dict[str, Any] | None = None
+    services: Services,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    max_cost: int | None = None,
 ) -> ExecutionResult:
+    """Run ``query`` as the gateway would; ``max_cost`` raises the per-request cost limit for
+    tests that select every field on purpose."""
     context = Context.for_request(services, request_id="test")
+    if max_cost is not None:
+        context.cost.limit = max_cost
     return await shared_schema().execute(query, variable_values=variables, context_value=context)
 
 
