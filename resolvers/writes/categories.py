@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -154,30 +154,17 @@ class CategoryWriter:
         violations += await self._unknown_attributes(required_attributes)
         if violations:
             return CategoryResult(None, failures=(ValidationFailure(tuple(violations)),))
-        for attempt in range(self.max_attempts):
-            async with self._session() as session:
-                try:
-                    async with await session.start_transaction():
-                        result = await self._create(
-                            session,
-                            slug,
-                            self._canonical(name),
-                            actor,
-                            parent,
-                            position,
-                            list(dict.fromkeys(required_attributes)),
-                            provenance,
-                            dry_run,
-                        )
-                except DuplicateKeyError:
-                    return CategoryResult(None, failures=(SlugTaken(slug),), dry_run=dry_run)
-                except PyMongoError as exc:
-                    if exc.has_error_label("TransientTransactionError"):
-                        await _backoff(attempt)
-                        continue
-                    raise
-            return result
-        raise RuntimeError(f"category {slug!r}: other tree writes came in between every attempt")
+        required = list(dict.fromkeys(required_attributes))
+        canonical = self._canonical(name)
+        try:
+            return await self._in_tree_transaction(
+                slug,
+                lambda session: self._create(
+                    session, slug, canonical, actor, parent, position, required, provenance, dry_run
+                ),
+            )
+        except DuplicateKeyError:
+            return CategoryResult(None, failures=(SlugTaken(slug),), dry_run=dry_run)
 
     async def _create(
         self,
@@ -301,22 +288,10 @@ class CategoryWriter:
         violations = _check_position(position)
         if violations:
             return CategoryResult(None, failures=(ValidationFailure(tuple(violations)),))
-        for attempt in range(self.max_attempts):
-            async with self._session() as session:
-                try:
-                    async with await session.start_transaction():
-                        result = await self._move(
-                            session, slug, actor, parent, position, provenance, dry_run
-                        )
-                except _RacedError:
-                    continue
-                except PyMongoError as exc:
-                    if exc.has_error_label("TransientTransactionError"):
-                        await _backoff(attempt)
-                        continue
-                    raise
-            return result
-        raise RuntimeError(f"category {slug!r}: other tree writes came in between every attempt")
+        return await self._in_tree_transaction(
+            slug,
+            lambda session: self._move(session, slug, actor, parent, position, provenance, dry_run),
+        )
 
     async def _move(
         self,
@@ -407,6 +382,26 @@ class CategoryWriter:
 
     def _session(self) -> AsyncClientSession:
         return self.catalog.db.client.start_session()
+
+    async def _in_tree_transaction(
+        self,
+        slug: str,
+        work: Callable[[AsyncClientSession], Awaitable[CategoryResult]],
+    ) -> CategoryResult:
+        """``work`` in a transaction, run again when another tree write raced it."""
+        for attempt in range(self.max_attempts):
+            async with self._session() as session:
+                try:
+                    async with await session.start_transaction():
+                        return await work(session)
+                except _RacedError:
+                    continue
+                except PyMongoError as exc:
+                    if exc.has_error_label("TransientTransactionError"):
+                        await _backoff(attempt)
+                        continue
+                    raise
+        raise RuntimeError(f"category {slug!r}: other tree writes came in between every attempt")
 
     async def _lock_tree(self, session: AsyncClientSession) -> None:
         await self.catalog.db["gateway_locks"].update_one(
