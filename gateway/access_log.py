@@ -5,8 +5,9 @@ path (never the query string, which can carry a whole GraphQL document and its v
 status, the time to the last byte of the response, the request id (``X-Request-ID``) and, for
 GraphQL requests, who asked (``key=<key id>``, ``key=jwt:<subject>`` or ``key=anonymous``;
 never a secret) and the operation's name when the request gives or names one. The same values
-ride on the record as ``method``, ``path``, ``status``, ``duration_ms``, ``request_id``, ``key``
-and ``operation`` for structured handlers. uvicorn's own access log is off: this one replaces it.
+ride on the record as ``method``, ``path``, ``status``, ``duration_ms``, ``request_id``, ``key``,
+``operation`` and ``cost`` (the operation's query cost) for structured handlers
+(``CATALOG_LOG_FORMAT=json``). uvicorn's own access log is off: this one replaces it.
 
 ``quiet_paths``: paths whose successful requests are not logged (their failures are). The
 gateway's own Cloudinary emulator notifies ``/webhooks/cloudinary`` of every upload, a line per
@@ -28,6 +29,8 @@ log = logging.getLogger("gateway.access")
 OPERATION_STATE = "graphql_operation"
 # Where the GraphQL handler leaves who asked: a key id, jwt:<subject> or anonymous.
 PRINCIPAL_STATE = "principal"
+# Where the GraphQL handler leaves the operation's static price, once priced.
+COST_STATE = "query_cost"
 
 
 class AccessLogMiddleware:
@@ -71,6 +74,7 @@ def _log_request(scope: Scope, status: int, duration_ms: float) -> None:
         "request_id": request_id,
         "key": principal,
         "operation": operation,
+        "cost": state.get(COST_STATE),
     }
     message = "%s %s %d %.1f ms id=%s"
     args: list[object] = [method, path, status, duration_ms, request_id]

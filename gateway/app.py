@@ -27,6 +27,7 @@ from gateway.events import event_subscriptions, start_event_worker
 from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.http_cache import http_cache_policy
+from gateway.observability import Observability
 from gateway.persisted_queries import PersistedQueries, persisted_query_options
 from gateway.request_id import RequestIdMiddleware
 from gateway.services import load_profiles, open_services
@@ -110,14 +111,20 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
     # Read and checked now: a bad channels.toml stops the process before it serves.
     profiles = load_profiles(settings)
     subscriptions = event_subscriptions(settings, profiles)
+    # Metrics (CATALOG_METRICS) and traces (an OTLP endpoint); when both are off, nothing.
+    observability = Observability(
+        settings, paths=[WEBHOOK_PATH, "/graphql", "/healthz", "/readyz", "/"]
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with AsyncExitStack() as stack:
             opened = await stack.enter_async_context(
-                open_services(settings, profiles, role="serve")
+                open_services(settings, profiles, role="serve", listeners=observability.listeners())
             )
             services = opened.services
+            observability.start(services)
+            stack.callback(observability.stop)
             assert services.api_keys is not None  # a serving process always has its key store
             authentication = authenticator(settings, services.api_keys, profiles.roles)
             if settings.demo:
@@ -180,7 +187,10 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         Route("/", index, methods=["GET"]),
         Route(ASSET_PREFIX + "{path:path}", graphiql_asset, methods=["GET"]),
     ]
-    middleware = [Middleware(RequestIdMiddleware)]
+    routes += observability.routes()
+    # Inside RequestIdMiddleware (its span and metrics have the request id), outside the
+    # others: the access log's time and the client limits' 408 and 429 are in them.
+    middleware = [Middleware(RequestIdMiddleware), *observability.middleware()]
     if settings.access_log:
         # Inside RequestIdMiddleware: it logs the request id. The notifications of the
         # gateway's own emulator are its plumbing, logged only when they fail.

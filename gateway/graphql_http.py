@@ -37,6 +37,7 @@ from gateway.auth import (
 )
 from gateway.graphiql import graphiql_html
 from gateway.http_cache import HttpCachePolicy, finish, shared_cacheable
+from gateway.observability import run_operation
 from gateway.operation_rules import (
     MANY_OPERATIONS,
     RequestExtensionError,
@@ -570,12 +571,16 @@ class GraphQLHTTPHandler:
             else {OperationType.QUERY, OperationType.MUTATION}
         )
         try:
-            result = await self.schema.execute(
-                params.query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=allowed,
+            result = await run_operation(
+                request,
+                lambda: context.cost.requested,
+                self.schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                ),
             )
         except InvalidOperationTypeError as exc:
             if request.method == "GET":

@@ -6,14 +6,58 @@ would give them a second handler and a second format). The in-process Cloudinary
 a uvicorn server of its own in a thread; its start-up and shut-down lines would read as the
 gateway's a second time, so below WARNING they are left out (the emulator and the gateway each
 say in one line where it listens).
+
+``CATALOG_LOG_FORMAT=json``: one JSON object per line instead (``JsonFormatter``), for log
+pipelines that parse fields rather than text.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LogFormat = Literal["text", "json"]
+# Values a record may carry (``extra=``: the access log's, a request's) that a JSON line keeps.
+RECORD_FIELDS = (
+    "request_id",
+    "operation",
+    "key",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "cost",
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", ...}``: the record's request fields when it has
+    them (``RECORD_FIELDS``, unset ones left out) and ``exception`` with the traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in RECORD_FIELDS:
+            value = record.__dict__.get(name)
+            if value is not None:
+                line[name] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exception"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        # default=str: a value of another type in extra= must not cost the line.
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
 # The name cloudinary_emulator.server gives the thread of the uvicorn server it starts.
 EMULATOR_THREAD = "cloudinary-emulator"
 
@@ -29,14 +73,17 @@ class EmulatorServerLines(logging.Filter):
         )
 
 
-def logging_config(level: str) -> dict[str, Any]:
+def logging_config(level: str, log_format: LogFormat = "text") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` configuration; also handed to uvicorn for processes it
     spawns (workers, the reloader's server), which start with logging unconfigured."""
+    formatter: dict[str, Any] = (
+        {"()": "gateway.logs.JsonFormatter"} if log_format == "json" else {"format": LOG_FORMAT}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"emulator_server": {"()": EmulatorServerLines}},
-        "formatters": {"gateway": {"format": LOG_FORMAT}},
+        "formatters": {"gateway": formatter},
         "handlers": {
             "gateway": {
                 "class": "logging.StreamHandler",
@@ -62,7 +109,7 @@ def logging_config(level: str) -> dict[str, Any]:
     }
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     import logging.config
 
-    logging.config.dictConfig(logging_config(level))
+    logging.config.dictConfig(logging_config(level, log_format))

@@ -9,7 +9,7 @@ mongod (or a temporary one when none answers) and its emulator (CATALOG_EMULATOR
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.errors import PyMongoError
 
 from gateway.auth.setup import api_keys
@@ -108,9 +108,14 @@ def workflow(
 
 
 def mongo_client(
-    uri: str, settings: Settings, *, timeout_ms: int | None = None
+    uri: str,
+    settings: Settings,
+    *,
+    timeout_ms: int | None = None,
+    listeners: Sequence[monitoring.CommandListener] = (),
 ) -> AsyncMongoClient[dict[str, Any]]:
-    """Every MongoDB client of the process is made here."""
+    """Every MongoDB client of the process is made here. ``listeners``: the app's metrics and
+    traces of commands (gateway.observability), this client's only."""
     return AsyncMongoClient(
         uri,
         appname="catalog-gateway",
@@ -118,6 +123,7 @@ def mongo_client(
         retryReads=True,
         retryWrites=True,
         serverSelectionTimeoutMS=timeout_ms or settings.mongo_timeout_ms,
+        event_listeners=list(listeners),
     )
 
 
@@ -139,7 +145,12 @@ class Opened:
 
 @asynccontextmanager
 async def open_catalog(
-    settings: Settings, profiles: Profiles, *, role: Role, indexes: bool = True
+    settings: Settings,
+    profiles: Profiles,
+    *,
+    role: Role,
+    indexes: bool = True,
+    listeners: Sequence[monitoring.CommandListener] = (),
 ) -> AsyncIterator[Connection]:
     """The configured database, with its indexes unless ``indexes=False`` (a read-only audit
     must work with a read-only account)."""
@@ -147,7 +158,7 @@ async def open_catalog(
         uri = settings.mongodb_uri
         if uri is None:
             uri = await _embedded_mongo(settings, stack, role)
-        client = mongo_client(uri, settings)
+        client = mongo_client(uri, settings, listeners=listeners)
         stack.push_async_callback(client.close)
         catalog = Catalog(client[settings.db])
         if indexes:
@@ -162,14 +173,19 @@ async def open_catalog(
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, profiles: Profiles, *, role: Role, indexes: bool = True
+    settings: Settings,
+    profiles: Profiles,
+    *,
+    role: Role,
+    indexes: bool = True,
+    listeners: Sequence[monitoring.CommandListener] = (),
 ) -> AsyncIterator[Opened]:
     """The services over the configured database and DAM; everything started closes on exit."""
     # A command's DAM is settings only: a missing one fails before any mongod starts.
     command_dam = command_line_dam(settings) if role == "command" else None
     async with AsyncExitStack() as stack:
         connection = await stack.enter_async_context(
-            open_catalog(settings, profiles, role=role, indexes=indexes)
+            open_catalog(settings, profiles, role=role, indexes=indexes, listeners=listeners)
         )
         dam = command_dam if command_dam is not None else await start_dam(settings, stack)
         keys = (
@@ -198,6 +214,7 @@ async def open_services(
             ),
         )
         stack.push_async_callback(services.background.aclose)
+        stack.push_async_callback(services.product_changes.aclose)
         yield Opened(services, connection.client)
 
 

@@ -369,6 +369,38 @@ class Settings(BaseSettings):
         description="How often a replica rereads the safelist from MongoDB.",
     )
 
+    # Observability (issue 15): /metrics, JSON logs, OpenTelemetry traces (docs/edge.md).
+    metrics: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics on /metrics (requests by operation, status and "
+        "key, latency, MongoDB commands, loader batches, Cloudinary calls, query cost, "
+        "throttles); off: nothing is measured.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="/metrics asks for 'Authorization: Bearer <this>'; unset: /metrics answers "
+        "only clients on the loopback interface (they see key ids).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="'json': one JSON object per log line (time, level, logger, message, and "
+        "the request id, operation, key and the access log's fields when a line has them).",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", "CATALOG_OTEL_ENDPOINT", "otel_exporter_otlp_endpoint"
+        ),
+        description="Export OpenTelemetry traces over OTLP/HTTP to this base URL (spans go to "
+        "<it>/v1/traces); unset: no traces.",
+    )
+    otel_service_name: str = Field(
+        default="catalog-gateway",
+        min_length=1,
+        validation_alias=AliasChoices("OTEL_SERVICE_NAME", "otel_service_name"),
+        description="The service.name of exported spans.",
+    )
+
     @field_validator("db")
     @classmethod
     def _db_name(cls, value: str) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import Future
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
+
+from resolvers.observe import OBSERVER, Observer
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -41,12 +43,27 @@ def succeeded(future: Future[Any]) -> bool:
     return future.done() and not future.cancelled() and future.exception() is None
 
 
+def _observed(
+    batch_load_fn: Callable[[list[Any]], Awaitable[list[Any]]], name: str, observer: Observer
+) -> Callable[[list[Any]], Awaitable[list[Any]]]:
+    def observed(keys: list[Any]) -> Awaitable[list[Any]]:
+        observer.batch(name, len(keys))
+        return batch_load_fn(keys)
+
+    return observed
+
+
 class Loader(DataLoader[K, V], Generic[K, V]):
     """A DataLoader whose settled results can be read without awaiting."""
 
     def __init__(self, **options: Any) -> None:
         self._futures: dict[K, Future[V]] = {}
         super().__init__(cache_map=self._futures, **options)
+        observer = OBSERVER.get()
+        if observer is not None:
+            # Per instance, so an unobserved request's batches go straight to the method.
+            batch = _observed(self.batch_load_fn, type(self).__name__, observer)
+            setattr(self, "batch_load_fn", batch)  # noqa: B010 (mypy: a method is read-only)
 
     def load_many(self, keys: Iterable[K]) -> Future[list[V]]:
         """aiodataloader's gather of ``load``s; entity references queue it before awaiting."""

@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command is schema:
             return schema.run(args)
         settings = _settings(args)
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         return command.run(args, settings)
     except (
         CLIError,

@@ -87,7 +87,7 @@ def serve(settings: Settings, *, reload: bool) -> int:
             reload=True,
             reload_dirs=["gateway", "schema", "resolvers", "cloudinary_emulator", "demo"],
             log_level=settings.log_level,
-            log_config=logging_config(settings.log_level),
+            log_config=logging_config(settings.log_level, settings.log_format),
             access_log=False,
             # uvicorn.run builds its own configuration: the header deadline is the default one.
             http=HeaderTimeoutH11Protocol,
@@ -142,6 +142,6 @@ def _serve_workers(settings: Settings) -> int:
         switch_interval_s=SWITCH_INTERVAL_S,
         # Workers are spawned, not forked: they start with logging unconfigured and apply
         # only the configuration uvicorn hands them.
-        log_config=logging_config(settings.log_level),
+        log_config=logging_config(settings.log_level, settings.log_format),
     )
     return run_workers(config)

@@ -26,7 +26,8 @@ import cloudinary.uploader
 import cloudinary.utils
 from cloudinary.api_client.execute_request import execute_request
 
-from resolvers.assets.breaker import CircuitBreaker
+from resolvers.assets.breaker import BreakerState, CircuitBreaker
+from resolvers.observe import dam_call
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,11 @@ class DamClient:
     def cooldown_s(self) -> float:
         return self._breaker.cooldown_s
 
+    @property
+    def breaker_state(self) -> BreakerState:
+        """The Admin API breaker's state (gateway.metrics reports it)."""
+        return self._breaker.state
+
     def for_request(self) -> DamClient:
         """This client for one request: its Admin API calls share one deadline (``timeout_s``
         from the first call) and at most ``admin_calls_per_request`` calls between them, so a
@@ -289,12 +295,13 @@ class DamClient:
             raise
         self.stats.admin_calls += len(calls)
         try:
-            async with asyncio.timeout(remaining):
-                async with asyncio.TaskGroup() as group:
-                    tasks = [
-                        group.create_task(self._in_thread(partial(call, remaining)))
-                        for call in calls
-                    ]
+            with dam_call("admin"):
+                async with asyncio.timeout(remaining):
+                    async with asyncio.TaskGroup() as group:
+                        tasks = [
+                            group.create_task(self._in_thread(partial(call, remaining)))
+                            for call in calls
+                        ]
         except TimeoutError as exc:
             error = DamUnavailableError(
                 f"Cloudinary did not answer within the request's {spend.timeout_s:g} s"
@@ -342,7 +349,8 @@ class DamClient:
 
     async def upload(self, file: Any, **params: Any) -> dict[str, Any]:
         self.stats.uploads += 1
-        result: dict[str, Any] = await self._run(cloudinary.uploader.upload, file, **params)
+        with dam_call("upload"):
+            result: dict[str, Any] = await self._run(cloudinary.uploader.upload, file, **params)
         return result
 
     def url(self, public_id: str, **options: Any) -> str:
