@@ -16,7 +16,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, Lexer, Source, TokenKind
+from graphql import (
+    ExperimentalIncrementalExecutionResults,
+    GraphQLError,
+    Lexer,
+    Source,
+    TokenKind,
+)
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -36,8 +42,15 @@ from gateway.auth import (
     retry_after_header,
 )
 from gateway.graphiql import graphiql_html
-from gateway.http_cache import HttpCachePolicy, finish, shared_cacheable
-from gateway.observability import run_operation
+from gateway.http_cache import NO_STORE, VARY, HttpCachePolicy, finish, shared_cacheable
+from gateway.incremental import (
+    MultipartResponse,
+    WireFormat,
+    accepted_format,
+    incremental_directives,
+    multipart_body,
+    refusal,
+)
 from gateway.operation_rules import (
     MANY_OPERATIONS,
     RequestExtensionError,
@@ -61,6 +74,7 @@ from schema.context import (
     header_text,
 )
 from schema.cost import DEFAULT_MAX_QUERY_COST, QueryCost
+from schema.extensions import is_internal, masked
 from schema.schema import CatalogSchema
 from schema.types.uploads import UploadedFile
 
@@ -68,6 +82,8 @@ if TYPE_CHECKING:
     from demo.upload import UploadProgress
 
 log = logging.getLogger(__name__)
+# Where CatalogSchema.process_errors logs the errors of a response in one piece.
+graphql_log = logging.getLogger("gateway.graphql")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 GRAPHQL_RESPONSE_UTF8 = f"{GRAPHQL_RESPONSE}; charset=utf-8"
@@ -133,6 +149,17 @@ def negotiate(accept_header: str | None) -> str:
             406, f"Not Acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}"
         )
     return max(ranked)[3]
+
+
+def _response_media_type(accept_header: str | None) -> str:
+    """``negotiate``, where ``multipart/mixed`` alone (incremental delivery) also does: its
+    parts, and any answer that is not streamed, are then the new JSON media type."""
+    try:
+        return negotiate(accept_header)
+    except HTTPRequestError:
+        if accepted_format(accept_header) is None:
+            raise
+        return GRAPHQL_RESPONSE
 
 
 def _json_object(value: Any, name: str) -> dict[str, Any] | None:
@@ -469,10 +496,11 @@ class GraphQLHTTPHandler:
     async def handle(self, request: Request) -> Response:
         request_id = request_id_of(request)
         media_type = JSON
+        principal: Principal | None = None
         try:
             if request.method == "GET" and _wants_graphiql(request):
                 return HTMLResponse(graphiql_html(_graphiql_notice(request)))
-            media_type = negotiate(request.headers.get("accept"))
+            media_type = _response_media_type(request.headers.get("accept"))
             if request.method not in ("GET", "POST"):
                 raise HTTPRequestError(405, "Use GET or POST", {"Allow": "GET, POST"})
             # Before the body is read: an unauthenticated or throttled client costs no parse.
@@ -491,7 +519,7 @@ class GraphQLHTTPHandler:
                 OPERATION_STATE,
                 params.operation_name or first_operation_name(params.query),
             )
-            return await self._execute(request, params, media_type, request_id, principal)
+            response = await self._execute(request, params, media_type, request_id, principal)
         except HTTPRequestError as exc:
             response = JSONResponse(
                 {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]},
@@ -499,7 +527,23 @@ class GraphQLHTTPHandler:
                 headers=exc.headers,
                 media_type=_content_type(media_type),
             )
-            return await finish(request, response, self.cache, public=False)
+            response = await finish(request, response, self.cache, public=False)
+        if principal is not None:
+            self._rate_limit_headers(request, response, principal)
+        return response
+
+    def _rate_limit_headers(
+        self, request: Request, response: Response, principal: Principal
+    ) -> None:
+        """RateLimit-* on every answer of an authenticated request, 304 and streams included;
+        not on the shared-cacheable answers of anonymous callers, whose bucket is their
+        address's: a CDN would hand one address's budget to every other."""
+        if principal.kind == "anonymous" and response.headers.get("cache-control", "").startswith(
+            "public"
+        ):
+            return
+        for name, value in self._budget(principal, request).headers(self.buckets).items():
+            response.headers[name] = value
 
     async def _persisted_query(
         self, request: Request, params: GraphQLParams, principal: Principal, media_type: str
@@ -545,6 +589,11 @@ class GraphQLHTTPHandler:
             locale_fallbacks = locale_fallbacks_wanted(params.extensions)
         except RequestExtensionError as exc:
             raise HTTPRequestError(400, str(exc)) from None
+        wire: WireFormat | None = None
+        if directives := incremental_directives(params.query):
+            wire = accepted_format(request.headers.get("accept"))
+            if (reason := refusal(directives, wire)) is not None:
+                raise HTTPRequestError(406, reason)
         try:
             view = read_view(request, services, principal)
         except ReadViewError as exc:
@@ -570,17 +619,14 @@ class GraphQLHTTPHandler:
             if request.method == "GET"
             else {OperationType.QUERY, OperationType.MUTATION}
         )
+        result: ExecutionResult | ExperimentalIncrementalExecutionResults | None = None
         try:
-            result = await run_operation(
-                request,
-                lambda: context.cost.requested,
-                self.schema.execute(
-                    params.query,
-                    variable_values=params.variables,
-                    context_value=context,
-                    operation_name=params.operation_name,
-                    allowed_operation_types=allowed,
-                ),
+            result = await self.schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
             )
         except InvalidOperationTypeError as exc:
             if request.method == "GET":
@@ -599,7 +645,12 @@ class GraphQLHTTPHandler:
             message = f"Unknown operation named {name!r}" if name else "No operation to execute"
             raise _graphql_request_error(media_type, message, "GRAPHQL_VALIDATION_FAILED") from exc
         finally:
-            context.close()
+            # Deferred fields still read through the context: the stream closes it.
+            if not isinstance(result, ExperimentalIncrementalExecutionResults):
+                context.close()
+        if isinstance(result, ExperimentalIncrementalExecutionResults):
+            assert wire is not None  # graphql-core defers only what the directives ask
+            return self._multipart(result, wire, context, locale_fallbacks, budget)
         if not locale_fallbacks and result.extensions:
             result.extensions.pop("localeFallbacks", None)
         # Published data without errors or warnings (e.g. placeholders for an unreachable
@@ -629,6 +680,57 @@ class GraphQLHTTPHandler:
             )
             return await finish(request, response, self.cache, public=False)
         return await finish(request, self._respond(result, media_type), self.cache, public=public)
+
+    def _multipart(
+        self,
+        results: ExperimentalIncrementalExecutionResults,
+        wire: WireFormat,
+        context: Context,
+        locale_fallbacks: bool,
+        budget: Budget,
+    ) -> Response:
+        """The parts of an operation with @defer/@stream, as they come: never cached (each is
+        for this client alone, and a stream cannot be revalidated by its hash)."""
+
+        def errors(found: list[GraphQLError]) -> list[GraphQLError]:
+            for error in found:
+                if is_internal(error):
+                    graphql_log.error(
+                        "request %s: %s at %s",
+                        context.request_id,
+                        error.message,
+                        error.path,
+                        exc_info=error.original_error,
+                    )
+            return masked(found, context.request_id)
+
+        def notes() -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            if locale_fallbacks and context.locale_fallbacks:
+                found["localeFallbacks"] = context.locale_fallbacks
+            if context.warnings:
+                found["warnings"] = context.warnings
+            return found
+
+        first = notes()
+        if context.cost.requested is not None:
+            first["cost"] = cost_extension(context.cost, budget.status(self.buckets))
+        body = multipart_body(
+            results,
+            wire,
+            errors=errors,
+            formatted=lambda error: _error_code(error, pre_execution=False).formatted,
+            initial_extensions=first,
+            # What the deferred fields noted too (the lists only grow).
+            final_extensions=lambda: notes() or None,
+        )
+        return MultipartResponse(
+            results,
+            body,
+            wire,
+            headers={"Cache-Control": NO_STORE, "Vary": VARY},
+            on_close=context.close,
+        )
 
     @staticmethod
     def _respond(result: ExecutionResult, media_type: str) -> Response:

@@ -6,13 +6,15 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, ExperimentalIncrementalExecutionResults, GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from resolvers.db_errors import outage_behind, summary
 from resolvers.errors import CatalogError
@@ -23,12 +25,16 @@ INTERNAL_MESSAGE = "Internal server error"
 UNAVAILABLE_MESSAGE = "The catalog database is unavailable; retry later"
 
 
+# Strawberry raises these for what the client sent (streaming transports report them as errors).
+_CLIENT_MISTAKES = MissingQueryError | CannotGetOperationTypeError | InvalidOperationTypeError
+
+
 def is_internal(error: GraphQLError) -> bool:
     """An error raised by our code unexpectedly, as opposed to one the client can act on."""
     original = error.original_error
     return (
         original is not None
-        and not isinstance(original, CatalogError | GraphQLError)
+        and not isinstance(original, CatalogError | GraphQLError | _CLIENT_MISTAKES)
         # An outage is not a bug: MaskInternalErrors reports it as UNAVAILABLE, untraced.
         and outage_behind(original) is None
     )
@@ -75,35 +81,40 @@ class MaskInternalErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
+        # @defer/@stream: the parts are still to come; the HTTP layer masks each with masked().
+        if isinstance(result, ExperimentalIncrementalExecutionResults):
+            return
         if not result or not result.errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        errors: list[GraphQLError] = []
-        outage: BaseException | None = None
-        for error in result.errors:
-            cause = outage_behind(error.original_error)
-            if cause is not None:
-                outage = outage or cause
-                errors.append(self._replace(error, UNAVAILABLE_MESSAGE, "UNAVAILABLE", request_id))
-            elif is_internal(error):
-                errors.append(
-                    self._replace(error, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request_id)
-                )
-            else:
-                errors.append(error)
-        if outage is not None:
-            log.warning("request %s: MongoDB unavailable: %s", request_id, summary(outage))
-        result.errors = errors
+        result.errors = masked(result.errors, request_id)
 
-    @staticmethod
-    def _replace(
-        error: GraphQLError, message: str, code: str, request_id: str | None
-    ) -> GraphQLError:
-        return GraphQLError(
-            message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": code, "requestId": request_id},
-        )
+
+def masked(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
+    """``errors`` with unexpected exceptions and MongoDB outages replaced (see
+    MaskInternalErrors); an outage is logged once per call."""
+    replaced: list[GraphQLError] = []
+    outage: BaseException | None = None
+    for error in errors:
+        cause = outage_behind(error.original_error)
+        if cause is not None:
+            outage = outage or cause
+            replaced.append(_replace(error, UNAVAILABLE_MESSAGE, "UNAVAILABLE", request_id))
+        elif is_internal(error):
+            replaced.append(_replace(error, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request_id))
+        else:
+            replaced.append(error)
+    if outage is not None:
+        log.warning("request %s: MongoDB unavailable: %s", request_id, summary(outage))
+    return replaced
+
+
+def _replace(error: GraphQLError, message: str, code: str, request_id: str | None) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": code, "requestId": request_id},
+    )

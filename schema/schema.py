@@ -166,7 +166,13 @@ def build_schema() -> CatalogSchema:
         # 2.9: the newest link version The Guild's composition (Hive Gateway) accepts; we use only
         # @key (2.0), so no router loses anything.
         federation_version="2.9",
-        config=StrawberryConfig(name_converter=CachedNameConverter(), scalar_map=SCALARS),
+        config=StrawberryConfig(
+            name_converter=CachedNameConverter(),
+            scalar_map=SCALARS,
+            # @defer and @stream (graphql-core 3.3's incremental executor); the HTTP layer
+            # streams the parts as multipart/mixed (gateway/incremental.py).
+            enable_experimental_incremental_execution=True,
+        ),
         # Clients send the same few documents again and again: parse and validate once.
         documents=DocumentCache(),
         document_limits=DocumentLimits(),

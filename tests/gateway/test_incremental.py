@@ -1,0 +1,238 @@
+"""@defer and @stream over multipart/mixed: the parts in the format the client's Accept names,
+refused (406) when it names none, errors masked and coded in their part, never cached, and
+RateLimit-* headers on every answer of a key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from gateway.auth.setup import authenticator
+from gateway.graphql_http import GraphQLHTTPHandler
+from gateway.incremental import WireFormat, accepted_format, incremental_directives
+from gateway.settings import Settings
+from resolvers.access import load_roles
+from resolvers.access.api_keys import ApiKeys
+from resolvers.db import Catalog
+from schema import build_schema
+from tests.command_counter import CommandCounter
+from tests.fixtures.small_catalog import load_small_catalog
+from tests.graphql_helpers import services_for
+from tests.http_helpers import api_key, serve
+
+Db = AsyncDatabase[dict[str, Any]]
+APOLLO = (
+    "multipart/mixed;deferSpec=20220824,application/graphql-response+json,application/json;q=0.9"
+)
+MODERN = "multipart/mixed;incrementalSpec=v0.2,application/graphql-response+json"
+SKU = "NW-RUN-001"
+DEFERRED = (
+    f'query Deferred {{ product(sku: "{SKU}") {{ sku name '
+    '... @defer(label: "slow") { readiness(channel: "web") { score ready } } } }'
+)
+WHOLE = (
+    f'query Whole {{ product(sku: "{SKU}") {{ sku name '
+    'readiness(channel: "web") { score ready } } }'
+)
+
+
+@asynccontextmanager
+async def gateway(settings: Settings, db: Db) -> AsyncIterator[httpx.AsyncClient]:
+    catalog = Catalog(db)
+    await load_small_catalog(catalog)
+    assert settings.key_pepper is not None
+    keys = ApiKeys(
+        db["api_keys"],
+        pepper=settings.key_pepper.get_secret_value().encode(),
+        roles=load_roles(settings.roles_path),
+        env=settings.key_env,
+        channels=(),
+    )
+    services = services_for(catalog, settings, api_keys=keys)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        yield {"services": services, "authenticator": authenticator(settings, keys, keys.roles)}
+
+    handler = GraphQLHTTPHandler(build_schema(), settings.max_body_bytes)
+    app = Starlette(
+        routes=[Route("/graphql", handler.handle, methods=["GET", "POST"])], lifespan=lifespan
+    )
+    try:
+        async with serve(app) as client:
+            yield client
+    finally:
+        await services.background.aclose()
+
+
+def parts(response: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON parts of a multipart/mixed body framed as Apollo's parser reads it."""
+    assert 'boundary="-"' in response.headers["content-type"]
+    body = response.text
+    assert body.startswith("\r\n---")
+    assert body.endswith("\r\n-----\r\n")
+    chunks = body.removesuffix("--\r\n").split("\r\n---")[1:-1]
+    found = []
+    for chunk in chunks:
+        headers, _, payload = chunk.partition("\r\n\r\n")
+        assert "content-type: application/json" in headers.lower()
+        found.append(json.loads(payload))
+    return found
+
+
+def test_accept_names_the_wire_format() -> None:
+    assert accepted_format(APOLLO) is WireFormat.DEFER_20220824
+    assert accepted_format(MODERN) is WireFormat.GRAPHQL_17
+    assert accepted_format("multipart/mixed") is WireFormat.GRAPHQL_17
+    assert accepted_format("application/json") is None
+    assert accepted_format("multipart/mixed;q=0, application/json") is None
+    assert accepted_format("multipart/mixed;deferSpec=20990101") is None
+    assert accepted_format("multipart/mixed;boundary=graphql;subscriptionSpec=1.0") is None
+
+
+def test_directives_are_found_by_token_not_by_text() -> None:
+    assert incremental_directives(DEFERRED) == {"defer"}
+    assert incremental_directives("{ products @stream(initialCount: 1) { sku } }") == {"stream"}
+    assert incremental_directives('{ product(sku: "@defer") { sku } }') == frozenset()
+    assert incremental_directives("{ deferred: __typename }") == frozenset()
+    assert incremental_directives("{ @ defer") == {"defer"}
+
+
+async def test_apollo_format_initial_then_deferred_part(settings: Settings, db: Db) -> None:
+    async with gateway(settings, db) as client:
+        whole = await client.post("/graphql", json={"query": WHOLE})
+        response = await client.post(
+            "/graphql", json={"query": DEFERRED}, headers={"accept": APOLLO}
+        )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("multipart/mixed")
+    assert "deferSpec=20220824" in response.headers["content-type"]
+    assert response.headers["cache-control"] == "private, no-store"
+    first, *rest = parts(response)
+    assert first["data"] == {
+        "product": {"sku": SKU, "name": whole.json()["data"]["product"]["name"]}
+    }
+    assert first["hasNext"] is True
+    assert "pending" not in first
+    assert first["extensions"]["cost"]["requestedQueryCost"] > 0
+    assert [p["incremental"] for p in rest if "incremental" in p] == [
+        [
+            {
+                "data": {"readiness": whole.json()["data"]["product"]["readiness"]},
+                "path": ["product"],
+                "label": "slow",
+            }
+        ]
+    ]
+    assert rest[-1]["hasNext"] is False
+
+
+async def test_graphql_17_format_passes_through(settings: Settings, db: Db) -> None:
+    async with gateway(settings, db) as client:
+        response = await client.post(
+            "/graphql", json={"query": DEFERRED}, headers={"accept": MODERN}
+        )
+    assert "incrementalSpec=v0.2" in response.headers["content-type"]
+    first, *rest = parts(response)
+    assert first["pending"] == [{"id": "0", "path": ["product"], "label": "slow"}]
+    assert rest[-1]["completed"] == [{"id": "0"}]
+    assert rest[0]["incremental"][0]["id"] == "0"
+    assert set(rest[0]["incremental"][0]["data"]["readiness"]) == {"score", "ready"}
+
+
+async def test_without_multipart_accept_refused_before_it_runs(
+    settings: Settings, db: Db, command_counter: CommandCounter
+) -> None:
+    async with gateway(settings, db) as client:
+        with command_counter.record(db.name) as refused:
+            response = await client.post(
+                "/graphql",
+                json={"query": DEFERRED},
+                headers={"accept": "application/graphql-response+json"},
+            )
+    assert response.status_code == 406
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "multipart/mixed;deferSpec=20220824" in error["message"]
+    assert len(refused) == 0
+
+
+BROKEN = (
+    f'query Broken {{ product(sku: "{SKU}") {{ sku '
+    '... @defer(label: "bad") { readiness(channel: "web", locale: "xx-XX") { score } } } }'
+)
+
+
+async def test_an_error_in_a_deferred_fragment_reaches_its_part(settings: Settings, db: Db) -> None:
+    async with gateway(settings, db) as client:
+        apollo = await client.post("/graphql", json={"query": BROKEN}, headers={"accept": APOLLO})
+        modern = await client.post("/graphql", json={"query": BROKEN}, headers={"accept": MODERN})
+    first, *rest = parts(apollo)
+    assert first["data"] == {"product": {"sku": SKU}}
+    [failed] = [item for p in rest for item in p.get("incremental", ())]
+    assert failed["data"] is None
+    assert failed["path"] == ["product"]
+    assert failed["label"] == "bad"
+    assert [e["extensions"]["code"] for e in failed["errors"]] == ["BAD_USER_INPUT"]
+    assert failed["errors"][0]["path"] == ["product", "readiness"]
+    assert rest[-1]["hasNext"] is False
+
+    first, *rest = parts(modern)
+    assert first["data"] == {"product": {"sku": SKU}}
+    [completed] = [item for p in rest for item in p.get("completed", ())]
+    assert completed["id"] == "0"
+    assert [e["extensions"]["code"] for e in completed["errors"]] == ["BAD_USER_INPUT"]
+
+
+async def test_stream_of_a_list(settings: Settings, db: Db) -> None:
+    query = "{ categories @stream(initialCount: 1) { id } }"
+    async with gateway(settings, db) as client:
+        whole = await client.post("/graphql", json={"query": "{ categories { id } }"})
+        streamed = await client.post("/graphql", json={"query": query}, headers={"accept": MODERN})
+        apollo = await client.post("/graphql", json={"query": query}, headers={"accept": APOLLO})
+    categories = whole.json()["data"]["categories"]
+    assert len(categories) > 1
+    first, *rest = parts(streamed)
+    assert first["data"] == {"categories": categories[:1]}
+    items = [item for p in rest for i in p.get("incremental", ()) for item in i["items"]]
+    assert items == categories[1:]
+    # deferSpec=20220824 has no @stream.
+    assert apollo.status_code == 406
+    assert "incrementalSpec=v0.2" in apollo.json()["errors"][0]["message"]
+
+
+async def test_rate_limit_headers_on_every_answer_of_a_key(settings: Settings, db: Db) -> None:
+    query = {"query": f'{{ product(sku: "{SKU}") {{ sku }} }}'}
+    async with gateway(settings, db) as client:
+        key = await api_key(db, "storefront", settings)
+        get = await client.get("/graphql", params=query, headers=key)
+        assert get.headers["cache-control"].startswith("public")
+        revalidated = await client.get(
+            "/graphql", params=query, headers={**key, "if-none-match": get.headers["etag"]}
+        )
+        assert revalidated.status_code == 304
+        post = await client.post("/graphql", json=query, headers=key)
+        bad = await client.post("/graphql", json={"query": "{ nope }"}, headers=key)
+        streamed = await client.post(
+            "/graphql", json={"query": DEFERRED}, headers={**key, "accept": APOLLO}
+        )
+        anonymous_get = await client.get("/graphql", params=query)
+        anonymous_post = await client.post("/graphql", json=query)
+    for response in (get, revalidated, post, bad, streamed, anonymous_post):
+        assert response.headers["ratelimit-limit"] == "12000", response
+        assert int(response.headers["ratelimit-remaining"]) < 12000
+        assert int(response.headers["ratelimit-reset"]) >= 1
+    # Each request spends 100 points: what is left goes down answer by answer.
+    remaining = [int(r.headers["ratelimit-remaining"]) for r in (get, revalidated, post, bad)]
+    assert remaining == sorted(remaining, reverse=True)
+    assert len(set(remaining)) == 4
+    # A CDN keeps anonymous GET answers for every address: no one address's budget on them.
+    assert anonymous_get.headers["cache-control"].startswith("public")
+    assert "ratelimit-remaining" not in anonymous_get.headers
