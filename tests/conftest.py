@@ -1,4 +1,5 @@
-"""Shared fixtures: a real MongoDB (an ephemeral mongod or ``MONGODB_URI``), a database per test."""
+"""Shared fixtures: a real MongoDB (an ephemeral mongod or ``MONGODB_URI``), a database per test
+(tests/database_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,41 @@ import gc
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.embedded_mongo import embedded_mongo, find_mongod
 from gateway.settings import Settings
 from tests.command_counter import CommandCounter
+from tests.database_fixtures import INDEXED_HELP, POOL_STATS, db, db_name, indexed_pool
 from tests.demo_fixtures import demo, demo_catalog, fresh_demo
 from tests.media_fixtures import dam, emulator
 
 # Fixtures shared with every test module.
-__all__ = ["dam", "demo", "demo_catalog", "emulator", "fresh_demo"]
+__all__ = [
+    "dam",
+    "db",
+    "db_name",
+    "demo",
+    "demo_catalog",
+    "emulator",
+    "fresh_demo",
+    "indexed_pool",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", INDEXED_HELP)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if POOL_STATS:
+        counts = ", ".join(f"{count} {what}" for what, count in sorted(POOL_STATS.items()))
+        terminalreporter.write_line(f"indexed test databases: {counts}")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -109,21 +128,6 @@ async def mongo_client(
     )
     yield client
     await client.close()
-
-
-@pytest.fixture
-def db_name() -> str:
-    return f"test_{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-async def db(
-    mongo_client: AsyncMongoClient[dict[str, Any]], db_name: str
-) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    """A fresh, empty database for one test, dropped afterwards."""
-    database = mongo_client[db_name]
-    yield database
-    await mongo_client.drop_database(db_name)
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from resolvers.channels import (
 )
 from resolvers.locales import LocaleResolver
 
+pytestmark = pytest.mark.indexed
+
 LOCALES = LocaleResolver(["en-US", "de-DE", "de-AT", "fr-FR"], "en-US", {"de-AT": ["de-DE"]})
 
 RULES = "\n".join(

@@ -16,6 +16,8 @@ from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import data_of, services_for, shared_schema
 from tests.node_tools import run_node_script
 
+pytestmark = pytest.mark.indexed
+
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = ROOT / "docs" / "possible-types.json"
 

@@ -11,6 +11,8 @@ from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import data_of, services_for, shared_schema
 from tests.node_tools import run_node_script
 
+pytestmark = pytest.mark.indexed
+
 REVIEWS_SDL = """
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
 

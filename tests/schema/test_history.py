@@ -28,6 +28,8 @@ from schema.types.history import ChangeOperation
 from tests.command_counter import CommandCounter
 from tests.graphql_helpers import services_for, shared_schema
 
+pytestmark = pytest.mark.indexed
+
 PROFILES = load_profiles(Settings())
 START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -19,6 +19,8 @@ from tests.http_helpers import api_key
 from tests.import_helpers import Db, finished, import_client, read_job, upload
 from tests.resolvers.imports.fixtures import PROFILES, counts, jsonl, prepared, product
 
+pytestmark = pytest.mark.indexed
+
 BAD = product(
     "P-3", attributes={"color": {"value": "plaid"}, "weight": {"value": 300, "unit": "g"}}
 )

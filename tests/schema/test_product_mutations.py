@@ -20,6 +20,8 @@ from schema.context import Context
 from tests.command_counter import CommandCounter
 from tests.graphql_helpers import services_for, shared_schema
 
+pytestmark = pytest.mark.indexed
+
 Db = AsyncDatabase[dict[str, Any]]
 PROFILES = load_profiles(Settings())
 

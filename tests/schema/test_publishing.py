@@ -36,6 +36,8 @@ from tests.workflow_fixtures import (
     workflow,
 )
 
+pytestmark = pytest.mark.indexed
+
 SKU, HUB, NO_HERO = "WF-1", "WF-HUB", "WF-NOHERO"
 
 SUBMIT = """mutation($skus: [ID!]!, $channels: [String!]) {

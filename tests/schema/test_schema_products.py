@@ -10,6 +10,8 @@ from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import load_small_catalog, product
 from tests.graphql_helpers import data_of, execute, services_for
 
+pytestmark = pytest.mark.indexed
+
 
 @pytest.fixture
 async def services(db: Any) -> Services:

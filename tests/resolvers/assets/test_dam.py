@@ -17,6 +17,8 @@ from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import data_of, execute, services_for
 from tests.media_fixtures import upload_image, upload_video
 
+pytestmark = pytest.mark.indexed
+
 HERO = '{ product(sku: "NW-RUN-002") { heroImage(channel: "web") { isPlaceholder publicId } } }'
 PAGE = """{ products(first: 10) { edges { node {
     heroImage(channel: "web") { isPlaceholder }

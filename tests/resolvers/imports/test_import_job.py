@@ -38,6 +38,8 @@ from tests.resolvers.imports.fixtures import (
     writer,
 )
 
+pytestmark = pytest.mark.indexed
+
 RULES = PROFILES.validation
 GERMAN = "Leicht und schnell auf jedem Pfad."
 

@@ -20,6 +20,8 @@ from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import data_of, execute, services_for
 from tests.media_fixtures import CLOUD, KEY, SECRET, upload_image, upload_video
 
+pytestmark = pytest.mark.indexed
+
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 PAST = (NOW - timedelta(days=30)).date().isoformat()
 FUTURE = (NOW + timedelta(days=30)).date().isoformat()

@@ -18,6 +18,8 @@ from resolvers.outbox import DeliveryWorker, Subscription
 from resolvers.writes.history import Actor
 from tests.resolvers.outbox.receiver import receiver
 
+pytestmark = pytest.mark.indexed
+
 PROFILES = load_profiles(Settings())
 KEY = b"k" * 32
 

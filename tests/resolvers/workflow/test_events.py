@@ -13,6 +13,8 @@ from pymongo.errors import DuplicateKeyError
 from resolvers.db import OLD_EVENT_REVISION_INDEX, Catalog, ensure_indexes
 from tests.workflow_fixtures import CHANNELS, PROFILES
 
+pytestmark = pytest.mark.indexed
+
 
 async def test_the_old_unique_revision_index_is_replaced(db: AsyncDatabase[dict[str, Any]]) -> None:
     catalog = Catalog(db)

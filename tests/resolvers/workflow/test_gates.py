@@ -14,6 +14,8 @@ from resolvers.workflow.gates import Gates
 from tests.media_fixtures import image_bytes
 from tests.workflow_fixtures import CHANNELS, NOW, PROFILES, hero, load, product, workflow
 
+pytestmark = pytest.mark.indexed
+
 
 @pytest.fixture
 async def catalog(db: AsyncDatabase[dict[str, Any]]) -> Catalog:

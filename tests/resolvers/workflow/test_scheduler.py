@@ -19,6 +19,8 @@ from resolvers.workflow.service import Workflow
 from resolvers.writes.history import Actor, Provenance
 from tests.workflow_fixtures import EDITOR, LEAD, NOW, hero, load, product, workflow
 
+pytestmark = pytest.mark.indexed
+
 GOOD, BAD = "WF-GOOD", "WF-BAD"
 AT = NOW + timedelta(hours=1)
 

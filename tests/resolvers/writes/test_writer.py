@@ -36,6 +36,8 @@ from resolvers.writes.writer import (
 )
 from tests.command_counter import CommandCounter
 
+pytestmark = pytest.mark.indexed
+
 PROFILES = load_profiles(Settings())
 LOCALES, CHANNELS, ROLES, OWNERSHIP = (
     PROFILES.locales,
