@@ -214,7 +214,6 @@ async def open_services(
             ),
         )
         stack.push_async_callback(services.background.aclose)
-        stack.push_async_callback(services.product_changes.aclose)
         yield Opened(services, connection.client)
 
 
