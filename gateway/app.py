@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from gateway.access_log import AccessLogMiddleware
 from gateway.auth import Authenticator
@@ -26,6 +26,7 @@ from gateway.cors import cors_middleware, cors_policy
 from gateway.events import event_subscriptions, start_event_worker
 from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
 from gateway.graphql_http import GraphQLHTTPHandler
+from gateway.graphql_ws import GraphQLWebSocketHandler
 from gateway.http_cache import http_cache_policy
 from gateway.observability import Observability
 from gateway.persisted_queries import PersistedQueries, persisted_query_options
@@ -182,6 +183,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
     routes = [
         Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]),
         Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        WebSocketRoute("/graphql", GraphQLWebSocketHandler(graphql).handle),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/", index, methods=["GET"]),

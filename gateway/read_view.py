@@ -9,9 +9,9 @@ turns headers into its arguments, or a 4xx naming the header.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-from starlette.requests import Request
+from typing import Protocol
 
 from resolvers.access import Principal
 from resolvers.services import Services
@@ -34,7 +34,14 @@ class ReadViewError(ValueError):
         self.code = code
 
 
-def read_view(request: Request, services: Services, principal: Principal) -> ReadView:
+class HasHeaders(Protocol):
+    """A request, or a WebSocket connection with the headers its connection_init named."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def read_view(request: HasHeaders, services: Services, principal: Principal) -> ReadView:
     channel: str | None = None
     named = request.headers.get(CHANNEL_HEADER)
     if named is not None and named.strip():

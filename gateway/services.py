@@ -214,6 +214,7 @@ async def open_services(
             ),
         )
         stack.push_async_callback(services.background.aclose)
+        stack.push_async_callback(services.product_changes.aclose)
         yield Opened(services, connection.client)
 
 

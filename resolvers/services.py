@@ -13,6 +13,7 @@ from resolvers.background import Background
 from resolvers.channels import Channels
 from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
+from resolvers.product_changes import ChangeHub
 from resolvers.readiness import rescore_products_using
 from resolvers.shared_result import SharedResults
 from resolvers.validation import ValidationRules
@@ -58,6 +59,8 @@ class Services:
     workflow: Workflow | None = None
     # Signs preview tokens (CATALOG_PREVIEW_SECRET); None: previews by token are off.
     preview_secret: bytes | None = None
+    # The change streams behind the productChanged subscription, one per product source.
+    product_changes: ChangeHub = field(default_factory=ChangeHub)
 
     def rescore_products_using(self, public_ids: list[str]) -> None:
         """Recompute stored readiness of the products that use these assets, in the background."""

@@ -85,6 +85,9 @@ class Context:
     memo: dict[Hashable, Any] = field(default_factory=dict)
     # The operation's price and the request's limit on it (schema.cost).
     cost: QueryCost = field(default_factory=QueryCost)
+    # Set by a subscription once its change stream is open (gateway.graphql_ws waits on it
+    # before reading the connection's next message); None outside subscriptions.
+    subscribed: asyncio.Event | None = None
     now: datetime = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,7 +102,11 @@ class Context:
             default=services.default_channel,
             preview=self.preview,
         )
-        self.loaders = Loaders(
+        self.loaders = self._new_loaders()
+
+    def _new_loaders(self) -> Loaders:
+        services = self.services
+        return Loaders(
             services.catalog,
             services.loader_batch_size,
             # Bound to this request: its Admin API calls share one deadline and budget.
@@ -153,6 +160,16 @@ class Context:
         """
         self.loaders.clear()
         self.memo.clear()
+
+    def next_event(self) -> None:
+        """Start a subscription's next event afresh: a new clock reading, new loaders (and
+        with them a new Admin API deadline and budget)."""
+        self.now = self.services.clock()
+        self.loaders.clear()
+        self.loaders = self._new_loaders()
+        self.memo.clear()
+        self.warnings.clear()
+        self.locale_fallbacks.clear()
 
     def once(
         self, name: str, arguments: Mapping[str, Any], compute: Callable[[], Awaitable[T]]

@@ -28,6 +28,7 @@ from graphql import ASTValidationRule, DocumentNode, ExecutionResult, GraphQLErr
 from graphql.language import parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types.graphql import OperationType
 
 from schema.cost import CostPlan, QueryCost, cost_plan, throttled, too_costly
 from schema.document_limits import DocumentLimits, document_limit_error, variable_list_error
@@ -180,9 +181,18 @@ class _PreparedDocuments(SchemaExtension):
         if execution.result is None:
             error = variable_list_error(execution.variables, self.limits)
             if error is not None:
-                execution.result = ExecutionResult(data=None, errors=[error])
-            elif self.cost is not None:
-                execution.result = self._priced(self.cost)
+                refusal: ExecutionResult | None = ExecutionResult(data=None, errors=[error])
+            else:
+                refusal = None if self.cost is None else self._priced(self.cost)
+            if (
+                refusal is not None
+                and refusal.errors
+                and execution.operation_type is OperationType.SUBSCRIPTION
+            ):
+                # Strawberry starts a subscription whatever result an extension sets here; an
+                # exception is what it reports instead.
+                raise refusal.errors[0]
+            execution.result = refusal
         yield
 
     def _priced(self, plan: CostPlan) -> ExecutionResult | None:

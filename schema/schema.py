@@ -23,6 +23,7 @@ from schema.lookahead import Needs, prefetch_products
 from schema.mutation import Mutation
 from schema.portable_directives import use_portable_directives
 from schema.query import Query
+from schema.subscription import Subscription
 from schema.types.category import Category
 from schema.types.media import MediaAsset
 from schema.types.product import Product
@@ -153,6 +154,7 @@ def build_schema() -> CatalogSchema:
     return CatalogSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # UserError's implementations are reached only through the interface.
         types=[Product, Category, MediaAsset, *USER_ERROR_TYPES, *WORKFLOW_ERROR_TYPES],
         extensions=[
