@@ -30,6 +30,9 @@ DEFAULT_FALLBACKS: dict[str, list[str]] = {
     "fr-CA": ["fr-FR"],
 }
 
+# Settings read from OpenTelemetry's standard variables (no CATALOG_ prefix).
+OTEL_FIELDS = ("otel_exporter_otlp_endpoint", "otel_service_name")
+
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
 
@@ -388,9 +391,8 @@ class Settings(BaseSettings):
     )
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None,
-        validation_alias=AliasChoices(
-            "OTEL_EXPORTER_OTLP_ENDPOINT", "CATALOG_OTEL_ENDPOINT", "otel_exporter_otlp_endpoint"
-        ),
+        # OpenTelemetry's own variables, which collectors' deployment tooling already sets.
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
         description="Export OpenTelemetry traces over OTLP/HTTP to this base URL (spans go to "
         "<it>/v1/traces); unset: no traces.",
     )
@@ -534,7 +536,7 @@ class Settings(BaseSettings):
 
 def env_name(field: str) -> str:
     """The environment variable that sets ``field``."""
-    if field.lower() in ("mongodb_uri", "cloudinary_url"):
+    if field.lower() in ("mongodb_uri", "cloudinary_url", *OTEL_FIELDS):
         return field.upper()
     return f"{ENV_PREFIX}{field.upper()}"
 
