@@ -1,7 +1,7 @@
 """The ``catalog-gateway`` command: parses arguments and hands each command to its module.
 
 Every command module (``serve``, ``seed``, ``schema``, ``media``, ``audit``, ``readiness``,
-``migrate``, ``import``, ``keys``, ``events``, ``operations``, ``emulator``) has
+``migrate``, ``import``, ``keys``, ``events``, ``operations``, ``simulate``, ``emulator``) has
 ``add_parser(commands)`` and ``run(args, settings)``.
 This package imports them; none of them imports this package.
 """
@@ -26,6 +26,7 @@ from gateway.cli import (
     schema,
     seed,
     serve,
+    simulate,
 )
 from gateway.cli.common import PROG, CLIError
 from gateway.dam_setup import DamNotConfiguredError, EmulatorStorageBusyError
@@ -58,6 +59,7 @@ COMMANDS: tuple[Command, ...] = (
     keys,
     events,
     operations,
+    simulate,
     emulator,
 )
 
