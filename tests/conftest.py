@@ -16,13 +16,15 @@ from pymongo import AsyncMongoClient, MongoClient
 
 from gateway.embedded_mongo import embedded_mongo, find_mongod
 from gateway.settings import Settings
+from tests.cli_fixtures import cli_env
 from tests.command_counter import CommandCounter
-from tests.database_fixtures import INDEXED_HELP, POOL_STATS, db, db_name, indexed_pool
+from tests.database_fixtures import INDEXED, INDEXED_HELP, POOL_STATS, db, db_name, indexed_pool
 from tests.demo_fixtures import demo, demo_catalog, fresh_demo
 from tests.media_fixtures import dam, emulator
 
 # Fixtures shared with every test module.
 __all__ = [
+    "cli_env",
     "dam",
     "db",
     "db_name",
@@ -36,6 +38,14 @@ __all__ = [
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", INDEXED_HELP)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # fresh_demo seeds the test's database after ensure_indexes with the defaults: any test
+    # that takes it can start from the indexed pool.
+    for item in items:
+        if "fresh_demo" in getattr(item, "fixturenames", ()):
+            item.add_marker(INDEXED)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from demo.workflow import publish_demo
 from tests.demo_fixtures import NOW, seed_demo
 from tests.graphql_helpers import services_for
+
+pytestmark = pytest.mark.indexed
 
 
 async def test_the_demo_has_products_in_every_state_and_a_second_run_changes_nothing(

@@ -25,6 +25,8 @@ from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import services_for
 from tests.http_helpers import serve
 
+pytestmark = pytest.mark.indexed
+
 
 def test_servers_keep_start_up_objects_out_of_the_collector(tmp_path: Any) -> None:
     """The ASGI factory freezes what start-up built; a test process is never frozen."""

@@ -6,6 +6,8 @@ GET and POST, because a hash-only request answered 400 "Missing 'query'".
 
 from typing import Any
 
+import pytest
+
 from gateway.app import create_app
 from gateway.settings import Settings
 from resolvers.db import Catalog
@@ -13,6 +15,8 @@ from resolvers.persisted_queries import query_hash
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.live_server import live_server
 from tests.node_tools import run_node_script
+
+pytestmark = pytest.mark.indexed
 
 PRODUCT = 'query Product { product(sku: "NW-RUN-001") { sku name } }'
 

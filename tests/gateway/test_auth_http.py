@@ -36,6 +36,8 @@ from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import services_for
 from tests.http_helpers import serve
 
+pytestmark = pytest.mark.indexed
+
 GQL = "application/graphql-response+json"
 JSON = "application/json"
 QUERY = '{ product(sku: "NW-RUN-001") { sku } }'

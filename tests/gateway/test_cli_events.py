@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient, MongoClient
+from pymongo import AsyncMongoClient
 
 from gateway.cli import main
 from resolvers.access.principal import Principal
@@ -18,18 +17,10 @@ from resolvers.outbox import DeliveryWorker, Subscription
 from resolvers.writes.history import Actor, Provenance, event_document
 from tests.resolvers.outbox.receiver import receiver
 
+# Each command works on the test's own database.
+pytestmark = pytest.mark.usefixtures("cli_env")
+
 KEY = b"k" * 32
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, mongodb_uri: str, db_name: str) -> Iterator[None]:
-    for name in ("CATALOG_DEMO", "CLOUDINARY_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MONGODB_URI", mongodb_uri)
-    monkeypatch.setenv("CATALOG_DB", db_name)
-    yield
-    with MongoClient[dict[str, Any]](mongodb_uri) as client:
-        client.drop_database(db_name)
 
 
 def events(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -63,7 +54,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@pytest.mark.usefixtures("env")
 def test_list_dead_and_redeliver(
     capsys: pytest.CaptureFixture[str], mongodb_uri: str, db_name: str
 ) -> None:
@@ -98,7 +88,6 @@ def test_list_dead_and_redeliver(
     assert [json.loads(line)["id"] for line in out.splitlines()] == [dead["id"]]
 
 
-@pytest.mark.usefixtures("env")
 def test_one_line_errors(capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = events(capsys, "redeliver", "not-an-id")
     assert (status, err) == (1, "catalog-gateway: error: no event delivery 'not-an-id'\n")

@@ -18,6 +18,8 @@ from resolvers.db import Catalog
 from resolvers.imports import checksum
 from tests.resolvers.imports.fixtures import counts, jsonl, prepared, product
 
+pytestmark = pytest.mark.indexed
+
 
 def import_args(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(["import", *argv])

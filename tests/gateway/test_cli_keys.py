@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,16 +13,9 @@ PEPPER = "p" * 32
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, mongodb_uri: str, db_name: str) -> Iterator[None]:
-    for name in ("CATALOG_DEMO", "CLOUDINARY_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MONGODB_URI", mongodb_uri)
-    monkeypatch.setenv("CATALOG_DB", db_name)
+def env(cli_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CATALOG_KEY_PEPPER", PEPPER)
     monkeypatch.setenv("CATALOG_KEY_ENV", "test")
-    yield
-    with MongoClient[dict[str, Any]](mongodb_uri) as client:
-        client.drop_database(db_name)
 
 
 def keys(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

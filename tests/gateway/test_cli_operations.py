@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,8 @@ from gateway.cli import main
 from gateway.cli.operations import default_manifest
 from resolvers.persisted_queries import query_hash
 
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, mongodb_uri: str, db_name: str) -> Iterator[None]:
-    for name in ("CATALOG_DEMO", "CLOUDINARY_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MONGODB_URI", mongodb_uri)
-    monkeypatch.setenv("CATALOG_DB", db_name)
-    yield
-    with MongoClient[dict[str, Any]](mongodb_uri) as client:
-        client.drop_database(db_name)
+# Each command works on the test's own database.
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 def register(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -33,7 +24,7 @@ def register(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
 
 
 def test_register_the_repository_manifest(
-    env: None, capsys: pytest.CaptureFixture[str], mongodb_uri: str, db_name: str
+    capsys: pytest.CaptureFixture[str], mongodb_uri: str, db_name: str
 ) -> None:
     operations = json.loads(default_manifest().read_text())["operations"]
     assert register(capsys) == (
@@ -75,7 +66,6 @@ def op(body: str, **fields: Any) -> dict[str, Any]:
     ],
 )
 def test_a_bad_operation_writes_nothing(
-    env: None,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     operation: dict[str, Any],
@@ -90,7 +80,7 @@ def test_a_bad_operation_writes_nothing(
     assert len(err.splitlines()) == 1
 
 
-def test_not_a_manifest(env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_not_a_manifest(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "other.json"
     path.write_text('{"operations": []}')
     status, _, err = register(capsys, str(path))

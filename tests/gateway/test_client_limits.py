@@ -24,6 +24,8 @@ from gateway.settings import Settings
 from tests.http_helpers import api_key
 from tests.live_server import LiveServer, live_server
 
+pytestmark = pytest.mark.indexed
+
 Db = AsyncDatabase[dict[str, Any]]
 
 READ_TIMEOUT_S = 30.0  # only a broken server makes a read wait this long

@@ -22,6 +22,8 @@ from packaging.specifiers import SpecifierSet
 from gateway.cli import build_parser
 from gateway.settings import Settings, env_name, load_settings
 
+pytestmark = pytest.mark.indexed
+
 ROOT = Path(__file__).resolve().parents[2]
 MONGOD_DEFAULT_PORT = 27017  # mongod's own default when no --port is given
 

@@ -13,6 +13,8 @@ from gateway.cors import DEMO_ORIGIN_REGEX, cors_policy
 from gateway.settings import Settings, SettingsError, load_settings
 from tests.http_helpers import serve
 
+pytestmark = pytest.mark.indexed
+
 APP = "http://localhost:3000"
 QUERY = {"query": "{ __typename }"}
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.live_server import live_server
 from tests.node_tools import run_node_script
+
+pytestmark = pytest.mark.indexed
 
 APP = "http://localhost:3000"
 

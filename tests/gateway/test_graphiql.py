@@ -28,6 +28,8 @@ from resolvers.services import Services
 from schema.context import Context
 from tests.graphql_helpers import data_of, shared_schema
 
+pytestmark = pytest.mark.indexed
+
 ROOT = Path(__file__).parents[2]
 GATEWAY = ROOT / "gateway"
 VENDORED = GATEWAY / "static" / "graphiql"

@@ -15,6 +15,8 @@ from resolvers.db import Catalog
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.http_helpers import api_key, serve
 
+pytestmark = pytest.mark.indexed
+
 GQL = "application/graphql-response+json"
 QUERY = '{ product(sku: "NW-RUN-001") { sku } }'
 

@@ -2,10 +2,14 @@
 
 from typing import Any
 
+import pytest
+
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.live_server import live_server
 from tests.node_tools import run_node_script
+
+pytestmark = pytest.mark.indexed
 
 
 def test_every_audit_passes(settings: Settings, db: Any) -> None:

@@ -15,6 +15,8 @@ from resolvers.db import Catalog
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.http_helpers import api_key, serve
 
+pytestmark = pytest.mark.indexed
+
 LISTING = "{ products(first: 10) { edges { node { sku name description brand } } } }"
 IDENTITY = {"accept-encoding": "identity"}
 

@@ -25,6 +25,8 @@ from tests.conftest import TEST_KEY_PEPPER, scratch_dir
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.http_helpers import serve
 
+pytestmark = pytest.mark.indexed
+
 GQL = "application/graphql-response+json"
 DB = "outage"
 

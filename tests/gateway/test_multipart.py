@@ -20,6 +20,8 @@ from tests.import_helpers import IMPORT, PREFLIGHT, Db, finished, import_client,
 from tests.live_server import live_server
 from tests.resolvers.imports.fixtures import jsonl, prepared, product
 
+pytestmark = pytest.mark.indexed
+
 GQL = "application/graphql-response+json"
 FILE = jsonl([product("P-1")])
 OPERATIONS = json.dumps({"query": IMPORT, "variables": {"input": {"file": None}}})

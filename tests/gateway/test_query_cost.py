@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -24,6 +25,8 @@ from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import services_for
 from tests.http_helpers import serve
+
+pytestmark = pytest.mark.indexed
 
 Db = AsyncDatabase[dict[str, Any]]
 GQL = "application/graphql-response+json"

@@ -22,6 +22,8 @@ from tests.conftest import TEST_KEY_PEPPER
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.http_helpers import api_key, serve
 
+pytestmark = pytest.mark.indexed
+
 SECRET = "s" * 40
 DRAFT = "AC-RUN-003"  # a draft of the small catalog
 QUERY = f'{{ draft: product(sku: "{DRAFT}") {{ sku }} live: product(sku: "NW-RUN-001") {{ sku }} }}'

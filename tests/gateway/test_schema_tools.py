@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from graphql import DirectiveLocation, build_client_schema, get_introspection_query
 
 from gateway.app import create_app
@@ -17,6 +18,8 @@ from gateway.settings import Settings
 from tests.graphql_helpers import shared_schema
 from tests.live_server import live_server
 from tests.node_tools import run_node_script
+
+pytestmark = pytest.mark.indexed
 
 LEGACY = Path(__file__).resolve().parents[1] / "legacy_graphql"
 

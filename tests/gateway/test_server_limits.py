@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
@@ -27,6 +28,8 @@ from gateway.server import (
     server_config,
 )
 from gateway.settings import Settings
+
+pytestmark = pytest.mark.indexed
 
 READ_TIMEOUT_S = 30.0
 REQUEST = b"GET / HTTP/1.1\r\nHost: gateway\r\n\r\n"

@@ -14,6 +14,8 @@ from resolvers.db import Catalog
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.http_helpers import serve
 
+pytestmark = pytest.mark.indexed
+
 GQL = "application/graphql-response+json"
 LONE = "\ud800"
 

@@ -22,6 +22,8 @@ from tests.http_helpers import serve
 from tests.live_server import live_server
 from tests.media_fixtures import image_bytes
 
+pytestmark = pytest.mark.indexed
+
 SECRET = "webhook-test-secret-0123456789"
 
 PUBLIC_ID = "catalog/NW-RUN-001/hero-9"
