@@ -21,6 +21,8 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.errors import PyMongoError
 
 from gateway.auth.setup import api_keys
+from gateway.contracts import ContractGate
+from gateway.contracts import load as load_contracts
 from gateway.dam_setup import check_emulator_port, command_line_dam, start_dam
 from gateway.embedded_mongo import PORT_SETTING, WHAT, EmbeddedMongo, find_mongod, same_dbpath
 from gateway.ports import PortUnavailableError, port_taken
@@ -28,6 +30,7 @@ from gateway.settings import Settings, SettingsError
 from resolvers.access import Roles, load_roles
 from resolvers.assets import DamClient
 from resolvers.channels import Channels, load_channels
+from resolvers.contracts.config import Contracts
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
 from resolvers.services import Services
@@ -53,6 +56,8 @@ class Profiles:
     roles: Roles
     ownership: Ownership
     validation: ValidationRules
+    contracts: Contracts | None = None
+    """The channel contracts (contracts.toml): ``simulate`` and the publish gate run them."""
 
 
 def load_profiles(settings: Settings) -> Profiles:
@@ -69,7 +74,16 @@ def load_profiles(settings: Settings) -> Profiles:
         roles,
         load_ownership(settings.ownership_path, roles.sources),
         validation,
+        contracts(settings, channels),
     )
+
+
+def contracts(settings: Settings, channels: Channels) -> Contracts | None:
+    """CATALOG_CONTRACTS, or the shipped contracts.toml when the channels are the shipped ones
+    too (it names their slots and locales; your own channels.toml needs your own contracts)."""
+    if settings.contracts is None and settings.channels is not None:
+        return None
+    return load_contracts(channels, settings.contracts_path)
 
 
 def product_writer(catalog: Catalog, profiles: Profiles) -> ProductWriter:
@@ -97,11 +111,19 @@ def default_channel(settings: Settings, profiles: Profiles) -> str | None:
 
 
 def workflow(
-    catalog: Catalog, profiles: Profiles, writer: ProductWriter, dam: DamClient, settings: Settings
+    catalog: Catalog,
+    profiles: Profiles,
+    writer: ProductWriter,
+    dam: DamClient,
+    settings: Settings,
+    contracts: ContractGate | None = None,
 ) -> Workflow:
-    """The publishing workflow: its gates validate with the writer's rules and check assets
-    the mirror has not confirmed lately against Cloudinary."""
-    gates = Gates(catalog, profiles.channels, profiles.locales, writer.validate, dam)
+    """The publishing workflow: its gates validate with the writer's rules, check assets
+    the mirror has not confirmed lately against Cloudinary and run the channel's gated
+    contract operations."""
+    gates = Gates(
+        catalog, profiles.channels, profiles.locales, writer.validate, dam, contracts=contracts
+    )
     return Workflow(
         catalog, profiles.channels, profiles.locales, gates, four_eyes=settings.four_eyes
     )
@@ -194,6 +216,11 @@ async def open_services(
             else None
         )
         writer = product_writer(connection.catalog, profiles)
+        contract_gate = (
+            ContractGate(profiles.contracts, profiles.channels)
+            if profiles.contracts is not None
+            else None
+        )
         services = Services(
             connection.catalog,
             profiles.locales,
@@ -206,7 +233,7 @@ async def open_services(
             writer=writer,
             validation=profiles.validation,
             default_channel=default_channel(settings, profiles),
-            workflow=workflow(connection.catalog, profiles, writer, dam, settings),
+            workflow=workflow(connection.catalog, profiles, writer, dam, settings, contract_gate),
             preview_secret=(
                 settings.preview_secret.get_secret_value().encode()
                 if settings.preview_secret is not None
@@ -214,6 +241,9 @@ async def open_services(
             ),
         )
         stack.push_async_callback(services.background.aclose)
+        if contract_gate is not None:
+            # The gate runs operations on these services; they hold the workflow that holds it.
+            contract_gate.services = services
         stack.push_async_callback(services.product_changes.aclose)
         yield Opened(services, connection.client)
 

@@ -121,6 +121,12 @@ class Settings(BaseSettings):
         default=None,
         description="Validation rules (TOML); unset: the validation.toml shipped with the gateway.",
     )
+    contracts: Path | None = Field(
+        default=None,
+        description="Channel contracts (TOML): what each channel's operations must get back, "
+        "checked by `simulate` and at publication; unset: the contracts.toml shipped with the "
+        "gateway.",
+    )
     key_pepper: SecretStr | None = Field(
         default=None,
         min_length=32,
@@ -494,6 +500,10 @@ class Settings(BaseSettings):
     @property
     def validation_path(self) -> Path:
         return self.validation or Path(str(files("gateway").joinpath("validation.toml")))
+
+    @property
+    def contracts_path(self) -> Path:
+        return self.contracts or Path(str(files("gateway").joinpath("contracts.toml")))
 
     @property
     def event_subscriptions_path(self) -> Path:

@@ -93,7 +93,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     profiles = load_profiles(settings)
-    contracts = load(profiles.channels, args.contracts)
+    contracts = load(profiles.channels, args.contracts or settings.contracts_path)
     if args.schema is not None:
         return check_schema(contracts, args.schema)
     channels = args.channel or contracts.channels()

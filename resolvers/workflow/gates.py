@@ -6,6 +6,8 @@ has no failed blocker; every referenced asset is live, within its window and its
 in the mirror. Assets the mirror has not confirmed for ``fresh_for`` are read again from
 Cloudinary first (one Admin API call per hundred), so a picture deleted or re-licensed since
 its last notification does not go live; when Cloudinary cannot answer, the mirror decides.
+With ``contracts`` (``gateway/contracts.toml``), the channel's gated contract operations run
+for the revision too, and each violated expectation is a failure (``contract.<kind>``).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from resolvers.assets import DamClient
 from resolvers.assets.mirror import asset_from_resource, upsert_assets
 from resolvers.channels import Channels
+from resolvers.contracts.checks import Violation as ContractViolation
 from resolvers.db import Catalog, Document
 from resolvers.documents import PUBLISHED
 from resolvers.locales import LocaleResolver
@@ -30,6 +34,13 @@ log = logging.getLogger(__name__)
 
 Validate = Callable[[Document, Sequence[Document]], Sequence[Violation]]
 ASSET_HINT = "Replace or re-license the asset, or remove its reference (productUpdate media)"
+CONTRACT_HINT = "What the channel's front end would get wrong: fix the product (or the contract)"
+
+
+class ContractCheck(Protocol):
+    """The channel's gated contract operations for one product (``gateway.contracts``)."""
+
+    async def check(self, product: Document, channel: str) -> Sequence[ContractViolation]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,7 @@ class Gates:
     validate: Validate | None
     dam: DamClient | None = None
     fresh_for: timedelta = timedelta(hours=1)
+    contracts: ContractCheck | None = None
 
     async def check(
         self, products: Sequence[Document], channels: Sequence[str], now: datetime
@@ -68,7 +80,13 @@ class Gates:
             return []
         context = await load_context(self.catalog, list(products))
         await self._refresh(context, now)
-        return [self._product(p, channels, context, now) for p in products]
+        results = [self._product(p, channels, context, now) for p in products]
+        if self.contracts is not None:
+            for product, failures in zip(products, results, strict=True):
+                for channel in channels:
+                    violations = await self.contracts.check(product, channel)
+                    failures += [contract_failure(v) for v in violations]
+        return results
 
     async def _refresh(self, context: ReadinessContext, now: datetime) -> None:
         if self.dam is None:
@@ -174,6 +192,21 @@ class Gates:
                         )
                     )
         return failures
+
+
+def contract_failure(violation: ContractViolation) -> GateFailure:
+    """A violated contract expectation as a gate failure: its check names the kind, its
+    message the operation, its variables, the path in the response and what was wrong."""
+    variables = ", ".join(
+        f"{k}: {v}" for k, v in violation.variables.items() if k not in ("channel", "sku")
+    )
+    where = f" {violation.path}" if violation.path else ""
+    return GateFailure(
+        f"contract.{violation.check}",
+        violation.channel,
+        f"{violation.operation} ({variables}){where}: {violation.message}",
+        CONTRACT_HINT,
+    )
 
 
 def _older(checked: datetime | None, bound: datetime) -> bool:
