@@ -76,11 +76,12 @@ async def seed_demo(db: AsyncDatabase[dict[str, Any]], *, publish: bool = True) 
     return catalog
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def demo_catalog(
     mongo_client: AsyncMongoClient[dict[str, Any]],
 ) -> AsyncIterator[Catalog]:
-    """One seeded demo catalog per test module (seeding takes about a second)."""
+    """One seeded demo catalog for the session (seeding takes seconds, a dozen modules read
+    it): tests reach it through ``demo``, which fails a test that changes it."""
     name = f"test_demo_{uuid.uuid4().hex[:12]}"
     yield await seed_demo(mongo_client[name])
     await mongo_client.drop_database(name)

@@ -15,7 +15,7 @@ from typing import Any
 from gateway.app import create_app
 from gateway.graphiql import DEFAULT_QUERY
 from gateway.settings import Settings
-from resolvers.db import Catalog
+from resolvers.services import Services
 from tests.live_server import live_server
 from tests.node_tools import run_node_script
 
@@ -23,15 +23,15 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 
 
 def test_graphiql_runs_the_default_query_without_internet(
-    settings: Settings, demo_catalog: Catalog, tmp_path: Path
+    settings: Settings, fresh_demo: Services, tmp_path: Path
 ) -> None:
     assert CHROMIUM.is_file(), (
         f"{CHROMIUM} is missing: install Debian's chromium package "
         "(apt-get install --no-install-recommends chromium; `make test` does it)"
     )
     screenshot = tmp_path / "graphiql.png"
-    live_settings = settings.model_copy(update={"db": demo_catalog.db.name})
-    with live_server(create_app(live_settings)) as live:
+    # The demo in the test's own database: the gateway's start writes to the one it serves.
+    with live_server(create_app(settings)) as live:
         report: dict[str, Any] = run_node_script(
             "graphiql_browser.mjs", f"{live.url}/graphql", str(screenshot), timeout=240
         )
