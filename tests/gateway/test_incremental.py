@@ -4,15 +4,19 @@ RateLimit-* headers on every answer of a key."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.setup import authenticator
 from gateway.graphql_http import GraphQLHTTPHandler
@@ -25,7 +29,7 @@ from schema import build_schema
 from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import services_for
-from tests.http_helpers import api_key, serve
+from tests.http_helpers import api_key
 
 Db = AsyncDatabase[dict[str, Any]]
 APOLLO = (
@@ -44,7 +48,8 @@ WHOLE = (
 
 
 @asynccontextmanager
-async def gateway(settings: Settings, db: Db) -> AsyncIterator[httpx.AsyncClient]:
+async def asgi_app(settings: Settings, db: Db) -> AsyncIterator[ASGIApp]:
+    """The /graphql handler as an ASGI app with its lifespan's state, as uvicorn calls it."""
     catalog = Catalog(db)
     await load_small_catalog(catalog)
     assert settings.key_pepper is not None
@@ -66,10 +71,23 @@ async def gateway(settings: Settings, db: Db) -> AsyncIterator[httpx.AsyncClient
         routes=[Route("/graphql", handler.handle, methods=["GET", "POST"])], lifespan=lifespan
     )
     try:
-        async with serve(app) as client:
-            yield client
+        async with app.router.lifespan_context(app) as state:
+
+            async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+                scope["state"] = dict(state or {})
+                await app(scope, receive, send)
+
+            yield with_state
     finally:
         await services.background.aclose()
+
+
+@asynccontextmanager
+async def gateway(settings: Settings, db: Db) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_app(settings, db) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
 
 
 def parts(response: httpx.Response) -> list[dict[str, Any]]:
@@ -236,3 +254,67 @@ async def test_rate_limit_headers_on_every_answer_of_a_key(settings: Settings, d
     # A CDN keeps anonymous GET answers for every address: no one address's budget on them.
     assert anonymous_get.headers["cache-control"].startswith("public")
     assert "ratelimit-remaining" not in anonymous_get.headers
+
+
+MANY_DEFERRED = (
+    "{ products(first: 20) { edges { node { sku "
+    '... @defer { readiness(channel: "web") { score } '
+    'mediaManifest(channel: "web") { complete slots { slot url } } } '
+    "} } } }"
+)
+
+
+@pytest.mark.parametrize("spec_version", ["2.3", "2.4"])
+async def test_a_client_gone_mid_stream_leaves_no_work_behind(
+    settings: Settings, db: Db, spec_version: str
+) -> None:
+    """The client goes once the initial part is sent, while deferred fields still run: ASGI 2.3
+    servers say so through receive() (Starlette cancels the stream), 2.4 ones (uvicorn) by an
+    OSError from the next send. Either way the deferred fields' tasks end with the response."""
+    body = json.dumps({"query": MANY_DEFERRED}).encode()
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": spec_version},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"accept", MODERN.encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("gateway", 80),
+    }
+    sent: list[Message] = []
+    gone = asyncio.Event()
+
+    asked: list[bool] = []
+
+    async def receive() -> Message:
+        if not asked:
+            asked.append(True)
+            return {"type": "http.request", "body": body, "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if gone.is_set():
+            raise OSError("connection reset by peer")
+        sent.append(message)
+        if len(sent) == 2:  # the start, the initial part: then the client goes
+            gone.set()
+
+    async with asgi_app(settings, db) as app:
+        before = asyncio.all_tasks()
+        if spec_version == "2.4":
+            with pytest.raises(ClientDisconnect):
+                await app(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+        left = {t for t in asyncio.all_tasks() - before if not t.done()}
+        assert left == set()
+    assert sent[0]["status"] == 200
+    initial = json.loads(sent[1]["body"].partition(b"\r\n\r\n")[2].removesuffix(b"\r\n---"))
+    assert len(initial["data"]["products"]["edges"]) > 1
+    assert initial["hasNext"] is True
