@@ -84,9 +84,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--concurrency",
         type=whole_number,
-        default=4,
         metavar="N",
-        help="operations in flight at once (default 4)",
+        help="operations in flight at once (default 1 in-process, where the runs share the "
+        "app's one event loop and would count each other's time as server time; 4 with --url)",
     )
     return parser
 
@@ -103,6 +103,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"--channel {unknown[0]}: no contract for it; channels with contracts: "
             f"{', '.join(contracts.channels())}"
         )
+    if args.concurrency is None:
+        args.concurrency = 1 if args.url is None else 4
     if args.concurrency < 1:
         raise CLIError("--concurrency must be at least 1")
     outcome = asyncio.run(_simulate(args, settings, contracts, channels))
