@@ -185,8 +185,11 @@ class ContractGate:
             return await simulation.check_product(channel, product["sku"])
 
 
-def schema_problems(contracts: Contracts, sdl: str, source: str) -> list[str]:
-    """Each contract operation that is not valid against the schema ``sdl``: one line each."""
+def schema_problems(
+    contracts: Contracts, sdl: str, source: str, discovery: Mapping[str, str] | None = None
+) -> list[str]:
+    """Each contract operation that is not valid against the schema ``sdl``: one line each;
+    ``discovery``: the operations simulate lists categories and SKUs with, by name."""
     try:
         # A federated SDL uses @link and @key without defining them.
         proposed = build_schema(sdl, assume_valid_sdl=True)
@@ -200,4 +203,6 @@ def schema_problems(contracts: Contracts, sdl: str, source: str) -> list[str]:
             checked[operation.body] = [e.message for e in errors]
         for message in checked[operation.body]:
             problems.append(f"{operation.where} ({operation.contract.operation}): {message}")
+    for name, body in (discovery or {}).items():
+        problems += [f"simulate ({name}): {e.message}" for e in validate(proposed, parse(body))]
     return problems

@@ -39,7 +39,13 @@ from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.contracts.checks import Violation
 from resolvers.contracts.config import Contracts
-from resolvers.contracts.engine import DiscoveryError, Outcome, Simulation
+from resolvers.contracts.engine import (
+    CATEGORY_SLUGS,
+    PRODUCT_SKUS,
+    DiscoveryError,
+    Outcome,
+    Simulation,
+)
 from resolvers.contracts.report import summarize, table
 
 NAME = "simulate"
@@ -117,7 +123,9 @@ def check_schema(contracts: Contracts, path: Path) -> int:
         sdl = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CLIError(f"{path}: {exc.strerror or exc}") from None
-    problems = schema_problems(contracts, sdl, str(path))
+    manifest = manifest_bodies()
+    discovery = {n: manifest[n] for n in (CATEGORY_SLUGS, PRODUCT_SKUS) if n in manifest}
+    problems = schema_problems(contracts, sdl, str(path), discovery)
     for problem in problems:
         print(f"{path}: {problem}")
     count = len(contracts.operations)
