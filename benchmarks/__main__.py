@@ -11,7 +11,16 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from benchmarks import audit, auth_cost, bombs, gateway_bench, imports, seed_demo, storefront
+from benchmarks import (
+    audit,
+    auth_cost,
+    bombs,
+    edge_cost,
+    gateway_bench,
+    imports,
+    seed_demo,
+    storefront,
+)
 
 BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "seed": seed_demo.main,
@@ -21,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "auth": auth_cost.main,
     "imports": imports.main,
     "storefront": storefront.main,
+    "edge": edge_cost.main,
 }
 # Benchmarks that parse options of their own (given after the names on the command line).
 OPTIONS: dict[str, Callable[[Sequence[str]], Coroutine[Any, Any, None]]] = {

@@ -12,27 +12,17 @@ role's request budget is lifted (``benchmarks/access.py``). Takes about a minute
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 import httpx
-from pymongo import AsyncMongoClient
-from starlette.types import Receive, Scope, Send
 
-from benchmarks.access import bench_key, bench_pepper, unthrottled_roles
-from benchmarks.bench_catalog import seed_bench_catalog
+from benchmarks.access import bench_key, unthrottled_roles
 from benchmarks.load import send
-from benchmarks.queries import Request, build_workload
-from gateway.app import create_app
+from benchmarks.queries import Request
+from benchmarks.servers import in_process, seeded_mongo
 from gateway.auth import Authenticator
-from gateway.embedded_mongo import embedded_mongo, find_mongod
-from gateway.settings import Settings
-from resolvers.db import Catalog
 
 PRODUCTS = 1_000
 DB_NAME = "bench_auth"
@@ -58,22 +48,6 @@ class Timings:
         )
 
 
-@asynccontextmanager
-async def in_process(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    """The app with its lifespan running; its state reaches requests as under uvicorn."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app) as state:
-        lifespan_state: dict[str, Any] = dict(state or {})
-
-        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = dict(lifespan_state)
-            await app(scope, receive, send)
-
-        transport = httpx.ASGITransport(app=with_state, client=(CLIENT, 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client, lifespan_state
-
-
 async def timed(client: httpx.AsyncClient, requests: Sequence[Request], into: Timings) -> None:
     cpu = time.process_time()
     for request in requests:
@@ -94,33 +68,14 @@ async def direct_cost(authenticator: Authenticator, authorization: str | None) -
 
 
 async def main() -> None:
-    mongod = find_mongod(Settings().mongod)
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-auth-") as temp,
-        embedded_mongo(mongod, Path(temp) / "mongo") as mongo,
-    ):
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo.uri, tz_aware=True)
-        try:
-            catalog = Catalog(client[DB_NAME])
-            await seed_bench_catalog(catalog, PRODUCTS)
-            workload = await build_workload(catalog)
-            pepper = bench_pepper()
-            roles = unthrottled_roles(Path(temp))
-            authorization = await bench_key(catalog, pepper, roles, "storefront")
-        finally:
-            await client.close()
-        settings = Settings(
-            mongodb_uri=mongo.uri,
-            db=DB_NAME,
-            data_dir=Path(temp) / "data",
-            key_pepper=pepper,
-            roles=roles,
-            access_log=False,
-        )
-        pages = workload.graphql("Q1")
+    async with seeded_mongo(DB_NAME, PRODUCTS, "bench-auth-") as seeded:
+        roles = unthrottled_roles(seeded.temp)
+        authorization = await bench_key(seeded.catalog, seeded.pepper, roles, "storefront")
+        settings = seeded.settings(roles=roles)
+        pages = seeded.workload.graphql("Q1")
         key = (("authorization", authorization),)
         results = {"anonymous": Timings([]), "storefront key": Timings([])}
-        async with in_process(settings) as (http, state):
+        async with in_process(settings) as (http, state, _):
             authenticator: Authenticator = state["authenticator"]
             warm = Timings([])
             warmup = [pages[i % len(pages)] for i in range(WARMUP)]

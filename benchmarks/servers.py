@@ -2,6 +2,10 @@
 
 ``python -m uvicorn --factory``, with ``--workers`` for several processes (uvicorn >= 0.55 turns
 Nagle's algorithm off on the workers' connections too: uvicorn #3149).
+
+And the in-process setup of the benchmarks that time the gateway's own CPU (auth, storefront,
+edge): ``seeded_mongo`` (an embedded mongod with the bench catalog) and ``in_process`` (the
+app and its lifespan behind httpx's ASGI transport).
 """
 
 from __future__ import annotations
@@ -11,15 +15,27 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
+from pymongo import AsyncMongoClient
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
+from benchmarks.access import bench_pepper
+from benchmarks.bench_catalog import seed_bench_catalog
 from benchmarks.load import RssSampler
-from gateway.embedded_mongo import free_port
+from benchmarks.queries import Workload, build_workload
+from gateway.app import create_app
+from gateway.embedded_mongo import embedded_mongo, find_mongod, free_port
+from gateway.settings import Settings
+from resolvers.db import Catalog
 
 Kind = Literal["gateway", "naive", "rest"]
 STARTUP_TIMEOUT_S = 90.0
@@ -159,3 +175,64 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 reaper.kill()
                 reaper.wait()
+
+
+@dataclass
+class SeededMongo:
+    """An embedded mongod holding the bench catalog, for benchmarks that run in process."""
+
+    temp: Path
+    uri: str
+    db: str
+    catalog: Catalog  # open until the context ends (keys, extra seeding)
+    workload: Workload
+    # CATALOG_KEY_PEPPER of every gateway over it (bench keys are made with it).
+    pepper: str = field(default_factory=bench_pepper)
+
+    def settings(self, **overrides: Any) -> Settings:
+        """The gateway's settings over this catalog: no access log, the bench pepper."""
+        base: dict[str, Any] = {
+            "mongodb_uri": self.uri,
+            "db": self.db,
+            "data_dir": self.temp / "data",
+            "key_pepper": self.pepper,
+            "access_log": False,
+        }
+        return Settings(**{**base, **overrides})
+
+
+@asynccontextmanager
+async def seeded_mongo(db_name: str, products: int, prefix: str) -> AsyncIterator[SeededMongo]:
+    """A fresh embedded mongod in a temporary directory with ``products`` bench products."""
+    mongod = find_mongod(Settings().mongod)
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as temp,
+        embedded_mongo(mongod, Path(temp) / "mongo") as mongo,
+    ):
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo.uri, tz_aware=True)
+        try:
+            catalog = Catalog(client[db_name])
+            await seed_bench_catalog(catalog, products)
+            workload = await build_workload(catalog)
+            yield SeededMongo(Path(temp), mongo.uri, db_name, catalog, workload)
+        finally:
+            await client.close()
+
+
+@asynccontextmanager
+async def in_process(
+    settings: Settings, client_address: tuple[str, int] = ("127.0.0.1", 50000)
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any], Starlette]]:
+    """The gateway app with its lifespan running, over httpx's ASGI transport; its lifespan
+    state reaches requests as under uvicorn."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        lifespan_state: dict[str, Any] = dict(state or {})
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(lifespan_state)
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state, client=client_address)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client, lifespan_state, app

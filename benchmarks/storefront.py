@@ -19,20 +19,15 @@ from __future__ import annotations
 
 import json
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import monitoring
 
 import schema.context
-from benchmarks.access import bench_pepper
-from benchmarks.auth_cost import in_process
-from benchmarks.bench_catalog import seed_bench_catalog
-from benchmarks.queries import DOCUMENTS, Request, build_workload
-from gateway.embedded_mongo import embedded_mongo, find_mongod
+from benchmarks.queries import DOCUMENTS, Request
+from benchmarks.servers import in_process, seeded_mongo
 from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.access import Principal
@@ -99,33 +94,16 @@ async def main() -> None:
     roles = profiles.roles
     storefront = Principal("key", roles.roles["storefront"], "bench", key_id="bench")
     viewer = Principal("key", roles.roles["viewer"], "bench", key_id="bench-viewer")
-    mongod = find_mongod(Settings().mongod)
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-storefront-") as temp,
-        embedded_mongo(mongod, Path(temp) / "mongo") as mongo,
-    ):
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo.uri, tz_aware=True)
-        try:
-            catalog = Catalog(client[DB_NAME])
-            await seed_bench_catalog(catalog, PRODUCTS)
-            workload = await build_workload(catalog)
-        finally:
-            await client.close()
-        settings = Settings(
-            mongodb_uri=mongo.uri,
-            db=DB_NAME,
-            data_dir=Path(temp) / "data",
-            key_pepper=bench_pepper(),
-            access_log=False,
-            # The scheduler's round at start-up only: its commands are not a request's.
-            schedule_poll_s=3600,
-        )
+    async with seeded_mongo(DB_NAME, PRODUCTS, "bench-storefront-") as seeded:
+        workload = seeded.workload
+        # The scheduler's round at start-up only: its commands are not a request's.
+        settings = seeded.settings(schedule_poll_s=3600)
         paths: dict[str, tuple[Principal, Callable[..., ProductSource]]] = {
             "before": (storefront, _before),
             "storefront": (storefront, source_for),
             "viewer": (viewer, source_for),
         }
-        async with in_process(settings) as (_, state):
+        async with in_process(settings) as (_, state, _app):
             services: Services = state["services"]
             for query in ("Q1", "Q3"):
                 requests = workload.graphql(query)

@@ -212,7 +212,9 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         # Outermost: every answer (401, 429 and 408 included) carries the headers a browser
         # needs to let the page read it, and a preflight costs nothing else.
         middleware.insert(0, cors_middleware(cors))
-    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.state.observability = observability  # benchmarks/edge_cost.py flushes its spans
+    return app
 
 
 async def healthz(request: Request) -> Response:

@@ -43,7 +43,7 @@ class Observability:
             else None
         )
         endpoint = settings.otel_exporter_otlp_endpoint
-        self.tracing = Tracing(endpoint, settings.otel_service_name) if endpoint else None
+        self.tracing = Tracing(endpoint, settings.otel_service_name, paths) if endpoint else None
 
     @property
     def enabled(self) -> bool:

@@ -26,6 +26,12 @@ ENTITIES = (
     "query Entities($s: [_Any!]!) { _entities(representations: $s) { ... on Product { sku } } }"
 )
 SKUS = ["NW-RUN-001", "NW-RUN-002", "AC-RUN-003"]
+# Priced 44,441: under CATALOG_MAX_QUERY_COST, over the anonymous bucket (12,000 points).
+COSTLY = (
+    "{ products(first: 40) { edges { node { sku "
+    "accessories { sku accessories { sku related { sku } } } } } } }"
+)
+MEDIA = '{ product(sku: "NW-RUN-001") { media(channel: "web") { publicId } } }'
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -72,6 +78,9 @@ async def test_metrics_of_real_requests(settings: Settings, db: Db) -> None:
             headers={"accept": "application/graphql-response+json"},
         )
         assert invalid.status_code == 400
+        assert (await client.post("/graphql", json={"query": COSTLY})).status_code == 429
+        # Not in the mirror: the Admin API (the emulator) is asked.
+        assert (await client.post("/graphql", json={"query": MEDIA})).status_code == 200
         representations = [{"__typename": "Product", "sku": sku} for sku in SKUS]
         body = {"query": ENTITIES, "variables": {"s": representations}}
         # Once before the scrape: the key is read (then cached), start-up's work is done.
@@ -90,6 +99,9 @@ async def test_metrics_of_real_requests(settings: Settings, db: Db) -> None:
     assert value(before, requests, **graphql, operation=UNNAMED, status="400", key="anonymous")
     assert value(before, requests, path="/metrics", operation="none", status="403", key="none")
     assert value(before, "catalog_query_cost_points_total", key="anonymous") >= cost
+    assert value(before, requests, **graphql, operation=UNNAMED, status="429", key="anonymous")
+    assert value(before, "catalog_throttled_requests_total", key="anonymous") == 1
+    assert value(before, "catalog_dam_calls_total", api="admin", outcome="ok") >= 1
     assert value(before, "catalog_dam_breaker_state", state="closed") == 1
     assert value(before, "catalog_dam_breaker_state", state="open") == 0
     # The keyed request: its key id, one batch of three SKUs, one find between the scrapes.

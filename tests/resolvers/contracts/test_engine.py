@@ -51,8 +51,8 @@ class Catalog:
     async def execute(self, channel: str, body: str, variables: Mapping[str, Any]) -> Response:
         self.calls.append((body.split("(")[0], dict(variables)))
         if body == MANIFEST[PRODUCT_SKUS]:
-            edges = [{"node": {"sku": s}} for s in SKUS]
-            info = {"hasNextPage": False, "endCursor": None}
+            edges: list[dict[str, Any]] = [{"node": {"sku": s}} for s in SKUS]
+            info: dict[str, Any] = {"hasNextPage": False, "endCursor": None}
             return Response(200, {"data": {"products": {"edges": edges, "pageInfo": info}}}, 9, 1)
         if body == ITEM:
             return Response(200, {"data": {"product": node(variables["sku"])}}, 50, 2)
