@@ -50,7 +50,9 @@ class PublishingState(Enum):
 
 @strawberry.type(description="One failed check of a publish gate, with how to fix it.")
 class GateCheck:
-    check: str = strawberry.field(description="status, validation, readiness.<rule> or asset.")
+    check: str = strawberry.field(
+        description="status, validation, readiness.<rule>, asset or contract.<kind>."
+    )
     channel: str = strawberry.field(description="The channel the check failed for.")
     message: str = strawberry.field(description="What failed, for people.")
     hint: str = strawberry.field(description="How to fix it.")
