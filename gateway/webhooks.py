@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -9,12 +10,13 @@ import re
 import time
 from datetime import UTC, datetime
 
+from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from resolvers.assets import DamUnavailableError, apply_notification
 from resolvers.assets.notifications import InvalidNotificationError, parse_notification
-from resolvers.assets.sync import claim_delivery, release_delivery
+from resolvers.assets.sync import claim_delivery, complete_delivery, release_delivery
 from resolvers.readiness import rescore_products_using
 from resolvers.services import Services
 
@@ -40,9 +42,24 @@ async def _bounded_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
-def _error(status: int, message: str, *, field: str | None = None) -> Response:
+# Seconds Cloudinary (or any sender) is told to wait while MongoDB is away (an election).
+RETRY_AFTER_S = 10
+
+
+def _error(
+    status: int, message: str, *, field: str | None = None, retry_after: int | None = None
+) -> Response:
     error = {"message": message} if field is None else {"message": message, "field": field}
-    return JSONResponse({"error": error}, status_code=status)
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+
+def _unavailable(exc: PyMongoError) -> Response:
+    """503: Cloudinary delivers the notification again later."""
+    log.warning("notification not applied, MongoDB unavailable: %s", exc)
+    return _error(
+        503, "the catalog database is unavailable; retry later", retry_after=RETRY_AFTER_S
+    )
 
 
 class CloudinaryWebhook:
@@ -83,10 +100,17 @@ class CloudinaryWebhook:
         expires = datetime.fromtimestamp(int(timestamp) + self.max_age_s, UTC)
         deliveries = services.catalog.notifications
         kind = notification.notification_type
-        if not await claim_delivery(deliveries, delivery, kind, services.clock(), expires):
+        try:
+            claim = await claim_delivery(deliveries, delivery, kind, services.clock(), expires)
+        except PyMongoError as exc:
+            return _unavailable(exc)
+        if claim == "applied":
             # A replay, or Cloudinary delivering twice: applied once already, so 2xx.
             log.info("ignoring a repeated %s notification", kind)
             return JSONResponse({"status": "duplicate", "updated": 0, "rescored": 0})
+        if claim == "busy":
+            # Another replica is applying it now; if it fails, this retry must be the one.
+            return _error(409, "this notification is being applied; retry later", retry_after=5)
         try:
             public_ids = await apply_notification(
                 services.catalog, services.dam, notification, services.clock()
@@ -106,8 +130,19 @@ class CloudinaryWebhook:
             # 5xx makes Cloudinary deliver the notification again later.
             log.warning("notification not applied, Cloudinary unavailable: %s", exc)
             return _error(503, "Cloudinary is unavailable; retry later")
+        except PyMongoError as exc:
+            # Not applied, or applied but not rescored (applying again completes both): a
+            # retry must run. Releasing may fail too (MongoDB away): the claim then runs out.
+            with contextlib.suppress(PyMongoError):
+                await release_delivery(deliveries, delivery)
+            return _unavailable(exc)
         except BaseException:
-            # Not applied (or only in part, which applying again completes): a retry must run.
-            await release_delivery(deliveries, delivery)
+            with contextlib.suppress(PyMongoError):
+                await release_delivery(deliveries, delivery)
             raise
+        try:
+            await complete_delivery(deliveries, delivery)
+        except PyMongoError as exc:
+            # Applied and rescored, but not recorded: a redelivery applies it again, harmlessly.
+            log.warning("notification applied but not recorded as applied: %s", exc)
         return JSONResponse({"status": "ok", "updated": len(public_ids), "rescored": rescored})

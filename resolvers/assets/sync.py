@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
 from pymongo.errors import DuplicateKeyError
 
@@ -66,21 +67,53 @@ async def _reread(
     return [d["publicId"] for d in documents]
 
 
+DeliveryClaim = Literal["claimed", "applied", "busy"]
+# How long a replica applying a notification holds it: past that, its claim is taken to have
+# died with it (a failure it could not even record), and a redelivery applies it again.
+APPLY_HOLD = timedelta(seconds=60)
+
+
 async def claim_delivery(
     deliveries: Collection, key: str, kind: str, now: datetime, expires_at: datetime
-) -> bool:
-    """True for the first delivery with this key; False for a replay, on any replica.
+) -> DeliveryClaim:
+    """``claimed`` for the first delivery with this key (or one whose applier died);
+    ``applied`` for a replay of one applied already; ``busy`` while another replica applies it.
 
     The key is ``_id``, unique by nature, so two replicas receiving the same delivery at once
     cannot both claim it. A TTL index drops the record once its signature has expired anyway.
+    A claim is ``applied`` only once ``complete_delivery`` says so: a delivery whose applying
+    failed, even where recording the failure failed too (an election), is applied again by
+    Cloudinary's next retry, never answered as a duplicate.
     """
     try:
         await deliveries.insert_one(
-            {"_id": key, "type": kind, "receivedAt": now, "expiresAt": expires_at}
+            {
+                "_id": key,
+                "type": kind,
+                "receivedAt": now,
+                "expiresAt": expires_at,
+                "state": "applying",
+                "heldUntil": now + APPLY_HOLD,
+            }
         )
     except DuplicateKeyError:
-        return False
-    return True
+        pass
+    else:
+        return "claimed"
+    taken = await deliveries.find_one_and_update(
+        {"_id": key, "state": "applying", "heldUntil": {"$lte": now}},
+        {"$set": {"heldUntil": now + APPLY_HOLD, "receivedAt": now}},
+    )
+    if taken is not None:
+        return "claimed"
+    found = await deliveries.find_one({"_id": key}, {"state": 1})
+    # Records from before states were kept were written once applied.
+    return "busy" if found is not None and found.get("state") == "applying" else "applied"
+
+
+async def complete_delivery(deliveries: Collection, key: str) -> None:
+    """The delivery is applied, rescoring included: its replays are duplicates from now on."""
+    await deliveries.update_one({"_id": key}, {"$set": {"state": "applied"}})
 
 
 async def release_delivery(deliveries: Collection, key: str) -> None:

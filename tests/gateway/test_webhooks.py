@@ -431,3 +431,55 @@ async def test_a_notification_not_applied_is_not_remembered(settings: Settings, 
             response = await client.post("/webhooks/cloudinary", content=body, headers=headers)
             assert response.status_code == 503
             assert await db["notifications"].count_documents({}) == 0
+
+
+async def test_a_failure_between_applying_and_rescoring_is_503_and_the_retry_completes(
+    client: httpx.AsyncClient, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MongoDB going away (an election) after the mirror was written: Cloudinary is told to
+    retry, and the retry is applied and rescored, not answered as a duplicate."""
+    from pymongo.errors import AutoReconnect
+
+    import gateway.webhooks
+    from resolvers.readiness import rescore_products_using as rescore
+
+    failures = [AutoReconnect("primary stepped down")]
+
+    async def failing_once(*args: Any) -> int:
+        if failures:
+            raise failures.pop()
+        return await rescore(*args)
+
+    monkeypatch.setattr(gateway.webhooks, "rescore_products_using", failing_once)
+    body, headers = signed(UPLOAD)
+    first = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert first.status_code == 503
+    assert first.headers["retry-after"] == "10"
+    assert await db["assets"].count_documents({"publicId": PUBLIC_ID}) == 1  # applied, in part
+    retry = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert retry.status_code == 200
+    assert retry.json()["status"] == "ok"
+    replay = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert replay.json()["status"] == "duplicate"
+
+
+async def test_a_delivery_whose_applier_died_is_applied_by_the_retry(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    """A replica that claimed a delivery and died (so could not even release it): its claim
+    holds for a minute, during which a retry is told to come back; after it, one applies."""
+    from datetime import datetime, timedelta
+
+    body, headers = signed(UPLOAD)
+    delivery = hashlib.sha256(f"{headers['x-cld-timestamp']}.{body}".encode()).hexdigest()
+    now = datetime.now(UTC)
+    # expiresAt an hour away: the TTL monitor leaves it alone.
+    claim = {"_id": delivery, "state": "applying", "expiresAt": now + timedelta(hours=1)}
+    await db["notifications"].insert_one({**claim, "heldUntil": now + timedelta(seconds=30)})
+    busy = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert busy.status_code == 409
+    assert await db["assets"].count_documents({"publicId": PUBLIC_ID}) == 0
+    await db["notifications"].update_one({"_id": delivery}, {"$set": {"heldUntil": now}})
+    retry = await client.post("/webhooks/cloudinary", content=body, headers=headers)
+    assert retry.json()["status"] == "ok"
+    assert await db["assets"].count_documents({"publicId": PUBLIC_ID}) == 1
