@@ -36,6 +36,7 @@ from gateway.settings import Settings
 from gateway.webhooks import CloudinaryWebhook
 from resolvers.leases import leases
 from resolvers.readiness import rescore_stale
+from resolvers.readiness.follower import ReadinessFollower, following
 from resolvers.services import Services
 from resolvers.validation import Validator
 from resolvers.workflow.scheduler import Scheduler, running
@@ -163,6 +164,11 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 )
                 await stack.enter_async_context(running(scheduler))
             await start_event_worker(stack, settings, subscriptions, services.catalog.db)
+            if settings.readiness_follower:
+                follower = ReadinessFollower(
+                    services.catalog, services.channels, services.locales, clock=services.clock
+                )
+                await stack.enter_async_context(following(follower))
             log.info("catalog gateway ready on database %r", settings.db)
             yield {
                 "services": services,

@@ -19,6 +19,13 @@ from typing import Any, Literal
 import anyio
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.errors import PyMongoError
+from pymongo.read_preferences import (
+    Nearest,
+    Primary,
+    PrimaryPreferred,
+    SecondaryPreferred,
+    _ServerMode,
+)
 
 from gateway.auth.setup import api_keys
 from gateway.contracts import ContractGate
@@ -149,6 +156,20 @@ def mongo_client(
     )
 
 
+def read_catalog(catalog: Catalog, settings: Settings) -> Catalog:
+    """The catalog for requests' product reads, with the configured read preference."""
+    preference = READ_PREFERENCES[settings.read_preference]
+    return Catalog(catalog.db.with_options(read_preference=preference))
+
+
+READ_PREFERENCES: dict[str, _ServerMode] = {
+    "primary": Primary(),
+    "primaryPreferred": PrimaryPreferred(),
+    "secondaryPreferred": SecondaryPreferred(),
+    "nearest": Nearest(),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Connection:
     """An open catalog database: the collections, and the client behind them (/readyz)."""
@@ -234,6 +255,7 @@ async def open_services(
             validation=profiles.validation,
             default_channel=default_channel(settings, profiles),
             workflow=workflow(connection.catalog, profiles, writer, dam, settings, contract_gate),
+            reads=read_catalog(connection.catalog, settings),
             preview_secret=(
                 settings.preview_secret.get_secret_value().encode()
                 if settings.preview_secret is not None

@@ -158,6 +158,11 @@ class Settings(BaseSettings):
         default=False,
         description="Approving needs another lead than the product's last editor and submitter.",
     )
+    readiness_follower: bool = Field(
+        default=True,
+        description="Follow MongoDB's change stream to rescore stored readiness after any "
+        "write, the gateway's or not (one replica at a time).",
+    )
     schedule_poll_s: float = Field(
         default=15.0,
         gt=0,
@@ -270,6 +275,13 @@ class Settings(BaseSettings):
         "requests (0: never).",
     )
     mongo_timeout_ms: int = Field(default=5000, ge=100)
+    read_preference: Literal["primary", "primaryPreferred", "secondaryPreferred", "nearest"] = (
+        Field(
+            default="primaryPreferred",
+            description="Where product reads of requests go: primaryPreferred keeps them served "
+            "by a secondary while the replica set elects a primary (possibly seconds stale).",
+        )
+    )
     event_subscriptions: Path | None = Field(
         default=None,
         description="Webhook subscriptions of outbound events (TOML); unset: the "

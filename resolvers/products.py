@@ -355,7 +355,7 @@ class ProductPage:
 
 # Stored readiness scores serve filters and sorts in MongoDB; GraphQL fields compute readiness
 # live, so reads for resolvers leave them out (a fifth of a product document's bytes).
-PRODUCT_FIELDS: dict[str, Any] = {"readiness": 0}
+PRODUCT_FIELDS: dict[str, Any] = {"readiness": 0, "readinessBasedOn": 0}
 
 
 def page_projection(sort: SortSpec) -> dict[str, Any] | None:

@@ -59,8 +59,15 @@ class Services:
     workflow: Workflow | None = None
     # Signs preview tokens (CATALOG_PREVIEW_SECRET); None: previews by token are off.
     preview_secret: bytes | None = None
+    # The catalog for requests' product reads (loaders, listings) with the read preference of
+    # CATALOG_READ_PREFERENCE; None: ``catalog``'s (primary). Writes never go through it.
+    reads: Catalog | None = None
     # The change streams behind the productChanged subscription, one per product source.
     product_changes: ChangeHub = field(default_factory=ChangeHub)
+
+    @property
+    def read_catalog(self) -> Catalog:
+        return self.reads or self.catalog
 
     def rescore_products_using(self, public_ids: list[str]) -> None:
         """Recompute stored readiness of the products that use these assets, in the background."""

@@ -95,7 +95,7 @@ class Context:
         # One clock reading per request: every promotional-window check in it agrees.
         self.now = services.clock()
         self.source = source_for(
-            services.catalog,
+            services.read_catalog,
             self.principal,
             services.channels.names(),
             requested=self.read_channel,
@@ -107,7 +107,7 @@ class Context:
     def _new_loaders(self) -> Loaders:
         services = self.services
         return Loaders(
-            services.catalog,
+            services.read_catalog,
             services.loader_batch_size,
             # Bound to this request: its Admin API calls share one deadline and budget.
             dam=services.dam.for_request(),

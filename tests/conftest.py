@@ -147,4 +147,7 @@ def settings(mongodb_uri: str, db_name: str, tmp_path: Path) -> Settings:
         db=db_name,
         data_dir=tmp_path / "data",
         key_pepper=TEST_KEY_PEPPER,
+        # Its own tests turn it on: elsewhere a task rescoring behind a test's back would make
+        # what the test sees depend on timing.
+        readiness_follower=False,
     )

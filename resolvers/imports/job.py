@@ -336,7 +336,9 @@ def _compare_and_set(
     fields = dict.fromkeys(str(change.path[0]) for change in plan.changes)
     if stored.get("schemaVersion") != SCHEMA_VERSION:
         fields = dict.fromkeys(
-            name for name in [*stored, *after] if name not in ("_id", "readiness")
+            name
+            for name in [*stored, *after]
+            if name not in ("_id", "readiness", "readinessBasedOn")
         )
     update: dict[str, Any] = {
         "$set": {

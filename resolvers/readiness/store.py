@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 BATCH = 500
 YIELD_EVERY = 50
 BANDS = (0, 20, 40, 60, 80, 100, 101)
+# On a product: the cluster time at which the inputs of its stored scores were read.
+BASED_ON = "readinessBasedOn"
 
 
 def stored_fields(channel: str) -> str:
@@ -81,6 +83,17 @@ async def rescore_skus(
     return await _rescore(catalog, channels, locales, now, {"sku": {"$in": list(skus)}})
 
 
+async def rescore_query(
+    catalog: Catalog,
+    channels: Channels,
+    locales: LocaleResolver,
+    now: datetime,
+    query: dict[str, Any],
+) -> int:
+    """Rescore the products matching ``query`` (the follower's: what a batch of changes hit)."""
+    return await _rescore(catalog, channels, locales, now, query)
+
+
 async def rescore_stale(
     catalog: Catalog, channels: Channels, locales: LocaleResolver, now: datetime
 ) -> int:
@@ -106,27 +119,43 @@ async def _rescore(
     """
     updated = 0
     last_id = None
-    while True:
-        page_query = query if last_id is None else {"$and": [query, {"_id": {"$gt": last_id}}]}
-        products = await catalog.products.find(page_query).sort("_id", 1).limit(BATCH).to_list()
-        if not products:
-            return updated
-        last_id = products[-1]["_id"]
-        context = await load_context(catalog, products)
-        operations = []
-        for index, product in enumerate(products):
-            if index % YIELD_EVERY == YIELD_EVERY - 1:
-                # Scoring is CPU work; let requests on the same event loop run in between.
-                await asyncio.sleep(0)
-            fields = {
-                stored_fields(name): scores
-                for name, scores in stored_readiness(
-                    product, channels, locales, now, context
-                ).items()
-            }
-            operations.append(UpdateOne({"_id": product["_id"]}, {"$set": fields}))
-        await catalog.products.bulk_write(operations, ordered=False)
-        updated += len(operations)
+    # A session for its operation time: the cluster time of each page's read.
+    async with catalog.db.client.start_session(causal_consistency=False) as session:
+        while True:
+            page = query if last_id is None else {"$and": [query, {"_id": {"$gt": last_id}}]}
+            found = catalog.products.find(page, session=session)
+            products = await found.sort("_id", 1).limit(BATCH).to_list()
+            if not products:
+                return updated
+            based_on = session.operation_time
+            last_id = products[-1]["_id"]
+            context = await load_context(catalog, products)
+            operations = []
+            for index, product in enumerate(products):
+                if index % YIELD_EVERY == YIELD_EVERY - 1:
+                    # Scoring is CPU work; let requests on the same event loop run in between.
+                    await asyncio.sleep(0)
+                fields: dict[str, Any] = {
+                    stored_fields(name): scores
+                    for name, scores in stored_readiness(
+                        product, channels, locales, now, context
+                    ).items()
+                }
+                operations.append(_compare_and_set(product["_id"], fields, based_on))
+            await catalog.products.bulk_write(operations, ordered=False)
+            updated += len(operations)
+
+
+def _compare_and_set(product_id: Any, fields: dict[str, Any], based_on: Any) -> UpdateOne:
+    """Store scores computed from inputs read at ``based_on`` (a cluster time), unless scores
+    from a later read are stored already: two recomputations racing (a request's and the
+    follower's, or two replicas') never leave the older one's result."""
+    if based_on is None:  # a standalone server has no cluster time
+        return UpdateOne({"_id": product_id}, {"$set": fields})
+    return UpdateOne(
+        {"_id": product_id, BASED_ON: {"$not": {"$gt": based_on}}},
+        {"$set": {**fields, BASED_ON: based_on}},
+    )
 
 
 class ReadinessContext:

@@ -32,7 +32,17 @@ from resolvers.validation.violations import Path
 LOCALIZED = ("name", "description")
 KEYED = ("attributes",)
 BOOKKEEPING = frozenset(
-    {"_id", "sku", "revision", "schemaVersion", "createdAt", "updatedAt", "readiness", "workflow"}
+    {
+        "_id",
+        "sku",
+        "revision",
+        "schemaVersion",
+        "createdAt",
+        "updatedAt",
+        "readiness",
+        "readinessBasedOn",
+        "workflow",
+    }
 )
 
 

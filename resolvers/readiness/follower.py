@@ -1,0 +1,264 @@
+"""Stored readiness follows every write, whoever made it: a change-stream consumer.
+
+Requests, imports and webhooks rescore what they change as they go, but a write that bypasses
+the gateway (an ERP sync writing MongoDB directly, a fix in the shell) or a rescore lost to a
+crash would leave stored scores disagreeing with the live ones until a cron. The follower
+watches the database's change stream for the inputs of a score (products, the asset mirror,
+categories, attribute definitions) and rescores the products they affect:
+
+- products: the changed product (its own readiness writes are left out of the stream);
+- assets: the products whose media reference the asset;
+- categories: the products in the category;
+- attribute definitions: the products of the categories that require the attribute.
+
+One replica follows at a time (the ``readiness-follower`` lease; another takes over when its
+holder stops renewing). The resume token is stored in ``change_cursors`` after each batch, so a
+new holder carries on where the last one stopped: a change is handled at least once. A token
+the oplog no longer covers (a follower stopped for longer than the oplog's window) is answered
+by rescoring every product once, then following from now. Stored scores are written by
+compare-and-set on the cluster time of their inputs' read (``store.BASED_ON``), so the
+follower and a request rescoring the same product never leave the older result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.errors import OperationFailure, PyMongoError
+
+from resolvers.channels import Channels
+from resolvers.db import Catalog, Collection, Document
+from resolvers.leases import Lease, claim, new_owner, release, renew
+from resolvers.locales import LocaleResolver
+from resolvers.readiness.store import materialize, rescore_query
+
+log = logging.getLogger(__name__)
+
+LEASE = "readiness-follower"
+CURSORS = "change_cursors"
+CURSOR = "readiness"
+INPUTS = ("products", "assets", "categories", "attributes")
+# The server's error codes for a resume token the oplog no longer covers.
+HISTORY_LOST = frozenset({136, 280, 286})
+# Changes handled together: one rescore of their products.
+MAX_BATCH = 1000
+
+_UPDATED_FIELDS = "$updateDescription.updatedFields"
+_PIPELINE: list[Document] = [
+    {
+        "$match": {
+            "ns.coll": {"$in": list(INPUTS)},
+            "operationType": {"$in": ["insert", "update", "replace"]},
+        }
+    },
+    # The changed fields' names only: a product's new values can be large.
+    {
+        "$project": {
+            "ns.coll": 1,
+            "operationType": 1,
+            "documentKey": 1,
+            "fields": {
+                "$map": {
+                    "input": {
+                        "$objectToArray": {"$ifNull": ["$updateDescription.updatedFields", {}]}
+                    },
+                    "in": "$$this.k",
+                }
+            },
+        }
+    },
+    # A product write that stored scores (the follower's own, an import's, a request's) was
+    # scored by its writer with what it wrote.
+    {
+        "$match": {
+            "$or": [
+                {"ns.coll": {"$ne": "products"}},
+                {"operationType": {"$ne": "update"}},
+                {
+                    "$expr": {
+                        "$not": {
+                            "$anyElementTrue": [
+                                {
+                                    "$map": {
+                                        "input": "$fields",
+                                        "in": {
+                                            "$eq": [
+                                                {"$substrCP": ["$$this", 0, 9]},
+                                                "readiness",
+                                            ]
+                                        },
+                                    }
+                                }
+                            ]
+                        }
+                    }
+                },
+            ]
+        }
+    },
+]
+
+
+@dataclass
+class Affected:
+    """What a batch of changes touched, by the collection it changed."""
+
+    ids: dict[str, set[Any]] = field(default_factory=lambda: {name: set() for name in INPUTS})
+
+    def add(self, change: Mapping[str, Any]) -> None:
+        self.ids[change["ns"]["coll"]].add(change["documentKey"]["_id"])
+
+    def __bool__(self) -> bool:
+        return any(self.ids.values())
+
+
+async def products_query(catalog: Catalog, affected: Affected) -> dict[str, Any] | None:
+    """The products whose scores read what changed; None when none can."""
+    clauses: list[Document] = []
+    if affected.ids["products"]:
+        clauses.append({"_id": {"$in": list(affected.ids["products"])}})
+    if affected.ids["assets"]:
+        public_ids = await catalog.assets.distinct(
+            "publicId", {"_id": {"$in": list(affected.ids["assets"])}}
+        )
+        if public_ids:
+            clauses.append({"media.publicId": {"$in": public_ids}})
+    slugs: set[str] = set()
+    if affected.ids["categories"]:
+        slugs.update(
+            await catalog.categories.distinct(
+                "slug", {"_id": {"$in": list(affected.ids["categories"])}}
+            )
+        )
+    if affected.ids["attributes"]:
+        codes = await catalog.attributes.distinct(
+            "code", {"_id": {"$in": list(affected.ids["attributes"])}}
+        )
+        if codes:
+            slugs.update(
+                await catalog.categories.distinct("slug", {"requiredAttributes": {"$in": codes}})
+            )
+    if slugs:
+        clauses.append({"categories": {"$in": sorted(slugs)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+@dataclass
+class ReadinessFollower:
+    catalog: Catalog
+    channels: Channels
+    locales: LocaleResolver
+    lease_ttl: timedelta = timedelta(seconds=15)
+    # How long one wait for changes lasts (a getMore's maxAwaitTimeMS).
+    wait: timedelta = timedelta(milliseconds=200)
+    owner: str = field(default_factory=lambda: new_owner("readiness:"))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    handled: int = 0
+    """Changes handled by this follower (for tests and logs)."""
+    following: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while this follower holds the lease and its change stream is open."""
+    progressed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set after each batch of changes handled (a waiter clears it)."""
+
+    @property
+    def leases(self) -> Collection:
+        return self.catalog.db["leases"]
+
+    @property
+    def cursors(self) -> Collection:
+        return self.catalog.db[CURSORS]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Follow while this replica holds the lease; try to take it while another does."""
+        while not stop.is_set():
+            try:
+                lease = await claim(self.leases, LEASE, self.owner, self.lease_ttl)
+                if lease is not None:
+                    try:
+                        await self._follow(lease, stop)
+                    finally:
+                        self.following.clear()
+                        with contextlib.suppress(PyMongoError):
+                            await release(self.leases, lease)
+            except PyMongoError as exc:
+                log.warning("readiness follower: %s; trying again", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.lease_ttl.total_seconds() / 3)
+
+    async def _follow(self, lease: Lease, stop: asyncio.Event) -> None:
+        saved = await self.cursors.find_one({"_id": CURSOR})
+        token = None if saved is None else saved.get("token")
+        try:
+            stream = await self._watch(token)
+        except OperationFailure as exc:
+            if exc.code not in HISTORY_LOST:
+                raise
+            log.warning("readiness follower: the oplog no longer holds its place; rescoring all")
+            stream = await self._watch(None)
+            await materialize(self.catalog, self.channels, self.locales, self.clock())
+        renew_every = self.lease_ttl.total_seconds() / 3
+        renew_at = time.monotonic() + renew_every
+        async with stream:
+            self.following.set()
+            while not stop.is_set():
+                affected, count = Affected(), 0
+                while count < MAX_BATCH:
+                    change = await stream.try_next()
+                    if change is None:
+                        break
+                    affected.add(change)
+                    count += 1
+                if affected:
+                    await self._rescore(affected)
+                    self.handled += count
+                    self.progressed.set()
+                due = time.monotonic() >= renew_at
+                # After changes; while idle, only now and then (the token moves with every
+                # wait, and a write per wait would be a write every fraction of a second).
+                if count or (due and token != stream.resume_token):
+                    token = stream.resume_token
+                    await self.cursors.update_one(
+                        {"_id": CURSOR},
+                        {"$set": {"token": token, "owner": self.owner, "at": self.clock()}},
+                        upsert=True,
+                    )
+                if due:
+                    renewed = await renew(self.leases, lease, self.lease_ttl)
+                    if renewed is None:
+                        log.warning("readiness follower: lost its lease; another replica follows")
+                        return
+                    lease = renewed
+                    renew_at = time.monotonic() + renew_every
+
+    async def _watch(self, token: Any) -> Any:
+        return await self.catalog.db.watch(
+            _PIPELINE,
+            resume_after=token,
+            max_await_time_ms=int(self.wait.total_seconds() * 1000),
+        )
+
+    async def _rescore(self, affected: Affected) -> None:
+        query = await products_query(self.catalog, affected)
+        if query is not None:
+            await rescore_query(self.catalog, self.channels, self.locales, self.clock(), query)
+
+
+@contextlib.asynccontextmanager
+async def following(follower: ReadinessFollower) -> AsyncIterator[asyncio.Task[None]]:
+    """The follower as a task for the duration of the block (the app's lifespan)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(follower.run(stop), name="readiness-follower")
+    try:
+        yield task
+    finally:
+        stop.set()
+        await task
