@@ -5,9 +5,11 @@ RateLimit-* headers on every answer of a key."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -226,8 +228,26 @@ async def test_stream_of_a_list(settings: Settings, db: Db) -> None:
     assert "incrementalSpec=v0.2" in apollo.json()["errors"][0]["message"]
 
 
-async def test_rate_limit_headers_on_every_answer_of_a_key(settings: Settings, db: Db) -> None:
+def slow_storefront(settings: Settings, tmp_path: Path) -> Settings:
+    """Settings whose storefront bucket refills one request's points a minute, so what is left
+    after each request does not depend on how fast the test runs."""
+    shipped = settings.roles_path.read_text(encoding="utf-8")
+    rate = "rate = { burst = 120, per_minute = 1200 }"
+    storefront = shipped.index("[roles.storefront]")
+    at = shipped.index(rate, storefront)
+    roles = tmp_path / "roles.toml"
+    roles.write_text(
+        shipped[:at] + "rate = { burst = 120, per_minute = 1 }" + shipped[at + len(rate) :],
+        encoding="utf-8",
+    )
+    return settings.model_copy(update={"roles": roles})
+
+
+async def test_rate_limit_headers_on_every_answer_of_a_key(
+    settings: Settings, db: Db, tmp_path: Path
+) -> None:
     query = {"query": f'{{ product(sku: "{SKU}") {{ sku }} }}'}
+    settings = slow_storefront(settings, tmp_path)
     async with gateway(settings, db) as client:
         key = await api_key(db, "storefront", settings)
         get = await client.get("/graphql", params=query, headers=key)
@@ -318,3 +338,39 @@ async def test_a_client_gone_mid_stream_leaves_no_work_behind(
     initial = json.loads(sent[1]["body"].partition(b"\r\n\r\n")[2].removesuffix(b"\r\n---"))
     assert len(initial["data"]["products"]["edges"]) > 1
     assert initial["hasNext"] is True
+
+
+async def test_get_and_persisted_queries_stream_uncached(settings: Settings, db: Db) -> None:
+    """A GET of published data would be public: streamed, it is private and never a 304; an
+    APQ hash names a document with @defer as well as its text does."""
+    digest = hashlib.sha256(DEFERRED.encode()).hexdigest()
+    persisted = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": digest}})
+    async with gateway(settings, db) as client:
+        unknown = await client.get(
+            "/graphql", params={"extensions": persisted}, headers={"accept": APOLLO}
+        )
+        registered = await client.get(
+            "/graphql",
+            params={"query": DEFERRED, "extensions": persisted},
+            headers={"accept": APOLLO},
+        )
+        by_hash = await client.get(
+            "/graphql",
+            params={"extensions": persisted},
+            headers={"accept": APOLLO, "if-none-match": "*"},
+        )
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    for response in (registered, by_hash):
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "private, no-store"
+        assert "etag" not in response.headers
+        assert "content-encoding" not in response.headers
+        # No shared cache keeps it, so the anonymous caller's budget is told.
+        assert "ratelimit-remaining" in response.headers
+    # Alike but for extensions.cost.throttleStatus, which changes from request to request.
+    without_extensions = [
+        [{k: v for k, v in part.items() if k != "extensions"} for part in parts(response)]
+        for response in (registered, by_hash)
+    ]
+    assert without_extensions[0] == without_extensions[1]
+    assert [p["hasNext"] for p in parts(by_hash)] == [True, False]
