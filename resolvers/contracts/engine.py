@@ -143,7 +143,7 @@ class Simulation:
     async def _run(self, operation: Operation, variables: dict[str, Any], outcome: Outcome) -> None:
         contract = operation.contract
         pages = contract.pages if contract.for_each == "page" else 1
-        for _ in range(pages):
+        for page in range(pages):
             response = await self.transport.execute(operation.channel, operation.body, variables)
             judged = judge(operation, variables, response, variables.get("locale"))
             violations = judged.violations
@@ -172,7 +172,7 @@ class Simulation:
             cursor = _next_page(operation, response)
             if cursor is None:
                 # Pages not fetched will not be: the plan shrinks to what ran.
-                self._planned -= pages - 1 - _
+                self._planned -= pages - 1 - page
                 self._report()
                 return
             variables = {**variables, "after": cursor}
