@@ -21,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 from gateway.access_log import AccessLogMiddleware
 from gateway.auth import Authenticator
 from gateway.auth.setup import authenticator
+from gateway.cache_invalidation import CacheInvalidation, invalidating
 from gateway.client_limits import ClientLimitsMiddleware
 from gateway.cors import cors_middleware, cors_policy
 from gateway.events import event_subscriptions, start_event_worker
@@ -164,6 +165,14 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 )
                 await stack.enter_async_context(running(scheduler))
             await start_event_worker(stack, settings, subscriptions, services.catalog.db)
+            if settings.cache_invalidation:
+                invalidation = CacheInvalidation(
+                    services.catalog.db,
+                    forget_key=authentication.forget,
+                    forget_safelist=graphql.persisted.forget_safelist,
+                    forget_dashboards=services.dashboards.clear,
+                )
+                await stack.enter_async_context(invalidating(invalidation))
             if settings.readiness_follower:
                 follower = ReadinessFollower(
                     services.catalog, services.channels, services.locales, clock=services.clock

@@ -187,6 +187,10 @@ class PersistedQueries:
             "QUERY_NOT_IN_SAFELIST",
         )
 
+    def forget_safelist(self) -> None:
+        """The safelist changed in MongoDB: read it again on next use."""
+        self._safelist_read_at = None
+
     async def _safelisted(self, store: PersistedQueryStore) -> frozenset[str]:
         """The safelist's hashes, reread from MongoDB when older than the refresh interval
         (an operation registered on one replica is known to the others that long after)."""

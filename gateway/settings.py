@@ -158,6 +158,11 @@ class Settings(BaseSettings):
         default=False,
         description="Approving needs another lead than the product's last editor and submitter.",
     )
+    cache_invalidation: bool = Field(
+        default=True,
+        description="Drop cached API keys, the safelist and dashboards as soon as MongoDB "
+        "changes them (a change stream per process); off: their TTLs alone.",
+    )
     readiness_follower: bool = Field(
         default=True,
         description="Follow MongoDB's change stream to rescore stored readiness after any "

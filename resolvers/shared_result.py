@@ -61,6 +61,11 @@ class SharedResults(Generic[T]):
         task.add_done_callback(lambda done: self._finished(key, done))
         return await asyncio.shield(task)
 
+    def clear(self) -> None:
+        """Forget every result (the data changed): the next caller computes afresh. A
+        computation under way still answers the callers already waiting for it."""
+        self._entries.clear()
+
     async def _timed(self, compute: Callable[[], Awaitable[T]]) -> Computed[T]:
         at = self._wall_clock()
         return Computed(await compute(), at)

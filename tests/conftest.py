@@ -150,4 +150,5 @@ def settings(mongodb_uri: str, db_name: str, tmp_path: Path) -> Settings:
         # Its own tests turn it on: elsewhere a task rescoring behind a test's back would make
         # what the test sees depend on timing.
         readiness_follower=False,
+        cache_invalidation=False,
     )

@@ -122,6 +122,11 @@ class Authenticator:
             return await anyio.to_thread.run_sync(self.jwt.verify, token)
         return None
 
+    def forget(self, key_id: str) -> None:
+        """The key's record changed in MongoDB (revoked, rotated, its role or channels): read
+        it again on its next use."""
+        self._cache.pop(key_id, None)
+
     async def _record(self, key_id: str) -> Document | None:
         now = self._clock()
         cached = self._cache.get(key_id)
