@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.app import create_app
 from gateway.metrics import MAX_OPERATIONS, OTHER, UNNAMED, OperationNames, key_label
+from gateway.observability import ObservabilityMiddleware
 from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.db import Catalog
@@ -124,7 +125,10 @@ async def test_metrics_of_real_requests(settings: Settings, db: Db) -> None:
 
 
 async def test_metrics_off_by_default(settings: Settings) -> None:
-    async with serve(create_app(settings)) as client:
+    """Off (and no OTLP endpoint): nothing of observability's in the request path at all."""
+    app = create_app(settings)
+    assert not any(m.cls is ObservabilityMiddleware for m in app.user_middleware)
+    async with serve(app) as client:
         assert (await client.get("/metrics")).status_code == 404
 
 
