@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import create_app
 from gateway.cli import main
+from gateway.settings import Settings
 from resolvers.db import Catalog
+from tests.conftest import TEST_KEY_PEPPER
+from tests.live_server import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 # The shipped mobile listing and marketplace item, without image samples: the test's demo
@@ -105,6 +109,17 @@ def test_given_skus_run_the_product_operations_for_those_only(
     assert lines[-1] == "1 violation(s) in 2 runs"
     status, out, _ = simulate(capsys, "--contracts", contracts, "--sku", "AG-BLT-000122")
     assert (status, out.splitlines()[-1]) == (0, "all 1 runs hold their contracts")
+
+
+def test_against_a_running_gateway(contracts: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with live_server(create_app(Settings(key_pepper=TEST_KEY_PEPPER))) as live:
+        status, out, _ = simulate(
+            capsys, "--contracts", contracts, "--url", live.url, "--sku", "NW-HOD-000163"
+        )
+    assert status == 1
+    assert out.splitlines()[0] == (
+        "marketplace/item NW-HOD-000163 [non_empty] product.media: is [] (locale=en-US)"
+    )
 
 
 def test_a_schema_change_that_breaks_a_contract_operation_fails(
