@@ -37,7 +37,18 @@ def is_internal(error: GraphQLError) -> bool:
         and not isinstance(original, CatalogError | GraphQLError | _CLIENT_MISTAKES)
         # An outage is not a bug: MaskInternalErrors reports it as UNAVAILABLE, untraced.
         and outage_behind(original) is None
+        and not _bad_stream_count(error)
     )
+
+
+# graphql-core's executor refuses a negative @stream(initialCount:) with a ValueError, which
+# would otherwise pass for a bug of ours.
+STREAM_INITIAL_COUNT = "initialCount must be a positive integer"
+
+
+def _bad_stream_count(error: GraphQLError) -> bool:
+    original = error.original_error
+    return isinstance(original, ValueError) and str(original) == STREAM_INITIAL_COUNT
 
 
 class QueryLimits(AddValidationRules):
@@ -102,6 +113,8 @@ def masked(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLEr
             replaced.append(_replace(error, UNAVAILABLE_MESSAGE, "UNAVAILABLE", request_id))
         elif is_internal(error):
             replaced.append(_replace(error, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request_id))
+        elif _bad_stream_count(error):
+            replaced.append(_replace(error, error.message, "BAD_USER_INPUT", request_id))
         else:
             replaced.append(error)
     if outage is not None:

@@ -374,3 +374,34 @@ async def test_get_and_persisted_queries_stream_uncached(settings: Settings, db:
     ]
     assert without_extensions[0] == without_extensions[1]
     assert [p["hasNext"] for p in parts(by_hash)] == [True, False]
+
+
+async def test_misused_directives_are_request_errors_in_json(settings: Settings, db: Db) -> None:
+    """graphql-core's rules for @defer and @stream run with the others; a document they refuse
+    is answered as one JSON response, whatever Accept allowed."""
+    refused = {
+        "mutation { ... @defer { __typename } }": "cannot be used on root mutation type",
+        f'{{ product(sku: "{SKU}") @stream {{ sku }} }}': "cannot be used on non-list field",
+        '{ ... @defer(label: "x") { a: __typename } ... @defer(label: "x") { b: __typename } }': (
+            "label argument must be unique"
+        ),
+    }
+    async with gateway(settings, db) as client:
+        for query, message in refused.items():
+            response = await client.post(
+                "/graphql", json={"query": query}, headers={"accept": MODERN}
+            )
+            assert response.status_code == 400, query
+            assert response.headers["content-type"].startswith("application/graphql-response+json")
+            [error] = response.json()["errors"]
+            assert message in error["message"]
+            assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        negative = await client.post(
+            "/graphql",
+            json={"query": "{ categories @stream(initialCount: -1) { id } }"},
+            headers={"accept": MODERN},
+        )
+    body = negative.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["message"] == "initialCount must be a positive integer"
