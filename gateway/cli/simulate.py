@@ -37,6 +37,7 @@ from gateway.contracts import (
 )
 from gateway.services import load_profiles
 from gateway.settings import Settings
+from resolvers.channels import Channels
 from resolvers.contracts.checks import Violation
 from resolvers.contracts.config import Contracts
 from resolvers.contracts.engine import (
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         args.concurrency = 1 if args.url is None else 4
     if args.concurrency < 1:
         raise CLIError("--concurrency must be at least 1")
-    outcome = asyncio.run(_simulate(args, settings, contracts, channels))
+    outcome = asyncio.run(_simulate(args, settings, profiles.channels, contracts, channels))
     print(json.dumps(report_document(outcome), indent=2) if args.json else report_text(outcome))
     return 0 if outcome.ok else 1
 
@@ -137,9 +138,12 @@ def check_schema(contracts: Contracts, path: Path) -> int:
 
 
 async def _simulate(
-    args: argparse.Namespace, settings: Settings, contracts: Contracts, channels: list[str]
+    args: argparse.Namespace,
+    settings: Settings,
+    profiles: Channels,
+    contracts: Contracts,
+    channels: list[str],
 ) -> Outcome:
-    profiles = load_profiles(settings)
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     async with (
         _client(args.url, settings) as client,
@@ -147,7 +151,7 @@ async def _simulate(
     ):
         simulation = Simulation(
             contracts,
-            profiles.channels,
+            profiles,
             HttpTransport(client, headers),
             HttpImageFetcher(images),
             manifest_bodies(),
