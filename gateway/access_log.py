@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +34,11 @@ OPERATION_STATE = "graphql_operation"
 PRINCIPAL_STATE = "principal"
 # Where the GraphQL handler leaves the operation's static price, once priced.
 COST_STATE = "query_cost"
+# The state of the request being served (its id, operation, key), for what is logged meanwhile:
+# gateway.logs' JSON lines carry them.
+REQUEST_STATE: ContextVar[Mapping[str, Any] | None] = ContextVar(
+    "catalog_request_state", default=None
+)
 
 
 class AccessLogMiddleware:
@@ -53,9 +61,11 @@ class AccessLogMiddleware:
                 status = message["status"]
             await send(message)
 
+        serving = REQUEST_STATE.set(scope.setdefault("state", {}))
         try:
             await self.app(scope, receive, send_and_note)
         finally:
+            REQUEST_STATE.reset(serving)
             if status >= 400 or scope["path"] not in self.quiet_paths:
                 _log_request(scope, status, (time.perf_counter() - started) * 1000)
 

@@ -18,6 +18,9 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from gateway.access_log import OPERATION_STATE, PRINCIPAL_STATE, REQUEST_STATE
+from gateway.request_id import REQUEST_ID_STATE
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LogFormat = Literal["text", "json"]
 # Values a record may carry (``extra=``: the access log's, a request's) that a JSON line keeps.
@@ -33,9 +36,17 @@ RECORD_FIELDS = (
 )
 
 
+_REQUEST_FIELDS = (
+    ("request_id", REQUEST_ID_STATE),
+    ("operation", OPERATION_STATE),
+    ("key", PRINCIPAL_STATE),
+)
+
+
 class JsonFormatter(logging.Formatter):
     """``{"time", "level", "logger", "message", ...}``: the record's request fields when it has
-    them (``RECORD_FIELDS``, unset ones left out) and ``exception`` with the traceback."""
+    them (``RECORD_FIELDS``, unset ones left out), else those of the request being served, and
+    ``exception`` with the traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -48,6 +59,12 @@ class JsonFormatter(logging.Formatter):
             value = record.__dict__.get(name)
             if value is not None:
                 line[name] = value
+        serving = REQUEST_STATE.get()
+        if serving is not None:
+            # A line written while a request is served (with the access log on) names it.
+            for name, key in _REQUEST_FIELDS:
+                if name not in line and serving.get(key):
+                    line[name] = serving[key]
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:

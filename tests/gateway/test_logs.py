@@ -11,8 +11,10 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.access_log import OPERATION_STATE, PRINCIPAL_STATE, REQUEST_STATE
 from gateway.app import create_app
 from gateway.logs import JsonFormatter, logging_config
+from gateway.request_id import REQUEST_ID_STATE
 from gateway.settings import Settings
 from resolvers.db import Catalog
 from tests.fixtures.small_catalog import load_small_catalog
@@ -45,6 +47,21 @@ def test_an_error_line_carries_its_traceback() -> None:
     assert line["exception"].startswith("Traceback")
     assert "ValueError: bad value" in line["exception"]
     assert "request_id" not in line  # fields a record lacks are left out, not null
+
+
+def test_a_line_written_while_a_request_is_served_names_it() -> None:
+    record = logging.getLogger("gateway.test").makeRecord(
+        "gateway.test", logging.WARNING, __file__, 1, "slow", (), None
+    )
+    serving = REQUEST_STATE.set(
+        {REQUEST_ID_STATE: "req-7", OPERATION_STATE: "Page", PRINCIPAL_STATE: "k1"}
+    )
+    try:
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        REQUEST_STATE.reset(serving)
+    assert (line["request_id"], line["operation"], line["key"]) == ("req-7", "Page", "k1")
+    assert "request_id" not in json.loads(JsonFormatter().format(record))
 
 
 async def test_an_access_line_in_json(settings: Settings, db: Db) -> None:
