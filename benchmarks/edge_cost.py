@@ -176,9 +176,12 @@ def tracing_us(sink: str, commands: int) -> float:
 async def main() -> None:
     with otlp_sink() as sink:
         async with seeded_mongo(DB_NAME, PRODUCTS, "bench-edge-") as seeded:
-            variants, auth_us = await measure(seeded, sink)
+            variants, auth_us, started = await measure(seeded, sink)
             price_us = pricing_us(seeded.workload.graphql("Q1")[0])
-        commands, batches = per_request(variants)
+        requests, commands, batches = (
+            end - start for end, start in zip(counts(variants), started, strict=True)
+        )
+        commands, batches = commands / requests, batches / requests
         direct = {
             "auth (cached key)": auth_us,
             "metrics": metrics_us(round(commands), round(batches)),
@@ -188,37 +191,32 @@ async def main() -> None:
     report(variants, direct, commands, batches)
 
 
-def per_request(variants: list[Variant]) -> tuple[float, float]:
-    """MongoDB commands and loader batches per Q1 request, as the metrics app counted them."""
+def counts(variants: list[Variant]) -> tuple[float, float, float]:
+    """/graphql requests, MongoDB commands and loader batches the metrics app counted so far."""
     [metrics] = [v.observability.metrics for v in variants if v.name == "metrics"]
     assert metrics is not None
-    registry = metrics.registry
-    requests = sum(
-        sample.value
-        for family in registry.collect()
-        if family.name == "catalog_http_request_duration_seconds"
-        for sample in family.samples
-        if sample.name.endswith("_count") and sample.labels.get("path") == "/graphql"
+
+    def total(family_name: str, suffix: str, path: str | None = None) -> float:
+        return sum(
+            sample.value
+            for family in metrics.registry.collect()
+            if family.name == family_name
+            for sample in family.samples
+            if sample.name.endswith(suffix) and path in (None, sample.labels.get("path"))
+        )
+
+    return (
+        total("catalog_http_request_duration_seconds", "_count", "/graphql"),
+        total("catalog_mongodb_commands", "_total"),
+        total("catalog_dataloader_batch_size", "_count"),
     )
-    commands = sum(
-        sample.value
-        for family in registry.collect()
-        if family.name == "catalog_mongodb_commands"
-        for sample in family.samples
-        if sample.name.endswith("_total")
-    )
-    batches = sum(
-        sample.value
-        for family in registry.collect()
-        if family.name == "catalog_dataloader_batch_size"
-        for sample in family.samples
-        if sample.name.endswith("_count")
-    )
-    return commands / requests, batches / requests
 
 
-async def measure(seeded: SeededMongo, sink: str) -> tuple[list[Variant], float]:
-    """The variants' CPU per round, and µs per ``authenticate`` of the key (cached)."""
+async def measure(
+    seeded: SeededMongo, sink: str
+) -> tuple[list[Variant], float, tuple[float, float, float]]:
+    """The variants' CPU per round, µs per ``authenticate`` of the key (cached), and the
+    metrics app's counts once warm (start-up's commands are not Q1's)."""
     roles = unthrottled_roles(seeded.temp)
     authorization = await bench_key(seeded.catalog, seeded.pepper, roles, "storefront")
     # The scheduler's round at start-up only.
@@ -242,14 +240,17 @@ async def measure(seeded: SeededMongo, sink: str) -> tuple[list[Variant], float]
                 authenticator: Authenticator = state["authenticator"]
                 key = (("authorization", authorization),)
                 variants.append(Variant("key", http, app.state.observability, key))
+        warm = (0.0, 0.0, 0.0)
         for round_ in range(WARMUP + ROUNDS):
+            if round_ == WARMUP:
+                warm = counts(variants)
             chosen = [pages[(round_ * PER_ROUND + i) % len(pages)] for i in range(PER_ROUND)]
             # Rotate the order: no variant always follows another's garbage.
             shift = round_ % len(variants)
             for variant in variants[shift:] + variants[:shift]:
                 await timed_round(variant, chosen, record=round_ >= WARMUP)
         auth_us = await direct_cost(authenticator, authorization)
-    return variants, auth_us
+    return variants, auth_us, warm
 
 
 def report(
