@@ -51,6 +51,7 @@ from gateway.incremental import (
     multipart_body,
     refusal,
 )
+from gateway.observability import run_operation
 from gateway.operation_rules import (
     MANY_OPERATIONS,
     RequestExtensionError,
@@ -621,12 +622,16 @@ class GraphQLHTTPHandler:
         )
         result: ExecutionResult | ExperimentalIncrementalExecutionResults | None = None
         try:
-            result = await self.schema.execute(
-                params.query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=allowed,
+            result = await run_operation(
+                request,
+                lambda: context.cost.requested,
+                self.schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                ),
             )
         except InvalidOperationTypeError as exc:
             if request.method == "GET":
