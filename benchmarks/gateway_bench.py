@@ -603,6 +603,10 @@ async def main(argv: Sequence[str] | None = None) -> None:
                     "CATALOG_LOG_LEVEL": "warning",
                     "CATALOG_KEY_PEPPER": pepper,
                     "CATALOG_ROLES": str(roles),
+                    # Their change streams' getMores would count as the requests' commands
+                    # (mongod's counters are global); they cost a request nothing.
+                    "CATALOG_READINESS_FOLLOWER": "false",
+                    "CATALOG_CACHE_INVALIDATION": "false",
                     "PYTHONDONTWRITEBYTECODE": "1",
                 }
             )

@@ -197,6 +197,9 @@ class SeededMongo:
             "data_dir": self.temp / "data",
             "key_pepper": self.pepper,
             "access_log": False,
+            # Their change streams' getMores would count as the requests' MongoDB commands.
+            "readiness_follower": False,
+            "cache_invalidation": False,
         }
         return Settings(**{**base, **overrides})
 
