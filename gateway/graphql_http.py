@@ -401,7 +401,7 @@ def _wants_graphiql(request: Request) -> bool:
     return "query" not in request.query_params and "text/html" in request.headers.get("accept", "")
 
 
-def _error_code(error: GraphQLError, pre_execution: bool) -> GraphQLError:
+def with_error_code(error: GraphQLError, pre_execution: bool) -> GraphQLError:
     """Give errors without one an ``extensions.code`` (Apollo's names, which routers know)."""
     if error.extensions and "code" in error.extensions:
         return error
@@ -724,7 +724,7 @@ class GraphQLHTTPHandler:
             results,
             wire,
             errors=errors,
-            formatted=lambda error: _error_code(error, pre_execution=False).formatted,
+            formatted=lambda error: with_error_code(error, pre_execution=False).formatted,
             initial_extensions=first,
             # What the deferred fields noted too (the lists only grow).
             final_extensions=lambda: notes() or None,
@@ -745,7 +745,7 @@ class GraphQLHTTPHandler:
         if not request_error:
             body["data"] = result.data
         if result.errors:
-            body["errors"] = [_error_code(e, request_error).formatted for e in result.errors]
+            body["errors"] = [with_error_code(e, request_error).formatted for e in result.errors]
         if result.extensions:
             body["extensions"] = result.extensions
         headers: dict[str, str] = {}

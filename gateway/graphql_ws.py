@@ -40,7 +40,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from gateway.auth import AuthenticationError, Authenticator, TooManyFailuresError
-from gateway.graphql_http import GraphQLHTTPHandler, _error_code, bucket_name
+from gateway.graphql_http import GraphQLHTTPHandler, bucket_name, with_error_code
 from gateway.persisted_queries import PersistedQueryError
 from gateway.query_cost import POINTS_PER_REQUEST, Budget
 from gateway.read_view import CHANNEL_HEADER, PREVIEW_HEADER, ReadViewError, read_view
@@ -268,7 +268,7 @@ class GraphQLWebSocketHandler:
     async def _error(
         self, connection: _Connection, operation_id: str, *errors: GraphQLError
     ) -> None:
-        formatted = [_error_code(error, pre_execution=True).formatted for error in errors]
+        formatted = [with_error_code(error, pre_execution=True).formatted for error in errors]
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             await connection.websocket.send_json(
                 {"id": operation_id, "type": "error", "payload": formatted}
@@ -366,7 +366,7 @@ def _formatted(result: Any) -> dict[str, Any]:
         formatted: dict[str, Any] = {"data": result.data}
         if result.errors:
             formatted["errors"] = [
-                _error_code(error, pre_execution=False).formatted for error in result.errors
+                with_error_code(error, pre_execution=False).formatted for error in result.errors
             ]
         if result.extensions:
             formatted["extensions"] = result.extensions
