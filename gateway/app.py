@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
+from pymongo.read_preferences import Primary, _ServerMode
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -201,6 +202,7 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         WebSocketRoute("/graphql", GraphQLWebSocketHandler(graphql).handle),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/readyz/writes", readyz_writes, methods=["GET"]),
         Route("/", index, methods=["GET"]),
         Route(ASSET_PREFIX + "{path:path}", graphiql_asset, methods=["GET"]),
     ]
@@ -238,27 +240,54 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when a MongoDB primary answers: replicas not ready leave the load balancer.
+    """Ready while requests' reads can be served: replicas not ready leave the load balancer.
 
-    While the demo's pictures upload into the emulator the gateway is ready all the same (the
-    API answers, with placeholders for what has not arrived); ``demoMedia`` says how far
-    they are.
+    With the default read preference (``primaryPreferred``) a secondary serves reads while the
+    replica set elects a primary, so the gateway stays ready and says ``"writes":
+    "unavailable"`` (``/readyz/writes`` answers 503 then); with ``primary`` it needs the
+    primary. While the demo's pictures upload into the emulator the gateway is ready all the
+    same (the API answers, with placeholders for what has not arrived); ``demoMedia`` says how
+    far they are.
     """
-    client: AsyncMongoClient[dict[str, Any]] = request.state.mongo_client
-    try:
-        hello = await asyncio.wait_for(client.admin.command("hello"), READY_TIMEOUT_S)
-        # Through a replica set connection commands go to the primary; say so explicitly.
-        primary = bool(hello.get("isWritablePrimary") or hello.get("msg") == "isdbgrid")
-    except (PyMongoError, TimeoutError) as exc:
-        # The topology (hosts, replica set) is for the logs, not for anonymous callers.
-        log.warning("not ready: %s", exc)
+    services: Services = request.state.services
+    preference = services.read_catalog.db.read_preference
+    hello = await _hello(request, preference)
+    if hello is None:
         return JSONResponse(
-            {"status": "unavailable", "reason": "MongoDB primary unreachable"}, status_code=503
+            {"status": "unavailable", "reason": "MongoDB unreachable"}, status_code=503
         )
-    if not primary:
+    writable = _writable(hello)
+    if not writable and preference.mode == 0:  # reads need the primary (read preference primary)
         return JSONResponse({"status": "unavailable", "reason": "no primary"}, status_code=503)
-    body: dict[str, Any] = {"status": "ready"}
+    body: dict[str, Any] = {"status": "ready", "writes": "ok" if writable else "unavailable"}
     demo_media: UploadProgress | None = getattr(request.state, "demo_media", None)
     if demo_media is not None and demo_media.uploading:
         body["demoMedia"] = demo_media.as_dict()
     return JSONResponse(body)
+
+
+async def readyz_writes(request: Request) -> Response:
+    """Whether writes can be served now: a primary answers (for checks that write)."""
+    hello = await _hello(request, Primary())
+    if hello is None or not _writable(hello):
+        return JSONResponse({"status": "unavailable", "reason": "no primary"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def _hello(request: Request, preference: _ServerMode) -> dict[str, Any] | None:
+    client: AsyncMongoClient[dict[str, Any]] = request.state.mongo_client
+    try:
+        return await asyncio.wait_for(
+            client.admin.command("hello", read_preference=preference), READY_TIMEOUT_S
+        )
+    except (PyMongoError, TimeoutError) as exc:
+        # The topology (hosts, replica set) is for the logs, not for anonymous callers.
+        log.warning("not ready: %s", exc)
+        return None
+
+
+def _writable(hello: dict[str, Any]) -> bool:
+    """A primary answered, or a member that knows one (a secondary names it), or mongos."""
+    return bool(
+        hello.get("isWritablePrimary") or hello.get("primary") or hello.get("msg") == "isdbgrid"
+    )

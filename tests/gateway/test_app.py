@@ -58,7 +58,11 @@ async def test_readyz_says_while_demo_media_are_still_uploading(
         "method": "GET",
         "path": "/readyz",
         "headers": [],
-        "state": {"mongo_client": mongo_client, "demo_media": progress},
+        "state": {
+            "mongo_client": mongo_client,
+            "demo_media": progress,
+            "services": services_for(Catalog(mongo_client["readyz"])),
+        },
     }
     progress.begin(300)
     for _ in range(11):
@@ -68,11 +72,12 @@ async def test_readyz_says_while_demo_media_are_still_uploading(
     assert response.status_code == 200
     assert json.loads(bytes(response.body)) == {
         "status": "ready",
+        "writes": "ok",
         "demoMedia": {"uploaded": 11, "failed": 0, "total": 300},
     }
     progress.finish()
     response = await readyz(Request(scope))
-    assert json.loads(bytes(response.body)) == {"status": "ready"}
+    assert json.loads(bytes(response.body)) == {"status": "ready", "writes": "ok"}
 
 
 async def test_the_demo_upload_progress_reaches_readyz(

@@ -1,7 +1,7 @@
 """A primary stepped down, then another killed, under load: a three-member replica set of real
-mongods behind one gateway. Reads keep being served (primaryPreferred), webhooks are applied
-whole or refused with 503 and applied on Cloudinary's retry, and stored readiness ends equal to
-the live scores."""
+mongods behind one gateway. Reads keep being served (primaryPreferred) and /readyz stays ready,
+webhooks are applied whole or refused with 503 and applied on Cloudinary's retry, and stored
+readiness ends equal to the live scores."""
 
 import asyncio
 from collections import Counter
@@ -62,6 +62,8 @@ async def test_reads_webhooks_and_stored_scores_survive_a_step_down_and_a_killed
         finally:
             await client.close()
     assert outcome["failed_reads"] == []
+    # Ready throughout, writes "unavailable" at most while no primary was known.
+    assert {status for status, _ in outcome["readiness"]} == {200}
     assert outcome["reads_after"] > 0
     assert set(outcome["webhook_statuses"]) <= {200, 503, 409}
     assert mirrored == outcome["notifications"]
@@ -72,6 +74,7 @@ async def _under_load(http: httpx.AsyncClient, members: Any) -> dict[str, Any]:
     failed: list[Any] = []
     reads = Counter[str]()
     statuses = Counter[int]()
+    readiness = Counter[tuple[int, str | None]]()
     refused: list[tuple[str, dict[str, str]]] = []
     sent = 0
 
@@ -97,6 +100,13 @@ async def _under_load(http: httpx.AsyncClient, members: Any) -> dict[str, Any]:
                 refused.append((body, headers))
             await asyncio.sleep(0.05)
 
+    async def prober() -> None:
+        """A load balancer's health check: the replica must not leave it for an election."""
+        while not stop.is_set():
+            response = await http.get("/readyz")
+            readiness[(response.status_code, response.json().get("writes"))] += 1
+            await asyncio.sleep(0.1)
+
     async def reads_beyond(count: int) -> None:
         async with asyncio.timeout(120):
             while True:
@@ -107,6 +117,7 @@ async def _under_load(http: httpx.AsyncClient, members: Any) -> dict[str, Any]:
 
     tasks = [asyncio.create_task(reader()) for _ in range(READERS)]
     tasks += [asyncio.create_task(notifier()) for _ in range(NOTIFIERS)]
+    tasks.append(asyncio.create_task(prober()))
     try:
         await reads_beyond(20)
         primary = await asyncio.to_thread(members.primary)
@@ -125,6 +136,7 @@ async def _under_load(http: httpx.AsyncClient, members: Any) -> dict[str, Any]:
         "webhook_statuses": dict(statuses),
         "refused": refused,
         "notifications": sent,
+        "readiness": dict(readiness),
     }
 
 

@@ -13,6 +13,7 @@ from gateway.app import create_app, readyz
 from gateway.settings import Settings
 from resolvers.db import Catalog
 from tests.fixtures.small_catalog import load_small_catalog
+from tests.graphql_helpers import services_for
 from tests.http_helpers import api_key, serve
 
 pytestmark = pytest.mark.indexed
@@ -213,7 +214,9 @@ async def test_browsers_get_graphiql_with_a_demo_query(client: httpx.AsyncClient
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
-    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready", "writes": "ok"})
+    writes = await client.get("/readyz/writes")
+    assert (writes.status_code, writes.json()) == (200, {"status": "ready"})
 
 
 async def test_readiness_is_503_without_a_primary() -> None:
@@ -225,7 +228,7 @@ async def test_readiness_is_503_without_a_primary() -> None:
         "method": "GET",
         "path": "/readyz",
         "headers": [],
-        "state": {"mongo_client": dead},
+        "state": {"mongo_client": dead, "services": services_for(Catalog(dead["readyz"]))},
     }
     try:
         response = await readyz(Request(scope))
