@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
+import ctypes
+import signal
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +18,7 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from gateway.embedded_mongo import find_mongod, free_port
+from tests.conftest import scratch_dir
 
 NAME = "failover"
 # Shorter than MongoDB's 10 s default, so a test's two elections take seconds; still longer
@@ -82,61 +86,83 @@ def _hello(member: Member) -> dict[str, Any] | None:
         client.close()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the member's process before exec: it is killed when the test process dies, even one
+    killed before its clean-up could run (a timeout, a crash)."""
+    if sys.platform == "linux":
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 @contextmanager
-def replica_set(directory: Path) -> Iterator[ReplicaSet]:
+def replica_set() -> Iterator[ReplicaSet]:
     """Three mongods and an initiated replica set; all killed when the block ends."""
     mongod = find_mongod(None)
     members: list[Member] = []
-    try:
-        for index in range(3):
-            dbpath = directory / f"member-{index}"
-            dbpath.mkdir(parents=True)
-            port = free_port()
-            args = [
-                str(mongod),
-                "--replSet",
-                NAME,
-                "--port",
-                str(port),
-                "--bind_ip",
-                "127.0.0.1",
-                "--dbpath",
-                str(dbpath),
-                "--logpath",
-                str(dbpath / "mongod.log"),
-                "--wiredTigerCacheSizeGB",
-                "0.25",
-                "--setParameter",
-                "diagnosticDataCollectionEnabled=false",
-            ]
-            process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            members.append(Member(port, process))
-        for member in members:
-            _wait_answering(member)
-        client: MongoClient[dict[str, Any]] = MongoClient(members[0].host, directConnection=True)
+    with tempfile.TemporaryDirectory(prefix="failover-", dir=scratch_dir()) as temp:
         try:
-            client.admin.command(
-                "replSetInitiate",
-                {
-                    "_id": NAME,
-                    "members": [{"_id": i, "host": m.host} for i, m in enumerate(members)],
-                    "settings": {
-                        "electionTimeoutMillis": ELECTION_TIMEOUT_MS,
-                        "heartbeatIntervalMillis": 500,
-                    },
-                },
-            )
+            for index in range(3):
+                members.append(_start(mongod, Path(temp) / f"member-{index}"))
+            for member in members:
+                _wait_answering(member)
+            _initiate(members)
+            replica = ReplicaSet(members)
+            replica.primary()
+            yield replica
         finally:
-            client.close()
-        replica = ReplicaSet(members)
-        replica.primary()
-        yield replica
+            for member in members:
+                if member.process.poll() is None:
+                    member.process.kill()
+                    member.process.wait()
+
+
+def _start(mongod: Path, dbpath: Path) -> Member:
+    dbpath.mkdir(parents=True)
+    port = free_port()
+    args = [
+        str(mongod),
+        "--replSet",
+        NAME,
+        "--port",
+        str(port),
+        "--bind_ip",
+        "127.0.0.1",
+        "--dbpath",
+        str(dbpath),
+        "--logpath",
+        str(dbpath / "mongod.log"),
+        "--wiredTigerCacheSizeGB",
+        "0.25",
+        "--setParameter",
+        "diagnosticDataCollectionEnabled=false",
+    ]
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+    )
+    return Member(port, process)
+
+
+def _initiate(members: list[Member]) -> None:
+    client: MongoClient[dict[str, Any]] = MongoClient(members[0].host, directConnection=True)
+    try:
+        client.admin.command(
+            "replSetInitiate",
+            {
+                "_id": NAME,
+                "members": [{"_id": i, "host": m.host} for i, m in enumerate(members)],
+                "settings": {
+                    "electionTimeoutMillis": ELECTION_TIMEOUT_MS,
+                    "heartbeatIntervalMillis": 500,
+                },
+            },
+        )
     finally:
-        for member in members:
-            if member.process.poll() is None:
-                member.process.kill()
-                member.process.wait()
-        shutil.rmtree(directory, ignore_errors=True)
+        client.close()
 
 
 def _wait_answering(member: Member, timeout: float = 60) -> None:

@@ -30,7 +30,7 @@ NOTIFIERS = 1
 async def test_reads_webhooks_and_stored_scores_survive_a_step_down_and_a_killed_primary(
     settings: Settings, tmp_path: Path
 ) -> None:
-    with replica_set(tmp_path / "replica-set") as members:
+    with replica_set() as members:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(members.uri, tz_aware=True)
         try:
             catalog = Catalog(client["failover"])
