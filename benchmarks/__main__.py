@@ -16,6 +16,7 @@ from benchmarks import (
     auth_cost,
     bombs,
     edge_cost,
+    follower,
     gateway_bench,
     imports,
     seed_demo,
@@ -31,6 +32,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "imports": imports.main,
     "storefront": storefront.main,
     "edge": edge_cost.main,
+    "follower": follower.main,
 }
 # Benchmarks that parse options of their own (given after the names on the command line).
 OPTIONS: dict[str, Callable[[Sequence[str]], Coroutine[Any, Any, None]]] = {

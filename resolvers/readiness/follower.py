@@ -49,6 +49,7 @@ INPUTS = ("products", "assets", "categories", "attributes")
 HISTORY_LOST = frozenset({136, 280, 286})
 # Changes handled together: one rescore of their products.
 MAX_BATCH = 1000
+BATCH_WINDOW = timedelta(milliseconds=100)
 
 _UPDATED_FIELDS = "$updateDescription.updatedFields"
 _PIPELINE: list[Document] = [
@@ -211,7 +212,10 @@ class ReadinessFollower:
             self.following.set()
             while not stop.is_set():
                 affected, count = Affected(), 0
-                while count < MAX_BATCH:
+                # A batch ends when the stream is quiet, or after BATCH_WINDOW: under a steady
+                # stream of writes it would otherwise never end, and nothing would be rescored.
+                closes = time.monotonic() + BATCH_WINDOW.total_seconds()
+                while count < MAX_BATCH and time.monotonic() < closes:
                     change = await stream.try_next()
                     if change is None:
                         break
