@@ -18,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.errors import PyMongoError
 
+from resolvers.background import running_until_stopped
 from resolvers.db import Database, Document
 
 log = logging.getLogger(__name__)
@@ -106,13 +107,8 @@ class CacheInvalidation:
         self.dropped += 1
 
 
-@contextlib.asynccontextmanager
-async def invalidating(invalidation: CacheInvalidation) -> AsyncIterator[asyncio.Task[None]]:
-    """The stream as a task for the duration of the block (the app's lifespan)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(invalidation.run(stop), name="cache-invalidation")
-    try:
-        yield task
-    finally:
-        stop.set()
-        await task
+def invalidating(
+    invalidation: CacheInvalidation,
+) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
+    """The invalidation stream as a task for the duration of the block (the lifespan)."""
+    return running_until_stopped(invalidation.run, "cache-invalidation")

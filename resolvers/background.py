@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -35,3 +36,19 @@ class Background:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def running_until_stopped(
+    work: Callable[[asyncio.Event], Coroutine[Any, Any, None]], name: str
+) -> AsyncIterator[asyncio.Task[None]]:
+    """``work(stop)`` as a task for the duration of the block (the app's lifespan): at the end
+    ``stop`` is set and the task awaited, so a round under way finishes rather than being cut
+    off half-way through a MongoDB operation."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(work(stop), name=name)
+    try:
+        yield task
+    finally:
+        stop.set()
+        await task

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -50,3 +51,13 @@ async def api_key(
     # Every role's keys may expire; those that can write must.
     issued = await keys.create(KeySpec(f"test {role}", role, expires_in=timedelta(days=1)))
     return {"Authorization": f"Bearer {issued.secret}"}
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    """Waits (up to 30 s) for ``check`` to hold: for work another process or task does on
+    its own schedule (a replica's change stream, a follower), which no event of ours tells."""
+    async with asyncio.timeout(30):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.05)

@@ -26,13 +26,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.errors import OperationFailure, PyMongoError
 
+from resolvers.background import running_until_stopped
 from resolvers.channels import Channels
 from resolvers.db import Catalog, Collection, Document
 from resolvers.leases import Lease, claim, new_owner, release, renew
@@ -256,13 +257,8 @@ class ReadinessFollower:
             await rescore_query(self.catalog, self.channels, self.locales, self.clock(), query)
 
 
-@contextlib.asynccontextmanager
-async def following(follower: ReadinessFollower) -> AsyncIterator[asyncio.Task[None]]:
+def following(
+    follower: ReadinessFollower,
+) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
     """The follower as a task for the duration of the block (the app's lifespan)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(follower.run(stop), name="readiness-follower")
-    try:
-        yield task
-    finally:
-        stop.set()
-        await task
+    return running_until_stopped(follower.run, "readiness-follower")

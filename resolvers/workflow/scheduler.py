@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pymongo.errors import PyMongoError
 
+from resolvers.background import running_until_stopped
 from resolvers.db import Collection
 from resolvers.leases import claim, new_owner
 from resolvers.workflow.service import Outcome, Workflow
@@ -68,13 +69,8 @@ class Scheduler:
                 await asyncio.wait_for(stop.wait(), self.poll.total_seconds())
 
 
-@contextlib.asynccontextmanager
-async def running(scheduler: Scheduler) -> AsyncIterator[asyncio.Task[None]]:
+def running(
+    scheduler: Scheduler,
+) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
     """The scheduler's rounds as a task for the duration of the block (the app's lifespan)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(scheduler.run(stop), name="scheduled-publishing")
-    try:
-        yield task
-    finally:
-        stop.set()
-        await task
+    return running_until_stopped(scheduler.run, "scheduled-publishing")

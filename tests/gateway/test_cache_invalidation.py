@@ -1,8 +1,6 @@
 """Per-process caches follow MongoDB: a key revoked, or products changed, through one replica
 (or the shell) show on another at once, not after its cache's TTL."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gateway.app import create_app
@@ -12,18 +10,9 @@ from resolvers.access.api_keys import ApiKeys, parse_key
 from resolvers.db import Catalog
 from tests.conftest import TEST_KEY_PEPPER
 from tests.fixtures.small_catalog import load_small_catalog
-from tests.http_helpers import api_key, serve
+from tests.http_helpers import api_key, eventually, serve
 
 DASHBOARD = '{ catalogReadiness(channel: "web") { products } }'
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Waits for the other replica's change stream to act."""
-    async with asyncio.timeout(30):
-        while True:
-            if await check():
-                return
-            await asyncio.sleep(0.05)
 
 
 async def test_a_revoked_key_and_a_changed_catalog_show_on_every_replica_at_once(

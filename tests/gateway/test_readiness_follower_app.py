@@ -1,8 +1,6 @@
 """Two gateway replicas over one database: one follows the change stream, and a write made
 directly in MongoDB is rescored without a cron."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gateway.app import create_app
@@ -12,17 +10,8 @@ from resolvers.readiness.follower import CURSOR, CURSORS, LEASE
 from resolvers.readiness.store import load_context, materialize, stored_readiness
 from tests.demo_fixtures import NOW
 from tests.fixtures.small_catalog import load_small_catalog
-from tests.http_helpers import serve
+from tests.http_helpers import eventually, serve
 from tests.resolvers.readiness.test_follower import CHANNELS, LOCALES, SKU
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Waits for another process's work to show in MongoDB."""
-    async with asyncio.timeout(30):
-        while True:
-            if await check():
-                return
-            await asyncio.sleep(0.05)
 
 
 async def test_two_replicas_one_follower_and_a_direct_write_is_rescored(
