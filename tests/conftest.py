@@ -134,7 +134,14 @@ async def mongo_client(
     mongodb_uri: str, command_counter: CommandCounter
 ) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        mongodb_uri, event_listeners=[command_counter], tz_aware=True
+        mongodb_uri,
+        event_listeners=[command_counter],
+        tz_aware=True,
+        # The session's event loop stands still while a synchronous test runs (a CLI command
+        # in a subprocess can take a minute on a loaded machine). The server monitor's check
+        # in flight then "times out" when the loop resumes, and PyMongo clears the pool and
+        # cancels the next test's operation (_OperationCancelled). Its timeout is this one.
+        connectTimeoutMS=600_000,
     )
     yield client
     await client.close()

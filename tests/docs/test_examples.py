@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import OperationDefinitionNode, parse
+from graphql import (
+    ExecutionResult,
+    ExperimentalIncrementalExecutionResults,
+    OperationDefinitionNode,
+    parse,
+)
+from graphql.execution.types import IncrementalDeferResult
 
 from resolvers.services import Services
 from tests.graphql_helpers import execute
@@ -136,7 +142,32 @@ async def test_example_runs_against_the_demo_catalog(example: Example, demo: Ser
     # One operation per block: several anonymous ones are not a valid document, and a reader
     # pasting the block into GraphiQL should get one answer.
     assert len(operations) == 1, f"{len(operations)} operations in one block"
-    result = await execute(demo, example.query)
+    result = await whole(await execute(demo, example.query))
     assert result.errors is None, [error.formatted for error in result.errors]
     assert result.data is not None
     assert empty_results(result.data) == []
+
+
+async def whole(result: Any) -> ExecutionResult:
+    """An example using @defer or @stream, its parts put together as a client would."""
+    if not isinstance(result, ExperimentalIncrementalExecutionResults):
+        return result  # type: ignore[no-any-return]
+    initial = result.initial_result
+    data, errors = initial.data, list(initial.errors or [])
+    paths = {pending.id: pending.path for pending in initial.pending or []}
+    async for later in result.subsequent_results:
+        paths.update({pending.id: pending.path for pending in later.pending or []})
+        for part in later.incremental or []:
+            errors += part.errors or []
+            target: Any = data
+            for key in paths[part.id]:
+                target = target[key]
+            if isinstance(part, IncrementalDeferResult):
+                for key in part.sub_path or []:
+                    target = target[key]
+                target.update(part.data)
+            else:
+                target.extend(part.items)
+        for completed in later.completed or []:
+            errors += completed.errors or []
+    return ExecutionResult(data, errors or None)

@@ -438,7 +438,14 @@ async def history_state(catalog: Catalog) -> Document:
     """The product's fields, without bookkeeping."""
     stored = await catalog.products.find_one(
         {"sku": "H-1"},
-        {"_id": 0, "revision": 0, "updatedAt": 0, "createdAt": 0, "readiness": 0},
+        {
+            "_id": 0,
+            "revision": 0,
+            "updatedAt": 0,
+            "createdAt": 0,
+            "readiness": 0,
+            "readinessBasedOn": 0,
+        },
     )
     assert stored is not None
     return stored
