@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 from pymongo.read_preferences import Primary, _ServerMode
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -276,10 +276,17 @@ async def readyz_writes(request: Request) -> Response:
 
 async def _hello(request: Request, preference: _ServerMode) -> dict[str, Any] | None:
     client: AsyncMongoClient[dict[str, Any]] = request.state.mongo_client
+
+    async def ask() -> dict[str, Any]:
+        try:
+            return await client.admin.command("hello", read_preference=preference)
+        except ConnectionFailure:
+            # A member stepping down closes every connection: the pooled one this took may
+            # be one of them, while the member (or another) answers on a new one.
+            return await client.admin.command("hello", read_preference=preference)
+
     try:
-        return await asyncio.wait_for(
-            client.admin.command("hello", read_preference=preference), READY_TIMEOUT_S
-        )
+        return await asyncio.wait_for(ask(), READY_TIMEOUT_S)
     except (PyMongoError, TimeoutError) as exc:
         # The topology (hosts, replica set) is for the logs, not for anonymous callers.
         log.warning("not ready: %s", exc)
