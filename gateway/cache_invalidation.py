@@ -25,7 +25,7 @@ from typing import Any
 from pymongo.errors import PyMongoError
 
 from resolvers.background import running_until_stopped
-from resolvers.db import Database, Document
+from resolvers.db import UPDATED_FIELD_NAMES, Database, Document
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,7 @@ _PIPELINE: list[Document] = [
         "$project": {
             "ns.coll": 1,
             "documentKey": 1,
-            "fields": {
-                "$map": {
-                    "input": {
-                        "$objectToArray": {"$ifNull": ["$updateDescription.updatedFields", {}]}
-                    },
-                    "in": "$$this.k",
-                }
-            },
+            "fields": UPDATED_FIELD_NAMES,
         }
     },
 ]

@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 Collection = AsyncCollection[Document]
+# In a change stream's $project: the names of the fields an update set ([] for other events),
+# without their values (a product's can be large).
+UPDATED_FIELD_NAMES: Document = {
+    "$map": {
+        "input": {"$objectToArray": {"$ifNull": ["$updateDescription.updatedFields", {}]}},
+        "in": "$$this.k",
+    }
+}
 
 TEXT_INDEX = "search_text"
 # One collection of published snapshots per channel ("publications.web", …).

@@ -99,7 +99,7 @@ class _Subscriber:
                 raise self.error
             self.ready.clear()
             await self.ready.wait()
-        if self.error is not None and isinstance(self.error, SubscriberLaggedError):
+        if isinstance(self.error, SubscriberLaggedError):  # behind: what it has is stale
             raise self.error
         return self.changes.popleft()
 

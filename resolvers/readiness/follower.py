@@ -35,7 +35,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from resolvers.background import running_until_stopped
 from resolvers.channels import Channels
-from resolvers.db import Catalog, Collection, Document
+from resolvers.db import UPDATED_FIELD_NAMES, Catalog, Collection, Document
 from resolvers.leases import Lease, claim, new_owner, release, renew
 from resolvers.locales import LocaleResolver
 from resolvers.readiness.store import materialize, rescore_query
@@ -52,7 +52,6 @@ HISTORY_LOST = frozenset({136, 280, 286})
 MAX_BATCH = 1000
 BATCH_WINDOW = timedelta(milliseconds=100)
 
-_UPDATED_FIELDS = "$updateDescription.updatedFields"
 _PIPELINE: list[Document] = [
     {
         "$match": {
@@ -66,14 +65,7 @@ _PIPELINE: list[Document] = [
             "ns.coll": 1,
             "operationType": 1,
             "documentKey": 1,
-            "fields": {
-                "$map": {
-                    "input": {
-                        "$objectToArray": {"$ifNull": ["$updateDescription.updatedFields", {}]}
-                    },
-                    "in": "$$this.k",
-                }
-            },
+            "fields": UPDATED_FIELD_NAMES,
         }
     },
     # A product write that stored scores (the follower's own, an import's, a request's) was

@@ -57,7 +57,7 @@ async def materialize(
 ) -> int:
     """Recompute and store the scores of every product (after a seed, or from cron: promotional
     windows open and close with time)."""
-    return await _rescore(catalog, channels, locales, now, {})
+    return await rescore_query(catalog, channels, locales, now, {})
 
 
 async def rescore_products_using(
@@ -69,7 +69,7 @@ async def rescore_products_using(
 ) -> int:
     """Rescore the products that use these assets (new, changed or deleted in the DAM)."""
     query = {"media.publicId": {"$in": list(public_ids)}}
-    return await _rescore(catalog, channels, locales, now, query)
+    return await rescore_query(catalog, channels, locales, now, query)
 
 
 async def rescore_skus(
@@ -80,18 +80,7 @@ async def rescore_skus(
     skus: Sequence[str],
 ) -> int:
     """Rescore the products with these SKUs (e.g. after media was ingested for them)."""
-    return await _rescore(catalog, channels, locales, now, {"sku": {"$in": list(skus)}})
-
-
-async def rescore_query(
-    catalog: Catalog,
-    channels: Channels,
-    locales: LocaleResolver,
-    now: datetime,
-    query: dict[str, Any],
-) -> int:
-    """Rescore the products matching ``query`` (the follower's: what a batch of changes hit)."""
-    return await _rescore(catalog, channels, locales, now, query)
+    return await rescore_query(catalog, channels, locales, now, {"sku": {"$in": list(skus)}})
 
 
 async def rescore_stale(
@@ -102,17 +91,18 @@ async def rescore_stale(
     query = stale_query(channels)
     if not await catalog.products.count_documents(query, limit=1):
         return 0
-    return await _rescore(catalog, channels, locales, now, query)
+    return await rescore_query(catalog, channels, locales, now, query)
 
 
-async def _rescore(
+async def rescore_query(
     catalog: Catalog,
     channels: Channels,
     locales: LocaleResolver,
     now: datetime,
     query: dict[str, Any],
 ) -> int:
-    """Recompute and store the scores of every product matching ``query``.
+    """Recompute and store the scores of every product matching ``query`` (the follower's:
+    what a batch of changes hit).
 
     Works in batches: one products page, then one query each for their assets, categories and
     attribute definitions, then one bulk write.
