@@ -34,20 +34,26 @@ async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def api_key(
-    db: AsyncDatabase[dict[str, Any]], role: str = "viewer", settings: Settings | None = None
-) -> dict[str, str]:
-    """The ``Authorization`` header of a new key of ``role``, valid for a gateway over ``db``
-    whose settings are the ``settings`` fixture's (its pepper, key environment and roles)."""
+def key_store(db: AsyncDatabase[dict[str, Any]], settings: Settings | None = None) -> ApiKeys:
+    """The key store of a gateway over ``db`` whose settings are ``settings`` (default: the
+    ``settings`` fixture's pepper, key environment and roles)."""
     settings = settings or Settings(key_pepper=TEST_KEY_PEPPER)
     assert settings.key_pepper is not None
-    keys = ApiKeys(
+    return ApiKeys(
         db["api_keys"],
         pepper=settings.key_pepper.get_secret_value().encode(),
         roles=load_roles(settings.roles_path),
         env=settings.key_env,
         channels=(),
     )
+
+
+async def api_key(
+    db: AsyncDatabase[dict[str, Any]], role: str = "viewer", settings: Settings | None = None
+) -> dict[str, str]:
+    """The ``Authorization`` header of a new key of ``role``, valid for a gateway over ``db``
+    whose settings are the ``settings`` fixture's (its pepper, key environment and roles)."""
+    keys = key_store(db, settings)
     # Every role's keys may expire; those that can write must.
     issued = await keys.create(KeySpec(f"test {role}", role, expires_in=timedelta(days=1)))
     return {"Authorization": f"Bearer {issued.secret}"}

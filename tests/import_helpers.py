@@ -19,11 +19,9 @@ from gateway.auth.setup import authenticator
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.services import load_profiles, product_writer
 from gateway.settings import Settings
-from resolvers.access import load_roles
-from resolvers.access.api_keys import ApiKeys
 from resolvers.db import Catalog
 from tests.graphql_helpers import services_for, shared_schema
-from tests.http_helpers import serve
+from tests.http_helpers import key_store, serve
 
 Db = AsyncDatabase[dict[str, Any]]
 PREFLIGHT = {"Apollo-Require-Preflight": "true"}
@@ -58,14 +56,7 @@ async def import_client(
     validation rules an import uses; its background jobs end with it."""
     profiles = load_profiles(settings)
     catalog = Catalog(db)
-    assert settings.key_pepper is not None
-    keys = ApiKeys(
-        db["api_keys"],
-        pepper=settings.key_pepper.get_secret_value().encode(),
-        roles=load_roles(settings.roles_path),
-        env=settings.key_env,
-        channels=(),
-    )
+    keys = key_store(db, settings)
     services = services_for(
         catalog,
         settings,

@@ -5,12 +5,10 @@ from typing import Any
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from resolvers.access import load_roles
-from resolvers.access.api_keys import ApiKeys, parse_key
+from resolvers.access.api_keys import parse_key
 from resolvers.db import Catalog
-from tests.conftest import TEST_KEY_PEPPER
 from tests.fixtures.small_catalog import load_small_catalog
-from tests.http_helpers import api_key, eventually, serve
+from tests.http_helpers import api_key, eventually, key_store, serve
 
 DASHBOARD = '{ catalogReadiness(channel: "web") { products } }'
 
@@ -41,13 +39,7 @@ async def test_a_revoked_key_and_a_changed_catalog_show_on_every_replica_at_once
         assert await viewer_status() == 200  # the key is in this replica's cache now
         counted = await dashboard()  # and the dashboard
         # Revoked elsewhere (another replica's mutation, or the CLI): the same write.
-        keys = ApiKeys(
-            db["api_keys"],
-            pepper=TEST_KEY_PEPPER.encode(),
-            roles=load_roles(settings.roles_path),
-            env=settings.key_env,
-            channels=(),
-        )
+        keys = key_store(db, settings)
         parsed = parse_key(viewer["Authorization"].removeprefix("Bearer "))
         assert parsed is not None
         await keys.revoke(parsed.key_id)

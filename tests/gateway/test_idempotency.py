@@ -20,13 +20,11 @@ from gateway.auth.setup import authenticator
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.services import load_profiles, product_writer
 from gateway.settings import Settings
-from resolvers.access import load_roles
-from resolvers.access.api_keys import ApiKeys
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.idempotency import Claimed, IdempotencyStore, Refused, Replay
 from tests.command_counter import CommandCounter
 from tests.graphql_helpers import services_for, shared_schema
-from tests.http_helpers import api_key, serve
+from tests.http_helpers import api_key, key_store, serve
 
 Db = AsyncDatabase[dict[str, Any]]
 
@@ -51,14 +49,7 @@ async def client(settings: Settings, db: Db) -> AsyncIterator[httpx.AsyncClient]
     profiles = load_profiles(settings)
     catalog = Catalog(db)
     await ensure_indexes(catalog, profiles.locales.locales, profiles.channels.names())
-    assert settings.key_pepper is not None
-    keys = ApiKeys(
-        db["api_keys"],
-        pepper=settings.key_pepper.get_secret_value().encode(),
-        roles=load_roles(settings.roles_path),
-        env=settings.key_env,
-        channels=(),
-    )
+    keys = key_store(db, settings)
     services = services_for(
         catalog, settings, api_keys=keys, writer=product_writer(catalog, profiles)
     )

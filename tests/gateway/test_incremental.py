@@ -26,14 +26,12 @@ from gateway.auth.setup import authenticator
 from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.incremental import WireFormat, accepted_format, incremental_directives
 from gateway.settings import Settings
-from resolvers.access import load_roles
-from resolvers.access.api_keys import ApiKeys
 from resolvers.db import Catalog
 from schema import build_schema
 from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import services_for
-from tests.http_helpers import api_key
+from tests.http_helpers import api_key, key_store
 
 Db = AsyncDatabase[dict[str, Any]]
 APOLLO = (
@@ -56,14 +54,7 @@ async def asgi_app(settings: Settings, db: Db) -> AsyncIterator[ASGIApp]:
     """The /graphql handler as an ASGI app with its lifespan's state, as uvicorn calls it."""
     catalog = Catalog(db)
     await load_small_catalog(catalog)
-    assert settings.key_pepper is not None
-    keys = ApiKeys(
-        db["api_keys"],
-        pepper=settings.key_pepper.get_secret_value().encode(),
-        roles=load_roles(settings.roles_path),
-        env=settings.key_env,
-        channels=(),
-    )
+    keys = key_store(db, settings)
     services = services_for(catalog, settings, api_keys=keys)
 
     @asynccontextmanager

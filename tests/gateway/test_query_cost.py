@@ -19,13 +19,12 @@ from gateway.graphql_http import GraphQLHTTPHandler
 from gateway.query_cost import POINTS_PER_REQUEST
 from gateway.settings import Settings
 from resolvers.access import load_roles
-from resolvers.access.api_keys import ApiKeys
 from resolvers.db import Catalog
 from schema import build_schema
 from tests.command_counter import CommandCounter
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.graphql_helpers import services_for
-from tests.http_helpers import serve
+from tests.http_helpers import key_store, serve
 
 pytestmark = pytest.mark.indexed
 
@@ -42,14 +41,7 @@ async def gateway(
     """The /graphql handler over the tests' client, whose commands the CommandCounter sees."""
     catalog = Catalog(db)
     await load_small_catalog(catalog)
-    assert settings.key_pepper is not None
-    keys = ApiKeys(
-        db["api_keys"],
-        pepper=settings.key_pepper.get_secret_value().encode(),
-        roles=load_roles(settings.roles_path),
-        env=settings.key_env,
-        channels=(),
-    )
+    keys = key_store(db, settings)
     services = services_for(catalog, settings, api_keys=keys)
 
     @asynccontextmanager
