@@ -164,13 +164,19 @@ def run_emulator(
     api_secret: str,
     *,
     storage_dir: Path | None = None,
+    notification_url: str | None = None,
 ) -> None:
     """Serve an emulator in the foreground until interrupted (``catalog-gateway`` command).
 
-    With ``storage_dir``, uploaded assets survive restarts.
+    With ``storage_dir``, uploaded assets survive restarts; with ``notification_url``, changes
+    are notified there (the gateways' ``/webhooks/cloudinary``, behind their load balancer).
     """
     config = EmulatorConfig(
-        cloud_name=cloud_name, api_key=api_key, api_secret=api_secret, storage_dir=storage_dir
+        cloud_name=cloud_name,
+        api_key=api_key,
+        api_secret=api_secret,
+        storage_dir=storage_dir,
+        notification_url=notification_url,
     )
     app = create_emulator_app(config)
     log.info(

@@ -64,7 +64,7 @@ EMULATOR_PORT_SETTING = "CATALOG_EMULATOR_PORT"
 
 def check_emulator_port(settings: Settings) -> None:
     """PortUnavailableError when the emulator `serve` would start cannot have its port."""
-    if settings.cloudinary_url is None and settings.emulator_port:
+    if settings.cloudinary_url is None and settings.emulator_url is None and settings.emulator_port:
         ensure_port_free(
             settings.emulator_host,
             settings.emulator_port,
@@ -108,6 +108,10 @@ async def start_dam(settings: Settings, stack: AsyncExitStack) -> DamClient:
             timeout_s=settings.dam_timeout_s,
             admin_calls_per_request=settings.dam_admin_calls_per_request,
         )
+    if settings.emulator_url:
+        dam = shared_emulator_dam(settings)
+        log.info("media from the Cloudinary emulator service at %s", settings.emulator_url)
+        return dam
     if not stack.enter_context(emulator_storage_lock(settings)):
         raise EmulatorStorageBusyError(
             f"another process runs {EMULATOR} over {emulator_storage(settings)} (a `serve` or "
@@ -163,6 +167,30 @@ async def _start_emulator(
     )
 
 
+def shared_emulator_dam(settings: Settings, *, url_templates: bool = True) -> DamClient:
+    """The DAM of an emulator run as its own service (CATALOG_EMULATOR_URL), for every replica.
+
+    API calls go to CATALOG_EMULATOR_URL (inside the deployment's network); delivery URLs point
+    at CATALOG_EMULATOR_PUBLIC_URL, where clients reach it.
+    """
+    from cloudinary_emulator import sdk_config
+
+    assert settings.emulator_url is not None
+    assert settings.emulator_secret is not None  # checked with the settings
+    secret = settings.emulator_secret
+    options = sdk_config(settings.emulator_url, EMULATOR_CLOUD, EMULATOR_KEY, secret)
+    if settings.emulator_public_url:
+        public = sdk_config(settings.emulator_public_url, EMULATOR_CLOUD, EMULATOR_KEY, secret)
+        for name in ("secure", "cname", "secure_distribution"):
+            options[name] = public[name]
+    return DamClient(
+        DamConfig(EMULATOR_CLOUD, EMULATOR_KEY, secret, sdk_options=options),
+        timeout_s=settings.dam_timeout_s,
+        admin_calls_per_request=settings.dam_admin_calls_per_request,
+        url_templates=url_templates,
+    )
+
+
 @asynccontextmanager
 async def emulator_for_uploads(settings: Settings) -> AsyncIterator[DamClient]:
     """The emulator's DAM for a command that uploads into it (``seed --demo``).
@@ -171,6 +199,9 @@ async def emulator_for_uploads(settings: Settings) -> AsyncIterator[DamClient]:
     directory's storage, reached on CATALOG_EMULATOR_PORT; otherwise one started here over the
     same storage for the block, so the next ``serve`` finds the uploads.
     """
+    if settings.emulator_url:
+        yield shared_emulator_dam(settings)
+        return
     async with AsyncExitStack() as stack:
         if stack.enter_context(emulator_storage_lock(settings)):
             yield await _start_emulator(settings, stack, port=0, notification_url=None)
@@ -199,6 +230,8 @@ def command_line_dam(settings: Settings, *, url_templates: bool = True) -> DamCl
             timeout_s=settings.dam_timeout_s,
             url_templates=url_templates,
         )
+    if settings.emulator_url:
+        return shared_emulator_dam(settings, url_templates=url_templates)
     if not settings.emulator_port:
         raise DamNotConfiguredError(
             "no Cloudinary to talk to: set CLOUDINARY_URL, or run `catalog-gateway serve` with "

@@ -185,11 +185,19 @@ def check_workers(settings: Settings, *, reload: bool = False) -> None:
     # would start one more over the same files. The emulator keeps its store in memory too,
     # so separate emulators would each know only the uploads made through their worker.
     owned = {"MONGODB_URI": "the embedded mongod", "CLOUDINARY_URL": "the Cloudinary emulator"}
-    given = {"MONGODB_URI": settings.mongodb_uri, "CLOUDINARY_URL": settings.cloudinary_url}
+    named = {
+        "MONGODB_URI": "MONGODB_URI",
+        "CLOUDINARY_URL": "CLOUDINARY_URL (or CATALOG_EMULATOR_URL)",
+    }
+    # An emulator run as its own service (CATALOG_EMULATOR_URL) is shared like Cloudinary.
+    given = {
+        "MONGODB_URI": settings.mongodb_uri,
+        "CLOUDINARY_URL": settings.cloudinary_url or settings.emulator_url,
+    }
     missing = [name for name, value in given.items() if value is None]
     if missing:
         raise WorkersConfigError(
-            f"{settings.workers} workers need {' and '.join(missing)}: "
+            f"{settings.workers} workers need {' and '.join(named[name] for name in missing)}: "
             f"{' and '.join(owned[name] for name in missing)} cannot be shared between "
             f"processes (each worker would start its own over {settings.data_dir}); set "
             f"{'it' if len(missing) == 1 else 'them'}, or serve with one worker"

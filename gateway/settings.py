@@ -203,6 +203,19 @@ class Settings(BaseSettings):
         min_length=16,
         description="API secret of the emulator; unset: a random one kept in the data directory.",
     )
+    emulator_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/\s]+/?$",
+        description="A Cloudinary emulator run as its own service (`catalog-gateway "
+        "cloudinary-emulator`), shared by every replica, e.g. http://emulator:8001; needs "
+        "CATALOG_EMULATOR_SECRET.",
+    )
+    emulator_public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/\s]+/?$",
+        description="Where clients reach that emulator's delivery URLs, e.g. "
+        "http://localhost:8001 (default: CATALOG_EMULATOR_URL).",
+    )
     dam_timeout_s: float = Field(
         default=10.0,
         gt=0,
@@ -454,6 +467,21 @@ class Settings(BaseSettings):
                 "CATALOG_CORS_ALLOW_CREDENTIALS cannot be used with CATALOG_CORS_ALLOW_ORIGINS=*: "
                 "name the origins"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _one_cloudinary(self) -> Settings:
+        # Replicas that each believe in a different Cloudinary would hand out URLs to pictures
+        # the others never uploaded.
+        if self.emulator_url and self.cloudinary_url:
+            raise ValueError("set CLOUDINARY_URL or CATALOG_EMULATOR_URL, not both")
+        if self.emulator_url and not self.emulator_secret:
+            raise ValueError(
+                "CATALOG_EMULATOR_URL needs CATALOG_EMULATOR_SECRET, the --api-secret the "
+                "emulator service runs with"
+            )
+        if self.emulator_public_url and not self.emulator_url:
+            raise ValueError("CATALOG_EMULATOR_PUBLIC_URL needs CATALOG_EMULATOR_URL")
         return self
 
     @field_validator("locales", mode="before")

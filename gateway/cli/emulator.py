@@ -38,6 +38,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="API secret (default: CATALOG_EMULATOR_SECRET, else the random one kept in "
         "CATALOG_DATA_DIR/cloudinary, which `serve` and `media ingest` use too)",
     )
+    emulator.add_argument(
+        "--notification-url",
+        metavar="URL",
+        help="where to notify uploads, changes and deletions, like Cloudinary's notification "
+        "URL (e.g. http://gateway:8000/webhooks/cloudinary); default: nowhere",
+    )
     return emulator
 
 
@@ -59,5 +65,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             args.api_key,
             args.api_secret or emulator_secret(settings),
             storage_dir=emulator_storage(settings),
+            notification_url=args.notification_url,
         )
     return 0

@@ -313,7 +313,8 @@ def test_several_workers_refuse_the_embedded_mongod_and_emulator(tmp_path: Path)
     result = run("serve", "--workers", "2", env=clean_env(CATALOG_DATA_DIR=str(tmp_path)))
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "catalog-gateway: error: 2 workers need MONGODB_URI and CLOUDINARY_URL: the embedded "
+        "catalog-gateway: error: 2 workers need MONGODB_URI and CLOUDINARY_URL (or "
+        "CATALOG_EMULATOR_URL): the embedded "
         "mongod and the Cloudinary emulator cannot be shared between processes (each worker "
         f"would start its own over {tmp_path}); set them, or serve with one worker"
     )

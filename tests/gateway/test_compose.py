@@ -28,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 MONGOD_DEFAULT_PORT = 27017  # mongod's own default when no --port is given
 
 SETTING_VARIABLES = {env_name(field) for field in Settings.model_fields}
+# Read by uvicorn itself: whose X-Forwarded-For to believe (the balancer's).
+SERVER_VARIABLES = {"FORWARDED_ALLOW_IPS"}
+INTERPOLATION = re.compile(r"\$\{[A-Z_]+:-([^}]*)\}")
+MONGO_MEMBERS = ("mongo1", "mongo2", "mongo3")
 
 
 # --- parsing helpers ---------------------------------------------------------------------
@@ -53,16 +57,17 @@ def service(name: str) -> dict[str, Any]:
 
 
 def environment(svc: dict[str, Any]) -> dict[str, str]:
-    """A service's environment in either compose form (mapping or list of NAME=value)."""
+    """A service's environment in either compose form (mapping or list of NAME=value), with
+    ``${NAME:-default}`` as compose resolves it when NAME is not set."""
     raw = svc.get("environment") or {}
     if isinstance(raw, list):
         pairs = [item.split("=", 1) for item in raw]
         assert all(len(pair) == 2 for pair in pairs), f"entries without a value: {raw}"
-        return {name: value for name, value in pairs}
+        raw = {name: value for name, value in pairs}
     for name, value in raw.items():
         # Unquoted YAML true/8000 would reach compose as bool/int; keep the values literal.
         assert isinstance(value, str), f"{name}: quote the value ({value!r})"
-    return dict(raw)
+    return {name: INTERPOLATION.sub(r"\1", value) for name, value in raw.items()}
 
 
 def command_args(svc: dict[str, Any]) -> list[str]:
@@ -81,12 +86,12 @@ def option(args: list[str], name: str) -> str | None:
 
 
 def mongod_port() -> int:
-    value = option(command_args(service("mongo")), "--port")
+    value = option(command_args(service("mongo1")), "--port")
     return int(value) if value is not None else MONGOD_DEFAULT_PORT
 
 
 def replica_set_name() -> str:
-    name = option(command_args(service("mongo")), "--replSet")
+    name = option(command_args(service("mongo1")), "--replSet")
     assert name, "mongo must run with --replSet"
     return name
 
@@ -193,7 +198,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_gateway_environment_names_are_settings() -> None:
-    unknown = set(environment(service("gateway"))) - SETTING_VARIABLES
+    unknown = set(environment(service("gateway"))) - SETTING_VARIABLES - SERVER_VARIABLES
     assert not unknown, f"not settings (Settings ignores them silently): {sorted(unknown)}"
 
 
@@ -212,6 +217,8 @@ def test_gateway_environment_values_validate(clean_environment: pytest.MonkeyPat
     assert settings.host == "0.0.0.0", "the gateway must listen beyond the container's loopback"
     assert settings.port == int(env["CATALOG_PORT"])
     assert settings.demo is (env.get("CATALOG_DEMO", "false").lower() == "true")
+    # Every replica must verify the others' keys: one pepper, given, not one made up each.
+    assert settings.key_pepper is not None
 
 
 def test_image_alone_listens_on_all_interfaces(clean_environment: pytest.MonkeyPatch) -> None:
@@ -221,38 +228,35 @@ def test_image_alone_listens_on_all_interfaces(clean_environment: pytest.MonkeyP
     assert load_settings().host == "0.0.0.0"
 
 
-def test_published_port_is_the_configured_and_exposed_port() -> None:
-    gateway = service("gateway")
-    port = int(environment(gateway)["CATALOG_PORT"])
-    assert port in container_ports(gateway), "CATALOG_PORT is not the published container port"
-    exposed = {int(p.split("/")[0]) for rest in dockerfile("EXPOSE") for p in rest.split()}
-    assert port in exposed, f"the Dockerfile EXPOSEs {sorted(exposed)}, not {port}"
-    assert int(dockerfile_env().get("CATALOG_PORT", port)) == port
-
-
 # --- MongoDB -----------------------------------------------------------------------------
 
 
-def test_mongo_image_is_mongodb_8() -> None:
-    assert service("mongo")["image"] == "mongo:8"
+@pytest.mark.parametrize("member", MONGO_MEMBERS)
+def test_every_member_is_a_mongodb_8_replica_set_member_on_its_own_volume(member: str) -> None:
+    mongo = service(member)
+    assert mongo["image"] == "mongo:8"
+    args = command_args(mongo)
+    assert option(args, "--replSet") == replica_set_name()
+    assert "--bind_ip_all" in args or option(args, "--bind_ip") == "0.0.0.0"
+    mounts = [str(v) for v in mongo.get("volumes") or []]
+    sources = [m.split(":")[0] for m in mounts if m.split(":")[1:2] == ["/data/db"]]
+    assert sources, "no volume for /data/db"
+    assert sources[0] in (load_compose().get("volumes") or {}), f"{sources[0]} not declared"
+    for entry in mongo.get("ports") or []:
+        assert isinstance(entry, str), f"use the short syntax 127.0.0.1:…: {entry}"
+        assert entry.startswith("127.0.0.1:"), entry
 
 
-def test_mongodb_uri_points_at_the_mongo_replica_set() -> None:
+def test_mongodb_uri_names_every_member_of_the_replica_set() -> None:
     uri = urlsplit(environment(service("gateway"))["MONGODB_URI"])
     assert uri.scheme == "mongodb"
-    assert uri.hostname in load_compose()["services"], f"{uri.hostname} is not a service"
-    assert uri.hostname == "mongo"
-    assert (uri.port or MONGOD_DEFAULT_PORT) == mongod_port()
+    hosts = uri.netloc.split(",")
+    assert hosts == [f"{member}:{mongod_port()}" for member in MONGO_MEMBERS]
     assert parse_qs(uri.query).get("replicaSet") == [replica_set_name()]
 
 
-def test_mongo_listens_beyond_localhost() -> None:
-    args = command_args(service("mongo"))
-    assert "--bind_ip_all" in args or option(args, "--bind_ip") == "0.0.0.0"
-
-
 def test_healthcheck_initiates_the_replica_set_the_gateway_expects() -> None:
-    argv = healthcheck_argv(service("mongo"))
+    argv = healthcheck_argv(service("mongo1"))
     script = " ".join(argv)
     assert "mongosh" in script
     initiate = re.search(r"rs\.initiate\((.*)\)", script, re.DOTALL)
@@ -260,34 +264,64 @@ def test_healthcheck_initiates_the_replica_set_the_gateway_expects() -> None:
     set_id = re.search(r"""_id:\s*['"]([^'"]+)['"]""", initiate.group(1))
     assert set_id, "the replica-set config has no _id"
     assert set_id.group(1) == replica_set_name()
-    # Drivers connect to the member names in the replica-set config, so the member must be
-    # addressable from the gateway container: the service name and mongod's port.
+    # Drivers connect to the member names in the replica-set config, so each member must be
+    # addressable from the gateway containers: the service name and mongod's port.
     hosts = re.findall(r"""host:\s*['"]([^'"]+)['"]""", initiate.group(1))
-    assert hosts == [f"mongo:{mongod_port()}"]
-    assert "isWritablePrimary" in script or "rs.status().ok" in script
+    assert hosts == [f"{member}:{mongod_port()}" for member in MONGO_MEMBERS]
+    # rs.initiate needs the other members up.
+    assert set(service("mongo1")["depends_on"]) == set(MONGO_MEMBERS[1:])
+    assert "hello().primary" in script or "isWritablePrimary" in script
 
 
-def test_mongo_data_is_on_a_declared_named_volume() -> None:
-    mounts = [str(v) for v in service("mongo").get("volumes") or []]
-    sources = [m.split(":")[0] for m in mounts if m.split(":")[1:2] == ["/data/db"]]
-    assert sources, "no volume for /data/db"
-    assert sources[0] in (load_compose().get("volumes") or {}), f"{sources[0]} not declared"
+# --- gateway replicas, their balancer and the emulator they share -----------------------
 
 
-def test_mongo_is_not_published_beyond_loopback() -> None:
-    for entry in service("mongo").get("ports") or []:
-        assert isinstance(entry, str), f"use the short syntax 127.0.0.1:…: {entry}"
-        assert entry.startswith("127.0.0.1:"), entry
-
-
-# --- gateway service ---------------------------------------------------------------------
-
-
-def test_gateway_waits_for_a_healthy_mongo() -> None:
+def test_gateway_replicas_wait_for_the_replica_set_behind_a_balancer() -> None:
     gateway = service("gateway")
     assert gateway["build"] in (".", {"context": "."})
-    assert gateway["depends_on"]["mongo"]["condition"] == "service_healthy"
-    assert service("mongo").get("healthcheck"), "service_healthy needs a mongo healthcheck"
+    assert gateway["depends_on"]["mongo1"]["condition"] == "service_healthy"
+    assert gateway["deploy"]["replicas"] >= 2
+    # Replicas cannot all publish one host port: only the balancer does.
+    assert not gateway.get("ports")
+    port = environment(gateway)["CATALOG_PORT"]
+    assert port in [str(p) for p in gateway.get("expose") or []]
+    exposed = {int(p.split("/")[0]) for rest in dockerfile("EXPOSE") for p in rest.split()}
+    assert int(port) in exposed, f"the Dockerfile EXPOSEs {sorted(exposed)}, not {port}"
+    assert int(dockerfile_env().get("CATALOG_PORT", port)) == int(port)
+
+
+def test_the_balancer_proxies_to_every_replica_and_keeps_websockets() -> None:
+    balancer = service("balancer")
+    (mount,) = balancer["configs"]
+    config = load_compose()["configs"][mount["source"]]["content"]
+    port = environment(service("gateway"))["CATALOG_PORT"]
+    # "$$" is compose's escape for nginx's "$".
+    assert f"set $$gateway http://gateway:{port};" in config
+    assert "resolver 127.0.0.11" in config, "re-resolve: replicas come and go"
+    assert "proxy_set_header Upgrade $$http_upgrade;" in config
+    assert "proxy_buffering off;" in config, "@defer parts must not wait for the whole answer"
+    (listen,) = re.findall(r"listen (\d+);", config)
+    assert int(listen) in container_ports(balancer)
+    assert environment(service("gateway"))["FORWARDED_ALLOW_IPS"]
+
+
+def test_one_emulator_service_for_every_replica() -> None:
+    emulator = service("emulator")
+    args = command_args(emulator)
+    parsed = build_parser().parse_args(args[1:])
+    assert (args[0], parsed.command) == ("catalog-gateway", "cloudinary-emulator")
+    assert parsed.host == "0.0.0.0"
+    env = environment(service("gateway"))
+    url = urlsplit(env["CATALOG_EMULATOR_URL"])
+    assert (url.hostname, url.port) == ("emulator", parsed.port)
+    public = urlsplit(env["CATALOG_EMULATOR_PUBLIC_URL"])
+    assert public.port in container_ports(emulator)
+    # Signed by the emulator, verified by every replica: one secret.
+    assert environment(emulator)["CATALOG_EMULATOR_SECRET"] == env["CATALOG_EMULATOR_SECRET"]
+    notify = urlsplit(parsed.notification_url)
+    assert notify.hostname == "balancer", "notifications go to any replica, through the balancer"
+    assert notify.path == "/webhooks/cloudinary"
+    assert any(str(v).endswith(":/app/.catalog-data") for v in emulator["volumes"])
 
 
 def test_gateway_healthcheck_probes_readyz_with_python() -> None:
