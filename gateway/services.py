@@ -231,8 +231,9 @@ async def open_services(
             open_catalog(settings, profiles, role=role, indexes=indexes, listeners=listeners)
         )
         dam = command_dam if command_dam is not None else await start_dam(settings, stack)
+        reads = read_catalog(connection.catalog, settings)
         keys = (
-            api_keys(settings, connection.catalog, profiles.roles, profiles.channels)
+            api_keys(settings, connection.catalog, profiles.roles, profiles.channels, reads)
             if role == "serve"
             else None
         )
@@ -255,7 +256,7 @@ async def open_services(
             validation=profiles.validation,
             default_channel=default_channel(settings, profiles),
             workflow=workflow(connection.catalog, profiles, writer, dam, settings, contract_gate),
-            reads=read_catalog(connection.catalog, settings),
+            reads=reads,
             preview_secret=(
                 settings.preview_secret.get_secret_value().encode()
                 if settings.preview_secret is not None

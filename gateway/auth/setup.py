@@ -48,9 +48,17 @@ def _demo_pepper(path: Path) -> bytes:
     return path.read_bytes().strip()
 
 
-def api_keys(settings: Settings, catalog: Catalog, roles: Roles, channels: Channels) -> ApiKeys:
+def api_keys(
+    settings: Settings,
+    catalog: Catalog,
+    roles: Roles,
+    channels: Channels,
+    reads: Catalog | None = None,
+) -> ApiKeys:
+    """The key store; ``reads`` (the catalog with the read preference) verifies keys."""
     return ApiKeys(
         catalog.api_keys,
+        reads=reads.api_keys if reads is not None else None,
         pepper=key_pepper(settings),
         roles=roles,
         env=settings.key_env,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pymongo
 from pymongo import ReturnDocument
 
 from resolvers.access.principal import Principal
@@ -30,6 +31,7 @@ _KEY_ID = re.compile(r"^[a-z0-9]{12}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
 # last-used is coarse: one write per key per minute at most, never one per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+TOUCH_TIMEOUT_S = 1.0
 DEFAULT_OVERLAP = timedelta(hours=24)
 MAX_NAME = 100
 
@@ -145,10 +147,14 @@ class ApiKeys:
         env: str,
         channels: Sequence[str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        reads: Collection | None = None,
     ) -> None:
         if not _ENV.match(env):
             raise ValueError(f"key environment {env!r}: 1 to 16 lowercase letters or digits")
         self.collection = collection
+        # Verification reads (``record``), with the gateway's read preference: a replica keeps
+        # authenticating through an election. Management reads what it just wrote: primary.
+        self.reads = reads if reads is not None else collection
         self._pepper = pepper
         self.roles = roles
         self.env = env
@@ -285,7 +291,7 @@ class ApiKeys:
 
     async def record(self, key_id: str) -> Document | None:
         """The stored record with its secret hashes, for verification (cache it)."""
-        return await self.collection.find_one({"_id": key_id})
+        return await self.reads.find_one({"_id": key_id})
 
     def verify(self, record: Document | None, parsed: ParsedKey) -> Principal | None:
         """The principal of a presented key, or None when it is unknown, expired or revoked.
@@ -325,16 +331,18 @@ class ApiKeys:
     async def touch(self, key_id: str) -> None:
         """Note a use; a conditional write so replicas together write at most once a minute."""
         now = self.clock()
-        await self.collection.update_one(
-            {
-                "_id": key_id,
-                "$or": [
-                    {"lastUsedAt": None},
-                    {"lastUsedAt": {"$lt": now - LAST_USED_RESOLUTION}},
-                ],
-            },
-            {"$set": {"lastUsedAt": now}},
-        )
+        # A hint, not worth holding a request through an election for.
+        with pymongo.timeout(TOUCH_TIMEOUT_S):
+            await self.collection.update_one(
+                {
+                    "_id": key_id,
+                    "$or": [
+                        {"lastUsedAt": None},
+                        {"lastUsedAt": {"$lt": now - LAST_USED_RESOLUTION}},
+                    ],
+                },
+                {"$set": {"lastUsedAt": now}},
+            )
 
 
 def _overlap_end(stored: Document, until: datetime) -> datetime:

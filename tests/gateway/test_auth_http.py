@@ -48,14 +48,16 @@ Db = AsyncDatabase[dict[str, Any]]
 def keys_of(settings: Settings, db: Db, clock: datetime | None = None) -> ApiKeys:
     """The key store of a gateway with ``settings`` (same pepper, environment and roles)."""
     assert settings.key_pepper is not None
-    return ApiKeys(
+    keys = ApiKeys(
         db["api_keys"],
         pepper=settings.key_pepper.get_secret_value().encode(),
         roles=load_roles(settings.roles_path),
         env=settings.key_env,
         channels=(),
-        **({"clock": lambda: clock} if clock else {}),
     )
+    if clock is not None:
+        keys.clock = lambda: clock
+    return keys
 
 
 def secret_of(issued: IssuedKey) -> str:

@@ -1,5 +1,6 @@
 """A primary stepped down, then another killed, under load: a three-member replica set of real
-mongods behind one gateway. Reads keep being served (primaryPreferred) and /readyz stays ready,
+mongods behind one gateway. Reads keep being served (primaryPreferred), with an API key looked
+up on every request too, and /readyz stays ready,
 webhooks are applied whole or refused with 503 and applied on Cloudinary's retry, and stored
 readiness ends equal to the live scores."""
 
@@ -18,7 +19,7 @@ from resolvers.readiness.store import load_context, materialize, stored_readines
 from tests.demo_fixtures import NOW
 from tests.fixtures.small_catalog import load_small_catalog
 from tests.gateway.test_webhooks import SECRET, UPLOAD, signed
-from tests.http_helpers import serve
+from tests.http_helpers import api_key, serve
 from tests.replica_set import replica_set
 from tests.resolvers.readiness.test_follower import CHANNELS, LOCALES
 
@@ -52,10 +53,13 @@ async def test_reads_webhooks_and_stored_scores_survive_a_step_down_and_a_killed
                     "emulator_secret": SECRET,
                     "read_preference": "primaryPreferred",
                     "readiness_follower": True,
+                    # Every keyed request looks its key up: some of them during the elections.
+                    "key_cache_s": 0,
                 }
             )
+            key = await api_key(catalog.db, "viewer", configured)
             async with serve(create_app(configured)) as http:
-                outcome = await _under_load(http, members)
+                outcome = await _under_load(http, members, key)
                 await _redeliver(http, outcome["refused"])
             await _until_scores_follow(catalog)
             mirrored = await catalog.assets.count_documents({"source": "webhook"})
@@ -69,7 +73,7 @@ async def test_reads_webhooks_and_stored_scores_survive_a_step_down_and_a_killed
     assert mirrored == outcome["notifications"]
 
 
-async def _under_load(http: httpx.AsyncClient, members: Any) -> dict[str, Any]:
+async def _under_load(http: httpx.AsyncClient, members: Any, key: dict[str, str]) -> dict[str, Any]:
     stop, progress = asyncio.Event(), asyncio.Event()
     failed: list[Any] = []
     reads = Counter[str]()
@@ -78,9 +82,9 @@ async def _under_load(http: httpx.AsyncClient, members: Any) -> dict[str, Any]:
     refused: list[tuple[str, dict[str, str]]] = []
     sent = 0
 
-    async def reader() -> None:
+    async def reader(headers: dict[str, str]) -> None:
         while not stop.is_set():
-            response = await http.post("/graphql", json={"query": LISTING})
+            response = await http.post("/graphql", json={"query": LISTING}, headers=headers)
             body = response.json()
             if response.status_code != 200 or body.get("errors"):
                 failed.append((response.status_code, body.get("errors")))
@@ -115,7 +119,8 @@ async def _under_load(http: httpx.AsyncClient, members: Any) -> dict[str, Any]:
                     return
                 await progress.wait()
 
-    tasks = [asyncio.create_task(reader()) for _ in range(READERS)]
+    tasks = [asyncio.create_task(reader({})) for _ in range(READERS - 1)]
+    tasks.append(asyncio.create_task(reader(key)))
     tasks += [asyncio.create_task(notifier()) for _ in range(NOTIFIERS)]
     tasks.append(asyncio.create_task(prober()))
     try:
