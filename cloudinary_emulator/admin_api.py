@@ -9,7 +9,11 @@ string (arrays as ``key[]``); the SDK sends POST and DELETE parameters as a JSON
 from __future__ import annotations
 
 import json
+import operator
+import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -31,6 +35,7 @@ from cloudinary_emulator.guards import (
 from cloudinary_emulator.notifications import (
     context_changed_payload,
     delete_payload,
+    iso_time,
     metadata_changed_payload,
     tags_changed_payload,
 )
@@ -47,9 +52,12 @@ from cloudinary_emulator.params import (
 from cloudinary_emulator.resources import detail_json, list_json
 from cloudinary_emulator.store import (
     DEFAULT_MAX_RESULTS,
+    MAX_RESULTS_LIMIT,
     Asset,
     AssetKey,
     Direction,
+    decode_cursor,
+    encode_cursor,
     paginate,
 )
 
@@ -247,6 +255,107 @@ async def _ping(request: Request, emulator: Emulator, params: Params) -> dict[st
     return {"status": "ok"}
 
 
+# --------------------------------------------------------------------------- search
+
+# The Search API's expression, as far as the emulator understands it: terms joined by AND,
+# each a field match or a time comparison (``last_updated>="2026-12-03T10:00:00Z"``, an
+# instant at Cloudinary's one-second resolution). Anything else is refused, never ignored.
+_SEARCH_TERM = re.compile(r'^(?P<field>[a-z_]+)\s*(?P<op>:|>=|<=|>|<)\s*"?(?P<value>[^"]*)"?$')
+_TIME_FIELDS = {"last_updated", "created_at", "uploaded_at"}
+_SEARCH_SORTS = {"last_updated", "created_at"}
+
+
+def _search_time(asset: Asset, field_name: str) -> datetime:
+    return asset.last_updated if field_name == "last_updated" else asset.created_at
+
+
+def _time_check(name: str, compare: Callable[[int, int], bool], bound: int, asset: Asset) -> bool:
+    return compare(int(_search_time(asset, name).timestamp()), bound)
+
+
+def _field_check(name: str, value: str, asset: Asset) -> bool:
+    return bool(getattr(asset, name) == value)
+
+
+def _search_predicate(expression: str) -> Callable[[Asset], bool]:
+    checks: list[Callable[[Asset], bool]] = []
+    for term in filter(None, (part.strip() for part in re.split(r"\s+AND\s+", expression))):
+        match = _SEARCH_TERM.match(term)
+        if match is None:
+            raise bad_request(f"Unsupported search expression term: {term}")
+        name, op, value = match["field"], match["op"], match["value"]
+        if name in _TIME_FIELDS and op != ":":
+            try:
+                instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise bad_request(f"Invalid date in search expression: {value}") from None
+            bound = int(instant.timestamp())
+            compare: Callable[[int, int], bool] = {
+                ">": operator.gt,
+                ">=": operator.ge,
+                "<": operator.lt,
+                "<=": operator.le,
+            }[op]
+            checks.append(partial(_time_check, name, compare, bound))
+        elif name in ("resource_type", "type", "public_id") and op == ":":
+            checks.append(partial(_field_check, name, value))
+        else:
+            raise bad_request(f"Unsupported search expression term: {term}")
+    return lambda asset: all(check(asset) for check in checks)
+
+
+async def _search(request: Request, emulator: Emulator, params: Params) -> dict[str, Any]:
+    predicate = _search_predicate(str(params.get("expression") or ""))
+    sorts = params.get("sort_by") or [{"created_at": "desc"}]
+    if not isinstance(sorts, list) or len(sorts) != 1 or not isinstance(sorts[0], dict):
+        raise bad_request("sort_by: one field is supported")
+    [(sort_field, direction)] = sorts[0].items()
+    if sort_field not in _SEARCH_SORTS or direction not in ("asc", "desc"):
+        raise bad_request(f"Unsupported sort_by: {sort_field} {direction}")
+    max_results = int_param(params, "max_results", 50)
+    if max_results < 1:
+        raise bad_request("max_results must be a positive number")
+    max_results = min(max_results, MAX_RESULTS_LIMIT)
+
+    def order(asset: Asset) -> int:
+        return asset.update_sequence if sort_field == "last_updated" else asset.sequence
+
+    with emulator.lock:
+        found = [asset for asset in emulator.store if predicate(asset)]
+    # Restored assets (update sequence 0) were last updated when created: creation order.
+    found.sort(key=lambda asset: (order(asset), asset.sequence), reverse=direction == "desc")
+    total = len(found)
+    cursor = text_param(params, "next_cursor")
+    if cursor:
+        after = decode_cursor(cursor)
+        positions = [order(asset) * 1_000_000 + asset.sequence for asset in found]
+        found = [
+            asset
+            for asset, position in zip(found, positions, strict=True)
+            if (position > after if direction == "asc" else position < after)
+        ]
+    page = found[:max_results]
+    with_fields = set(list_param(params, "with_field"))
+    resources = []
+    for asset in page:
+        entry = list_json(
+            asset,
+            base_url=base_url(request),
+            cloud_name=emulator.config.cloud_name,
+            tags=True,
+            context="context" in with_fields,
+            metadata="metadata" in with_fields,
+            fields=None,
+        )
+        entry["last_updated"] = {"updated_at": iso_time(asset.last_updated.timestamp())}
+        resources.append(entry)
+    body: dict[str, Any] = {"total_count": total, "time": 1, "resources": resources}
+    if len(found) > max_results:
+        last = page[-1]
+        body["next_cursor"] = encode_cursor(order(last) * 1_000_000 + last.sequence)
+    return body
+
+
 # --------------------------------------------------------------------------- writes
 
 
@@ -352,6 +461,7 @@ def admin_routes() -> list[Route]:
     return [
         Route(f"{base}/ping", _endpoint("ping", _ping), methods=["GET"]),
         Route(f"{base}/tags/{{resource_type}}", _endpoint("tags", _tag_names), methods=["GET"]),
+        Route(f"{base}/resources/search", _endpoint("search", _search), methods=["POST"]),
         Route(resources, _endpoint("resources", _all_listing), methods=["GET"]),
         Route(
             f"{resources}/tags/{{tag}}",

@@ -78,8 +78,10 @@ class Emulator:
         self.storage: AssetStorage | None = None
         if config.storage_dir is not None:
             self.storage = AssetStorage(config.storage_dir)
-            for asset in self.storage.load():
+            # In the order they last changed, so the Search API's "last_updated" order holds.
+            for asset in sorted(self.storage.load(), key=_change_order):
                 self.store.restore(asset)
+                asset.update_sequence = self.store.next_update()
             log.info("Loaded %d assets from %s", len(self.store), config.storage_dir)
 
     # ------------------------------------------------------------------ lifecycle
@@ -219,6 +221,11 @@ class Emulator:
         A failed write is logged, not raised: the API call it belongs to has succeeded in
         memory, as it would without a storage directory.
         """
+        with self.lock:
+            changed_at = datetime.fromtimestamp(self.clock(), UTC)
+            for asset in assets:
+                asset.updated_at = changed_at
+                asset.update_sequence = self.store.next_update()
         if self.storage is None:
             return
         with self.lock:
@@ -288,6 +295,10 @@ class Emulator:
             context=context,
         )
         return asset
+
+
+def _change_order(asset: Asset) -> tuple[datetime, int]:
+    return asset.last_updated, asset.sequence
 
 
 def sample_image(width: int, height: int, seed: str = "") -> Image.Image:

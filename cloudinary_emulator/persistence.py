@@ -168,6 +168,7 @@ def _encode(asset: Asset, data_name: str) -> bytes:
         "original_filename": asset.original_filename,
         "display_name": asset.display_name,
         "asset_folder": asset.asset_folder,
+        "updated_at": asset.last_updated.isoformat(),
     }
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -210,6 +211,12 @@ def _decode(document: Any, read_data: Callable[[str], bytes]) -> tuple[Asset, st
         original_filename=fields.text("original_filename"),
         display_name=fields.text("display_name"),
         asset_folder=fields.text("asset_folder"),
+        # Files written before updates were timed: updated when created.
+        updated_at=(
+            datetime.fromisoformat(str(document["updated_at"]))
+            if isinstance(document.get("updated_at"), str)
+            else created_at
+        ),
     )
     return asset, data_name
 

@@ -51,6 +51,15 @@ class Asset:
     original_filename: str = ""
     display_name: str = ""
     asset_folder: str = ""
+    # Last change (upload, tags, context, metadata), for the Search API's ``last_updated``,
+    # and the order of changes (one-second timestamps cannot order them); assigned again when
+    # assets are restored, so not part of an asset's value.
+    updated_at: datetime | None = None
+    update_sequence: int = field(default=0, compare=False)
+
+    @property
+    def last_updated(self) -> datetime:
+        return self.updated_at or self.created_at
 
     @property
     def key(self) -> AssetKey:
@@ -70,6 +79,7 @@ class AssetStore:
         self._assets: dict[AssetKey, Asset] = {}
         self._sequence = 0
         self._last_version = 0
+        self._update_sequence = 0
 
     def __len__(self) -> int:
         return len(self._assets)
@@ -98,6 +108,10 @@ class AssetStore:
     def next_sequence(self) -> int:
         self._sequence += 1
         return self._sequence
+
+    def next_update(self) -> int:
+        self._update_sequence += 1
+        return self._update_sequence
 
     def next_version(self, now: float) -> int:
         """Versions are upload timestamps, made strictly increasing so overwrites differ."""
