@@ -607,6 +607,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
                     # (mongod's counters are global); they cost a request nothing.
                     "CATALOG_READINESS_FOLLOWER": "false",
                     "CATALOG_CACHE_INVALIDATION": "false",
+                    "CATALOG_DAM_RECONCILE": "false",
                     "PYTHONDONTWRITEBYTECODE": "1",
                 }
             )

@@ -200,6 +200,8 @@ class SeededMongo:
             # Their change streams' getMores would count as the requests' MongoDB commands.
             "readiness_follower": False,
             "cache_invalidation": False,
+            # Its Search API calls and mirror writes are no part of a request.
+            "dam_reconcile": False,
         }
         return Settings(**{**base, **overrides})
 

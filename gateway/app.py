@@ -36,8 +36,9 @@ from gateway.request_id import RequestIdMiddleware
 from gateway.services import load_profiles, open_services
 from gateway.settings import Settings
 from gateway.webhooks import CloudinaryWebhook
+from resolvers.assets.reconcile import Reconciler, reconciling
 from resolvers.leases import leases
-from resolvers.readiness import rescore_stale
+from resolvers.readiness import rescore_products_using, rescore_stale
 from resolvers.readiness.follower import ReadinessFollower, following
 from resolvers.services import Services
 from resolvers.validation import Validator
@@ -107,6 +108,24 @@ async def refresh_stale_readiness(services: Services) -> None:
         log.info("readiness scored for %d products that had no stored scores", count - changed)
     if changed:
         log.info("readiness recomputed for %d products (channel profiles changed)", changed)
+
+
+def reconciler(settings: Settings, services: Services) -> Reconciler:
+    """The sweep of Cloudinary for changes no notification brought (resolvers.assets.reconcile);
+    it rescores itself only where no readiness follower rescores from the mirror's writes."""
+
+    async def rescore(public_ids: list[str]) -> None:
+        await rescore_products_using(
+            services.catalog, services.channels, services.locales, services.clock(), public_ids
+        )
+
+    return Reconciler(
+        services.catalog,
+        services.dam,
+        calls_per_hour=settings.dam_reconcile_calls_per_hour,
+        every=timedelta(seconds=settings.dam_reconcile_every_s),
+        rescore=None if settings.readiness_follower else rescore,
+    )
 
 
 def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starlette:
@@ -179,6 +198,8 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                     services.catalog, services.channels, services.locales, clock=services.clock
                 )
                 await stack.enter_async_context(following(follower))
+            if settings.dam_reconcile:
+                await stack.enter_async_context(reconciling(reconciler(settings, services)))
             log.info("catalog gateway ready on database %r", settings.db)
             yield {
                 "services": services,

@@ -250,6 +250,7 @@ async def open_services(
             dam,
             loader_batch_size=settings.loader_batch_size,
             missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
+            published_missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_published_s),
             dashboards=SharedResults(settings.dashboard_ttl_s),
             api_keys=keys,
             writer=writer,

@@ -232,6 +232,30 @@ class Settings(BaseSettings):
     dam_missing_ttl_s: int = Field(
         default=3600, ge=0, description="How long an asset Cloudinary does not have stays so."
     )
+    dam_missing_ttl_published_s: int = Field(
+        default=300,
+        ge=0,
+        description="The same for assets that published products reference: a hole in a live "
+        "page is asked about again sooner, for an Admin API call per asset and period.",
+    )
+    dam_reconcile: bool = Field(
+        default=True,
+        description="Sweep Cloudinary's Search API by last update now and then, so changes "
+        "whose notification never arrived reach the mirror (one replica at a time).",
+    )
+    dam_reconcile_every_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="How often the sweep runs: how late an undelivered change can be.",
+    )
+    dam_reconcile_calls_per_hour: int = Field(
+        default=60,
+        ge=1,
+        le=5000,
+        description="Admin API calls (100 assets each) the sweep may make per hour, of the "
+        "account's hourly quota that requests share.",
+    )
     webhook_max_age_s: int = Field(default=7200, ge=60)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(

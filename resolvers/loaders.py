@@ -171,6 +171,7 @@ class Loaders:
         dam: DamClient | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         missing_asset_ttl: timedelta = timedelta(hours=1),
+        published_missing_asset_ttl: timedelta | None = None,
         warn: Callable[[str, str], None] = lambda code, message: None,
         on_mirrored: Callable[[list[str]], None] = lambda public_ids: None,
         product_clause: Mapping[str, Any] | None = None,
@@ -191,6 +192,7 @@ class Loaders:
             now=now,
             warn=warn,
             on_mirrored=on_mirrored,
+            published_missing_ttl=published_missing_asset_ttl,
         )
         # For keys a client names itself (federation representations): reading them must not
         # spend the Admin API quota or store records for ids nothing references.

@@ -38,6 +38,8 @@ class Services:
     loader_batch_size: int = 1000
     clock: Callable[[], datetime] = utc_now
     missing_asset_ttl: timedelta = timedelta(hours=1)
+    # For assets published products reference (resolvers.assets.mirror); None: the one above.
+    published_missing_asset_ttl: timedelta | None = None
     background: Background = field(default_factory=Background)
     # Whole-catalog dashboard numbers, shared between requests (see resolvers.shared_result).
     dashboards: SharedResults[dict[str, Any]] = field(default_factory=lambda: SharedResults(0))

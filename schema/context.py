@@ -113,6 +113,7 @@ class Context:
             dam=services.dam.for_request(),
             now=services.clock,
             missing_asset_ttl=services.missing_asset_ttl,
+            published_missing_asset_ttl=services.published_missing_asset_ttl,
             # A function of the list, not a method of this context: a loader holding the
             # context would make a reference cycle, and the request's documents would wait for
             # a full garbage collection instead of being freed when the request ends.

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import copy
 import hashlib
+import json
 import logging
 import re
 import time
@@ -22,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import anyio
 import cloudinary
 import cloudinary.exceptions
+import cloudinary.search
 import cloudinary.uploader
 import cloudinary.utils
 from cloudinary.api_client.execute_request import execute_request
@@ -237,6 +239,11 @@ class DamClient:
         """The Admin API breaker's state (gateway.metrics reports it)."""
         return self._breaker.state
 
+    @property
+    def admin_resting(self) -> bool:
+        """Whether the breaker keeps the Admin API closed right now (a call would be refused)."""
+        return self._breaker.state is BreakerState.OPEN and self._breaker.retry_in() > 0
+
     def for_request(self) -> DamClient:
         """This client for one request: its Admin API calls share one deadline (``timeout_s``
         from the first call) and at most ``admin_calls_per_request`` calls between them, so a
@@ -341,6 +348,39 @@ class DamClient:
             return []
         responses = await self._admin(calls)
         return [resource for response in responses for resource in response.get("resources", [])]
+
+    def _post_json(self, uri: list[str], body: dict[str, Any], timeout: float) -> Any:
+        """One Admin API POST with a JSON body, as the SDK's ``call_json_api`` sends it."""
+        options = self._options
+        prefix = options.get("upload_prefix") or "https://api.cloudinary.com"
+        return execute_request(
+            http_connector=_ADMIN_HTTP,
+            method="post",
+            params=None,
+            headers={"Content-Type": "application/json"},
+            auth={"key": options["api_key"], "secret": options["api_secret"]},
+            api_url="/".join([prefix, cloudinary.API_VERSION, options["cloud_name"], *uri]),
+            timeout=timeout,
+            body=json.dumps(body),
+        )
+
+    async def updated_since(
+        self, since: str | None, next_cursor: str | None, max_results: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the Search API: assets by last update, oldest first, from ``since``
+        (an ISO instant; None: all), with tags, context and metadata; and the next page's
+        cursor. One Admin API call (the Search API shares the Admin API's hourly quota)."""
+        query = cloudinary.search.Search().sort_by("last_updated", "asc").max_results(max_results)
+        if since is not None:
+            query.expression(f'last_updated>="{since}"')
+        for name in ("context", "metadata", "tags"):
+            query.with_field(name)
+        if next_cursor is not None:
+            query.next_cursor(next_cursor)
+        body = query.as_dict()
+        [response] = await self._admin([partial(self._post_json, ["resources", "search"], body)])
+        resources = [dict(resource) for resource in response.get("resources", [])]
+        return resources, response.get("next_cursor") or None
 
     async def resource(self, public_id: str, resource_type: str = "image") -> dict[str, Any]:
         uri = ["resources", resource_type, "upload", public_id]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from pymongo.errors import BulkWriteError
 from resolvers.assets.dam import DamBudgetExhaustedError, DamClient, DamUnavailableError
 from resolvers.batching import Loader
 from resolvers.db import Collection, Document
+from resolvers.documents import PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ METADATA_VALID_TO = "valid_to"
 CONTEXT_STATUS = "catalog_status"
 CONTEXT_REJECT_REASONS = "catalog_reject_reasons"
 REASON_SEPARATOR = " | "
+# On a missing mark: whether a published product references the asset (a shorter TTL).
+PUBLISHED_REFERENCE = "publishedReference"
 
 
 def _parse_date(value: Any, *, end_of_day: bool = False) -> datetime | None:
@@ -158,11 +162,21 @@ async def mark_missing(
     assets: Collection,
     keys: Iterable[AssetKey],
     now: datetime,
+    published: AbstractSet[str] = frozenset(),
 ) -> None:
-    """Remember that Cloudinary has no such asset, so the request path does not ask again."""
+    """Remember that Cloudinary has no such asset, so the request path does not ask again.
+
+    ``published``: the public ids that published products reference; their marks are
+    believed for a shorter time (``published_missing_ttl``), a hole in a live page costs more
+    than an Admin API call."""
     operations = []
     for key in keys:
-        fields: dict[str, Any] = {"status": "missing", "checkedAt": now, "updatedAt": now}
+        fields: dict[str, Any] = {
+            "status": "missing",
+            "checkedAt": now,
+            "updatedAt": now,
+            PUBLISHED_REFERENCE: key[1] in published,
+        }
         operations.append(
             UpdateOne({"publicId": key[1], "resourceType": key[0]}, {"$set": fields}, upsert=True)
         )
@@ -203,6 +217,26 @@ async def mark_deleted(
     return marked
 
 
+async def published_references(assets: Collection, public_ids: Iterable[str]) -> set[str]:
+    """Which of these public ids published products reference (their media)."""
+    wanted = list(dict.fromkeys(public_ids))
+    if not wanted:
+        return set()
+    products = assets.database["products"]
+    query = {"status": PUBLISHED, "media.publicId": {"$in": wanted}}
+    referenced = await products.distinct("media.publicId", query)
+    return set(referenced) & set(wanted)
+
+
+def missing_ttl_of(
+    document: Document, missing_ttl: timedelta, published_missing_ttl: timedelta | None
+) -> timedelta:
+    """How long this missing mark is believed."""
+    if published_missing_ttl is not None and document.get(PUBLISHED_REFERENCE):
+        return min(missing_ttl, published_missing_ttl)
+    return missing_ttl
+
+
 def _newer(stored: Any, version: int) -> bool:
     return isinstance(stored, int) and stored > version
 
@@ -235,11 +269,14 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
         now: Callable[[], datetime],
         warn: Callable[[str, str], None],
         on_mirrored: Callable[[list[str]], None] = lambda public_ids: None,
+        published_missing_ttl: timedelta | None = None,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size)
         self.assets = assets
         self.dam = dam
         self.missing_ttl = missing_ttl
+        # None: every missing mark lasts ``missing_ttl``, and marking asks no more questions.
+        self.published_missing_ttl = published_missing_ttl
         self.now = now
         self.warn = warn
         self.on_mirrored = on_mirrored
@@ -258,7 +295,8 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
             if key not in found
             or (
                 found[key]["status"] == "missing"
-                and _aware(found[key]["checkedAt"]) < now - self.missing_ttl
+                and _aware(found[key]["checkedAt"])
+                < now - missing_ttl_of(found[key], self.missing_ttl, self.published_missing_ttl)
             )
         ]
         if stale and self.dam is not None:
@@ -288,7 +326,11 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
         # One write per collection for the whole batch: a rescore per resource type wrote the
         # same products' scores twice.
         await upsert_assets(self.assets, documents)
-        await mark_missing(self.assets, absent, now)
+        published: set[str] = set()
+        if absent and self.published_missing_ttl is not None:
+            # One more query, only when Cloudinary was asked and lacked something.
+            published = await published_references(self.assets, (p for _, p in absent))
+        await mark_missing(self.assets, absent, now, published)
         if documents:
             # Stored readiness counted these as missing: the products need rescoring.
             self.on_mirrored([d["publicId"] for d in documents])
@@ -300,6 +342,7 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
                 "status": "missing",
                 "checkedAt": now,
                 "updatedAt": now,
+                PUBLISHED_REFERENCE: key[1] in published,
             }
         return fetched
 
