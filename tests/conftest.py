@@ -19,7 +19,7 @@ from gateway.settings import Settings
 from tests.cli_fixtures import cli_env
 from tests.command_counter import CommandCounter
 from tests.database_fixtures import INDEXED, INDEXED_HELP, POOL_STATS, db, db_name, indexed_pool
-from tests.demo_fixtures import demo, demo_catalog, fresh_demo
+from tests.demo_fixtures import demo, demo_catalog, demo_media_snapshots, fresh_demo
 from tests.media_fixtures import dam, emulator
 
 # Fixtures shared with every test module.
@@ -30,6 +30,7 @@ __all__ = [
     "db_name",
     "demo",
     "demo_catalog",
+    "demo_media_snapshots",
     "emulator",
     "fresh_demo",
     "indexed_pool",

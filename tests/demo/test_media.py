@@ -31,7 +31,7 @@ from demo.upload import DemoMediaReport, UploadProgress, upload_demo_media, uplo
 from resolvers.assets import DamClient
 from resolvers.db import Catalog
 from resolvers.documents import MediaReference
-from tests.demo_fixtures import CHANNELS, LOCALES, demo_media_uploaded
+from tests.demo_fixtures import CHANNELS, LOCALES, DemoMediaSnapshots, demo_media_uploaded
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 PRODUCTS = 50
@@ -56,10 +56,12 @@ class Uploaded:
 
 
 @pytest.fixture(scope="module")
-async def uploaded(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[Uploaded]:
+async def uploaded(
+    mongo_client: AsyncMongoClient[dict[str, Any]], demo_media_snapshots: DemoMediaSnapshots
+) -> AsyncIterator[Uploaded]:
     # Module scope: uploading ~300 pictures once keeps this file fast; the tests below only
     # read what that run left behind.
-    async with demo_media_uploaded(mongo_client, PRODUCTS, NOW) as media:
+    async with demo_media_uploaded(mongo_client, PRODUCTS, NOW, demo_media_snapshots) as media:
         demo = generate_demo_catalog(products=PRODUCTS)
         references = [(p["sku"], m) for p in demo.products for m in p["media"]]
         yield Uploaded(

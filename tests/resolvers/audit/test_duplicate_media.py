@@ -34,7 +34,7 @@ from resolvers.assets.fingerprint import with_fingerprint
 from resolvers.audit import duplicate_media
 from resolvers.audit.phashes import same_picture_groups
 from resolvers.db import Catalog, Document
-from tests.demo_fixtures import demo_media_uploaded
+from tests.demo_fixtures import DemoMediaSnapshots, demo_media_uploaded
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 # Uploading costs about 0.2 s of CPU a picture: 50 products (~270 pictures) already have both
@@ -61,8 +61,10 @@ def reencoded(data: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-async def uploaded(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[Uploaded]:
-    async with demo_media_uploaded(mongo_client, PRODUCTS, NOW) as media:
+async def uploaded(
+    mongo_client: AsyncMongoClient[dict[str, Any]], demo_media_snapshots: DemoMediaSnapshots
+) -> AsyncIterator[Uploaded]:
+    async with demo_media_uploaded(mongo_client, PRODUCTS, NOW, demo_media_snapshots) as media:
         catalog, dam, server, report = media.catalog, media.dam, media.emulator, media.report
         assert report.failed == ()
         hero = await catalog.assets.find_one({"role": "hero"}, sort=[("publicId", 1)])
