@@ -55,6 +55,7 @@ CURSORS = "change_cursors"
 CURSOR = "cloudinary-reconcile"
 SOURCE = "reconcile"
 HOUR = timedelta(hours=1)
+MIN_LEASE = timedelta(minutes=1)
 # The Search API's largest page.
 PAGE_SIZE = 500
 
@@ -133,8 +134,9 @@ class Reconciler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every ``every`` while this replica holds the lease."""
-        # Held across sweeps and for three periods: a replica that died is replaced after that.
-        ttl = self.every * 3
+        # Held across sweeps, for three periods but at least a minute (a sweep of many pages
+        # must not outlast it): a replica that died is replaced after that.
+        ttl = max(self.every * 3, MIN_LEASE)
         lease = None
         try:
             while not stop.is_set():

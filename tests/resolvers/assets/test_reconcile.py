@@ -12,11 +12,14 @@ import cloudinary.api
 import pytest
 
 from cloudinary_emulator import EmulatorServer
+from gateway.app import create_app
+from gateway.settings import Settings
 from resolvers.assets import DamClient, DamUnavailableError
 from resolvers.assets.mirror import AssetByKeyLoader, mark_missing
 from resolvers.assets.reconcile import CURSOR, CURSORS, LEASE, Reconciler, SweepResult
 from resolvers.db import Catalog, asset_indexes
 from resolvers.leases import holder
+from tests.http_helpers import eventually
 from tests.media_fixtures import upload_image
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -206,3 +209,29 @@ async def test_a_sweep_shortens_the_marks_of_assets_published_since(
     await Reconciler(catalog, dam).sweep()
     document = await mirrored(catalog, "catalog/soon/hero")
     assert (document["status"], document["publishedReference"]) == ("missing", True)
+
+
+async def test_a_serving_gateway_sweeps_and_rescores_without_a_follower(
+    settings: Settings, db: Any
+) -> None:
+    catalog = Catalog(db)
+    await catalog.products.insert_one(
+        {"sku": "LATE-1", "status": "draft", "media": [{"publicId": "catalog/late/hero"}]}
+    )
+    serving = settings.model_copy(update={"dam_reconcile": True, "dam_reconcile_every_s": 0.05})
+    app = create_app(serving)
+
+    async def swept() -> bool:
+        asset = await catalog.assets.find_one({"publicId": "catalog/late/hero"})
+        product = await catalog.products.find_one({"sku": "LATE-1"})
+        assert product is not None
+        return asset is not None and asset["source"] == "reconcile" and "readiness" in product
+
+    async with app.router.lifespan_context(app) as state:
+        services = dict(state or {})["services"]
+        # Straight into the gateway's emulator, its notification lost.
+        await upload_image(services.dam, "catalog/late/hero")
+        await eventually(swept)
+        lease = await holder(db["leases"], LEASE)
+    assert lease is not None
+    assert lease.owner.startswith("reconcile:")
