@@ -147,6 +147,10 @@ class Reconciler:
                         self.swept.set()
                 except PyMongoError as exc:
                     log.warning("Cloudinary reconciliation: %s; trying again", exc)
+                except Exception:
+                    # A resource the mirror cannot take must not end the sweeps for good (nor
+                    # fail the shut-down that awaits this task); the next turn tries again.
+                    log.exception("Cloudinary reconciliation failed; trying again next period")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.every.total_seconds())
         finally:
