@@ -38,8 +38,10 @@ from gateway.settings import Settings
 from gateway.webhooks import CloudinaryWebhook
 from resolvers.assets.reconcile import Reconciler, reconciling
 from resolvers.leases import leases
-from resolvers.readiness import rescore_products_using, rescore_stale
+from resolvers.readiness import rescore_products_using
 from resolvers.readiness.follower import ReadinessFollower, following
+from resolvers.readiness.rollout import Heartbeat, beating
+from resolvers.readiness.store import rescore_stale_if_followed, rules_hash
 from resolvers.services import Services
 from resolvers.validation import Validator
 from resolvers.workflow.scheduler import Scheduler, running
@@ -96,12 +98,16 @@ async def refresh_stale_readiness(services: Services) -> None:
         unscored = await services.catalog.products.count_documents(
             {"readiness": {"$exists": False}}
         )
-        count = await rescore_stale(
+        count = await rescore_stale_if_followed(
             services.catalog, services.channels, services.locales, services.clock()
         )
     except PyMongoError:
         # Serving goes on with the old scores; the next start (or `readiness refresh`) retries.
         log.exception("recomputing stale readiness scores failed")
+        return
+    if count is None:
+        # A rolling deploy: the replicas of the adopted rules (or a majority) decide.
+        log.info("stored readiness follows other channel profiles; this replica leaves it be")
         return
     changed = max(0, count - unscored)
     if count - changed:
@@ -194,8 +200,20 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
                 )
                 await stack.enter_async_context(invalidating(invalidation))
             if settings.readiness_follower:
+                # This replica's rules in MongoDB: the follower follows while stored scores
+                # follow them (resolvers.readiness.rollout).
+                heartbeat = Heartbeat(
+                    services.catalog.db,
+                    rules_hash(services.channels),
+                    interval=timedelta(seconds=settings.replica_heartbeat_s),
+                )
+                await stack.enter_async_context(beating(heartbeat))
                 follower = ReadinessFollower(
-                    services.catalog, services.channels, services.locales, clock=services.clock
+                    services.catalog,
+                    services.channels,
+                    services.locales,
+                    clock=services.clock,
+                    rules=heartbeat,
                 )
                 await stack.enter_async_context(following(follower))
             if settings.dam_reconcile:

@@ -168,6 +168,14 @@ class Settings(BaseSettings):
         description="Follow MongoDB's change stream to rescore stored readiness after any "
         "write, the gateway's or not (one replica at a time).",
     )
+    replica_heartbeat_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How often a replica records its channels.toml rules hash in MongoDB (with "
+        "the readiness follower): stored scores follow the rules a majority of live replicas "
+        "run, and a replica silent for three intervals no longer counts.",
+    )
     schedule_poll_s: float = Field(
         default=15.0,
         gt=0,

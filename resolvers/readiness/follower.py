@@ -18,6 +18,10 @@ the oplog no longer covers (a follower stopped for longer than the oplog's windo
 by rescoring every product once, then following from now. Stored scores are written by
 compare-and-set on the cluster time of their inputs' read (``store.BASED_ON``), so the
 follower and a request rescoring the same product never leave the older result.
+
+With a ``Heartbeat`` (``rollout``) the follower runs only on a replica of the rules stored
+scores follow: it gives its lease up when a majority adopts other rules, a replica of those
+takes it over, and the new holder first rescores every product stored under other rules.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ from resolvers.channels import Channels
 from resolvers.db import UPDATED_FIELD_NAMES, Catalog, Collection, Document
 from resolvers.leases import Lease, claim, new_owner, release, renew
 from resolvers.locales import LocaleResolver
-from resolvers.readiness.store import materialize, rescore_query
+from resolvers.readiness.rollout import Heartbeat
+from resolvers.readiness.store import materialize, rescore_query, rescore_stale
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +167,15 @@ class ReadinessFollower:
     """Set while this follower holds the lease and its change stream is open."""
     progressed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set after each batch of changes handled (a waiter clears it)."""
+    rules: Heartbeat | None = None
+    """This replica's heartbeat: the follower follows only while stored scores follow this
+    replica's rules. None: always (one configuration, or a test)."""
+    migrated: int = 0
+    """Products rescored because their scores were stored under other rules."""
+
+    @property
+    def _may_follow(self) -> bool:
+        return self.rules is None or self.rules.follows
 
     @property
     def leases(self) -> Collection:
@@ -174,8 +188,13 @@ class ReadinessFollower:
     async def run(self, stop: asyncio.Event) -> None:
         """Follow while this replica holds the lease; try to take it while another does."""
         while not stop.is_set():
+            if self.rules is not None:
+                # Before the check: a change of adoption from now on wakes the pause below.
+                self.rules.changed.clear()
             try:
-                lease = await claim(self.leases, LEASE, self.owner, self.lease_ttl)
+                lease = None
+                if self._may_follow:
+                    lease = await claim(self.leases, LEASE, self.owner, self.lease_ttl)
                 if lease is not None:
                     try:
                         await self._follow(lease, stop)
@@ -185,8 +204,22 @@ class ReadinessFollower:
                             await release(self.leases, lease)
             except PyMongoError as exc:
                 log.warning("readiness follower: %s; trying again", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.lease_ttl.total_seconds() / 3)
+            await self._pause(stop)
+
+    async def _pause(self, stop: asyncio.Event) -> None:
+        """Until the next try for the lease: a third of its time, or a heartbeat's interval
+        (a replica of newly adopted rules takes over as soon as the former holder lets go)."""
+        timeout = self.lease_ttl.total_seconds() / 3
+        waits = [asyncio.ensure_future(stop.wait())]
+        if self.rules is not None:
+            timeout = min(timeout, self.rules.interval.total_seconds())
+            waits.append(asyncio.ensure_future(self.rules.changed.wait()))
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
 
     async def _follow(self, lease: Lease, stop: asyncio.Event) -> None:
         saved = await self.cursors.find_one({"_id": CURSOR})
@@ -198,12 +231,22 @@ class ReadinessFollower:
                 raise
             log.warning("readiness follower: the oplog no longer holds its place; rescoring all")
             stream = await self._watch(None)
-            await materialize(self.catalog, self.channels, self.locales, self.clock())
+            await materialize(
+                self.catalog, self.channels, self.locales, self.clock(), overrule=True
+            )
         renew_every = self.lease_ttl.total_seconds() / 3
         renew_at = time.monotonic() + renew_every
         async with stream:
+            if self.rules is not None:
+                # Opened first, so no change is missed while the former rules' scores go.
+                self.migrated += await rescore_stale(
+                    self.catalog, self.channels, self.locales, self.clock()
+                )
             self.following.set()
             while not stop.is_set():
+                if not self._may_follow:
+                    log.info("readiness follower: stored scores follow other rules; letting go")
+                    return
                 affected, count = Affected(), 0
                 # A batch ends when the stream is quiet, or after BATCH_WINDOW: under a steady
                 # stream of writes it would otherwise never end, and nothing would be rescored.
@@ -246,7 +289,9 @@ class ReadinessFollower:
     async def _rescore(self, affected: Affected) -> None:
         query = await products_query(self.catalog, affected)
         if query is not None:
-            await rescore_query(self.catalog, self.channels, self.locales, self.clock(), query)
+            await rescore_query(
+                self.catalog, self.channels, self.locales, self.clock(), query, overrule=True
+            )
 
 
 def following(

@@ -127,12 +127,35 @@ class FailingCheck:
     count: int = strawberry.field(description="Products failing this rule.")
 
 
+@strawberry.type(
+    description="A channels.toml that live replicas run or stored scores were computed with. "
+    "During a rolling deploy that changes channel profiles there are two: stored scores follow "
+    "one (adopted), and switch once when a majority of live replicas runs the newer one."
+)
+class ReadinessRules:
+    rules_hash: str = strawberry.field(
+        description="The rules' hash: the evaluator's version and the profiles' digest."
+    )
+    replicas: int = strawberry.field(description="Live replicas running these rules.")
+    scores: int = strawberry.field(
+        description="Products whose stored score on this channel was computed with these rules."
+    )
+    adopted: bool = strawberry.field(
+        description="Stored scores follow these rules: the readiness follower of a replica "
+        "running them rescores every product to them."
+    )
+    this_replica: bool = strawberry.field(description="The replica that answered runs these rules.")
+
+
 @strawberry.type(description="Readiness of the whole catalog on a channel, from stored scores.")
 class CatalogReadiness:
     channel: str = strawberry.field(description="The channel scored.")
     products: int = strawberry.field(description="Products in the catalog.")
     scored: int = strawberry.field(description="Products with a stored score.")
-    stale: int = strawberry.field(description="Scores computed with other rules (being redone).")
+    stale: int = strawberry.field(
+        description="Products whose stored score was not computed with the adopted rules "
+        "(being redone, or never scored)."
+    )
     ready: int = strawberry.field(description="Products with no failed blocker.")
     average_score: float | None = strawberry.field(
         description="Mean stored score; null when nothing is scored."
@@ -140,6 +163,10 @@ class CatalogReadiness:
     bands: list[ScoreBand] = strawberry.field(description="Score distribution in bands.")
     failing_checks: list[FailingCheck] = strawberry.field(
         description="Rules by how many products fail them, most frequent first."
+    )
+    rules: list[ReadinessRules] = strawberry.field(
+        description="The rules live replicas run and stored scores carry: one outside a "
+        "rolling deploy of channels.toml, two during one."
     )
     computed_at: datetime = strawberry.field(
         description="When these numbers were aggregated: dashboards share one aggregation for "
@@ -166,5 +193,15 @@ async def resolve_catalog_readiness(info: Info, channel: str, top: int) -> Catal
         average_score=data["averageScore"],
         bands=[ScoreBand(**band) for band in data["bands"]],
         failing_checks=[FailingCheck(**row) for row in data["failing"][:top]],
+        rules=[
+            ReadinessRules(
+                rules_hash=row["rulesHash"],
+                replicas=row["replicas"],
+                scores=row["scores"],
+                adopted=row["adopted"],
+                this_replica=row["thisReplica"],
+            )
+            for row in data["rules"]
+        ],
         computed_at=computed.at,
     )
