@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 NODE_CHECKS := tests/node
+BENCH_PEERS := benchmarks/peers
 # graphql-core 3.2.6 (the newest gql 3 accepts), apart from the project's 3.3, for
 # tests/gateway/test_schema_tools.py: the schema must load in older GraphQL libraries too.
 LEGACY_GRAPHQL := $(VENV)/graphql-core-3.2/graphql/__init__.py
@@ -44,8 +45,13 @@ schema: $(VENV)/.run-installed
 	$(BIN)/catalog-gateway schema > schema.graphql
 	$(BIN)/python -m schema.possible_types > docs/possible-types.json
 
-bench: $(VENV)/.dev-installed
+# benchmarks/peers: the Node.js peers the gateway benchmark compares with (Apollo Server,
+# graphql-jit), installed from their lock file.
+bench: $(VENV)/.dev-installed $(BENCH_PEERS)/node_modules/.package-lock.json
 	$(BIN)/python -m benchmarks
+
+$(BENCH_PEERS)/node_modules/.package-lock.json: $(BENCH_PEERS)/package-lock.json
+	npm ci --prefix $(BENCH_PEERS) --no-audit --no-fund --loglevel=error
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=…)")'
@@ -77,4 +83,4 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 clean:
-	rm -rf $(VENV) $(NODE_CHECKS)/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(NODE_CHECKS)/node_modules $(BENCH_PEERS)/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -6,7 +6,9 @@ One run, one machine, one catalog: a fresh embedded mongod seeded with the bench
 (``benchmarks.naive_app``) and the REST floor (``benchmarks.rest_floor``), one worker each, both
 building delivery URLs with the Cloudinary SDK per URL as a hand-written app would; and
 ``rest-tuned``, the REST floor with the gateway's URL templates (the floor for GraphQL alone),
-reported beside ``rest``. Targets are judged against ``rest``.
+reported beside ``rest``; and the Node.js peers of ``benchmarks/peers`` (``apollo``: Apollo
+Server + DataLoader + mongodb with URL templates; ``graphql-jit``: the same on graphql-jit) for Q1
+and Q3. Targets are judged against ``rest``, and against the peers by CPU per request.
 
 1. Payloads: Q1 (two page sizes), Q2, Q3 and Q4 from every server are compared with the one-worker
    gateway's; any difference stops the run before anything is timed.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import secrets
 import signal
 import tempfile
 import time
@@ -38,11 +41,12 @@ import httpx
 import psutil
 from pymongo import AsyncMongoClient
 
-from benchmarks import load, report
+from benchmarks import load, peer_config, report
 from benchmarks.access import bench_key, bench_pepper, unthrottled_roles
 from benchmarks.bench_catalog import BENCH_SEED, seed_bench_catalog, summary_counts
 from benchmarks.naive_app import APP_NAME as NAIVE_APP_NAME
 from benchmarks.queries import (
+    LARGE_PAGE_SIZE,
     PAGE_SIZE,
     QUERY_NAMES,
     SMALL_PAGE_SIZE,
@@ -63,6 +67,13 @@ from resolvers.db import Catalog
 DB_NAME = "bench"
 GATEWAY_APP_NAME = "catalog-gateway"
 RESULTS_DIR = Path(__file__).parent / "results"
+PEERS_DIR = Path(__file__).parent / "peers"
+PEER_SCRIPT = PEERS_DIR / "server.mjs"
+# What the Node.js peers serve (Q2's manifest, variants and relations are not ported).
+PEER_QUERIES: tuple[QueryName, ...] = ("Q1", "Q3")
+# Where Q1's marginal cost per extra product is measured: one more cell per server, at this
+# concurrency, with pages of LARGE_PAGE_SIZE (against PAGE_SIZE at the same concurrency).
+MARGINAL_CONCURRENCY = report.PEER_CONCURRENCY
 CONCURRENCY: tuple[int, ...] = (1, 16, 64)
 SOAK_CONCURRENCY = 16
 MIB = 1024 * 1024
@@ -90,6 +101,7 @@ class Config:
     seed: int
     quick: bool
     output: Path
+    peers: bool = True
 
     @property
     def mode(self) -> str:
@@ -97,7 +109,7 @@ class Config:
 
     def budget_s(self) -> float:
         """An upper bound for the whole run; servers are stopped by their reapers after it."""
-        cells = 5 * len(self.queries) * len(self.concurrency)  # at most five servers
+        cells = 7 * len(self.queries) * len(self.concurrency)  # at most seven servers
         per_cell = self.duration_s + self.warmup_s + self.max_cell_s
         return 900 + self.products / 20 + cells * per_cell + self.soak_s * 1.5
 
@@ -128,6 +140,12 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         help="skip cells whose first wave alone would take longer (default 60; quick 8)",
     )
     parser.add_argument("--seed", type=int, default=BENCH_SEED)
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="leave out the Node.js peers (Apollo Server, graphql-jit; they need node and "
+        "benchmarks/peers/node_modules, which `make bench` installs)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     queries: tuple[QueryName, ...] = QUERY_NAMES
@@ -165,6 +183,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         seed=args.seed,
         quick=args.quick,
         output=args.output,
+        peers=not args.no_peers,
     )
 
 
@@ -172,9 +191,12 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def server_specs(config: Config, emulator_port: int, authorization: str) -> list[ServerSpec]:
+def server_specs(
+    config: Config, emulator_port: int, authorization: str, peer_config_path: Path | None = None
+) -> list[ServerSpec]:
     """``authorization``: the gateways' key, of a role that sees what the baselines show
-    (drafts, readiness checks, the dashboard)."""
+    (drafts, readiness checks, the dashboard). ``peer_config_path``: the Node.js peers'
+    configuration (``benchmarks.peer_config``); without it they are left out."""
     key = (("authorization", authorization),)
     specs = [
         # The one-worker gateway's emulator gets a fixed port, which the baselines build their
@@ -190,9 +212,9 @@ def server_specs(config: Config, emulator_port: int, authorization: str) -> list
         ),
     ]
     if config.workers > 1:
-        # Each worker starts its own emulator: they cannot share a port, so 0 (any free one).
-        # `catalog-gateway serve --workers` refuses that (separate emulators over one data
-        # directory); here nothing is uploaded, so the emulators never disagree.
+        # Its workers use the one-worker gateway's emulator as replicas use an emulator
+        # service (CATALOG_EMULATOR_URL with its secret): workers starting emulators of their
+        # own over one data directory stop at start-up (EmulatorStorageBusyError).
         specs.append(
             ServerSpec(
                 f"gateway-{config.workers}w",
@@ -200,7 +222,7 @@ def server_specs(config: Config, emulator_port: int, authorization: str) -> list
                 "gateway.asgi:app_factory",
                 config.workers,
                 GATEWAY_APP_NAME,
-                {"CATALOG_EMULATOR_PORT": "0"},
+                {"CATALOG_EMULATOR_URL": f"http://127.0.0.1:{emulator_port}"},
                 key,
             )
         )
@@ -239,12 +261,42 @@ def server_specs(config: Config, emulator_port: int, authorization: str) -> list
                 {"CATALOG_EMULATOR_PORT": str(emulator_port), URL_BUILDER_ENV: "templates"},
             )
         )
+    if peer_config_path is not None and set(config.queries) & set(PEER_QUERIES):
+        for name, executor in ((report.APOLLO, "apollo"), (report.JIT, "jit")):
+            app_name = f"bench-{name}"
+            specs.append(
+                ServerSpec(
+                    name,
+                    "peer",
+                    str(PEER_SCRIPT),
+                    1,
+                    app_name,
+                    {
+                        "PEER_CONFIG": str(peer_config_path),
+                        "PEER_EXECUTOR": executor,
+                        "PEER_APP_NAME": app_name,
+                        "NODE_ENV": "production",
+                    },
+                    program=("node", str(PEER_SCRIPT)),
+                )
+            )
     return specs
+
+
+def check_peers_installed() -> None:
+    """The peers' packages are installed by `make bench` (npm ci from their lock file)."""
+    if not (PEERS_DIR / "node_modules" / ".package-lock.json").exists():
+        raise SystemExit(
+            f"{PEERS_DIR}/node_modules is missing: run `make bench`, or `npm ci --prefix "
+            f"{PEERS_DIR}` (or pass --no-peers)"
+        )
 
 
 def supports(spec: ServerSpec, query: QueryName) -> bool:
     if spec.kind == "gateway":
         return True
+    if spec.kind == "peer":
+        return query in PEER_QUERIES
     if spec.kind == "naive":
         return query in ("Q1", "Q2", "Q3")
     return query in ("Q1", "Q2")
@@ -294,6 +346,7 @@ def verification_requests(
             checks.append(
                 (f"Q1 first:{SMALL_PAGE_SIZE} page {index + 1}", "Q1", SMALL_PAGE_SIZE, index)
             )
+        checks.append((f"Q1 first:{LARGE_PAGE_SIZE} page 1", "Q1", LARGE_PAGE_SIZE, 0))
     if "Q2" in queries:
         for index in range(min(8, len(workload.detail_skus))):
             checks.append((f"Q2 {workload.detail_skus[index]}", "Q2", PAGE_SIZE, index))
@@ -320,7 +373,12 @@ async def verify_payloads(
                 if not supports(spec, query):
                     continue
                 request = requests_for(spec, workload, query, page_size)[index]
-                payload = await fetch_payload(client, spec, request)
+                try:
+                    payload = await fetch_payload(client, spec, request)
+                except httpx.TransportError as exc:
+                    raise RuntimeError(
+                        f"{spec.name}, {label}: {exc!r}; its log ends:\n{server.log_tail()}"
+                    ) from exc
                 if server is reference:
                     expected[label] = payload
                     continue
@@ -348,7 +406,9 @@ async def run_cells(
     results: report.Results,
     mongod_pid: int,
 ) -> None:
-    """Every (query, concurrency) cell of one server, lowest concurrency first.
+    """Every (query, concurrency) cell of one server, lowest concurrency first; then Q1 with
+    pages of ``LARGE_PAGE_SIZE`` at ``MARGINAL_CONCURRENCY`` (query label ``report.Q1_LARGE``),
+    for the marginal cost per extra product (not on the naive app: its cells are skipped).
 
     A closed loop at concurrency c lasts at least c x (service time): a cell whose first wave
     alone would outlast ``--max-cell`` (predicted from the throughput at the previous level) is
@@ -371,44 +431,73 @@ async def run_cells(
                     results.skipped.append(report.Skipped(spec.name, query, concurrency, reason))
                     log(f"{spec.name:>11} {query} c={concurrency:<3} skipped: {reason}")
                     continue
-                warm = await load.drive(client, requests, concurrency, config.warmup_s, offset)
-                offset += warm.completed + warm.errors
-                server_cpu = load.tree_cpu_s(server.pid)
-                mongod_cpu = load.tree_cpu_s(mongod_pid)
-                measured = await load.drive(
-                    client, requests, concurrency, config.duration_s, offset
-                )
-                server_cpu = load.tree_cpu_s(server.pid) - server_cpu
-                mongod_cpu = load.tree_cpu_s(mongod_pid) - mongod_cpu
-                offset += measured.completed + measured.errors
-                if measured.errors or warm.errors:
-                    raise RuntimeError(
-                        f"{spec.name} {query} c={concurrency}: {measured.errors + warm.errors} "
-                        f"failed requests, first: {measured.first_error or warm.first_error}"
-                    )
-                done = max(measured.completed, 1)
-                cell = report.Cell(
-                    server=spec.name,
-                    query=query,
-                    concurrency=concurrency,
-                    requests=measured.completed,
-                    errors=measured.errors,
-                    elapsed_s=measured.elapsed_s,
-                    throughput_rps=throughput(measured.completed, measured.elapsed_s),
-                    latency=summarize_latencies(measured.latencies_s),
-                    server_cpu_ms=server_cpu * 1000 / done,
-                    mongod_cpu_ms=mongod_cpu * 1000 / done,
-                    load1=os.getloadavg()[0],
+                cell, offset = await _measure(
+                    client, server, requests, query, concurrency, offset, config, mongod_pid
                 )
                 capacity = cell.throughput_rps
                 results.cells.append(cell)
-                log(
-                    f"{spec.name:>11} {query} c={concurrency:<3} {cell.throughput_rps:8.1f} req/s  "
-                    f"p50 {cell.latency.p50_ms:8.1f}  p95 {cell.latency.p95_ms:8.1f}  "
-                    f"p99 {cell.latency.p99_ms:8.1f} ms  CPU {cell.server_cpu_ms:6.1f} + "
-                    f"{cell.mongod_cpu_ms:5.1f} ms/req  ({cell.requests} requests, load "
-                    f"{cell.load1:.1f})"
-                )
+        if "Q1" in config.queries and supports(spec, "Q1") and spec.kind != "naive":
+            requests = requests_for(spec, workload, "Q1", LARGE_PAGE_SIZE)
+            cell, _ = await _measure(
+                client,
+                server,
+                requests,
+                report.Q1_LARGE,
+                MARGINAL_CONCURRENCY,
+                0,
+                config,
+                mongod_pid,
+            )
+            results.cells.append(cell)
+
+
+async def _measure(
+    client: httpx.AsyncClient,
+    server: ServerProcess,
+    requests: list[Request],
+    query: str,
+    concurrency: int,
+    offset: int,
+    config: Config,
+    mongod_pid: int,
+) -> tuple[report.Cell, int]:
+    """One cell after its warm-up, and the offset into ``requests`` the next cell starts at."""
+    spec = server.spec
+    warm = await load.drive(client, requests, concurrency, config.warmup_s, offset)
+    offset += warm.completed + warm.errors
+    server_cpu = load.tree_cpu_s(server.pid)
+    mongod_cpu = load.tree_cpu_s(mongod_pid)
+    measured = await load.drive(client, requests, concurrency, config.duration_s, offset)
+    server_cpu = load.tree_cpu_s(server.pid) - server_cpu
+    mongod_cpu = load.tree_cpu_s(mongod_pid) - mongod_cpu
+    offset += measured.completed + measured.errors
+    if measured.errors or warm.errors:
+        raise RuntimeError(
+            f"{spec.name} {query} c={concurrency}: {measured.errors + warm.errors} "
+            f"failed requests, first: {measured.first_error or warm.first_error}"
+        )
+    done = max(measured.completed, 1)
+    cell = report.Cell(
+        server=spec.name,
+        query=query,
+        concurrency=concurrency,
+        requests=measured.completed,
+        errors=measured.errors,
+        elapsed_s=measured.elapsed_s,
+        throughput_rps=throughput(measured.completed, measured.elapsed_s),
+        latency=summarize_latencies(measured.latencies_s),
+        server_cpu_ms=server_cpu * 1000 / done,
+        mongod_cpu_ms=mongod_cpu * 1000 / done,
+        load1=os.getloadavg()[0],
+    )
+    log(
+        f"{spec.name:>11} {query} c={concurrency:<3} {cell.throughput_rps:8.1f} req/s  "
+        f"p50 {cell.latency.p50_ms:8.1f}  p95 {cell.latency.p95_ms:8.1f}  "
+        f"p99 {cell.latency.p99_ms:8.1f} ms  CPU {cell.server_cpu_ms:6.1f} + "
+        f"{cell.mongod_cpu_ms:5.1f} ms/req  ({cell.requests} requests, load "
+        f"{cell.load1:.1f})"
+    )
+    return cell, offset
 
 
 async def run_command_counts(
@@ -514,6 +603,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 async def main(argv: Sequence[str] | None = None) -> None:
     config = parse_args(list(argv or []))
+    if config.peers:
+        check_peers_installed()
     signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()
     settings = Settings()
@@ -609,10 +700,22 @@ async def main(argv: Sequence[str] | None = None) -> None:
                     "CATALOG_CACHE_INVALIDATION": "false",
                     "CATALOG_DAM_RECONCILE": "false",
                     "PYTHONDONTWRITEBYTECODE": "1",
+                    # The one-worker gateway's emulator runs with it, so the multi-worker
+                    # gateway can use that emulator (CATALOG_EMULATOR_URL needs the secret).
+                    "CATALOG_EMULATOR_SECRET": secrets.token_urlsafe(32),
                 }
             )
             emulator_port = free_port()
-            for spec in server_specs(config, emulator_port, authorization):
+            peers_path = None
+            if config.peers:
+                # The peers build URLs from the templates of the one-worker gateway's emulator.
+                peers_path = peer_config.write_peer_config(
+                    settings.model_copy(
+                        update={"emulator_port": emulator_port, "data_dir": Path(temp) / "peers"}
+                    ),
+                    Path(temp) / "peer-config.json",
+                )
+            for spec in server_specs(config, emulator_port, authorization, peers_path):
                 server = ServerProcess(
                     spec, {**base_env, "CATALOG_DATA_DIR": str(Path(temp) / spec.name)}, Path(temp)
                 )

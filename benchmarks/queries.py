@@ -31,6 +31,9 @@ DETAIL_CHANNEL = "web"
 DASHBOARD_CHANNEL = "mobile"
 PAGE_SIZE = 48
 SMALL_PAGE_SIZE = 12
+# Q1's marginal cost per extra product is measured between PAGE_SIZE and this (the most a page
+# may hold).
+LARGE_PAGE_SIZE = 100
 ENTITIES = 100
 # The default sort of `products` (SKU ascending), for computing the cursors of later pages.
 SKU_SORT = SortSpec("sku", "sku", False)
@@ -159,11 +162,19 @@ class Workload:
     small_listing_cursors: tuple[str | None, ...]  # the same for pages of 12
     detail_skus: tuple[str, ...]  # Q2 products (with accessories or bundle items)
     entity_batches: tuple[tuple[str, ...], ...]  # Q3 representation sets
+    large_listing_cursors: tuple[str | None, ...] = (None,)  # pages of LARGE_PAGE_SIZE
+
+    def listing_cursors_for(self, page_size: int) -> tuple[str | None, ...]:
+        if page_size == SMALL_PAGE_SIZE:
+            return self.small_listing_cursors
+        if page_size == LARGE_PAGE_SIZE:
+            return self.large_listing_cursors
+        return self.listing_cursors
 
     def graphql(self, query: QueryName, page_size: int = PAGE_SIZE) -> list[Request]:
         """GraphQL requests for ``query`` (``page_size`` only matters for Q1)."""
         if query == "Q1":
-            cursors = self.listing_cursors if page_size == PAGE_SIZE else self.small_listing_cursors
+            cursors = self.listing_cursors_for(page_size)
             return [
                 Request("POST", "/graphql", graphql_body(Q1, {"first": page_size, "after": c}))
                 for c in cursors
@@ -183,7 +194,7 @@ class Workload:
     def rest(self, query: QueryName, page_size: int = PAGE_SIZE) -> list[Request]:
         """REST floor requests for Q1 and Q2 (the floor has no Q3 or Q4)."""
         if query == "Q1":
-            cursors = self.listing_cursors if page_size == PAGE_SIZE else self.small_listing_cursors
+            cursors = self.listing_cursors_for(page_size)
             return [Request("GET", rest_listing_path(page_size, c)) for c in cursors]
         if query == "Q2":
             return [Request("GET", rest_detail_path(sku)) for sku in self.detail_skus]
@@ -252,6 +263,7 @@ async def build_workload(
     return Workload(
         listing_cursors=cursors(PAGE_SIZE),
         small_listing_cursors=cursors(SMALL_PAGE_SIZE),
+        large_listing_cursors=cursors(LARGE_PAGE_SIZE),
         detail_skus=tuple(dict.fromkeys(sample)),
         entity_batches=batches,
     )

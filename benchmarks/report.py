@@ -8,18 +8,33 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from benchmarks.queries import LARGE_PAGE_SIZE, PAGE_SIZE
 from benchmarks.stats import LatencySummary, MemoryTrend, ratio
 
 GATEWAY = "gateway-1w"  # the gateway the targets compare with the baselines (same worker count)
 NAIVE = "naive"
 REST = "rest"  # the REST floor as written by hand (SDK per URL): the targets are judged with it
 REST_TUNED = "rest-tuned"  # the same floor with the gateway's URL templates: GraphQL's cost alone
+# The Node.js peers (benchmarks/peers): Apollo Server + DataLoader + mongodb with URL templates,
+# and the same schema and resolvers executed by graphql-jit.
+APOLLO = "apollo"
+JIT = "graphql-jit"
 # The baselines of the ratios: (server, label, JSON key infix).
 BASELINES = (
     (REST, "REST", "rest"),
     (REST_TUNED, "REST-tuned", "rest_tuned"),
     (NAIVE, "naive", "naive"),
+    (APOLLO, "Apollo", "apollo"),
+    (JIT, "graphql-jit", "jit"),
 )
+# The cells of Q1 with the largest pages, measured at PEER_CONCURRENCY only: with Q1's cells at
+# that concurrency they give the CPU per extra product on a page.
+Q1_LARGE = f"Q1 first:{LARGE_PAGE_SIZE}"
+# Where the gateway is compared with the peers (the concurrency of the issue's comparison).
+PEER_CONCURRENCY = 16
+# Issue 17's targets against the peers.
+JIT_FACTOR = 1.2
+MARGINAL_MS = 0.35
 Status = Literal["PASS", "MISS", "n/a"]
 
 
@@ -232,6 +247,7 @@ def evaluate_targets(results: Results, page_sizes: tuple[int, int]) -> list[Targ
                 f"({per_item:+.3f} per extra item)",
             )
         )
+    targets += peer_targets(results)
     soak = results.soak
     name = "memory flat over the soak (end ≤ +10% of after warm-up)"
     if soak is None:
@@ -245,6 +261,72 @@ def evaluate_targets(results: Results, page_sizes: tuple[int, int]) -> list[Targ
                 f"{soak.server}, {soak.seconds:.0f}s: {trend.after_warmup_mib:.0f} → "
                 f"{trend.end_mib:.0f} MiB (max {trend.max_mib:.0f}, slope "
                 f"{trend.slope_mib_per_min:+.2f} MiB/min)",
+            )
+        )
+    return targets
+
+
+def marginal_ms(results: Results, server: str) -> float | None:
+    """CPU ms per extra product on a Q1 page (PAGE_SIZE to LARGE_PAGE_SIZE) at PEER_CONCURRENCY."""
+    small = results.cell(server, "Q1", PEER_CONCURRENCY)
+    large = results.cell(server, Q1_LARGE, PEER_CONCURRENCY)
+    if small is None or large is None:
+        return None
+    return (large.server_cpu_ms - small.server_cpu_ms) / (LARGE_PAGE_SIZE - PAGE_SIZE)
+
+
+def _cpu_target(results: Results, query: str, peer: str, factor: float, label: str) -> Target:
+    name = f"{query} server CPU per request at c={PEER_CONCURRENCY} ≤ " + (
+        label if factor == 1 else f"{factor:g}x {label}"
+    )
+    gateway = results.cell(GATEWAY, query, PEER_CONCURRENCY)
+    other = results.cell(peer, query, PEER_CONCURRENCY)
+    if gateway is None or other is None:
+        return Target(name, "n/a", f"{query} not measured at c={PEER_CONCURRENCY} on both")
+    value = ratio(gateway.server_cpu_ms, other.server_cpu_ms)
+    if value is None:
+        return Target(name, "n/a", f"{query} not measured at c={PEER_CONCURRENCY} on both")
+    return Target(
+        name,
+        "PASS" if value <= factor else "MISS",
+        f"{gateway.server_cpu_ms:.1f} vs {other.server_cpu_ms:.1f} ms = {value:.2f}x",
+    )
+
+
+def peer_targets(results: Results) -> list[Target]:
+    """Issue 17: the gateway against the Node.js peers, by CPU per request (PASS/MISS reported,
+    never failing the run, like every target here)."""
+    targets: list[Target] = []
+    for query in ("Q1", "Q3"):
+        targets.append(_cpu_target(results, query, APOLLO, 1, "Apollo Server (templates)"))
+        targets.append(_cpu_target(results, query, JIT, JIT_FACTOR, "graphql-jit"))
+    name = (
+        f"Q1 marginal server CPU per extra product ({PAGE_SIZE} → {LARGE_PAGE_SIZE}, "
+        f"c={PEER_CONCURRENCY}) ≤ {MARGINAL_MS:g} ms"
+    )
+    mine = marginal_ms(results, GATEWAY)
+    if mine is None:
+        targets.append(Target(name, "n/a", "Q1 not measured at both page sizes"))
+    else:
+        others = [
+            f"{server} {value:.3f}"
+            for server in (APOLLO, JIT, REST, REST_TUNED)
+            if (value := marginal_ms(results, server)) is not None
+        ]
+        detail = f"{mine:.3f} ms" + (f" (others: {', '.join(others)} ms)" if others else "")
+        targets.append(Target(name, "PASS" if mine <= MARGINAL_MS else "MISS", detail))
+    name = f"Q1 p99 at c={PEER_CONCURRENCY} ≤ Apollo Server's p99"
+    gateway = results.cell(GATEWAY, "Q1", PEER_CONCURRENCY)
+    apollo = results.cell(APOLLO, "Q1", PEER_CONCURRENCY)
+    if gateway is None or apollo is None:
+        targets.append(Target(name, "n/a", f"Q1 not measured at c={PEER_CONCURRENCY} on both"))
+    else:
+        value = ratio(gateway.latency.p99_ms, apollo.latency.p99_ms)
+        targets.append(
+            Target(
+                name,
+                "PASS" if value is not None and value <= 1 else "MISS",
+                f"{gateway.latency.p99_ms:.1f} vs {apollo.latency.p99_ms:.1f} ms = {_fmt(value)}x",
             )
         )
     return targets
@@ -337,8 +419,10 @@ def markdown(results: Results) -> str:
         f"`{REST}` builds delivery URLs with the Cloudinary SDK per URL, as a hand-written "
         f"endpoint would (the targets are judged against it); `{REST_TUNED}` is the same floor "
         "with the gateway's per-slot URL templates, so gateway/REST-tuned is what GraphQL alone "
-        "costs. Throughput and p99 are gateway/baseline; CPU per request is baseline/gateway "
-        "(above 1: the gateway spends less).",
+        f"costs. `{APOLLO}` and `{JIT}` are the Node.js peers (Apollo Server + DataLoader + "
+        "mongodb with URL templates; the same on graphql-jit), Q1 and Q3 only. Throughput and "
+        "p99 are gateway/baseline; CPU per request is baseline/gateway (above 1: the gateway "
+        "spends less).",
         "",
         "| Query | c | against | gateway/baseline req/s | gateway/baseline p99 "
         "| baseline/gateway CPU per req |",
@@ -353,6 +437,26 @@ def markdown(results: Results) -> str:
                 f"{_fmt(row[f'gateway_over_{key}_rps'])} | "
                 f"{_fmt(row[f'gateway_over_{key}_p99'])} | "
                 f"{_fmt(row[f'{key}_over_gateway_cpu'])} |"
+            )
+    marginal = [(server, marginal_ms(results, server)) for server in results.servers()]
+    if any(value is not None for _, value in marginal):
+        out += [
+            "",
+            f"## Q1 cost per extra product (pages of {PAGE_SIZE} and {LARGE_PAGE_SIZE}, "
+            f"c={PEER_CONCURRENCY})",
+            "",
+            f"| Server | CPU ms/req, first: {PAGE_SIZE} | CPU ms/req, first: {LARGE_PAGE_SIZE} "
+            "| CPU ms per extra product |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for server, value in marginal:
+            small = results.cell(server, "Q1", PEER_CONCURRENCY)
+            large = results.cell(server, Q1_LARGE, PEER_CONCURRENCY)
+            if value is None or small is None or large is None:
+                continue
+            out.append(
+                f"| {server} | {small.server_cpu_ms:.1f} | {large.server_cpu_ms:.1f} "
+                f"| {value:.3f} |"
             )
     servers = list(dict.fromkeys(c.server for c in results.commands))
     out += [
@@ -455,7 +559,7 @@ def plot(results: Results, path: Path) -> None:
     flat = [axis for row in axes for axis in row]
     for unused in flat[len(queries) :]:
         unused.set_visible(False)
-    colours = {GATEWAY: "C0", NAIVE: "C3", REST: "C2", REST_TUNED: "C1"}
+    colours = {GATEWAY: "C0", NAIVE: "C3", REST: "C2", REST_TUNED: "C1", APOLLO: "C4", JIT: "C5"}
     for axis, query in zip(flat, queries, strict=False):
         for index, server in enumerate(results.servers()):
             cells = sorted(

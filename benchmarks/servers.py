@@ -37,7 +37,7 @@ from gateway.embedded_mongo import embedded_mongo, find_mongod, free_port
 from gateway.settings import Settings
 from resolvers.db import Catalog
 
-Kind = Literal["gateway", "naive", "rest"]
+Kind = Literal["gateway", "naive", "rest", "peer"]
 STARTUP_TIMEOUT_S = 90.0
 KEEP_ALIVE_S = 120  # longer than any pause between cells, so no connection dies mid-run
 
@@ -52,6 +52,9 @@ class ServerSpec:
     env: dict[str, str] = field(default_factory=dict)
     # Sent with every request to it: the gateway's API key.
     request_headers: tuple[tuple[str, str], ...] = ()
+    # The command line of a server that is no uvicorn app (the Node.js peers); ``factory`` and
+    # ``workers`` are then only labels.
+    program: tuple[str, ...] = ()
 
     @property
     def health_path(self) -> str:
@@ -95,6 +98,8 @@ class ServerProcess:
         return self.process.pid
 
     def command(self) -> list[str]:
+        if self.spec.program:
+            return list(self.spec.program)
         return [
             sys.executable,
             "-m",

@@ -18,6 +18,7 @@ from benchmarks.access import unthrottled_roles
 from benchmarks.bench_catalog import generate_bench_catalog, seed_bench_catalog
 from benchmarks.gateway_bench import parse_args, requests_for, server_specs, supports
 from benchmarks.naive_app import create_naive_app
+from benchmarks.peer_config import peer_config
 from benchmarks.queries import (
     PAGE_SIZE,
     SMALL_PAGE_SIZE,
@@ -27,8 +28,11 @@ from benchmarks.queries import (
     build_workload,
 )
 from benchmarks.report import (
+    APOLLO,
     GATEWAY,
+    JIT,
     NAIVE,
+    Q1_LARGE,
     REST,
     REST_TUNED,
     Cell,
@@ -52,10 +56,13 @@ from benchmarks.verify import differences, normalize_origins
 from gateway.app import create_app
 from gateway.dam_setup import command_line_dam
 from gateway.embedded_mongo import free_port
+from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.access import load_roles
 from resolvers.assets import DamClient
+from resolvers.assets.dam import UrlTemplate
 from resolvers.db import Catalog
+from resolvers.media import UrlBuilder
 from tests.http_helpers import api_key, serve
 
 PRODUCTS = 60
@@ -323,6 +330,13 @@ def test_targets_pass_and_miss_on_fixed_results() -> None:
         "Q2 p99 at c=16 ≤ 2x REST": "PASS",  # 90 vs 50 ms
         "MongoDB commands per request constant in page size": "PASS",
         "memory flat over the soak": "MISS",  # 120 > 110
+        # No peers in these results.
+        "Q1 server CPU per request at c=16 ≤ Apollo Server": "n/a",
+        "Q1 server CPU per request at c=16 ≤ 1.2x graphql-jit": "n/a",
+        "Q3 server CPU per request at c=16 ≤ Apollo Server": "n/a",
+        "Q3 server CPU per request at c=16 ≤ 1.2x graphql-jit": "n/a",
+        "Q1 marginal server CPU per extra product": "n/a",
+        "Q1 p99 at c=16 ≤ Apollo Server's p99": "n/a",
     }
     # Judged against rest; the ratio against rest-tuned is given beside it.
     q1_rest = found["Q1 throughput ≥ 0.5x REST"].detail
@@ -360,6 +374,67 @@ def test_targets_pass_and_miss_on_fixed_results() -> None:
     # Averages over different pages differ when an optional batch depends on the page's data.
     assert commands_target(4.5, 4.8) == "PASS"
     assert commands_target(5.0, 41.0) == "MISS"  # one more command per extra item
+
+
+def test_peer_targets_judge_cpu_per_request_marginal_cost_and_p99() -> None:
+    results = Results("2025-01-01", "quick", {}, {}, {}, {})
+    # _cell's CPU per request is 1000 / rps.
+    results.cells = [
+        _cell(GATEWAY, "Q1", 16, 80, 300),  # 12.5 ms
+        _cell(GATEWAY, Q1_LARGE, 16, 50, 500),  # 20 ms: 7.5 ms more for 52 more products
+        _cell(APOLLO, "Q1", 16, 100, 400),  # 10 ms
+        _cell(APOLLO, Q1_LARGE, 16, 50, 600),  # 20 ms
+        _cell(JIT, "Q1", 16, 125, 200),  # 8 ms
+        _cell(GATEWAY, "Q3", 16, 90, 40),  # 11.1 ms
+        _cell(APOLLO, "Q3", 16, 80, 40),  # 12.5 ms
+        _cell(JIT, "Q3", 16, 100, 40),  # 10 ms
+    ]
+    found = {t.name: t for t in evaluate_targets(results, (SMALL_PAGE_SIZE, PAGE_SIZE))}
+    apollo_q1 = found["Q1 server CPU per request at c=16 ≤ Apollo Server (templates)"]
+    assert (apollo_q1.status, apollo_q1.detail) == ("MISS", "12.5 vs 10.0 ms = 1.25x")
+    assert found["Q1 server CPU per request at c=16 ≤ 1.2x graphql-jit"].status == "MISS"
+    assert found["Q3 server CPU per request at c=16 ≤ Apollo Server (templates)"].status == "PASS"
+    assert found["Q3 server CPU per request at c=16 ≤ 1.2x graphql-jit"].status == "PASS"
+    marginal = found["Q1 marginal server CPU per extra product (48 → 100, c=16) ≤ 0.35 ms"]
+    assert marginal.status == "PASS"
+    assert marginal.detail == "0.144 ms (others: apollo 0.192 ms)"
+    p99 = found["Q1 p99 at c=16 ≤ Apollo Server's p99"]
+    assert (p99.status, p99.detail) == ("PASS", "300.0 vs 400.0 ms = 0.75x")
+    text = markdown(results)
+    assert "| Q1 | 16 | Apollo | 0.80 | 0.75 | 0.80 |" in text
+    assert "| gateway-1w | 12.5 | 20.0 | 0.144 |" in text
+
+
+def test_the_peers_serve_q1_and_q3_without_a_key_when_configured(workload: Workload) -> None:
+    config = parse_args(["--only", "Q1,Q2"])
+    assert not {APOLLO, JIT} & {s.name for s in server_specs(config, 5000, "Bearer k")}
+    specs = {s.name: s for s in server_specs(config, 5000, "Bearer k", Path("peers.json"))}
+    for name, executor in ((APOLLO, "apollo"), (JIT, "jit")):
+        spec = specs[name]
+        assert spec.kind == "peer"
+        assert spec.program[0] == "node"
+        assert (spec.env["PEER_EXECUTOR"], spec.env["PEER_CONFIG"]) == (executor, "peers.json")
+        assert [q for q in ("Q1", "Q2", "Q3", "Q4") if supports(spec, q)] == ["Q1", "Q3"]
+        assert {r.headers for r in requests_for(spec, workload, "Q1")} == {()}
+    only_q2 = server_specs(parse_args(["--only", "Q2"]), 5000, "Bearer k", Path("peers.json"))
+    assert not {APOLLO, JIT} & {s.name for s in only_q2}
+
+
+def test_the_peers_url_templates_are_the_gateways(bench_settings: Settings) -> None:
+    """The templates handed to the peers fill the URLs the gateway's UrlBuilder builds."""
+    config = peer_config(bench_settings)
+    dam = command_line_dam(bench_settings)
+    profiles = load_profiles(bench_settings).channels.profiles
+    for channel, exported in config["channels"].items():
+        builder = UrlBuilder(dam, profiles[channel])
+        for name, slot in profiles[channel].slots.items():
+            t = exported["slots"][name]["template"]
+            template = UrlTemplate(
+                t["head"], t["transformation"], t["format"], t["forceVersion"], t["secret"]
+            )
+            for public_id, version in (("catalog/SKU-1/front", 1700000001), ("a b/ü", None)):
+                asset = {"version": version} if version else None
+                assert template.fill(public_id, version) == builder.url(slot, public_id, asset)
 
 
 def test_differences_name_the_paths() -> None:
