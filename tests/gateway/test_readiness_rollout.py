@@ -5,6 +5,7 @@ runs the new one, then the new one, switched once by the new rules' follower; ne
 replica's own rescoring rewrites scores stored under the other's rules meanwhile.
 """
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,7 +85,10 @@ async def stored_under(catalog: Catalog) -> set[str]:
     return {scores["rulesHash"] for scores in product["readiness"].values()}
 
 
-async def notify(http: httpx.AsyncClient, payload: dict[str, Any]) -> None:
+async def notify(http: httpx.AsyncClient, payload: dict[str, Any], after_s: float = 0) -> None:
+    """Cloudinary's signed notification of ``payload``, sent ``after_s`` from now."""
+    if after_s:
+        await asyncio.sleep(after_s)
     body, headers = signed(payload)
     response = await http.post("/webhooks/cloudinary", content=body, headers=headers)
     assert response.status_code == 200, response.text
