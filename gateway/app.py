@@ -24,6 +24,7 @@ from gateway.auth import Authenticator
 from gateway.auth.setup import authenticator
 from gateway.cache_invalidation import CacheInvalidation, invalidating
 from gateway.client_limits import ClientLimitsMiddleware
+from gateway.console import console, console_routes
 from gateway.cors import cors_middleware, cors_policy
 from gateway.events import event_subscriptions, start_event_worker
 from gateway.graphiql import ASSET_PREFIX, graphiql_asset, index
@@ -246,6 +247,8 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         Route(ASSET_PREFIX + "{path:path}", graphiql_asset, methods=["GET"]),
     ]
     routes += observability.routes()
+    if settings.console:
+        routes += console_routes()
     # Inside RequestIdMiddleware (its span and metrics have the request id), outside the
     # others: the access log's time and the client limits' 408 and 429 are in them.
     middleware = [Middleware(RequestIdMiddleware), *observability.middleware()]
@@ -270,6 +273,8 @@ def create_app(settings: Settings, schema: CatalogSchema | None = None) -> Starl
         middleware.insert(0, cors_middleware(cors))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.observability = observability  # benchmarks/edge_cost.py flushes its spans
+    if settings.console:
+        app.state.console = console(settings)
     return app
 
 

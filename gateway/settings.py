@@ -440,6 +440,12 @@ class Settings(BaseSettings):
         description="How often a replica rereads the safelist from MongoDB.",
     )
 
+    console: bool = Field(
+        default=True,
+        description="Serve the console for merchandisers and leads at /console (docs/console.md): "
+        "pages over the public GraphQL API, signed in with an API key.",
+    )
+
     # Observability (issue 15): /metrics, JSON logs, OpenTelemetry traces (docs/edge.md).
     metrics: bool = Field(
         default=False,

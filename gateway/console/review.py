@@ -1,0 +1,87 @@
+"""The review queue for leads: products in review (or approved, awaiting publication) on a
+channel, each with what changed since its published revision and its failing checks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from gateway.console.rendering import Page, signed_in
+
+# Products read per page and pages at most: the API has no filter by workflow state, so the
+# queue is found by reading publishing states (300 demo products: 3 calls).
+PAGE = 100
+MAX_PAGES = 20
+MAX_ITEMS = 30
+WAITING = ("IN_REVIEW", "APPROVED", "SCHEDULE_FAILED")
+
+
+def diff(history: list[dict[str, Any]], since: int | None) -> list[dict[str, Any]]:
+    """Each field changed after revision ``since``: its value then and now (history is newest
+    first, so the last ``before`` seen is the published one)."""
+    fields: dict[tuple[str, ...], dict[str, Any]] = {}
+    for event in history:
+        if since is not None and event["revision"] <= since:
+            continue
+        for change in event["changes"]:
+            path = tuple(change["path"])
+            entry = fields.setdefault(path, {"path": ".".join(path), "after": change["after"]})
+            entry["before"] = change["before"]
+    return [
+        {**entry, "before": _shown(entry.get("before")), "after": _shown(entry["after"])}
+        for entry in fields.values()
+    ]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, indent=1)
+
+
+@signed_in()
+async def review_page(page: Page) -> Response:
+    channel = page.request.query_params.get("channel") or "web"
+    queue: list[dict[str, Any]] = []
+    after: str | None = None
+    data: dict[str, Any] = {}
+    for _ in range(MAX_PAGES):
+        result = await page.api.run(
+            "ConsoleReviewQueue", {"channel": channel, "first": PAGE, "after": after}
+        )
+        data = result.data
+        for edge in data["products"]["edges"]:
+            node = edge["node"]
+            states = [p for p in node.get("publishing") or [] if p["state"] in WAITING]
+            if states:
+                queue.append({**node, "pub": states[0]})
+        info = data["products"]["pageInfo"]
+        if not info["hasNextPage"] or len(queue) >= MAX_ITEMS:
+            break
+        after = info["endCursor"]
+    queue = queue[:MAX_ITEMS]
+    details = await asyncio.gather(
+        *(
+            page.api.run("ConsoleReviewItem", {"sku": item["sku"], "channel": channel})
+            for item in queue
+        )
+    )
+    for item, detail in zip(queue, details, strict=True):
+        product = detail.data["product"] or {}
+        history = [e["node"] for e in ((product.get("history") or {}).get("edges") or [])]
+        item["diff"] = diff(history, item["pub"]["publishedRevision"])
+        checks = (product.get("readiness") or {}).get("checks") or []
+        item["failing"] = [c for c in checks if not c["passed"]]
+    return page.render(
+        "review.html",
+        viewer=data.get("viewer"),
+        channels=[c["name"] for c in data.get("channels", [])],
+        channel=channel,
+        queue=queue,
+        outcome=page.request.query_params.get("outcome"),
+    )
