@@ -43,7 +43,13 @@ from resolvers.db import UPDATED_FIELD_NAMES, Catalog, Collection, Document
 from resolvers.leases import Lease, claim, new_owner, release, renew
 from resolvers.locales import LocaleResolver
 from resolvers.readiness.rollout import Heartbeat
-from resolvers.readiness.store import materialize, rescore_query, rescore_stale
+from resolvers.readiness.store import (
+    materialize,
+    rescore_query,
+    rescore_stale,
+    rules_hash,
+    stale_query,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,52 +63,47 @@ HISTORY_LOST = frozenset({136, 280, 286})
 MAX_BATCH = 1000
 BATCH_WINDOW = timedelta(milliseconds=100)
 
-_PIPELINE: list[Document] = [
-    {
-        "$match": {
-            "ns.coll": {"$in": list(INPUTS)},
-            "operationType": {"$in": ["insert", "update", "replace"]},
+
+def _pipeline(rules_hash: str) -> list[Document]:
+    """The changes to follow; ``rules_hash``: the rules this follower scores with."""
+    readiness_fields = {
+        "$filter": {
+            "input": {"$objectToArray": {"$ifNull": ["$updateDescription.updatedFields", {}]}},
+            "cond": {"$eq": [{"$substrCP": ["$$this.k", 0, 9]}, "readiness"]},
         }
-    },
-    # The changed fields' names only: a product's new values can be large.
-    {
-        "$project": {
-            "ns.coll": 1,
-            "operationType": 1,
-            "documentKey": 1,
-            "fields": UPDATED_FIELD_NAMES,
-        }
-    },
-    # A product write that stored scores (the follower's own, an import's, a request's) was
-    # scored by its writer with what it wrote.
-    {
-        "$match": {
-            "$or": [
-                {"ns.coll": {"$ne": "products"}},
-                {"operationType": {"$ne": "update"}},
-                {
-                    "$expr": {
-                        "$not": {
-                            "$anyElementTrue": [
-                                {
-                                    "$map": {
-                                        "input": "$fields",
-                                        "in": {
-                                            "$eq": [
-                                                {"$substrCP": ["$$this", 0, 9]},
-                                                "readiness",
-                                            ]
-                                        },
-                                    }
-                                }
-                            ]
-                        }
-                    }
-                },
-            ]
-        }
-    },
-]
+    }
+    return [
+        {
+            "$match": {
+                "ns.coll": {"$in": list(INPUTS)},
+                "operationType": {"$in": ["insert", "update", "replace"]},
+            }
+        },
+        # The changed fields' names only, and the rules of the scores written: a product's new
+        # values can be large.
+        {
+            "$project": {
+                "ns.coll": 1,
+                "operationType": 1,
+                "documentKey": 1,
+                "fields": UPDATED_FIELD_NAMES,
+                "scoredWith": {"$map": {"input": readiness_fields, "in": "$$this.v.rulesHash"}},
+            }
+        },
+        # A product write that stored scores (the follower's own, an import's, a request's) was
+        # scored by its writer with what it wrote, unless with other rules than these (an
+        # import through a replica of the rules not adopted, during a rolling deploy).
+        {
+            "$match": {
+                "$or": [
+                    {"ns.coll": {"$ne": "products"}},
+                    {"operationType": {"$ne": "update"}},
+                    {"scoredWith": {"$size": 0}},
+                    {"scoredWith": {"$elemMatch": {"$nin": [None, rules_hash]}}},
+                ]
+            }
+        },
+    ]
 
 
 @dataclass
@@ -110,17 +111,30 @@ class Affected:
     """What a batch of changes touched, by the collection it changed."""
 
     ids: dict[str, set[Any]] = field(default_factory=lambda: {name: set() for name in INPUTS})
+    rescored: set[Any] = field(default_factory=set)
+    """Products whose scores alone were written, with other rules: rescored only while their
+    stored scores are still those (a rolling deploy's former follower wrote them; since then
+    the new rules' scores may have replaced them)."""
 
     def add(self, change: Mapping[str, Any]) -> None:
-        self.ids[change["ns"]["coll"]].add(change["documentKey"]["_id"])
+        collection, key = change["ns"]["coll"], change["documentKey"]["_id"]
+        fields = change.get("fields") or []
+        if collection == "products" and fields and all(f.startswith("readiness") for f in fields):
+            self.rescored.add(key)
+        else:
+            self.ids[collection].add(key)
 
     def __bool__(self) -> bool:
-        return any(self.ids.values())
+        return bool(self.rescored) or any(self.ids.values())
 
 
-async def products_query(catalog: Catalog, affected: Affected) -> dict[str, Any] | None:
+async def products_query(
+    catalog: Catalog, affected: Affected, channels: Channels
+) -> dict[str, Any] | None:
     """The products whose scores read what changed; None when none can."""
     clauses: list[Document] = []
+    if affected.rescored:
+        clauses.append({"_id": {"$in": list(affected.rescored)}, **stale_query(channels)})
     if affected.ids["products"]:
         clauses.append({"_id": {"$in": list(affected.ids["products"])}})
     if affected.ids["assets"]:
@@ -281,13 +295,13 @@ class ReadinessFollower:
 
     async def _watch(self, token: Any) -> Any:
         return await self.catalog.db.watch(
-            _PIPELINE,
+            _pipeline(rules_hash(self.channels)),
             resume_after=token,
             max_await_time_ms=int(self.wait.total_seconds() * 1000),
         )
 
     async def _rescore(self, affected: Affected) -> None:
-        query = await products_query(self.catalog, affected)
+        query = await products_query(self.catalog, affected, self.channels)
         if query is not None:
             await rescore_query(
                 self.catalog, self.channels, self.locales, self.clock(), query, overrule=True

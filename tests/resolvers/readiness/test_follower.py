@@ -19,6 +19,7 @@ from resolvers.readiness.store import (
     _compare_and_set,
     load_context,
     materialize,
+    rules_hash,
     stored_readiness,
 )
 from tests.demo_fixtures import NOW
@@ -142,3 +143,27 @@ async def test_an_older_recomputation_never_overwrites_a_newer_one(catalog: Cata
         product["_id"], {"readiness.web.score": 1}, Timestamp(newer.time + 1, 1)
     )
     assert (await catalog.products.bulk_write([fresh])).modified_count == 1
+
+
+async def test_scores_written_with_other_rules_are_rescored(catalog: Catalog) -> None:
+    """An import through a replica of other rules (a rolling deploy) writes its rows' scores
+    with those: the follower rescores them with its own; scores written with its own rules
+    are left as written."""
+    product = await catalog.products.find_one({"sku": SKU})
+    assert product is not None
+    theirs = {**product["readiness"]["web"], "rulesHash": "2:other", "score": -1}
+    async with running(follower(catalog)) as f:
+        await catalog.products.update_one(
+            {"sku": "NW-SOCK-001"},
+            {"$set": {"readiness.web": {**theirs, "score": -2, "rulesHash": rules_hash(CHANNELS)}}},
+        )
+        await catalog.products.update_one(
+            {"sku": SKU}, {"$set": {"brand": "Imported", "readiness.web": theirs}}
+        )
+        await until(f, lambda: f.handled >= 1)
+    stored, live = await stored_and_live(catalog, SKU)
+    assert stored == live
+    untouched = await catalog.products.find_one({"sku": "NW-SOCK-001"})
+    assert untouched is not None
+    assert untouched["readiness"]["web"]["score"] == -2
+    assert f.handled == 1
