@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from demo.defects import (
@@ -19,7 +19,9 @@ from demo.defects import (
     DefectRoles,
     PlantedDefects,
     colliding_sku,
+    deleted_in_dam,
     plant_defects,
+    plant_spec_sheet,
 )
 from demo.tables import (
     ATTRIBUTE_SPECS,
@@ -281,6 +283,7 @@ class _Generator:
             brands=self.brands,
         )
         self._regional(documents)
+        defects = self._contract_defects(documents, defects)
         return DemoCatalog(
             attributes=_attribute_documents(self.plan),
             categories=_category_documents(self.plan),
@@ -363,6 +366,24 @@ class _Generator:
             zip(collision_originals, collision_twins, strict=True)
         ):
             self.skus[twin] = colliding_sku(n, self.skus[original])
+
+    def _contract_defects(
+        self, documents: list[ProductDocument], defects: PlantedDefects
+    ) -> PlantedDefects:
+        """Defects only a channel contract finds, planted after everything else: they take no
+        part in the random stream, so every other product is what it was without them."""
+        deleted = deleted_in_dam(documents)
+        gone = {d.sku for d in deleted}
+        spare = [
+            i
+            for i in self.pool
+            if i not in self.taken
+            and i not in self.bundles
+            and documents[i]["status"] == "published"
+            and documents[i]["sku"] not in gone
+        ]
+        sheets = (plant_spec_sheet(documents[spare[0]], self.plan.primary),) if spare else ()
+        return replace(defects, spec_sheet_descriptions=sheets, deleted_in_dam=deleted)
 
     # -- one product --------------------------------------------------------------------------
 

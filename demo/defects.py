@@ -6,10 +6,11 @@ defect, and every record not named there is clean.
 
 from __future__ import annotations
 
+import hashlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from demo.tables import LONG_NAME_TAIL, Brand, Leaf
 from resolvers.documents import ProductDocument
@@ -82,6 +83,25 @@ class LongName:
 
 
 @dataclass(frozen=True, slots=True)
+class SpecSheetDescription:
+    """Product ``sku``'s ``locale`` description is a supplier spec sheet pasted in whole:
+    ``characters`` long, valid (within validation's limit), too heavy for a marketplace item."""
+
+    sku: str
+    locale: str
+    characters: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedInDam:
+    """Product ``sku``'s picture ``public_id`` was deleted in the DAM and the notification
+    never arrived: the mirror still lists it as active, its delivery URL answers 404."""
+
+    sku: str
+    public_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class PlantedDefects:
     """Exactly which records carry which planted defect; every other record is clean."""
 
@@ -94,6 +114,9 @@ class PlantedDefects:
     broken_references: tuple[BrokenReference, ...]
     missing_assets: tuple[MissingAsset, ...]
     long_names: tuple[LongName, ...]
+    # Defects only a channel contract finds (catalog-gateway simulate): the data is valid.
+    spec_sheet_descriptions: tuple[SpecSheetDescription, ...] = ()
+    deleted_in_dam: tuple[DeletedInDam, ...] = ()
 
     def product_skus(self) -> frozenset[str]:
         """SKUs of every product involved in a per-product defect."""
@@ -107,6 +130,8 @@ class PlantedDefects:
         skus.update(d.sku for d in self.broken_references)
         skus.update(d.sku for d in self.missing_assets)
         skus.update(d.sku for d in self.long_names)
+        skus.update(d.sku for d in self.spec_sheet_descriptions)
+        skus.update(d.sku for d in self.deleted_in_dam)
         return frozenset(skus)
 
 
@@ -259,3 +284,61 @@ def plant_defects(
         missing_assets=tuple(assets),
         long_names=tuple(long_names),
     )
+
+
+# --------------------------------------------------------------------------- contract defects
+
+DELETED_IN_DAM_COUNT = 1
+# Validation's limit of a description (gateway/validation.toml): the pasted sheet stays within
+# it, so only the marketplace's payload budget (gateway/contracts.toml) notices it.
+SPEC_SHEET_LIMIT = 4_900
+_SPEC_ROWS = (
+    ("Drop test", "cm"),
+    ("Net weight", "g"),
+    ("Tolerance", "mm"),
+    ("Tensile strength", "N"),
+    ("Surface temperature", "C"),
+    ("Salt spray", "h"),
+    ("Dimensional change", "%"),
+    ("Batch moisture", "%"),
+)
+
+
+def deleted_in_dam(products: Sequence[Mapping[str, Any]]) -> tuple[DeletedInDam, ...]:
+    """The hero pictures deleted in the DAM without a notification: chosen from the product
+    documents alone (published, hero first), by SKU hash, so the generator that records them
+    and the demo upload that leaves them out of the DAM (``demo.upload``) agree."""
+    eligible = []
+    for product in products:
+        media = product.get("media") or []
+        if product.get("status") == "published" and media and media[0].get("role") == "hero":
+            eligible.append((product["sku"], str(media[0]["publicId"])))
+    eligible.sort(key=lambda pair: hashlib.sha256(f"deleted-in-dam\x1f{pair[0]}".encode()).digest())
+    return tuple(DeletedInDam(sku, public_id) for sku, public_id in eligible[:DELETED_IN_DAM_COUNT])
+
+
+def spec_sheet(sku: str, name: str) -> str:
+    """A supplier's specification sheet for ``sku``, as pasted from their PDF: test results
+    with lot numbers and measurements, a few KB that gzip cannot squeeze much."""
+    rng = random.Random(f"spec-sheet:{sku}")
+    lines = [f"{name} - supplier specification sheet, article {sku}"]
+    lot = 0
+    while True:
+        lot += 1
+        label, unit = _SPEC_ROWS[lot % len(_SPEC_ROWS)]
+        line = (
+            f"Lot {rng.randint(10_000, 99_999)}-{rng.choice('ABCDEFGHKLMNPRSTUVWXZ')}"
+            f"{rng.randint(100, 999)}: {label} {rng.uniform(0.1, 999.9):.2f} {unit} "
+            f"(spec {rng.uniform(0.1, 999.9):.1f}, ISO {rng.randint(1_000, 20_000)}-"
+            f"{rng.randint(1, 9)}, lab {rng.randint(100, 999)}/{rng.randint(10, 99)})"
+        )
+        if sum(len(text) + 1 for text in lines) + len(line) > SPEC_SHEET_LIMIT:
+            return "\n".join(lines)
+        lines.append(line)
+
+
+def plant_spec_sheet(document: ProductDocument, locale: str) -> SpecSheetDescription:
+    """Replace ``document``'s ``locale`` description by a pasted spec sheet (in place)."""
+    text = spec_sheet(document["sku"], document["name"][locale])
+    document["description"][locale] = text
+    return SpecSheetDescription(document["sku"], locale, len(text))

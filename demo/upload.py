@@ -8,6 +8,7 @@ gateway's request path never asks the Admin API about them. Each reference gets 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,10 +17,12 @@ from datetime import datetime
 from typing import Any
 
 import anyio
+from PIL import Image
 from pymongo.errors import PyMongoError
 
-from demo.defects import MISSING_ASSET_PREFIX
-from demo.pictures import EN_DASH, VIDEO_SIZE, digest, draw_product_image, fake_mp4
+from cloudinary_emulator.phash import perceptual_hash
+from demo.defects import MISSING_ASSET_PREFIX, deleted_in_dam
+from demo.pictures import EN_DASH, ROLE_SIZES, VIDEO_SIZE, digest, draw_product_image, fake_mp4
 from demo.placeholders import PLACEHOLDER_SIZES, placeholder_file, placeholder_resource_type
 from demo.tables import CONTENT_LOCALES, T4, read, translations
 from resolvers.assets import DamClient, DamUnavailableError, asset_from_resource, upsert_assets
@@ -43,6 +46,7 @@ NO_ALT_MIN = 2
 _PRODUCT_PROJECTION = {
     "_id": 0,
     "sku": 1,
+    "status": 1,
     "brand": 1,
     "categories": 1,
     "variants": 1,
@@ -96,6 +100,9 @@ class DemoMediaReport:
     mirrored: int  # mirror documents inserted or changed
     products_without_alt: tuple[str, ...]  # SKUs whose assets carry no alt_* context
     seconds: float
+    # Planted: mirrored as active but never in the DAM, as a deletion whose notification was
+    # lost leaves them (demo.defects.DeletedInDam); counted in ``references``, not ``uploaded``.
+    deleted_in_dam: tuple[str, ...] = ()
 
 
 class UploadProgress:
@@ -219,6 +226,7 @@ class _Job:
     category: str | None = None
     color: str | None = None
     with_alt: bool = True
+    deleted_in_dam: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -242,6 +250,7 @@ def _product_color(product: Document) -> str | None:
 def _jobs(products: Sequence[Document]) -> tuple[list[_Job], int, frozenset[str]]:
     """Upload jobs for the products' references, the planted-missing count, SKUs without alt."""
     without_alt = _pick_without_alt([p["sku"] for p in products])
+    deleted = {d.public_id for d in deleted_in_dam(products)}
     jobs: dict[tuple[str, str], _Job] = {}
     left_missing = 0
     for product in products:
@@ -267,6 +276,7 @@ def _jobs(products: Sequence[Document]) -> tuple[list[_Job], int, frozenset[str]
                 category=next(iter(product.get("categories") or []), None),
                 color=variant_colors.get(variant_sku or "") or default_color,
                 with_alt=product["sku"] not in without_alt,
+                deleted_in_dam=public_id in deleted,
             )
             jobs.setdefault(job.key, job)
     return list(jobs.values()), left_missing, without_alt
@@ -337,6 +347,28 @@ def _upload_options(job: _Job) -> dict[str, Any]:
     return {"tags": tags, "context": context}
 
 
+def _as_once_uploaded(job: _Job, filename: str, data: bytes, now: datetime) -> dict[str, Any]:
+    """The upload response the mirror kept of a picture deleted in the DAM since, without the
+    notification that would have told the gateway: what the mirror still believes is there."""
+    options = _upload_options(job)
+    width, height = ROLE_SIZES[job.role]
+    with Image.open(io.BytesIO(data)) as picture:
+        phash = perceptual_hash(picture)
+    return {
+        "public_id": job.public_id,
+        "resource_type": job.resource_type,
+        "type": "upload",
+        "format": filename.rsplit(".", 1)[-1],
+        "width": width,
+        "height": height,
+        "bytes": len(data),
+        "version": int(now.timestamp()),
+        "tags": options["tags"],
+        "context": {"custom": options["context"]},
+        "phash": phash,
+    }
+
+
 class _Run:
     """One upload run: workers share the job iterator, results and the pending mirror batch."""
 
@@ -360,6 +392,7 @@ class _Run:
         self.mirrored = 0
         self.uploaded = 0
         self.failed: list[FailedUpload] = []
+        self.deleted_in_dam: list[str] = []
 
     async def run(self, jobs: Sequence[_Job]) -> int:
         before = self.uploaded
@@ -382,14 +415,19 @@ class _Run:
     async def _one(self, job: _Job) -> None:
         try:
             filename, data = await anyio.to_thread.run_sync(_render, job, limiter=self.draw_limiter)
-            response = await self.dam.upload(
-                (filename, data),
-                public_id=job.public_id,
-                resource_type=job.resource_type,
-                overwrite=True,
-                phash=job.resource_type == "image",
-                **_upload_options(job),
-            )
+            if job.deleted_in_dam:
+                response = _as_once_uploaded(job, filename, data, self.now)
+                self.deleted_in_dam.append(job.public_id)
+            else:
+                response = await self.dam.upload(
+                    (filename, data),
+                    public_id=job.public_id,
+                    resource_type=job.resource_type,
+                    overwrite=True,
+                    phash=job.resource_type == "image",
+                    **_upload_options(job),
+                )
+                self.uploaded += 1
         except DamUnavailableError as exc:
             self._fail(job, str(exc))
             return
@@ -398,7 +436,6 @@ class _Run:
             log.exception("demo media for %s could not be prepared", job.public_id)
             self._fail(job, f"{type(exc).__name__}: {exc}")
             return
-        self.uploaded += 1
         self.progress.advance()
         document = asset_from_resource(response, self.now, "demo")
         if job.resource_type == "image":
@@ -471,13 +508,16 @@ async def upload_demo_media(
         mirrored=run.mirrored,
         products_without_alt=tuple(sorted(without_alt)),
         seconds=round(time.monotonic() - started, 3),
+        deleted_in_dam=tuple(sorted(run.deleted_in_dam)),
     )
     log.info(
-        "demo media: %d uploaded, %d skipped, %d failed, %d placeholders in %.1f s",
+        "demo media: %d uploaded, %d skipped, %d failed, %d placeholders, %d mirrored but "
+        "left out of the DAM (planted: deleted without a notification) in %.1f s",
         report.uploaded,
         report.skipped,
         len(report.failed),
         report.placeholders_uploaded,
+        len(report.deleted_in_dam),
         report.seconds,
     )
     return report

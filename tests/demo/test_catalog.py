@@ -24,7 +24,7 @@ from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from demo.catalog import DEFAULT_LOCALES, DEMO_NOW, DemoCatalog, generate_demo_catalog
-from demo.defects import BLANK_ATTRIBUTE, LONG_NAME_LIMIT, MISSING_ASSET_PREFIX
+from demo.defects import BLANK_ATTRIBUTE, LONG_NAME_LIMIT, MISSING_ASSET_PREFIX, SPEC_SHEET_LIMIT
 from demo.seeding import CatalogNotEmptyError, SeedReport, seed_demo_catalog
 from demo.tables import CONTENT_LOCALES
 from resolvers.db import Catalog, ensure_indexes
@@ -445,6 +445,19 @@ def test_every_planted_defect_is_recorded_and_real(catalog: DemoCatalog) -> None
     for long_name in defects.long_names:
         name = products[long_name.sku]["name"][long_name.locale]
         assert len(name) == long_name.length > LONG_NAME_LIMIT
+
+    # The defects only channel contracts find: valid data, one product each, published.
+    [sheet] = defects.spec_sheet_descriptions
+    description = products[sheet.sku]["description"][sheet.locale]
+    assert len(description) == sheet.characters <= SPEC_SHEET_LIMIT
+    assert "supplier specification sheet" in description
+    [deleted] = defects.deleted_in_dam
+    assert products[deleted.sku]["media"][0] == {
+        "publicId": deleted.public_id,
+        "role": "hero",
+        "position": 0,
+    }
+    assert {products[d.sku]["status"] for d in (sheet, deleted)} == {"published"}
 
     blank = defects.always_blank_attribute
     assert blank == BLANK_ATTRIBUTE

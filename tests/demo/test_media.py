@@ -70,11 +70,18 @@ async def uploaded(
 
 
 def present(uploaded: Uploaded) -> list[tuple[str, MediaReference]]:
+    """References with a mirror record (the planted deleted-in-DAM ones included)."""
     return [
         (sku, m)
         for sku, m in uploaded.references
         if not m["publicId"].startswith(MISSING_ASSET_PREFIX)
     ]
+
+
+def in_dam(uploaded: Uploaded) -> list[tuple[str, MediaReference]]:
+    """References the DAM holds: the present ones but the planted deleted-in-DAM ones."""
+    deleted = {d.public_id for d in uploaded.defects.deleted_in_dam}
+    return [(sku, m) for sku, m in present(uploaded) if m["publicId"] not in deleted]
 
 
 def resource_type(reference: MediaReference) -> str:
@@ -85,7 +92,9 @@ async def test_report_counts(uploaded: Uploaded) -> None:
     report = uploaded.report
     expected = present(uploaded)
     assert report.failed == ()
-    assert report.uploaded == report.references == len(expected)
+    assert report.references == len(expected)
+    assert report.uploaded == len(in_dam(uploaded)) == len(expected) - 1
+    assert report.deleted_in_dam == tuple(d.public_id for d in uploaded.defects.deleted_in_dam)
     assert report.skipped == 0
     assert report.left_missing == len(uploaded.defects.missing_assets) > 0
     assert report.placeholders_uploaded == len(PLACEHOLDER_SIZES)
@@ -96,7 +105,7 @@ async def test_report_counts(uploaded: Uploaded) -> None:
 
 async def test_every_reference_is_uploaded_with_tags_and_context(uploaded: Uploaded) -> None:
     without_alt = set(uploaded.report.products_without_alt)
-    for sku, reference in present(uploaded):
+    for sku, reference in in_dam(uploaded):
         asset = uploaded.emulator.emulator.get_asset(
             reference["publicId"], resource_type(reference)
         )
@@ -119,7 +128,7 @@ async def test_every_reference_is_uploaded_with_tags_and_context(uploaded: Uploa
 
 
 async def test_the_admin_api_sees_the_same_assets(uploaded: Uploaded) -> None:
-    images = [m for _, m in present(uploaded) if m["role"] == "hero"]
+    images = [m for _, m in in_dam(uploaded) if m["role"] == "hero"]
     resources = await uploaded.dam.resources_by_ids([m["publicId"] for m in images])
     assert {r["public_id"] for r in resources} == {m["publicId"] for m in images}
     for resource in resources:
@@ -135,6 +144,24 @@ async def test_planted_missing_references_stay_missing(uploaded: Uploaded) -> No
         assert emulator.get_asset(defect.public_id, "video") is None
         assert await uploaded.catalog.assets.find_one({"publicId": defect.public_id}) is None
     assert not any(a.public_id.startswith(MISSING_ASSET_PREFIX) for a in emulator.store)
+
+
+async def test_a_hero_deleted_in_the_dam_stays_active_in_the_mirror_and_answers_404(
+    uploaded: Uploaded,
+) -> None:
+    # Planted for the channel contracts: only fetching the delivered picture finds it.
+    [deleted] = uploaded.defects.deleted_in_dam
+    assert uploaded.emulator.emulator.get_asset(deleted.public_id) is None
+    document = await uploaded.catalog.assets.find_one({"publicId": deleted.public_id})
+    assert document is not None
+    assert (document["status"], document["role"], document["sku"]) == (
+        "active",
+        "hero",
+        deleted.sku,
+    )
+    url = uploaded.dam.url(deleted.public_id, format="jpg")
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+        assert (await client.get(url)).status_code == 404
 
 
 async def test_the_mirror_holds_an_active_document_per_upload(uploaded: Uploaded) -> None:
@@ -179,7 +206,7 @@ async def test_placeholders_exist(uploaded: Uploaded) -> None:
 
 
 async def test_a_delivered_url_is_a_real_jpeg(uploaded: Uploaded) -> None:
-    sku, hero = next((s, m) for s, m in present(uploaded) if m["role"] == "hero")
+    sku, hero = next((s, m) for s, m in in_dam(uploaded) if m["role"] == "hero")
     url, _ = cloudinary.utils.cloudinary_url(
         hero["publicId"],
         transformation=[{"width": 400, "height": 400, "crop": "fill"}],
@@ -204,7 +231,9 @@ async def test_a_second_run_uploads_nothing(uploaded: Uploaded) -> None:
     upload_calls = uploaded.emulator.emulator.stats.upload_calls
     report = await upload_demo_media(uploaded.catalog, uploaded.dam, now=NOW)
     assert report.uploaded == 0
+    # The planted deleted-in-DAM hero too: the mirror says it is there.
     assert report.skipped == report.references == uploaded.report.references
+    assert report.deleted_in_dam == ()
     assert report.placeholders_uploaded == 0
     assert report.placeholders_skipped == len(PLACEHOLDER_SIZES)
     assert report.products_without_alt == uploaded.report.products_without_alt
@@ -226,7 +255,8 @@ async def test_failed_uploads_are_reported_and_retried_on_the_next_run(
 
     total = first.references + len(PLACEHOLDER_SIZES)
     assert first.failed, "the seed should fail some uploads"
-    assert first.uploaded + first.placeholders_uploaded + len(first.failed) == total
+    left_out = len(first.deleted_in_dam)
+    assert first.uploaded + left_out + first.placeholders_uploaded + len(first.failed) == total
     assert first.uploaded > 0
     assert all("500" in f.reason or "General Error" in f.reason for f in first.failed)
     assert await catalog.assets.count_documents({}) == total - len(first.failed)
@@ -257,8 +287,10 @@ async def test_the_upload_reports_progress_and_its_result_once(
     said = [r.getMessage() for r in caplog.records if r.name == "demo.upload"]
     results = [line for line in said if " uploaded, " in line]
     assert len(results) == 1, said
-    pictures = progress.total - len(PLACEHOLDER_SIZES)
+    # One of the four products' hero is planted as deleted in the DAM: mirrored, not uploaded.
+    pictures = progress.total - len(PLACEHOLDER_SIZES) - 1
     assert results[0].startswith(f"demo media: {pictures} uploaded")
+    assert ", 1 mirrored but left out of the DAM (planted" in results[0]
     assert said[0].startswith(f"demo media: uploading {progress.total} pictures and videos")
     # The pictures changed every score: stored readiness was recomputed.
     assert await catalog.products.count_documents({"readiness.web.computedAt": NOW}) == 4
