@@ -49,11 +49,13 @@ def _path(value: str) -> str:
 
 class ImageExpectation(_Strict):
     """URLs at ``path`` (under each product) must deliver in the channel slot's format and
-    size; ``sample`` of them per operation are fetched."""
+    size; ``sample`` of them per operation are fetched, or every one (``"all"``)."""
 
     path: str
     slot: str
-    sample: Annotated[int, Field(ge=1, le=1_000)] = 3
+    sample: Annotated[int, Field(ge=1, le=1_000)] | Literal["all"] = 3
+    """A sample finds what is wrong with many pictures (a slot's transformation); ``"all"``
+    finds the one picture the DAM no longer delivers, at one fetch per URL."""
 
     @field_validator("path")
     @classmethod

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from resolvers.channels import Channels
+from resolvers.channels import Channels, SlotProfile
 from resolvers.contracts.checks import (
     Delivered,
     ImageUse,
@@ -28,6 +28,9 @@ from resolvers.contracts.paths import JsonPath
 CATEGORY_SLUGS = "CategorySlugs"
 PRODUCT_SKUS = "ProductSkus"
 SKU_PAGE = 100
+# Image fetches in flight at once: the DAM renders each derivative (CPU-bound, off the
+# gateway), so a few at a time use the cores the operation runs leave idle.
+IMAGE_CONCURRENCY = 4
 
 
 class Transport(Protocol):
@@ -76,11 +79,23 @@ class _Sampler:
         picked = []
         for use in uses:
             urls = self.seen.setdefault((operation.where, id(use.expectation)), set())
-            if use.url in urls or len(urls) >= use.expectation.sample:
+            limit = use.expectation.sample
+            if use.url in urls or (limit != "all" and len(urls) >= limit):
                 continue
             urls.add(use.url)
             picked.append(use)
         return picked
+
+
+@dataclass(frozen=True, slots=True)
+class _ImageCheck:
+    """An image URL to fetch once the runs are done, and the run it belongs to."""
+
+    run: int
+    operation: Operation
+    variables: Mapping[str, Any]
+    use: ImageUse
+    slot: SlotProfile
 
 
 @dataclass
@@ -92,7 +107,9 @@ class Simulation:
     manifest: Mapping[str, str]
     concurrency: int = 4
     progress: Progress | None = None
+    image_concurrency: int = IMAGE_CONCURRENCY
     _sampler: _Sampler = field(default_factory=_Sampler)
+    _images: list[_ImageCheck] = field(default_factory=list)
     _done: int = 0
     _planned: int = 0
 
@@ -130,6 +147,7 @@ class Simulation:
                     await self._run(operation, variables, outcome)
 
             await asyncio.gather(*(one(o, v) for o, plans in jobs for v in plans))
+        await self._fetch_images(outcome)
         return outcome
 
     async def check_product(self, channel: str, sku: str) -> list[Violation]:
@@ -138,7 +156,26 @@ class Simulation:
         for operation in self.contracts.gated(channel):
             for variables in _plan(operation, channel, [], [sku]):
                 await self._run(operation, variables, outcome)
+        await self._fetch_images(outcome)
         return outcome.violations
+
+    async def _fetch_images(self, outcome: Outcome) -> None:
+        """Fetch the sampled images after the runs, a few at a time: while the operations run
+        nothing else does, so their server time is theirs alone."""
+        checks, self._images = self._images, []
+        gate = asyncio.Semaphore(self.image_concurrency)
+
+        async def one(check: _ImageCheck) -> Violation | None:
+            async with gate:
+                delivered = await self.fetcher.fetch(check.use.url)
+            return judge_image(check.operation, check.variables, check.use, check.slot, delivered)
+
+        problems = await asyncio.gather(*(one(check) for check in checks))
+        for check, problem in zip(checks, problems, strict=True):
+            if problem is not None:
+                outcome.violations.append(problem)
+                run = outcome.runs[check.run]
+                outcome.runs[check.run] = replace(run, violations=run.violations + 1)
 
     async def _run(self, operation: Operation, variables: dict[str, Any], outcome: Outcome) -> None:
         contract = operation.contract
@@ -151,10 +188,9 @@ class Simulation:
             for use in self._sampler.take(operation, judged.images):
                 found = profile.slot(use.expectation.slot)
                 assert found is not None  # checked when the contracts were loaded
-                delivered = await self.fetcher.fetch(use.url)
-                problem = judge_image(operation, variables, use, found[1], delivered)
-                if problem is not None:
-                    violations.append(problem)
+                self._images.append(
+                    _ImageCheck(len(outcome.runs), operation, variables, use, found[1])
+                )
             outcome.violations.extend(violations)
             outcome.runs.append(
                 Run(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from demo.catalog import generate_demo_catalog
 from gateway.app import create_app
 from gateway.cli import main
 from gateway.settings import Settings
@@ -37,6 +38,7 @@ locales = ["en-US"]
 products = "product"
 non_null = ["name", "description", "brand"]
 non_empty = ["media"]
+max_bytes = 1_500
 """
 
 
@@ -109,6 +111,22 @@ def test_given_skus_run_the_product_operations_for_those_only(
     assert lines[-1] == "1 violation(s) in 2 runs"
     status, out, _ = simulate(capsys, "--contracts", contracts, "--sku", "AG-BLT-000122")
     assert (status, out.splitlines()[-1]) == (0, "all 1 runs hold their contracts")
+
+
+def test_a_pasted_spec_sheet_breaks_the_marketplace_items_payload_budget(
+    contracts: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The planted supplier spec sheet: a valid description, too heavy for the marketplace.
+    [sheet] = generate_demo_catalog(locales=Settings().locales).defects.spec_sheet_descriptions
+    status, out, _ = simulate(capsys, "--contracts", contracts, "--sku", sheet.sku, "--json")
+    assert status == 1
+    [violation] = json.loads(out)["violations"]
+    assert (violation["operation"], violation["check"], violation["sku"]) == (
+        "item",
+        "max_bytes",
+        sheet.sku,
+    )
+    assert re.fullmatch(r"[\d,]+ bytes \(gzip\) > max_bytes 1,500", violation["message"])
 
 
 def test_against_a_running_gateway(contracts: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -106,3 +106,20 @@ def test_percentiles_are_nearest_rank() -> None:
     assert percentile([], 50) == 0.0
     assert percentile([5, 1, 3, 2, 4], 50) == 3
     assert percentile(list(range(1, 101)), 95) == 95
+
+
+async def test_sample_all_fetches_every_url_once() -> None:
+    # A picture the DAM stopped delivering is found only by fetching it: "all" fetches each.
+    fetched: dict[str, list[str]] = {}
+    for sample in ("1", '"all"'):
+        text = CONTRACTS.replace("sample = 2", f"sample = {sample}")
+        contracts = parse_contracts(text, "contracts.toml", PROFILES.channels, MANIFEST)
+        catalog = Catalog()
+        simulation = Simulation(contracts, PROFILES.channels, catalog, catalog, MANIFEST)
+        await simulation.run()
+        await simulation.run()  # a URL fetched once is not fetched again
+        fetched[sample] = catalog.fetched
+    assert fetched == {
+        "1": ["https://img/M-1.jpg"],
+        '"all"': ["https://img/M-1.jpg", "https://img/M-3.jpg"],
+    }
