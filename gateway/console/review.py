@@ -11,11 +11,13 @@ from starlette.responses import Response
 
 from gateway.console.rendering import Page, signed_in
 
-# Products read per page and pages at most: the API has no filter by workflow state, so the
-# queue is found by reading publishing states (300 demo products: 3 calls).
-PAGE = 100
-MAX_PAGES = 20
-MAX_ITEMS = 30
+# The API has no filter by workflow state, so the queue is found by reading the publishing
+# states of every product, a page at a time (300 demo products: 6 calls of 553 cost points),
+# and the first MAX_ITEMS waiting are detailed (241 points each): about half of a lead's
+# burst budget (12,000 points) per load of the page.
+PAGE = 50
+MAX_PAGES = 40
+MAX_ITEMS = 10
 WAITING = ("IN_REVIEW", "APPROVED", "SCHEDULE_FAILED")
 
 
@@ -77,10 +79,12 @@ async def review_page(page: Page) -> Response:
         item["diff"] = diff(history, item["pub"]["publishedRevision"])
         checks = (product.get("readiness") or {}).get("checks") or []
         item["failing"] = [c for c in checks if not c["passed"]]
+        states = product.get("publishing") or [{}]
+        item["pub"] = {**item["pub"], "reasons": states[0].get("reasons") or []}
     return page.render(
         "review.html",
         viewer=data.get("viewer"),
-        channels=[c["name"] for c in data.get("channels", [])],
+        channels=sorted(page.console.thumbnail_slots) or [channel],
         channel=channel,
         queue=queue,
         outcome=page.request.query_params.get("outcome"),

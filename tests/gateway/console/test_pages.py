@@ -6,43 +6,29 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from gateway.app import create_app
 from gateway.settings import Settings
 from resolvers.services import Services
-from tests.http_helpers import api_key, serve
-
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = CSRF.search(page.text)
-    assert found, page.text[:500]
-    return found.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, key: str) -> httpx.Response:
-    form = await client.get("/console/sign-in")
-    return await client.post(
-        "/console/sign-in",
-        data={"key": key, "csrf": csrf_of(form), "next": "/console/readiness"},
-    )
-
-
-async def key_of(db: AsyncDatabase[dict[str, Any]], role: str) -> str:
-    return (await api_key(db, role))["Authorization"].removeprefix("Bearer ")
+from tests.gateway.console.helpers import (
+    csrf_of,
+    gateway,
+    graphql,
+    key_of,
+    pictured_product,
+    sign_in,
+)
 
 
 async def test_sign_in_readiness_and_sign_out(
     settings: Settings, fresh_demo: Services, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     viewer = await key_of(db, "viewer")
-    async with serve(create_app(settings)) as client:
-        assert (await client.get("/console/readiness")).headers["location"].startswith(
-            "/console/sign-in?next="
+    async with gateway(settings) as (client, _):
+        assert (
+            (await client.get("/console/readiness"))
+            .headers["location"]
+            .startswith("/console/sign-in?next=")
         )
         refused = await sign_in(client, "cgw_test_nonsense")
         assert refused.status_code == 401
@@ -51,19 +37,98 @@ async def test_sign_in_readiness_and_sign_out(
         signed = await sign_in(client, viewer)
         assert signed.status_code == 303
         cookie = signed.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=strict" in cookie
+        assert "Path=/console" in cookie
         assert viewer not in cookie
 
         page = await client.get("/console/readiness", params={"ready": "no", "sort": "score"})
         assert page.status_code == 200, page.text
-        assert "Score bands" in page.text and "Most-failing checks" in page.text
+        assert "Score bands" in page.text
+        assert "Most-failing checks" in page.text
         assert page.headers["content-security-policy"].startswith("default-src 'self'")
         scores = [int(s) for s in re.findall(r'<td class="num score">(\d+)</td>', page.text)]
-        assert scores and scores == sorted(scores)
+        assert scores
+        assert scores == sorted(scores)
         assert "ready</span>" not in page.text.replace("not ready</span>", "")
         # A viewer may read, not write or publish: no Imports or Review in the menu.
-        assert "/console/imports" not in page.text and "/console/review" not in page.text
+        assert "/console/imports" not in page.text
+        assert "/console/review" not in page.text
 
         out = await client.post("/console/sign-out", data={"csrf": csrf_of(page)})
         assert out.status_code == 303
         assert (await client.get("/console/readiness")).status_code == 303
+
+
+RENAME = """mutation($sku: String!, $revision: Int!) { productUpdate(input: {sku: $sku,
+  expectedRevision: $revision, name: [{locale: "en-US", value: "Renamed in review"}]}) {
+  errors { code message } } }"""
+STOREFRONT_NAME = "query($sku: ID!) { product(sku: $sku) { name } }"
+
+
+async def test_an_editor_submits_a_lead_approves_and_publishes(
+    settings: Settings, fresh_demo: Services, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    editor, lead, shop = [await key_of(db, role) for role in ("editor", "lead", "storefront")]
+    async with gateway(settings) as (client, services):
+        assert services.dam is not None
+        product = await pictured_product(client, lead, services.dam)
+        sku, published_name = product["sku"], product["name"]
+        renamed = await graphql(client, editor, RENAME, sku=sku, revision=product["revision"])
+        assert renamed["productUpdate"]["errors"] == []
+
+        await sign_in(client, editor)
+        page = await client.get(f"/console/products/{sku}", params={"channel": "web"})
+        assert page.status_code == 200, page.text
+        assert "Media on web" in page.text
+        assert "Submit for review" in page.text
+        assert 'class="gallery"' in page.text
+        assert "<img src=" in page.text
+        submitted = await client.post(
+            f"/console/products/{sku}",
+            data={"csrf": csrf_of(page), "action": "submit", "channel": "web"},
+        )
+        assert submitted.status_code == 303
+        page = await client.get(submitted.headers["location"])
+        assert f"submit: {sku} is IN_REVIEW on web" in page.text
+        # An editor is offered no approval, and the API refuses one the console is sent.
+        assert "Approve</button>" not in page.text
+        refused = await client.post(
+            f"/console/products/{sku}",
+            data={"csrf": csrf_of(page), "action": "approve", "channel": "web"},
+        )
+        assert refused.status_code == 403
+        assert "FORBIDDEN" in refused.text
+        # A form without the session's token is refused before the API is asked.
+        forged = await client.post(
+            f"/console/products/{sku}", data={"action": "submit", "channel": "web"}
+        )
+        assert forged.status_code == 403
+
+        client.cookies.clear()
+        await sign_in(client, lead)
+        queue = await client.get("/console/review", params={"channel": "web"})
+        assert queue.status_code == 200, queue.text
+        assert f'data-sku="{sku}"' in queue.text
+        assert "Renamed in review" in queue.text
+        assert "<code>name.en-US</code>" in queue.text
+        back = "/console/review?channel=web"
+        approved = await client.post(
+            f"/console/products/{sku}",
+            data={"csrf": csrf_of(queue), "action": "approve", "channel": "web", "back": back},
+        )
+        assert approved.status_code == 303, approved.text
+        queue = await client.get(approved.headers["location"])
+        assert f"approve: {sku} is APPROVED on web" in queue.text
+        assert (await graphql(client, shop, STOREFRONT_NAME, sku=sku))["product"]["name"] == (
+            published_name
+        )
+        published = await client.post(
+            f"/console/products/{sku}",
+            data={"csrf": csrf_of(queue), "action": "publish", "channel": "web", "at": ""},
+        )
+        assert published.status_code == 303, published.text
+        assert "PUBLISHED" in (await client.get(published.headers["location"])).text
+        assert (await graphql(client, shop, STOREFRONT_NAME, sku=sku))["product"]["name"] == (
+            "Renamed in review"
+        )

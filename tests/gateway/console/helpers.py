@@ -1,0 +1,109 @@
+"""What the console's tests share: the gateway with its lifespan, signing in, pictures."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.types import Receive, Scope, Send
+
+from demo.pictures import draw_product_image
+from gateway.app import create_app
+from gateway.settings import Settings
+from resolvers.assets import DamClient
+from resolvers.services import Services
+from tests.http_helpers import api_key
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+# Products (of the demo) whose every picture the tests upload: approvals pass their gates.
+PICTURED = """{ products(first: 40, filter: {readiness: {channel: "web", ready: true}}) {
+  edges { node { sku revision name brand } } } }"""
+MEDIA = """query($sku: ID!) {
+  product(sku: $sku) { media(channel: "web") { publicId resourceType role } } }"""
+
+
+@asynccontextmanager
+async def gateway(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """The gateway's app with its lifespan running, a client for it and its services."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        lifespan_state: dict[str, Any] = dict(state or {})
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(lifespan_state)
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client, lifespan_state["services"]
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, key: str) -> httpx.Response:
+    form = await client.get("/console/sign-in")
+    return await client.post(
+        "/console/sign-in",
+        data={"key": key, "csrf": csrf_of(form), "next": "/console/readiness"},
+    )
+
+
+async def key_of(db: AsyncDatabase[dict[str, Any]], role: str) -> str:
+    return (await api_key(db, role))["Authorization"].removeprefix("Bearer ")
+
+
+async def graphql(
+    client: httpx.AsyncClient, key: str, query: str, **variables: Any
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}", "X-Channel": "web"}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def pictured_product(client: httpx.AsyncClient, key: str, dam: DamClient) -> dict[str, Any]:
+    """A product ready on web whose media are all pictures, with each one drawn and uploaded
+    to the gateway's Cloudinary (the demo's mirror names them; the DAM starts empty)."""
+    found = await graphql(client, key, PICTURED)
+    for edge in found["products"]["edges"]:
+        product = edge["node"]
+        media = (await graphql(client, key, MEDIA, sku=product["sku"]))["product"]["media"]
+        if media and all(m["resourceType"] == "IMAGE" for m in media):
+            await upload_pictures(dam, product, media)
+            return dict(product)
+    raise AssertionError("no demo product ready on web with pictures only")
+
+
+async def upload_pictures(
+    dam: DamClient, product: dict[str, Any], media: list[dict[str, Any]]
+) -> None:
+    async def one(reference: dict[str, Any]) -> None:
+        role = str(reference["role"] or "hero").lower()
+        data = await asyncio.to_thread(
+            draw_product_image,
+            sku=product["sku"],
+            name=product["name"],
+            role=role,
+            brand=product["brand"],
+        )
+        await dam.upload(
+            io.BytesIO(data),
+            public_id=reference["publicId"],
+            context={"role": role, "sku": product["sku"], "alt_en-US": product["name"]},
+        )
+
+    await asyncio.gather(*(one(reference) for reference in media))
