@@ -533,13 +533,15 @@ async def run_command_counts(
                     docs_examined_per_request=counted.docs_examined / counted.requests,
                     keys_examined_per_request=counted.keys_examined / counted.requests,
                     collscans_per_request=counted.collscans / counted.requests,
+                    bytes_per_request=counted.response_bytes / counted.requests,
                 )
             )
             label = f"{query} first:{page_size}" if page_size else query
             log(
                 f"{spec.name:>11} {label}: {counted.per_request:.1f} MongoDB commands, "
                 f"{counted.docs_examined / counted.requests:.0f} documents examined "
-                f"({counted.collscans / counted.requests:g} collection scans) per request"
+                f"({counted.collscans / counted.requests:g} collection scans), "
+                f"{counted.response_bytes / counted.requests / 1024:.1f} KiB returned per request"
             )
 
 

@@ -195,6 +195,8 @@ class CommandCount:
     docs_examined: int = 0  # over all requests, from the profiler's docsExamined
     keys_examined: int = 0
     collscans: int = 0  # commands whose plan was a collection scan
+    # Bytes of the replies MongoDB sent (the profiler's responseLength): what the server read.
+    response_bytes: int = 0
 
     @property
     def per_request(self) -> float:
@@ -222,8 +224,9 @@ async def count_commands(
     finally:
         await db.command("profile", 0)
     breakdown: Counter[str] = Counter()
-    docs = keys = collscans = 0
+    docs = keys = collscans = response_bytes = 0
     fields = {
+        "responseLength": 1,
         "op": 1,
         "ns": 1,
         "command": 1,
@@ -236,6 +239,7 @@ async def count_commands(
         docs += int(entry.get("docsExamined", 0))
         keys += int(entry.get("keysExamined", 0))
         collscans += "COLLSCAN" in str(entry.get("planSummary", ""))
+        response_bytes += int(entry.get("responseLength", 0))
         collection = str(entry.get("ns", "")).split(".", 1)[-1]
         op = entry.get("op", "?")
         if op == "command":
@@ -244,5 +248,11 @@ async def count_commands(
         breakdown[f"{op}:{collection}"] += 1
     await db.drop_collection("system.profile")
     return CommandCount(
-        count, sum(breakdown.values()), dict(sorted(breakdown.items())), docs, keys, collscans
+        count,
+        sum(breakdown.values()),
+        dict(sorted(breakdown.items())),
+        docs,
+        keys,
+        collscans,
+        response_bytes,
     )

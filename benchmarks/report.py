@@ -72,6 +72,8 @@ class Commands:
     docs_examined_per_request: float = 0.0
     keys_examined_per_request: float = 0.0
     collscans_per_request: float = 0.0
+    # Bytes of MongoDB's replies per request (the profiler's responseLength).
+    bytes_per_request: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,6 +497,21 @@ def markdown(results: Results) -> str:
                 else f"{entry.docs_examined_per_request:.0f} "
                 f"({entry.keys_examined_per_request:.0f}; {entry.collscans_per_request:g})"
             )
+        out.append(f"| {label} | " + " | ".join(values) + " |")
+    out += [
+        "",
+        "Bytes MongoDB sent back per request (KiB; the profiler's responseLength, summed over "
+        "the request's commands):",
+        "",
+        "| Query | " + " | ".join(servers) + " |",
+        "| --- | " + " | ".join("---:" for _ in servers) + " |",
+    ]
+    for query, page_size in keys:
+        label = f"{query} (first: {page_size})" if page_size else query
+        values = []
+        for server in servers:
+            entry = results.commands_of(server, query, page_size)
+            values.append("—" if entry is None else f"{entry.bytes_per_request / 1024:.1f}")
         out.append(f"| {label} | " + " | ".join(values) + " |")
     gateway_breakdown = [c for c in results.commands if c.server == GATEWAY]
     if gateway_breakdown:

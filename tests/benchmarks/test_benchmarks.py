@@ -400,7 +400,12 @@ def test_peer_targets_judge_cpu_per_request_marginal_cost_and_p99() -> None:
     assert marginal.detail == "0.144 ms (others: apollo 0.192 ms)"
     p99 = found["Q1 p99 at c=16 ≤ Apollo Server's p99"]
     assert (p99.status, p99.detail) == ("PASS", "300.0 vs 400.0 ms = 0.75x")
+    results.commands = [
+        Commands(GATEWAY, "Q3", None, 5, 2.0, {}, bytes_per_request=300 * 1024),
+        Commands(APOLLO, "Q3", None, 5, 3.0, {}, bytes_per_request=250 * 1024),
+    ]
     text = markdown(results)
+    assert "| Q3 | 300.0 | 250.0 |" in text  # KiB MongoDB sent back per request
     assert "| Q1 | 16 | Apollo | 0.80 | 0.75 | 0.80 |" in text
     assert "| gateway-1w | 12.5 | 20.0 | 0.144 |" in text
 
