@@ -186,7 +186,14 @@ async def _client(url: str | None, settings: Settings) -> AsyncIterator[httpx.As
             _RATE.sub(lambda m: m.group(1) + LIFTED_RATE, settings.roles_path.read_text()),
             encoding="utf-8",
         )
-        update: dict[str, Any] = {"roles": roles}
+        # The replica's upkeep (change streams followed, the DAM swept) is no front end's
+        # work: it would take CPU from the runs and count as their server time.
+        update: dict[str, Any] = {
+            "roles": roles,
+            "readiness_follower": False,
+            "cache_invalidation": False,
+            "dam_reconcile": False,
+        }
         if settings.key_pepper is None:
             # Anonymous storefront calls need no key; a serving app needs a pepper all the same.
             update["key_pepper"] = SecretStr(secrets.token_urlsafe(32))
