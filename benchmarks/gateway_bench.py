@@ -27,6 +27,7 @@ import argparse
 import os
 import platform
 import secrets
+import shutil
 import signal
 import tempfile
 import time
@@ -285,6 +286,10 @@ def server_specs(
 
 def check_peers_installed() -> None:
     """The peers' packages are installed by `make bench` (npm ci from their lock file)."""
+    if shutil.which("node") is None:
+        raise SystemExit(
+            "the Node.js peers need `node` (Node.js 20.19 or newer): install it, or pass --no-peers"
+        )
     if not (PEERS_DIR / "node_modules" / ".package-lock.json").exists():
         raise SystemExit(
             f"{PEERS_DIR}/node_modules is missing: run `make bench`, or `npm ci --prefix "
