@@ -174,7 +174,7 @@ class Settings(BaseSettings):
         le=60,
         description="How often a replica records its channels.toml rules hash in MongoDB (with "
         "the readiness follower): stored scores follow the rules a majority of live replicas "
-        "run, and a replica silent for three intervals no longer counts.",
+        "run, and a replica silent for three intervals (10 s at least) no longer counts.",
     )
     schedule_poll_s: float = Field(
         default=15.0,

@@ -6,7 +6,8 @@ the rollout lasts (and an old replica's webhook would make a product stale for t
 So stored scores follow one rules hash at a time, the *adopted* one:
 
 - every live replica records a heartbeat (``replicas``: its rules hash, when it started, when
-  the record expires); a replica that stops beating drops out after three intervals;
+  the record expires); a replica that stops beating drops out after three intervals (at
+  least ``SILENCE``: a replica whose event loop stalls must not hand the majority over);
 - a heartbeat adopts the rules a strict majority of live replicas runs, when they are newer than
   the adopted ones (their replicas started after the adoption: a rollback is a new rollout too,
   and an adoption made by hand with ``readiness refresh --rules`` holds until the next one);
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 REPLICAS = "replicas"
 RULES = "readiness_rules"
 ADOPTED = "stored"
+# The least time a silent replica still counts as live.
+SILENCE = timedelta(seconds=10)
 
 
 def _wall_clock() -> datetime:
@@ -154,7 +157,7 @@ class Heartbeat:
                 "$set": {
                     "rulesHash": self.rules_hash,
                     "at": now,
-                    "expiresAt": now + 3 * self.interval,
+                    "expiresAt": now + max(3 * self.interval, SILENCE),
                 },
                 "$setOnInsert": {"startedAt": self.started_at},
             },
