@@ -60,6 +60,12 @@ async def client(
         # A short server selection keeps each failed request (and so the test) quick.
         mongo_timeout_ms=200,
         key_pepper=TEST_KEY_PEPPER,
+        # What is tested is requests meeting the outage: background work meeting it too (the
+        # follower's change stream, its heartbeats, the cache invalidation, the Cloudinary
+        # sweep) would log on its own schedule, into the requests' captured logs.
+        readiness_follower=False,
+        cache_invalidation=False,
+        dam_reconcile=False,
     )
     async with serve(create_app(settings)) as http:
         answered = await post(http, '{ product(sku: "NW-RUN-001") { sku } }')
