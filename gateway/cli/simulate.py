@@ -156,7 +156,10 @@ async def _simulate(
             HttpImageFetcher(images),
             manifest_bodies(),
             concurrency=args.concurrency,
-            progress=_progress() if sys.stderr.isatty() and not args.json else None,
+            progress=_progress("runs") if sys.stderr.isatty() and not args.json else None,
+            image_progress=_progress("image fetches")
+            if sys.stderr.isatty() and not args.json
+            else None,
         )
         try:
             outcome = await simulation.run(channels, args.sku)
@@ -212,9 +215,11 @@ async def _client(url: str | None, settings: Settings) -> AsyncIterator[httpx.As
                 yield client
 
 
-def _progress() -> Callable[[int, int], None]:
+def _progress(what: str) -> Callable[[int, int], None]:
     def show(done: int, planned: int) -> None:
-        print(f"\rsimulate: {done}/{planned} runs", end="", file=sys.stderr, flush=True)
+        # Padded: "image fetches" follows "runs" on the same line.
+        line = f"simulate: {done}/{planned} {what}"
+        print(f"\r{line:<50}", end="", file=sys.stderr, flush=True)
 
     return show
 

@@ -107,6 +107,8 @@ class Simulation:
     manifest: Mapping[str, str]
     concurrency: int = 4
     progress: Progress | None = None
+    image_progress: Progress | None = None
+    """Image fetches done and planned, once the runs are done."""
     image_concurrency: int = IMAGE_CONCURRENCY
     _sampler: _Sampler = field(default_factory=_Sampler)
     _images: list[_ImageCheck] = field(default_factory=list)
@@ -164,10 +166,15 @@ class Simulation:
         nothing else does, so their server time is theirs alone."""
         checks, self._images = self._images, []
         gate = asyncio.Semaphore(self.image_concurrency)
+        fetched = 0
 
         async def one(check: _ImageCheck) -> Violation | None:
+            nonlocal fetched
             async with gate:
                 delivered = await self.fetcher.fetch(check.use.url)
+            fetched += 1
+            if self.image_progress is not None:
+                self.image_progress(fetched, len(checks))
             return judge_image(check.operation, check.variables, check.use, check.slot, delivered)
 
         problems = await asyncio.gather(*(one(check) for check in checks))

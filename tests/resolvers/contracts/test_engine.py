@@ -111,11 +111,19 @@ def test_percentiles_are_nearest_rank() -> None:
 async def test_sample_all_fetches_every_url_once() -> None:
     # A picture the DAM stopped delivering is found only by fetching it: "all" fetches each.
     fetched: dict[str, list[str]] = {}
+    progress: list[tuple[int, int]] = []
     for sample in ("1", '"all"'):
         text = CONTRACTS.replace("sample = 2", f"sample = {sample}")
         contracts = parse_contracts(text, "contracts.toml", PROFILES.channels, MANIFEST)
         catalog = Catalog()
-        simulation = Simulation(contracts, PROFILES.channels, catalog, catalog, MANIFEST)
+        simulation = Simulation(
+            contracts,
+            PROFILES.channels,
+            catalog,
+            catalog,
+            MANIFEST,
+            image_progress=lambda done, planned: progress.append((done, planned)),
+        )
         await simulation.run()
         await simulation.run()  # a URL fetched once is not fetched again
         fetched[sample] = catalog.fetched
@@ -123,3 +131,5 @@ async def test_sample_all_fetches_every_url_once() -> None:
         "1": ["https://img/M-1.jpg"],
         '"all"': ["https://img/M-1.jpg", "https://img/M-3.jpg"],
     }
+    # Fetched after the runs: one of one with a sample of 1, then two of two with "all".
+    assert progress == [(1, 1), (1, 2), (2, 2)]
