@@ -32,10 +32,14 @@ async def upload(page: Page) -> Response:
     form = await page.request.form(max_part_size=page.console.max_upload_bytes)
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
+        await form.close()
         return page.render(
             "error.html", status=400, code="BAD_USER_INPUT", message="Choose a file."
         )
     content = await file.read()
+    filename = file.filename
+    # The spooled file is ours to close (the form is parsed once and cached on the request).
+    await form.close()
     apply = form_text(form, "mode") == "apply"
     policy = POLICIES.get(form_text(form, "policy"), "REJECT_ALL")
     fmt = FORMATS.get(form_text(form, "format"))
@@ -48,7 +52,7 @@ async def upload(page: Page) -> Response:
     result = await page.api.run(
         "ConsoleImport",
         variables,
-        upload=Upload(file.filename, content, file.content_type or "text/plain"),
+        upload=Upload(filename, content, file.content_type or "text/plain"),
     )
     payload = result.data["productImport"]
     if payload is None or payload["job"] is None:
@@ -59,7 +63,7 @@ async def upload(page: Page) -> Response:
         return page.render(
             "refused.html",
             status=400,
-            sku=file.filename,
+            sku=filename,
             channel="the catalog",
             action="import",
             failures=errors,

@@ -31,7 +31,8 @@ class Filters:
             readiness["ready"] = READY[self.ready]
         if self.max_score is not None:
             readiness["maxScore"] = self.max_score
-        product_filter: dict[str, Any] = {"readiness": readiness}
+        # The API takes a readiness filter only with a condition in it.
+        product_filter: dict[str, Any] = {"readiness": readiness} if len(readiness) > 1 else {}
         if self.search:
             product_filter["search"] = self.search
         return {
@@ -39,7 +40,7 @@ class Filters:
             "slot": slot,
             "first": PAGE_SIZE,
             "after": self.after,
-            "filter": product_filter,
+            "filter": product_filter or None,
             "sort": {
                 "field": SORTS[self.sort],
                 "direction": "DESC" if self.direction == "desc" else "ASC",

@@ -161,7 +161,7 @@ def signed_in(
                 return render(
                     console,
                     "error.html",
-                    status=exc.status if exc.status >= 400 else 502,
+                    status=exc.status if exc.status >= 400 else _status(exc.code),
                     signed_in=True,
                     csrf=page.csrf,
                     code=exc.code,
@@ -171,6 +171,11 @@ def signed_in(
         return endpoint
 
     return wrap
+
+
+def _status(code: str) -> int:
+    # A GraphQL error answered with 200 (application/json clients): the page's status says it.
+    return {"BAD_USER_INPUT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404}.get(code, 502)
 
 
 def forbidden(console: Console, message: str) -> Response:

@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.types import Receive, Scope, Send
 
 from demo.pictures import draw_product_image
+from demo.placeholders import PLACEHOLDER_SIZES, placeholder_file, placeholder_resource_type
 from gateway.app import create_app
 from gateway.settings import Settings
 from resolvers.assets import DamClient
@@ -79,6 +80,7 @@ async def pictured_product(client: httpx.AsyncClient, key: str, dam: DamClient) 
     """A product ready on web whose media are all pictures, with each one drawn and uploaded
     to the gateway's Cloudinary (the demo's mirror names them; the DAM starts empty)."""
     found = await graphql(client, key, PICTURED)
+    await upload_placeholders(dam)
     for edge in found["products"]["edges"]:
         product = edge["node"]
         media = (await graphql(client, key, MEDIA, sku=product["sku"]))["product"]["media"]
@@ -107,3 +109,14 @@ async def upload_pictures(
         )
 
     await asyncio.gather(*(one(reference) for reference in media))
+
+
+async def upload_placeholders(dam: DamClient) -> None:
+    """What channels deliver in a slot without a usable asset (the manifest shows them)."""
+
+    async def one(public_id: str) -> None:
+        _, data = await asyncio.to_thread(placeholder_file, public_id)
+        kind = placeholder_resource_type(public_id)
+        await dam.upload(io.BytesIO(data), public_id=public_id, resource_type=kind)
+
+    await asyncio.gather(*(one(public_id) for public_id in PLACEHOLDER_SIZES))

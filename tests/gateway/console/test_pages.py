@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
@@ -18,9 +19,10 @@ from tests.gateway.console.helpers import (
     pictured_product,
     sign_in,
 )
+from tests.http_helpers import eventually
 
 
-async def test_sign_in_readiness_and_sign_out(
+async def test_sign_in_readiness_audit_and_sign_out(
     settings: Settings, fresh_demo: Services, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     viewer = await key_of(db, "viewer")
@@ -55,6 +57,11 @@ async def test_sign_in_readiness_and_sign_out(
         assert "/console/imports" not in page.text
         assert "/console/review" not in page.text
 
+        audit = await client.get("/console/audit")
+        assert audit.status_code == 200, audit.text
+        for section in ("Duplicate media", "Duplicate SKUs", "Missing required attributes"):
+            assert section in audit.text
+
         out = await client.post("/console/sign-out", data={"csrf": csrf_of(page)})
         assert out.status_code == 303
         assert (await client.get("/console/readiness")).status_code == 303
@@ -66,7 +73,7 @@ RENAME = """mutation($sku: String!, $revision: Int!) { productUpdate(input: {sku
 STOREFRONT_NAME = "query($sku: ID!) { product(sku: $sku) { name } }"
 
 
-async def test_an_editor_submits_a_lead_approves_and_publishes(
+async def test_an_editor_submits_and_imports_a_lead_approves_and_publishes(
     settings: Settings, fresh_demo: Services, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     editor, lead, shop = [await key_of(db, role) for role in ("editor", "lead", "storefront")]
@@ -105,6 +112,8 @@ async def test_an_editor_submits_a_lead_approves_and_publishes(
         )
         assert forged.status_code == 403
 
+        await dry_run_an_import(client)
+
         client.cookies.clear()
         await sign_in(client, lead)
         queue = await client.get("/console/review", params={"channel": "web"})
@@ -132,3 +141,33 @@ async def test_an_editor_submits_a_lead_approves_and_publishes(
         assert (await graphql(client, shop, STOREFRONT_NAME, sku=sku))["product"]["name"] == (
             "Renamed in review"
         )
+
+
+IMPORT_FILE = (
+    b'{"sku": "CONSOLE-1", "brand": "Acme", "name": {"en-US": "Console One"}}\n'
+    b'{"sku": "CONSOLE-2", "brand": "Acme", "name": {"en-US": "Console Two"}, '
+    b'"attributes": {"weight": {"value": 1.2, "unit": "lb"}}}\n'
+)
+
+
+async def dry_run_an_import(client: httpx.AsyncClient) -> None:
+    """As the signed-in editor: a file with an error, checked; its row is listed by line."""
+    form = await client.get("/console/imports")
+    assert form.status_code == 200, form.text
+    sent = await client.post(
+        "/console/imports",
+        data={"csrf": csrf_of(form), "mode": "dry-run", "policy": "reject_all"},
+        files={"file": ("products.jsonl", IMPORT_FILE, "application/x-ndjson")},
+    )
+    assert sent.status_code == 303, sent.text
+    job_url = sent.headers["location"]
+
+    async def finished() -> bool:
+        page = await client.get(job_url)
+        return 'class="status">SUCCEEDED' in page.text
+
+    await eventually(finished)
+    page = await client.get(job_url)
+    rows = re.findall(r'<td class="num line">(\d+)</td><td>([^<]*)</td>', page.text)
+    assert rows == [("2", "CONSOLE-2")], page.text
+    assert "Apply this file" in page.text
