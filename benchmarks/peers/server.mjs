@@ -124,7 +124,7 @@ async function assetsOf(context, references) {
   return new Map(keys.map((k, i) => [k, loaded[i]]));
 }
 
-function withinChain(tag) {
+function resolveLocale(tag) {
   if (tag == null) return locales.default;
   const found = Object.keys(locales.chains).find((t) => t.toLowerCase() === tag.toLowerCase());
   if (!found) throw new Error(`unsupported locale ${tag}`);
@@ -164,7 +164,7 @@ const resolvers = {
       return context.productBySku.load(reference.sku);
     },
     name(product, { locale }) {
-      return locales.pick(product.name, withinChain(locale));
+      return locales.pick(product.name, resolveLocale(locale));
     },
     async attributes(product, { codes }, context) {
       const values = product.attributes ?? {};
