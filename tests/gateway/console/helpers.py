@@ -64,9 +64,12 @@ async def key_of(db: AsyncDatabase[dict[str, Any]], role: str) -> str:
 
 
 async def graphql(
-    client: httpx.AsyncClient, key: str, query: str, **variables: Any
+    client: httpx.AsyncClient, key: str, query: str, *, working_copy: bool = False, **variables: Any
 ) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {key}", "X-Channel": "web"}
+    """``query`` as ``key``; as web's storefronts see the catalog unless ``working_copy``."""
+    headers = {"Authorization": f"Bearer {key}"}
+    if not working_copy:
+        headers["X-Channel"] = "web"
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables}, headers=headers
     )

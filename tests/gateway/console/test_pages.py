@@ -112,7 +112,7 @@ async def test_an_editor_submits_and_imports_a_lead_approves_and_publishes(
         )
         assert forged.status_code == 403
 
-        await dry_run_an_import(client)
+        await import_a_file(client, editor)
 
         client.cookies.clear()
         await sign_in(client, lead)
@@ -150,14 +150,46 @@ IMPORT_FILE = (
 )
 
 
-async def dry_run_an_import(client: httpx.AsyncClient) -> None:
-    """As the signed-in editor: a file with an error, checked; its row is listed by line."""
+async def import_a_file(client: httpx.AsyncClient, editor: str) -> None:
+    """As the signed-in editor: a file with an error checked, its row listed by line; then
+    applied without that row, after another file was refused in its place."""
     form = await client.get("/console/imports")
     assert form.status_code == 200, form.text
+    job = await run_import(client, csrf_of(form), {"mode": "dry-run"}, IMPORT_FILE)
+    rows = re.findall(r'<td class="num line">(\d+)</td><td>([^<]*)</td>', job.text)
+    assert rows == [("2", "CONSOLE-2")], job.text
+    link = re.search(r'href="(/console/imports\?checksum=[^"]+)"', job.text)
+    assert link, job.text
+    form = await client.get(link.group(1).replace("&amp;", "&"))
+    assert "Choose the file you checked again" in form.text
+    checksum = re.search(r'name="checksum" value="([0-9a-f]{64})"', form.text)
+    assert checksum
+    fields = {"mode": "apply", "checksum": checksum.group(1), "policy": "reject_failed_rows"}
+    other = await client.post(
+        "/console/imports",
+        data={"csrf": csrf_of(form), **fields},
+        files={"file": ("products.jsonl", IMPORT_FILE + b"\n", "application/x-ndjson")},
+    )
+    assert other.status_code == 400
+    assert "not the file the dry run checked" in other.text
+    applied = await run_import(client, csrf_of(form), fields, IMPORT_FILE)
+    counts = re.findall(r'<td class="num">(\d+)</td>', applied.text)[:6]
+    assert counts == ["2", "1", "0", "0", "1", "1"], applied.text  # rows … failed, written
+    found = await graphql(client, editor, FOUND, working_copy=True, sku="CONSOLE-1")
+    assert found["product"] is not None
+
+
+FOUND = "query($sku: ID!) { product(sku: $sku) { sku } }"
+
+
+async def run_import(
+    client: httpx.AsyncClient, csrf: str, fields: dict[str, str], data: bytes
+) -> httpx.Response:
+    """Post the file; the job's page once the job is done."""
     sent = await client.post(
         "/console/imports",
-        data={"csrf": csrf_of(form), "mode": "dry-run", "policy": "reject_all"},
-        files={"file": ("products.jsonl", IMPORT_FILE, "application/x-ndjson")},
+        data={"csrf": csrf, "policy": "reject_failed_rows", **fields},
+        files={"file": ("products.jsonl", data, "application/x-ndjson")},
     )
     assert sent.status_code == 303, sent.text
     job_url = sent.headers["location"]
@@ -167,7 +199,4 @@ async def dry_run_an_import(client: httpx.AsyncClient) -> None:
         return 'class="status">SUCCEEDED' in page.text
 
     await eventually(finished)
-    page = await client.get(job_url)
-    rows = re.findall(r'<td class="num line">(\d+)</td><td>([^<]*)</td>', page.text)
-    assert rows == [("2", "CONSOLE-2")], page.text
-    assert "Apply this file" in page.text
+    return await client.get(job_url)
