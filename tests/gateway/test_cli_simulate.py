@@ -3,18 +3,29 @@ catalog; and ``--schema``, every contract operation against a proposed schema.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pymongo import AsyncMongoClient
 
+from cloudinary_emulator import EmulatorConfig, EmulatorServer
 from demo.catalog import generate_demo_catalog
+from demo.seeding import seed_demo_catalog
+from demo.upload import upload_demo_media
 from gateway.app import create_app
 from gateway.cli import main
+from gateway.dam_setup import EMULATOR_CLOUD, EMULATOR_KEY, shared_emulator_dam
 from gateway.settings import Settings
-from resolvers.db import Catalog
+from resolvers.db import Catalog, ensure_indexes
+from resolvers.readiness import materialize
+from resolvers.workflow.publications import backfill
 from tests.conftest import TEST_KEY_PEPPER
+from tests.demo_fixtures import CHANNELS, LOCALES
 from tests.live_server import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,3 +171,78 @@ def test_a_schema_change_that_breaks_a_contract_operation_fails(
         )
     ]
     assert err == "3 problem(s): the schema breaks contract operations\n"
+
+
+EMULATOR_SECRET = "simulate-emulator-secret-0123456789"
+
+
+async def _three_products_with_pictures(
+    uri: str, name: str, settings: Settings
+) -> tuple[list[str], str]:
+    """Three published demo products, their pictures uploaded as the demo uploads them (one
+    hero planted as deleted in the DAM): their SKUs, and the one whose hero the DAM lacks."""
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri)
+    try:
+        catalog = Catalog(client[name])
+        await ensure_indexes(catalog, LOCALES.locales, CHANNELS.names())
+        await seed_demo_catalog(catalog.db, products=50)
+        keep = [p["sku"] async for p in catalog.products.find({"status": "published"}).limit(3)]
+        await catalog.products.delete_many({"sku": {"$nin": keep}})
+        now = datetime(2026, 6, 1, tzinfo=UTC)
+        report = await upload_demo_media(catalog, shared_emulator_dam(settings), now=now)
+        await materialize(catalog, CHANNELS, LOCALES, now)
+        await backfill(catalog, CHANNELS, LOCALES, now)
+        [public_id] = report.deleted_in_dam
+        return keep, public_id.split("/")[1]  # catalog/{sku}/hero-1
+    finally:
+        await client.close()
+
+
+def test_every_marketplace_main_image_is_fetched_and_the_one_deleted_in_the_dam_is_named(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mongodb_uri: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = EmulatorConfig(
+        cloud_name=EMULATOR_CLOUD, api_key=EMULATOR_KEY, api_secret=EMULATOR_SECRET
+    )
+    name = f"test_simulate_dam_{uuid.uuid4().hex[:12]}"
+    with EmulatorServer(config) as emulator:
+        for variable in ("CATALOG_DEMO", "CLOUDINARY_URL", "CATALOG_CONTRACTS", "CATALOG_CHANNELS"):
+            monkeypatch.delenv(variable, raising=False)
+        environment = {
+            "MONGODB_URI": mongodb_uri,
+            "CATALOG_DB": name,
+            "CATALOG_DATA_DIR": str(tmp_path / "data"),
+            "CATALOG_EMULATOR_URL": emulator.url,
+            "CATALOG_EMULATOR_SECRET": EMULATOR_SECRET,
+        }
+        for variable, value in environment.items():
+            monkeypatch.setenv(variable, value)
+        try:
+            skus, deleted = asyncio.run(
+                _three_products_with_pictures(mongodb_uri, name, Settings())
+            )
+            # The shipped contracts: the marketplace item fetches every main image.
+            given = [option for sku in skus for option in ("--sku", sku)]
+            status, out, _ = simulate(capsys, "--channel", "marketplace", "--json", *given)
+        finally:
+            asyncio.run(_drop(mongodb_uri, name))
+    assert status == 1
+    report = json.loads(out)
+    assert report["runs"] == 3
+    assert [(v["operation"], v["check"], v["sku"]) for v in report["violations"]] == [
+        ("item", "image", deleted)
+    ]
+    [violation] = report["violations"]
+    assert violation["path"] == "product.media[0].url"
+    assert "slot main: not delivered: HTTP 404" in violation["message"]
+
+
+async def _drop(uri: str, name: str) -> None:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri)
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()
