@@ -78,16 +78,25 @@ class ConsoleApi:
         )
         return httpx.AsyncClient(transport=transport, base_url=f"{request.url.scheme}://console")
 
-    def _headers(self) -> dict[str, str]:
-        return {
+    def _headers(self, channel_view: str | None = None) -> dict[str, str]:
+        headers = {
             "Authorization": f"Bearer {self._key}",
             "Accept": "application/json",
             # The console's calls log under the page's request id.
             "X-Request-ID": request_id_of(self._request),
         }
+        if channel_view:
+            # What the channel's storefronts see (its publications), not the working copy.
+            headers["X-Channel"] = channel_view
+        return headers
 
     async def run(
-        self, name: str, variables: dict[str, Any] | None = None, *, upload: Upload | None = None
+        self,
+        name: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        upload: Upload | None = None,
+        channel_view: str | None = None,
     ) -> Result:
         text = OPERATIONS[name]
         persisted = {"persistedQuery": {"version": 1, "sha256Hash": query_hash(text)}}
@@ -102,10 +111,11 @@ class ConsoleApi:
                 "variables": variables or {},
                 "extensions": persisted,
             }
-            response = await client.post("/graphql", json=body, headers=self._headers())
+            headers = self._headers(channel_view)
+            response = await client.post("/graphql", json=body, headers=headers)
             if NOT_FOUND in response.text and _code(response) == NOT_FOUND:
                 response = await client.post(
-                    "/graphql", json={**body, "query": text}, headers=self._headers()
+                    "/graphql", json={**body, "query": text}, headers=headers
                 )
             return self._result(response)
 

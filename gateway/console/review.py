@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from gateway.console.auth import thumbnail_slot
 from gateway.console.rendering import Page, signed_in
 
 # The API has no filter by workflow state, so the queue is found by reading the publishing
@@ -46,6 +47,28 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1)
 
 
+def _media_changed(changes: list[dict[str, Any]]) -> bool:
+    return any(c["path"] == "media" or c["path"].startswith("media.") for c in changes)
+
+
+async def _media_side_by_side(page: Page, channel: str, items: list[dict[str, Any]]) -> None:
+    """The pictures the channel shows now (its publication) and those in review."""
+    slot = await thumbnail_slot(page, channel)
+
+    async def media(sku: str, published: bool) -> list[dict[str, Any]]:
+        variables = {"sku": sku, "channel": channel, "slot": slot}
+        view = channel if published else None
+        result = await page.api.run("ConsoleProductMedia", variables, channel_view=view)
+        product = result.data.get("product") or {}
+        return list(product.get("media") or [])
+
+    found = await asyncio.gather(
+        *(media(item["sku"], published) for item in items for published in (True, False))
+    )
+    for index, item in enumerate(items):
+        item["media_published"], item["media_in_review"] = found[2 * index : 2 * index + 2]
+
+
 @signed_in()
 async def review_page(page: Page) -> Response:
     channel = page.request.query_params.get("channel") or "web"
@@ -81,6 +104,7 @@ async def review_page(page: Page) -> Response:
         item["failing"] = [c for c in checks if not c["passed"]]
         states = product.get("publishing") or [{}]
         item["pub"] = {**item["pub"], "reasons": states[0].get("reasons") or []}
+    await _media_side_by_side(page, channel, [i for i in queue if _media_changed(i["diff"])])
     return page.render(
         "review.html",
         viewer=data.get("viewer"),

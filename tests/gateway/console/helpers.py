@@ -89,7 +89,7 @@ async def pictured_product(client: httpx.AsyncClient, key: str, dam: DamClient) 
         media = (await graphql(client, key, MEDIA, sku=product["sku"]))["product"]["media"]
         if media and all(m["resourceType"] == "IMAGE" for m in media):
             await upload_pictures(dam, product, media)
-            return dict(product)
+            return {**product, "media": media}
     raise AssertionError("no demo product ready on web with pictures only")
 
 

@@ -67,9 +67,10 @@ async def test_sign_in_readiness_audit_and_sign_out(
         assert (await client.get("/console/readiness")).status_code == 303
 
 
-RENAME = """mutation($sku: String!, $revision: Int!) { productUpdate(input: {sku: $sku,
-  expectedRevision: $revision, name: [{locale: "en-US", value: "Renamed in review"}]}) {
-  errors { code message } } }"""
+# A new name, and one picture fewer.
+RENAME = """mutation($sku: String!, $revision: Int!, $detach: String!) { productUpdate(input: {
+  sku: $sku, expectedRevision: $revision, name: [{locale: "en-US", value: "Renamed in review"}],
+  media: {detach: [$detach]}}) { errors { code message } } }"""
 STOREFRONT_NAME = "query($sku: ID!) { product(sku: $sku) { name } }"
 
 
@@ -81,7 +82,10 @@ async def test_an_editor_submits_and_imports_a_lead_approves_and_publishes(
         assert services.dam is not None
         product = await pictured_product(client, lead, services.dam)
         sku, published_name = product["sku"], product["name"]
-        renamed = await graphql(client, editor, RENAME, sku=sku, revision=product["revision"])
+        pictures = [m["publicId"] for m in product["media"]]
+        renamed = await graphql(
+            client, editor, RENAME, sku=sku, revision=product["revision"], detach=pictures[-1]
+        )
         assert renamed["productUpdate"]["errors"] == []
 
         await sign_in(client, editor)
@@ -121,6 +125,13 @@ async def test_an_editor_submits_and_imports_a_lead_approves_and_publishes(
         assert f'data-sku="{sku}"' in queue.text
         assert "Renamed in review" in queue.text
         assert "<code>name.en-US</code>" in queue.text
+        # The pictures side by side: published, then in review (one fewer).
+        shown_published, shown_in_review = (
+            re.findall(r'<img src="[^"]+" alt="([^"]+)"', part)
+            for part in queue.text.split('class="media-in-review"')
+        )
+        assert shown_published[-len(pictures) :] == pictures
+        assert shown_in_review == pictures[:-1]
         back = "/console/review?channel=web"
         approved = await client.post(
             f"/console/products/{sku}",
