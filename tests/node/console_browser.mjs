@@ -40,6 +40,8 @@ const report = {
   // Answers of 400 and above from the gateway itself (the DAM's 404s are pictures the test did
   // not upload).
   httpErrors: [],
+  unlabelled: [],
+  phoneOverflow: null,
   console: [],
   error: null,
 };
@@ -63,6 +65,15 @@ async function storefrontName() {
 
 let lastStep = Date.now();
 async function shot(page, name) {
+  // Every form control has a label a screen reader announces.
+  const unlabelled = await page.$$eval(
+    "input:not([type=hidden]), select, textarea, button",
+    (controls) =>
+      controls
+        .filter((c) => !(c.labels?.length || c.getAttribute("aria-label") || c.textContent.trim()))
+        .map((c) => c.name || c.id || c.outerHTML.slice(0, 60)),
+  );
+  report.unlabelled.push(...unlabelled.map((control) => `${name}: ${control}`));
   await page.screenshot({ path: join(config.out, `console-${name}.png`), fullPage: false });
   report.steps.push(`${name} ${Date.now() - lastStep} ms`);
   lastStep = Date.now();
@@ -192,6 +203,11 @@ try {
   await shot(page, "audit");
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${config.base}/console/readiness?ready=yes&q=${encodeURIComponent(config.search)}`);
+  await page.locator("table.products").waitFor();
+  // Nothing wider than a phone but the table, which scrolls in its own box.
+  report.phoneOverflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - window.innerWidth,
+  );
   await shot(page, "readiness-phone");
 } catch (error) {
   report.error = String(error?.stack ?? error);

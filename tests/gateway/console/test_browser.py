@@ -139,6 +139,8 @@ async def test_a_lead_works_through_the_console_in_a_browser(
     # not upload (the readiness page before the filter, the audit's duplicates).
     assert [m for m in report["console"] if "Failed to load resource" not in m] == [], details
     assert report["brokenImages"] == [], details
+    assert report["unlabelled"] == [], details
+    assert report["phoneOverflow"] == 0, details
     assert report["signedIn"].strip().endswith("· lead")
     assert prepared["sku"] in report["filteredRows"]
     assert report["productPictures"] > 0

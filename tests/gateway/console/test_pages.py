@@ -25,7 +25,7 @@ from tests.http_helpers import eventually
 async def test_sign_in_readiness_audit_and_sign_out(
     settings: Settings, fresh_demo: Services, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
-    viewer = await key_of(db, "viewer")
+    viewer, shop = await key_of(db, "viewer"), await key_of(db, "storefront")
     async with gateway(settings) as (client, _):
         assert (
             (await client.get("/console/readiness"))
@@ -65,6 +65,16 @@ async def test_sign_in_readiness_audit_and_sign_out(
         out = await client.post("/console/sign-out", data={"csrf": csrf_of(page)})
         assert out.status_code == 303
         assert (await client.get("/console/readiness")).status_code == 303
+
+        # A storefront key signs in but may not read the dashboards: the API's answer shows.
+        await sign_in(client, shop)
+        refused = await client.get("/console/readiness")
+        assert refused.status_code == 403
+        assert "FORBIDDEN" in refused.text
+        # Over https the session cookie is Secure.
+        client.base_url = httpx.URL("https://gateway")
+        client.cookies.clear()
+        assert "; Secure" in (await sign_in(client, viewer)).headers["set-cookie"]
 
 
 # A new name, and one picture fewer.
