@@ -57,6 +57,12 @@ async def test_sign_in_readiness_audit_and_sign_out(
         assert "/console/imports" not in page.text
         assert "/console/review" not in page.text
 
+        home = await client.get("/console", follow_redirects=True)
+        assert home.url.path == "/console/readiness"
+        htmx = await client.get("/console/static/htmx.org-2.0.11/htmx.min.js")
+        assert htmx.status_code == 200
+        assert "javascript" in htmx.headers["content-type"]
+
         audit = await client.get("/console/audit")
         assert audit.status_code == 200, audit.text
         for section in ("Duplicate media", "Duplicate SKUs", "Missing required attributes"):
