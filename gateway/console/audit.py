@@ -34,7 +34,7 @@ async def _pictures(page: Page, groups: list[dict[str, Any]], channel: str) -> d
 
 @signed_in()
 async def audit_page(page: Page) -> Response:
-    channel = page.request.query_params.get("channel") or "web"
+    channel = page.channel()
     result = await page.api.run("ConsoleAudit", {"limit": EXAMPLES})
     audit = result.data.get("catalogAudit")
     pictures = await _pictures(page, audit["duplicateMedia"]["examples"], channel) if audit else {}

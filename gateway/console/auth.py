@@ -81,7 +81,9 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(console, request, message=message, status=401)
     remember_slots(console, result.data["channels"])
     response = RedirectResponse(_safe_next(form_text(form, "next")), status_code=303)
-    set_session_cookie(response, request, console.sealer.seal(console.sealer.new_session(key)))
+    channels = tuple(result.data["viewer"]["channels"] or ())
+    session = console.sealer.new_session(key, channels=channels)
+    set_session_cookie(response, request, console.sealer.seal(session))
     response.delete_cookie(PRE_COOKIE, path=PREFIX)
     return response
 

@@ -22,7 +22,7 @@ ACTIONS = {
 @signed_in()
 async def product_page(page: Page) -> Response:
     sku = page.request.path_params["sku"]
-    channel = page.request.query_params.get("channel") or "web"
+    channel = page.channel()
     result = await page.api.run("ConsoleProduct", {"sku": sku, "channel": channel})
     data = result.data
     product = data["product"]

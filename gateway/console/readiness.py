@@ -78,7 +78,7 @@ def chart(bands: list[dict[str, Any]], checks: list[dict[str, Any]]) -> dict[str
 @signed_in()
 async def readiness_page(page: Page) -> Response:
     params = page.request.query_params
-    filters = filters_of(params, "web")
+    filters = filters_of(params, page.channel())
     slot = await thumbnail_slot(page, filters.channel)
     result = await page.api.run("ConsoleReadiness", filters.variables(slot))
     data = result.data

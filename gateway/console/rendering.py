@@ -60,6 +60,14 @@ class Page:
     api: ConsoleApi
     console: Console
 
+    def channel(self) -> str:
+        """The channel a page shows: the one asked for, else web, else the key's first."""
+        asked = self.request.query_params.get("channel")
+        if asked:
+            return asked
+        allowed = self.session.channels
+        return "web" if not allowed or "web" in allowed else allowed[0]
+
     @property
     def csrf(self) -> str:
         return self.console.sealer.csrf(self.session.sid)

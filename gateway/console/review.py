@@ -71,7 +71,7 @@ async def _media_side_by_side(page: Page, channel: str, items: list[dict[str, An
 
 @signed_in()
 async def review_page(page: Page) -> Response:
-    channel = page.request.query_params.get("channel") or "web"
+    channel = page.channel()
     queue: list[dict[str, Any]] = []
     after: str | None = None
     data: dict[str, Any] = {}
@@ -108,7 +108,12 @@ async def review_page(page: Page) -> Response:
     return page.render(
         "review.html",
         viewer=data.get("viewer"),
-        channels=sorted(page.console.thumbnail_slots) or [channel],
+        channels=[
+            name
+            for name in sorted(page.console.thumbnail_slots)
+            if not page.session.channels or name in page.session.channels
+        ]
+        or [channel],
         channel=channel,
         queue=queue,
         outcome=page.request.query_params.get("outcome"),

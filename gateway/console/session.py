@@ -34,6 +34,9 @@ class Session:
     key: str  # the API key, sent as Bearer on every API call of the console
     sid: str  # random per sign-in: what CSRF tokens are tied to
     expires: int  # Unix time
+    # The channels the key may read (viewer.channels at sign-in); empty: every channel. Only
+    # a default for the pages: the API decides what the key may read on every call.
+    channels: tuple[str, ...] = ()
 
 
 def _derive(secret: bytes, purpose: bytes) -> bytes:
@@ -47,13 +50,16 @@ class Sealer:
         self._aead = AESGCM(_derive(secret, b"seal"))
         self._mac = _derive(secret, b"csrf")
 
-    def new_session(self, key: str, now: float | None = None) -> Session:
+    def new_session(
+        self, key: str, now: float | None = None, channels: tuple[str, ...] = ()
+    ) -> Session:
         issued = time.time() if now is None else now
-        return Session(key, secrets.token_urlsafe(16), int(issued) + LIFETIME_S)
+        return Session(key, secrets.token_urlsafe(16), int(issued) + LIFETIME_S, channels)
 
     def seal(self, session: Session) -> str:
         nonce = os.urandom(12)
-        body = json.dumps({"k": session.key, "s": session.sid, "e": session.expires}).encode()
+        fields = {"k": session.key, "s": session.sid, "e": session.expires, "c": session.channels}
+        body = json.dumps(fields).encode()
         sealed = nonce + self._aead.encrypt(nonce, body, _AAD)
         return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
 
@@ -64,7 +70,8 @@ class Sealer:
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
             body = json.loads(self._aead.decrypt(raw[:12], raw[12:], _AAD))
-            session = Session(str(body["k"]), str(body["s"]), int(body["e"]))
+            channels = tuple(str(c) for c in body.get("c") or ())
+            session = Session(str(body["k"]), str(body["s"]), int(body["e"]), channels)
         except (binascii.Error, ValueError, InvalidTag, KeyError, TypeError):
             return None
         if session.expires <= (time.time() if now is None else now):

@@ -4,12 +4,16 @@ them: sign-in, readiness, a product, the review queue, imports and the audit."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.services import load_profiles
 from gateway.settings import Settings
+from resolvers.access import load_roles
+from resolvers.access.api_keys import ApiKeys, KeySpec
 from resolvers.services import Services
 from tests.gateway.console.helpers import (
     csrf_of,
@@ -77,6 +81,10 @@ async def test_sign_in_readiness_audit_and_sign_out(
         refused = await client.get("/console/readiness")
         assert refused.status_code == 403
         assert "FORBIDDEN" in refused.text
+        # A key that may read only mobile lands on mobile's readiness.
+        client.cookies.clear()
+        await sign_in(client, await mobile_key(db, settings))
+        assert "<h1>Readiness on mobile</h1>" in (await client.get("/console/readiness")).text
         # Over https the session cookie is Secure.
         client.base_url = httpx.URL("https://gateway")
         client.cookies.clear()
@@ -227,3 +235,17 @@ async def run_import(
 
     await eventually(finished)
     return await client.get(job_url)
+
+
+async def mobile_key(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> str:
+    assert settings.key_pepper is not None
+    keys = ApiKeys(
+        db["api_keys"],
+        pepper=settings.key_pepper.get_secret_value().encode(),
+        roles=load_roles(settings.roles_path),
+        env=settings.key_env,
+        channels=load_profiles(settings).channels.names(),
+    )
+    spec = KeySpec("mobile only", "viewer", channels=["mobile"], expires_in=timedelta(days=1))
+    secret: str = (await keys.create(spec)).secret
+    return secret

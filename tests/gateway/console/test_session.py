@@ -34,3 +34,9 @@ def test_csrf_tokens_belong_to_one_session() -> None:
     assert not sealer.csrf_ok(one.sid, sealer.csrf(other.sid))
     assert not sealer.csrf_ok(one.sid, None)
     assert not sealer.csrf_ok(None, sealer.csrf(one.sid))
+
+
+def test_the_keys_channels_travel_in_the_session() -> None:
+    sealer = Sealer(SECRET)
+    session = sealer.new_session("k", now=1000, channels=("mobile",))
+    assert sealer.open(sealer.seal(session), now=1001) == session
