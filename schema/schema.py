@@ -19,6 +19,7 @@ from schema.document_cache import DocumentCache, PreparedDocuments, PreparedDocu
 from schema.document_limits import DocumentLimits
 from schema.extensions import MaskInternalErrors, QueryLimits, ResponseNotes, is_internal
 from schema.known_channels import KnownChannels
+from schema.lean_resolvers import use_lean_resolvers
 from schema.lookahead import Needs, prefetch_products
 from schema.mutation import Mutation
 from schema.portable_directives import use_portable_directives
@@ -67,12 +68,15 @@ class CatalogSchema(strawberry.federation.Schema):
         *args: Any,
         documents: DocumentCache,
         document_limits: DocumentLimits,
+        lean_resolvers: bool = True,
         **kwargs: Any,
     ) -> None:
         self.documents = documents
         self.document_limits = document_limits
         super().__init__(*args, **kwargs)
         use_portable_directives(self._schema)
+        if lean_resolvers:  # off only to compare with Strawberry's resolvers
+            use_lean_resolvers(self._schema, self.config.info_class)
 
     def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
         """Ours, then the document cache: parse, bound and validate once per document text.
@@ -149,7 +153,7 @@ class CatalogSchema(strawberry.federation.Schema):
                 )
 
 
-def build_schema() -> CatalogSchema:
+def build_schema(*, lean_resolvers: bool = True) -> CatalogSchema:
     limits = QueryLimits.rules(MAX_DEPTH, MAX_ALIASES)
     return CatalogSchema(
         query=Query,
@@ -178,4 +182,5 @@ def build_schema() -> CatalogSchema:
         # Clients send the same few documents again and again: parse and validate once.
         documents=DocumentCache(),
         document_limits=DocumentLimits(),
+        lean_resolvers=lean_resolvers,
     )
