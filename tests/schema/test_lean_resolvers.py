@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from graphql import ExecutionResult
+from strawberry.types import ExecutionResult
 
 from benchmarks.queries import Q1, Q2, Q3
 from resolvers.services import Services
