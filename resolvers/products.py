@@ -54,6 +54,14 @@ class ReadinessCondition:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishingCondition:
+    """The publishing state on one channel is one of ``states`` (DRAFT: never submitted too)."""
+
+    channel: str
+    states: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
 class AttributeCondition:
     """``equals`` a value, or within ``minimum``..``maximum`` (inclusive); localizable by locale."""
 
@@ -73,6 +81,7 @@ class ProductFilter:
     attributes: Sequence[AttributeCondition] = ()
     variant_options: dict[str, str] = field(default_factory=dict)
     readiness: ReadinessCondition | None = None
+    publishing: PublishingCondition | None = None
 
 
 def check_code(code: str, what: str) -> str:
@@ -115,6 +124,18 @@ def sort_spec(
         check_code(channel.replace("-", "_"), "channel")
         return SortSpec(f"readiness:{channel}", f"readiness.{channel}.score", descending)
     return SortSpec(sort_field.value, sort_field.value, descending)
+
+
+def _publishing_clause(condition: PublishingCondition) -> dict[str, Any]:
+    check_code(condition.channel.replace("-", "_"), "channel")
+    if not condition.states:
+        raise BadUserInputError("publishing: give at least one state", argumentName="filter")
+    key = f"workflow.{condition.channel}.state"
+    clause: dict[str, Any] = {key: {"$in": list(condition.states)}}
+    if "DRAFT" in condition.states:
+        # A product never submitted on the channel has no entry for it: a draft.
+        return {"$or": [clause, {key: {"$exists": False}}]}
+    return clause
 
 
 def _readiness_clause(condition: ReadinessCondition) -> dict[str, Any]:
@@ -340,6 +361,8 @@ async def _filter_query(
         clauses.append({"variants": {"$elemMatch": options}})
     if product_filter.readiness is not None:
         clauses.append(_readiness_clause(product_filter.readiness))
+    if product_filter.publishing is not None:
+        clauses.append(_publishing_clause(product_filter.publishing))
     if not clauses:
         return {}
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

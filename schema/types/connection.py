@@ -5,6 +5,8 @@ from typing import Any
 
 import strawberry
 
+from resolvers.access import Scope
+from resolvers.errors import ForbiddenError
 from resolvers.pagination import SortSpec, encode_cursor
 from resolvers.products import (
     KnownCodes,
@@ -95,6 +97,16 @@ async def product_connection(
         readiness = domain_filter.readiness
         channel = context.channel_name(readiness.channel)
         domain_filter = replace(domain_filter, readiness=replace(readiness, channel=channel))
+    if domain_filter.publishing is not None:
+        # Which products wait for review is not a storefront's business: as the field says.
+        if not context.principal.has(Scope.CATALOG_READ_DRAFTS):
+            raise ForbiddenError(
+                "filtering by publishing state needs the 'catalog:read-drafts' scope",
+                scope=Scope.CATALOG_READ_DRAFTS.value,
+            )
+        publishing = domain_filter.publishing
+        channel = context.channel_name(publishing.channel)
+        domain_filter = replace(domain_filter, publishing=replace(publishing, channel=channel))
     if domain_filter.attributes:
         # A locale becomes part of a document path: only supported, canonical tags get there.
         domain_filter = replace(

@@ -5,6 +5,8 @@ from typing import TypeVar, cast
 
 import strawberry
 
+from resolvers.workflow.states import State
+
 T = TypeVar("T")
 
 
@@ -53,3 +55,33 @@ class ProductSortField(Enum):
 class SortDirection(Enum):
     ASC = described("asc", "Smallest (or earliest, or A) first.")
     DESC = described("desc", "Largest (or latest, or Z) first.")
+
+
+@strawberry.enum(
+    description="Where a product stands on one channel: DRAFT → IN_REVIEW → APPROVED → "
+    "(SCHEDULED) → PUBLISHED, UNPUBLISHED, SCHEDULE_FAILED (a schedule whose gates failed)."
+)
+class PublishingState(Enum):
+    DRAFT = described(
+        State.DRAFT.value, "Not in review; what editors change next goes nowhere yet."
+    )
+    IN_REVIEW = described(
+        State.IN_REVIEW.value, "Submitted for review at `revision`; a lead approves or rejects."
+    )
+    APPROVED = described(
+        State.APPROVED.value, "Approved at `revision` after its gates passed; ready to publish."
+    )
+    SCHEDULED = described(
+        State.SCHEDULED.value,
+        "The approved `revision` goes live at `scheduledAt`, if its gates pass again then.",
+    )
+    PUBLISHED = described(
+        State.PUBLISHED.value, "Live: the channel's storefronts read `publishedRevision`."
+    )
+    UNPUBLISHED = described(
+        State.UNPUBLISHED.value, "Taken off the channel: its storefronts do not see it."
+    )
+    SCHEDULE_FAILED = described(
+        State.SCHEDULE_FAILED.value,
+        "A schedule whose gates failed when it was due: nothing was published; see `reasons`.",
+    )

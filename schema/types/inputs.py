@@ -9,10 +9,11 @@ from resolvers.errors import BadUserInputError
 from resolvers.products import (
     AttributeCondition,
     ProductFilter,
+    PublishingCondition,
     ReadinessCondition,
     SortField,
 )
-from schema.types.enums import ProductSortField, ProductStatus, SortDirection
+from schema.types.enums import ProductSortField, ProductStatus, PublishingState, SortDirection
 
 
 def _cap(name: str, values: list[Any] | None, limit: int) -> None:
@@ -61,6 +62,14 @@ class ReadinessFilterInput:
     )
 
 
+@strawberry.input(description="The publishing state on one channel (needs catalog:read-drafts).")
+class PublishingFilterInput:
+    channel: str = strawberry.field(description="The channel whose publishing state is matched.")
+    states: list[PublishingState] = strawberry.field(
+        description="Match any of these states (DRAFT includes products never submitted)."
+    )
+
+
 @strawberry.input(description="Which products a listing holds; all conditions given must hold.")
 class ProductFilterInput:
     category: str | None = strawberry.field(
@@ -84,6 +93,11 @@ class ProductFilterInput:
     readiness: ReadinessFilterInput | None = strawberry.field(
         default=None, description="Match the stored readiness of one channel."
     )
+    publishing: PublishingFilterInput | None = strawberry.field(
+        default=None,
+        description="Match the publishing state on one channel, e.g. what waits for review "
+        "(needs catalog:read-drafts).",
+    )
 
     def to_domain(self) -> ProductFilter:
         _cap("brand", self.brand, 50)
@@ -106,6 +120,11 @@ class ProductFilterInput:
                 self.readiness.ready,
             )
             if self.readiness
+            else None,
+            publishing=PublishingCondition(
+                self.publishing.channel, tuple(s.value for s in self.publishing.states)
+            )
+            if self.publishing
             else None,
         )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -13,39 +12,9 @@ from resolvers.db import Document
 from resolvers.workflow.gates import GateFailure
 from resolvers.workflow.service import Outcome, WorkflowError
 from resolvers.workflow.states import State, entry
-from schema.types.enums import described
+from schema.types.enums import PublishingState
 from schema.types.product import Product
 from schema.types.user_errors import NotFoundError, UserError, UserErrorCode
-
-
-@strawberry.enum(
-    description="Where a product stands on one channel: DRAFT → IN_REVIEW → APPROVED → "
-    "(SCHEDULED) → PUBLISHED, UNPUBLISHED, SCHEDULE_FAILED (a schedule whose gates failed)."
-)
-class PublishingState(Enum):
-    DRAFT = described(
-        State.DRAFT.value, "Not in review; what editors change next goes nowhere yet."
-    )
-    IN_REVIEW = described(
-        State.IN_REVIEW.value, "Submitted for review at `revision`; a lead approves or rejects."
-    )
-    APPROVED = described(
-        State.APPROVED.value, "Approved at `revision` after its gates passed; ready to publish."
-    )
-    SCHEDULED = described(
-        State.SCHEDULED.value,
-        "The approved `revision` goes live at `scheduledAt`, if its gates pass again then.",
-    )
-    PUBLISHED = described(
-        State.PUBLISHED.value, "Live: the channel's storefronts read `publishedRevision`."
-    )
-    UNPUBLISHED = described(
-        State.UNPUBLISHED.value, "Taken off the channel: its storefronts do not see it."
-    )
-    SCHEDULE_FAILED = described(
-        State.SCHEDULE_FAILED.value,
-        "A schedule whose gates failed when it was due: nothing was published; see `reasons`.",
-    )
 
 
 @strawberry.type(description="One failed check of a publish gate, with how to fix it.")

@@ -421,3 +421,37 @@ async def test_archiving_withdraws_a_product_from_every_channel(
     again = """mutation { productArchive(input: {sku: "WF-1"}) { errors { message } } }"""
     assert (await data(svc, EDITOR, again))["productArchive"]["errors"] == []
     assert await catalog.change_events.count_documents({"operation": "workflow.unpublish"}) == 2
+
+
+WAITING = """query($channel: String!, $states: [PublishingState!]!) {
+  products(first: 10, filter: {publishing: {channel: $channel, states: $states}}) {
+    edges { node { sku } } } }"""
+
+
+async def test_a_listing_filters_by_publishing_state_for_those_who_may_read_drafts(
+    svc: Services,
+) -> None:
+    await move(svc, EDITOR, SUBMIT, skus=[SKU, HUB], channels=["web"])
+    await move(svc, LEAD, APPROVE, skus=[HUB], channels=["web"])
+
+    async def skus(channel: str, *wanted: str) -> list[str]:
+        found = await data(svc, LEAD, WAITING, {"channel": channel, "states": list(wanted)})
+        return [edge["node"]["sku"] for edge in found["products"]["edges"]]
+
+    assert await skus("web", "IN_REVIEW") == [SKU]
+    assert await skus("web", "IN_REVIEW", "APPROVED") == [SKU, HUB]
+    # Never submitted on a channel is a draft there.
+    assert await skus("web", "DRAFT") == [NO_HERO]
+    assert await skus("mobile", "DRAFT") == [SKU, HUB, NO_HERO]
+    assert await skus("WEB", "APPROVED") == [HUB]  # channel names as everywhere else
+    # Which products wait for review is not a storefront's business.
+    refused = await run(svc, STOREFRONT, WAITING, {"channel": "web", "states": ["IN_REVIEW"]})
+    assert refused.errors is not None
+    assert [e.extensions for e in refused.errors] == [
+        {"code": "FORBIDDEN", "scope": "catalog:read-drafts"}
+    ]
+    empty = await run(svc, LEAD, WAITING, {"channel": "web", "states": []})
+    assert empty.errors is not None
+    assert [(e.message, (e.extensions or {}).get("code")) for e in empty.errors] == [
+        ("publishing: give at least one state", "BAD_USER_INPUT")
+    ]
