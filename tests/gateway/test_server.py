@@ -38,15 +38,16 @@ def test_several_workers_need_database_and_media_they_can_share() -> None:
     with pytest.raises(WorkersConfigError) as error:
         check_workers(settings(workers=2, data_dir="/srv/catalog"))
     assert str(error.value) == (
-        "2 workers need MONGODB_URI and CLOUDINARY_URL: the embedded mongod and the Cloudinary "
-        "emulator cannot be shared between processes (each worker would start its own over "
-        "/srv/catalog); set them, or serve with one worker"
+        "2 workers need MONGODB_URI and CLOUDINARY_URL (or CATALOG_EMULATOR_URL): the embedded "
+        "mongod and the Cloudinary emulator cannot be shared between processes (each worker "
+        "would start its own over /srv/catalog); set them, or serve with one worker"
     )
     with pytest.raises(WorkersConfigError) as error:
         check_workers(settings(workers=3, mongodb_uri=MONGODB_URI, data_dir="data"))
     assert str(error.value) == (
-        "3 workers need CLOUDINARY_URL: the Cloudinary emulator cannot be shared between "
-        "processes (each worker would start its own over data); set it, or serve with one worker"
+        "3 workers need CLOUDINARY_URL (or CATALOG_EMULATOR_URL): the Cloudinary emulator cannot "
+        "be shared between processes (each worker would start its own over data); set it, or "
+        "serve with one worker"
     )
     check_workers(settings(workers=3, mongodb_uri=MONGODB_URI, cloudinary_url=CLOUDINARY_URL))
 
