@@ -101,14 +101,21 @@ def open_image(data: bytes) -> tuple[Image.Image, str]:
     except Exception as error:
         raise UndecodableImageError(str(error)) from error
     source_format = _PILLOW_FORMATS.get(image.format or "", (image.format or "").lower())
-    # Cloudinary honours EXIF orientation by default, so sizes and renders are upright.
-    upright = ImageOps.exif_transpose(image)
-    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-    return upright.convert("RGBA" if has_alpha else "RGB"), source_format
+    # Cloudinary honours EXIF orientation by default, so sizes and renders are upright. In
+    # place, and no conversion to the mode it has: each would copy every pixel once more.
+    ImageOps.exif_transpose(image, in_place=True)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    mode = "RGBA" if has_alpha else "RGB"
+    return (image if image.mode == mode else image.convert(mode)), source_format
 
 
 def probe_image(data: bytes) -> ImageInfo:
     image, fmt = open_image(data)
+    return image_info(image, fmt)
+
+
+def image_info(image: Image.Image, fmt: str) -> ImageInfo:
+    """What an upload reports of a decoded image: its size, format and perceptual hash."""
     return ImageInfo(image.width, image.height, fmt, perceptual_hash(image))
 
 

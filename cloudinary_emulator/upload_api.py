@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from PIL import Image
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -34,7 +35,9 @@ from cloudinary_emulator.guards import (
 from cloudinary_emulator.media import (
     VIDEO_CONTEXT_KEYS,
     VIDEO_FORMATS,
+    ImageInfo,
     UndecodableImageError,
+    image_info,
     normalise_format,
     open_image,
     probe_image,
@@ -240,13 +243,16 @@ def _prepare_image(
     named: Mapping[str, str],
     target_format: str | None,
     allowed: list[str],
-) -> tuple[bytes, str]:
-    """Decode (rejecting what is not an image) and apply an incoming transformation."""
+) -> tuple[bytes, ImageInfo]:
+    """Decode (rejecting what is not an image), apply an incoming transformation, and probe
+    what is stored."""
     try:
         image, source_format = open_image(data)
     except UndecodableImageError as error:
         raise bad_request(f"Invalid image file ({error})") from None
+    stored: Image.Image | None = image  # decoded from the bytes kept, when they are the upload's
     if transformation or (target_format and target_format != source_format):
+        stored = None
         try:
             parsed = parse_transformation((transformation or "").split("/"), named)
             rendered = render(image, parsed)
@@ -256,7 +262,9 @@ def _prepare_image(
             raise bad_request(error.message) from None
     if allowed and source_format not in allowed:
         raise bad_request(f"Image format {source_format} not allowed")
-    return data, source_format
+    # The hash is of what is stored: a transformed upload's encoded bytes, decoded again.
+    info = probe_image(data) if stored is None else image_info(stored, source_format)
+    return data, info
 
 
 async def _upload(call: UploadCall) -> dict[str, Any]:
@@ -275,7 +283,7 @@ async def _upload(call: UploadCall) -> dict[str, Any]:
     phash: str | None = None
     fmt: str | None
     if resource_type == "image":
-        data, fmt = await run_in_threadpool(
+        data, info = await run_in_threadpool(
             _prepare_image,
             data,
             text_param(params, "transformation"),
@@ -283,7 +291,7 @@ async def _upload(call: UploadCall) -> dict[str, Any]:
             normalise_format(target_format) if target_format else None,
             allowed,
         )
-        info = await run_in_threadpool(probe_image, data)
+        fmt = info.format
         width, height, phash = info.width, info.height, info.phash
     elif resource_type == "video":
         config = emulator.config
