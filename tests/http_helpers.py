@@ -20,8 +20,11 @@ from tests.conftest import TEST_KEY_PEPPER
 
 
 @asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """A client for ``app`` with its lifespan running; state reaches requests as in uvicorn."""
+async def serve_with_state(
+    app: Starlette,
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
+    """A client for ``app`` with its lifespan running, and the lifespan's state (its
+    ``services``); the state reaches requests as in uvicorn."""
     async with app.router.lifespan_context(app) as state:
         lifespan_state: dict[str, Any] = dict(state or {})
 
@@ -31,7 +34,14 @@ async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
         transport = httpx.ASGITransport(app=with_state)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client
+            yield client, lifespan_state
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for ``app`` with its lifespan running."""
+    async with serve_with_state(app) as (client, _):
+        yield client
 
 
 def key_store(db: AsyncDatabase[dict[str, Any]], settings: Settings | None = None) -> ApiKeys:

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
-from starlette.types import Receive, Scope, Send
 
 from demo.pictures import draw_product_image
 from demo.placeholders import PLACEHOLDER_SIZES, placeholder_file, placeholder_resource_type
@@ -19,7 +18,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from resolvers.assets import DamClient
 from resolvers.services import Services
-from tests.http_helpers import api_key
+from tests.http_helpers import api_key, serve_with_state
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 # Products (of the demo) whose every picture the tests upload: approvals pass their gates.
@@ -32,17 +31,8 @@ MEDIA = """query($sku: ID!) {
 @asynccontextmanager
 async def gateway(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
     """The gateway's app with its lifespan running, a client for it and its services."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app) as state:
-        lifespan_state: dict[str, Any] = dict(state or {})
-
-        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = dict(lifespan_state)
-            await app(scope, receive, send)
-
-        transport = httpx.ASGITransport(app=with_state)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client, lifespan_state["services"]
+    async with serve_with_state(create_app(settings)) as (client, state):
+        yield client, state["services"]
 
 
 def csrf_of(page: httpx.Response) -> str:
