@@ -49,6 +49,8 @@ _ADMIN_HTTP = cloudinary.utils.get_http_connector(
 # Slots, densities, URL kinds and signed make a few hundred keys for the shipped profiles; the
 # bound only matters if a caller ever builds keys from unbounded input.
 TEMPLATE_CACHE_SIZE = 1024
+# URLs kept, over all templates (a few MiB at most).
+URL_CACHE_SIZE = 16_384
 
 # Stands in for the public id while a template is derived: no slash (no forced version), no
 # leading "v<digits>", nothing smart_escape or unquote would change.
@@ -226,6 +228,9 @@ class DamClient:
         self._options = config.options()
         # URL templates by caller-chosen key; None marks options the SDK must build per URL.
         self._templates: dict[Hashable, UrlTemplate | None] = {}
+        # URLs filled from those templates: a listing fills the same few hundred ids on every
+        # request, and escaping (the SDK's regular expressions) was most of a URL's cost.
+        self._urls: dict[tuple[Hashable, str, int | str | None], str] = {}
         self._breaker = CircuitBreaker(cooldown_s, clock)
         # Set on the copies ``for_request`` makes; everything above is shared with them.
         self._spend: AdminSpend | None = None
@@ -488,16 +493,25 @@ class DamClient:
         """
         if not self.url_templates:
             return self._sdk_url(public_id, version, options)
+        urls = self._urls
+        url = urls.get((key, public_id, version))
+        if url is not None:
+            self.stats.urls_built += 1
+            return url
         try:
             template = self._templates[key]
         except KeyError:
             if len(self._templates) >= TEMPLATE_CACHE_SIZE:
                 self._templates.clear()
+                urls.clear()
             template = self._templates[key] = self.url_template(**options())
         if template is None or not public_id or _REMOTE.match(public_id):
             return self._sdk_url(public_id, version, options)
         self.stats.urls_built += 1
-        return template.fill(public_id, version)
+        if len(urls) >= URL_CACHE_SIZE:
+            urls.clear()
+        url = urls[key, public_id, version] = template.fill(public_id, version)
+        return url
 
     def _sdk_url(
         self,

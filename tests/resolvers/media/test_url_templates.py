@@ -170,6 +170,39 @@ def test_copied_slots_share_one_template(monkeypatch: pytest.MonkeyPatch) -> Non
     assert dam.stats.urls_built == 4
 
 
+def test_a_url_built_again_is_filled_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    dam = client({"secure": True})
+    fills: list[tuple[str, Any]] = []
+    original = UrlTemplate.fill
+
+    def spy(self: UrlTemplate, public_id: str, version: int | str | None = None) -> str:
+        fills.append((public_id, version))
+        return original(self, public_id, version)
+
+    monkeypatch.setattr(UrlTemplate, "fill", spy)
+    slot = shipped_profiles()["web"].slots["card"]
+    urls = builder(dam, False)
+    built = [
+        urls.url(slot, public_id, {"version": version})
+        for _ in range(3)
+        for public_id in ("catalog/x/hero-1", "Größe/Bild ü")
+        for version in (None, 3)
+    ]
+    expected = [
+        sdk_url({"secure": True}, public_id, **slot_options(slot, None, False), version=version)
+        for public_id in ("catalog/x/hero-1", "Größe/Bild ü")
+        for version in (None, 3)
+    ]
+    assert built == expected * 3
+    # Once per id and version (deriving the template checks it on ids of its own).
+    assert [f for f in fills if f[0] in ("catalog/x/hero-1", "Größe/Bild ü")] == [
+        (public_id, version)
+        for public_id in ("catalog/x/hero-1", "Größe/Bild ü")
+        for version in (None, 3)
+    ]
+    assert dam.stats.urls_built == 12
+
+
 @pytest.mark.parametrize(
     "options",
     [
