@@ -9,15 +9,13 @@
 // Screenshots of each page go to <out>/console-<page>.png. Requests and console messages are
 // reported so the test can assert that nothing failed and nothing left the machine.
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 
-import { chromium } from "playwright-core";
+import { launchOffline } from "./offline_chromium.mjs";
 
 const config = JSON.parse(readFileSync(0, "utf8"));
 const allowed = new Set([new URL(config.base).origin, new URL(config.media).origin]);
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const TIMEOUT_MS = 20_000;
 
 const report = {
@@ -94,29 +92,17 @@ async function brokenImages(page) {
   );
 }
 
-const profile = await mkdtemp(join(tmpdir(), "console-chromium-"));
 let context;
+let profile;
 let page;
 try {
   const hosts = [...allowed].map((origin) => new URL(origin).hostname);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
+  ({ context, profile } = await launchOffline({
+    hosts,
+    prefix: "console-chromium-",
     timeout: TIMEOUT_MS,
     viewport: { width: 1280, height: 900 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${[...new Set(hosts)].join(", EXCLUDE ")}`,
-    ],
-  });
-  context.setDefaultTimeout(TIMEOUT_MS);
+  }));
   context.on("requestfailed", (request) => {
     const reason = request.failure()?.errorText ?? "";
     // Leaving a page cancels what it still loads (lazy pictures, htmx's poll): not a failure.
@@ -227,6 +213,6 @@ try {
   await page?.screenshot({ path: join(config.out, "console-error.png") }).catch(() => {});
 } finally {
   await context?.close();
-  await rm(profile, { recursive: true, force: true });
+  if (profile) await rm(profile, { recursive: true, force: true });
 }
 process.stdout.write(JSON.stringify(report));

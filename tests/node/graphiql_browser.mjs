@@ -6,11 +6,9 @@
 // Requests to any origin but the page's are aborted and listed in "blocked"; Chromium's own
 // name resolution also maps every other host to nowhere, so nothing can leave the machine.
 // A failure (GraphiQL never rendered, no result) is reported in "error", with a screenshot.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 
-import { chromium } from "playwright-core";
+import { launchOffline } from "./offline_chromium.mjs";
 
 const [pageUrl, screenshotPath] = process.argv.slice(2);
 if (!pageUrl || !screenshotPath) {
@@ -18,7 +16,6 @@ if (!pageUrl || !screenshotPath) {
   process.exit(2);
 }
 const origin = new URL(pageUrl).origin;
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const TIMEOUT_MS = 90_000;
 
 const report = {
@@ -34,28 +31,16 @@ const report = {
   error: null,
 };
 
-const profile = await mkdtemp(join(tmpdir(), "graphiql-chromium-"));
 let context;
+let profile;
 let page;
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
+  ({ context, profile } = await launchOffline({
+    hosts: [new URL(pageUrl).hostname],
+    prefix: "graphiql-chromium-",
     timeout: TIMEOUT_MS,
     viewport: { width: 1600, height: 1000 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${new URL(pageUrl).hostname}`,
-    ],
-  });
-  context.setDefaultTimeout(TIMEOUT_MS);
+  }));
   context.on("request", (request) => report.requests.push(request.url()));
   context.on("requestfailed", (request) =>
     report.failed.push(`${request.url()}: ${request.failure()?.errorText}`),
@@ -118,6 +103,6 @@ try {
   await page?.screenshot({ path: screenshotPath }).catch(() => {});
 } finally {
   await context?.close();
-  await rm(profile, { recursive: true, force: true });
+  if (profile) await rm(profile, { recursive: true, force: true });
 }
 process.stdout.write(JSON.stringify(report));
