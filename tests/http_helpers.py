@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -44,9 +44,14 @@ async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def key_store(db: AsyncDatabase[dict[str, Any]], settings: Settings | None = None) -> ApiKeys:
+def key_store(
+    db: AsyncDatabase[dict[str, Any]],
+    settings: Settings | None = None,
+    channels: Sequence[str] = (),
+) -> ApiKeys:
     """The key store of a gateway over ``db`` whose settings are ``settings`` (default: the
-    ``settings`` fixture's pepper, key environment and roles)."""
+    ``settings`` fixture's pepper, key environment and roles); keys may be limited to
+    ``channels``."""
     settings = settings or Settings(key_pepper=TEST_KEY_PEPPER)
     assert settings.key_pepper is not None
     return ApiKeys(
@@ -54,7 +59,7 @@ def key_store(db: AsyncDatabase[dict[str, Any]], settings: Settings | None = Non
         pepper=settings.key_pepper.get_secret_value().encode(),
         roles=load_roles(settings.roles_path),
         env=settings.key_env,
-        channels=(),
+        channels=channels,
     )
 
 

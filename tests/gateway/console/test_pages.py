@@ -12,8 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.services import load_profiles
 from gateway.settings import Settings
-from resolvers.access import load_roles
-from resolvers.access.api_keys import ApiKeys, KeySpec
+from resolvers.access.api_keys import KeySpec
 from resolvers.services import Services
 from tests.gateway.console.helpers import (
     csrf_of,
@@ -23,7 +22,7 @@ from tests.gateway.console.helpers import (
     pictured_product,
     sign_in,
 )
-from tests.http_helpers import eventually
+from tests.http_helpers import eventually, key_store
 
 
 async def test_sign_in_readiness_audit_and_sign_out(
@@ -238,14 +237,7 @@ async def run_import(
 
 
 async def mobile_key(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> str:
-    assert settings.key_pepper is not None
-    keys = ApiKeys(
-        db["api_keys"],
-        pepper=settings.key_pepper.get_secret_value().encode(),
-        roles=load_roles(settings.roles_path),
-        env=settings.key_env,
-        channels=load_profiles(settings).channels.names(),
-    )
+    keys = key_store(db, settings, load_profiles(settings).channels.names())
     spec = KeySpec("mobile only", "viewer", channels=["mobile"], expires_in=timedelta(days=1))
     secret: str = (await keys.create(spec)).secret
     return secret
