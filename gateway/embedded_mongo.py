@@ -5,6 +5,7 @@ A replica set, not a standalone server, because transactions and change streams 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -135,7 +136,15 @@ class EmbeddedMongo:
             "diagnosticDataCollectionEnabled=false",
         ]
         log.info("starting mongod %s on %s (data in %s)", self.binary, self.host, self.dbpath)
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # A session of its own: Ctrl-C in a terminal (SIGINT to the whole foreground group)
+        # reaches the gateway only, which then stops mongod last, after its own shut-down has
+        # used the database; otherwise mongod went first and the shut-down met a dead server.
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        # Out of the terminal's reach, it must not outlive a gateway that exits without its
+        # shut-down (a second Ctrl-C makes uvicorn quit at once): stopped at exit too.
+        atexit.register(self.stop)
         try:
             self._wait_until_primary(logpath)
         except BaseException:
@@ -212,6 +221,7 @@ class EmbeddedMongo:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Shut mongod down cleanly (SIGTERM makes it flush and exit)."""
+        atexit.unregister(self.stop)
         process, self.process = self.process, None
         if process is None:
             return

@@ -191,7 +191,11 @@ def test_serve_stops_on_a_taken_port_with_one_line(variable: str, tmp_path: Path
 
 
 @contextmanager
-def serving(data_dir: Path, demo: bool) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def serving(
+    data_dir: Path, demo: bool, *, own_group: bool = False
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``serve`` in a process; ``own_group``: as a terminal runs it, the leader of a process
+    group of its own (its children in it too, unless they leave)."""
     port = free_port()
     env = clean_env(
         CATALOG_DATA_DIR=str(data_dir),
@@ -201,7 +205,12 @@ def serving(data_dir: Path, demo: bool) -> Iterator[tuple[subprocess.Popen[str],
         CATALOG_DEMO_PRODUCTS="60",
     )
     process = subprocess.Popen(
-        [*COMMAND, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*COMMAND, "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=own_group,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -253,6 +262,24 @@ def test_serve_owns_an_embedded_mongod_whose_data_survives(
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0
         assert (tmp_path / "mongo" / "mongod.lock").read_text().strip() == ""
+
+
+def test_ctrl_c_in_a_terminal_stops_the_gateway_before_its_mongod(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C signals the whole foreground process group: the embedded mongod
+    must not stop under the gateway's shut-down (which still uses the database)."""
+    with serving(tmp_path, demo=False, own_group=True) as (process, url):
+        answer = httpx.post(f"{url}/graphql", json={"query": "{ products { totalCount } }"})
+        assert answer.json()["data"] == {"products": {"totalCount": 0}}
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(60) == 0
+        assert process.stdout is not None
+        output = process.stdout.read()
+    shut_down = output[output.index("Shutting down") :]
+    assert "Traceback" not in shut_down, shut_down
+    assert " WARNING " not in shut_down, shut_down
+    assert " ERROR " not in shut_down, shut_down
+    # The gateway stopped its mongod, cleanly (an empty lock file).
+    assert (tmp_path / "mongo" / "mongod.lock").read_text().strip() == ""
 
 
 def test_serve_logs_each_event_once_and_every_request(tmp_path: Path) -> None:
