@@ -22,24 +22,12 @@ from gateway.services import load_profiles
 from gateway.settings import Settings
 from resolvers.assets import DamClient
 from resolvers.channels import ChannelProfile, SlotProfile
-from resolvers.media import slot_transformation
 from resolvers.media.selection import SWATCH_FALLBACK_ROLES, hero_slot
-
-
-def _url_options(slot: SlotProfile, signed: bool) -> dict[str, Any]:
-    """The SDK options of ``UrlBuilder.url`` for a slot at its 1x density."""
-    options: dict[str, Any] = {
-        "resource_type": slot.resource_type,
-        "transformation": slot_transformation(slot, None),
-        "sign_url": signed,
-    }
-    if slot.format != "auto":
-        options["format"] = slot.format
-    return options
+from resolvers.media.urls import slot_url_options
 
 
 def _template(dam: DamClient, slot: SlotProfile, signed: bool) -> dict[str, Any]:
-    template = dam.url_template(**_url_options(slot, signed))
+    template = dam.url_template(**slot_url_options(slot, signed))
     if template is None:
         raise RuntimeError("the gateway builds these URLs with the SDK: no template for the peers")
     return {

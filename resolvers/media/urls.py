@@ -51,6 +51,18 @@ def slot_transformation(slot: SlotProfile, dpr: float | None = None) -> list[dic
     return steps
 
 
+def slot_url_options(slot: SlotProfile, signed: bool, dpr: float | None = None) -> dict[str, Any]:
+    """The SDK options of a slot's delivery URL (at ``dpr``, or its 1x density)."""
+    options: dict[str, Any] = {
+        "resource_type": slot.resource_type,
+        "transformation": slot_transformation(slot, dpr),
+        "sign_url": signed,
+    }
+    if slot.format != "auto":
+        options["format"] = slot.format
+    return options
+
+
 def delivered_size(
     slot: SlotProfile, asset: Document | None, dpr: float = 1.0
 ) -> tuple[int, int | None]:
@@ -101,20 +113,11 @@ class UrlBuilder:
         self, slot: SlotProfile, public_id: str, asset: Document | None, dpr: float | None = None
     ) -> str:
         signed = self.profile.signed
-
-        def options() -> dict[str, Any]:
-            built: dict[str, Any] = {
-                "resource_type": slot.resource_type,
-                "transformation": slot_transformation(slot, dpr),
-                "sign_url": signed,
-            }
-            if slot.format != "auto":
-                built["format"] = slot.format
-            return built
-
         key = ("url", signed, dpr, *_slot_key(slot))
         version = asset.get("version") if asset else None
-        return self.dam.templated_url(key, public_id, version, options)
+        return self.dam.templated_url(
+            key, public_id, version, lambda: slot_url_options(slot, signed, dpr)
+        )
 
     def srcset(
         self, slot: SlotProfile, public_id: str, asset: Document | None, descriptor: str = "density"
