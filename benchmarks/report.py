@@ -4,6 +4,7 @@ latency-versus-concurrency figure."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -467,52 +468,29 @@ def markdown(results: Results) -> str:
         "",
         f"Counted with {results.method.get('commands', 'the profiler')}",
         "",
-        "| Query | " + " | ".join(servers) + " |",
-        "| --- | " + " | ".join("---:" for _ in servers) + " |",
     ]
-    keys = list(dict.fromkeys((c.query, c.page_size) for c in results.commands))
-    for query, page_size in keys:
-        label = f"{query} (first: {page_size})" if page_size else query
-        values = []
-        for server in servers:
-            entry = results.commands_of(server, query, page_size)
-            values.append("—" if entry is None else f"{entry.per_request:.1f}")
-        out.append(f"| {label} | " + " | ".join(values) + " |")
+    out += _commands_table(results, servers, lambda entry: f"{entry.per_request:.1f}")
     out += [
         "",
         "Documents examined per request (keys examined; collection scans), from the same "
         "profiler entries:",
         "",
-        "| Query | " + " | ".join(servers) + " |",
-        "| --- | " + " | ".join("---:" for _ in servers) + " |",
     ]
-    for query, page_size in keys:
-        label = f"{query} (first: {page_size})" if page_size else query
-        values = []
-        for server in servers:
-            entry = results.commands_of(server, query, page_size)
-            values.append(
-                "—"
-                if entry is None
-                else f"{entry.docs_examined_per_request:.0f} "
-                f"({entry.keys_examined_per_request:.0f}; {entry.collscans_per_request:g})"
-            )
-        out.append(f"| {label} | " + " | ".join(values) + " |")
+    out += _commands_table(
+        results,
+        servers,
+        lambda entry: (
+            f"{entry.docs_examined_per_request:.0f} "
+            f"({entry.keys_examined_per_request:.0f}; {entry.collscans_per_request:g})"
+        ),
+    )
     out += [
         "",
         "Bytes MongoDB sent back per request (KiB; the profiler's responseLength, summed over "
         "the request's commands):",
         "",
-        "| Query | " + " | ".join(servers) + " |",
-        "| --- | " + " | ".join("---:" for _ in servers) + " |",
     ]
-    for query, page_size in keys:
-        label = f"{query} (first: {page_size})" if page_size else query
-        values = []
-        for server in servers:
-            entry = results.commands_of(server, query, page_size)
-            values.append("—" if entry is None else f"{entry.bytes_per_request / 1024:.1f}")
-        out.append(f"| {label} | " + " | ".join(values) + " |")
+    out += _commands_table(results, servers, lambda entry: f"{entry.bytes_per_request / 1024:.1f}")
     gateway_breakdown = [c for c in results.commands if c.server == GATEWAY]
     if gateway_breakdown:
         out += ["", "Gateway commands by operation and collection (per request):", ""]
@@ -617,3 +595,21 @@ def write(results: Results, directory: Path, stem: str, figure_name: str) -> lis
     md_path.write_text(markdown(results))
     plot(results, png_path)
     return [json_path, md_path, png_path]
+
+
+def _commands_table(
+    results: Results, servers: list[str], shown: Callable[[Commands], str]
+) -> list[str]:
+    """A table of one figure of the command counts: a row per query, a column per server."""
+    rows = [
+        "| Query | " + " | ".join(servers) + " |",
+        "| --- | " + " | ".join("---:" for _ in servers) + " |",
+    ]
+    for query, page_size in dict.fromkeys((c.query, c.page_size) for c in results.commands):
+        label = f"{query} (first: {page_size})" if page_size else query
+        values = []
+        for server in servers:
+            entry = results.commands_of(server, query, page_size)
+            values.append("—" if entry is None else shown(entry))
+        rows.append(f"| {label} | " + " | ".join(values) + " |")
+    return rows
