@@ -277,18 +277,36 @@ class DamClient:
             raise DamUnavailableError(f"Cloudinary error: {exc}") from exc
 
     def _get(self, uri: list[str], params: dict[str, Any], timeout: float) -> Any:
-        """One Admin API GET as the SDK's ``call_json_api`` sends it, on the connector that does
-        not retry (see ``_ADMIN_HTTP``); the SDK's own functions offer no way to pass one."""
+        """One Admin API GET (see ``_call``)."""
+        return self._call("get", uri, timeout, params=cloudinary.utils.normalize_params(params))
+
+    def _post_json(self, uri: list[str], body: dict[str, Any], timeout: float) -> Any:
+        """One Admin API POST with a JSON body (see ``_call``)."""
+        return self._call("post", uri, timeout, body=json.dumps(body))
+
+    def _call(
+        self,
+        method: str,
+        uri: list[str],
+        timeout: float,
+        *,
+        params: dict[str, Any] | None = None,
+        body: str | None = None,
+    ) -> Any:
+        """One Admin API call as the SDK's ``call_json_api`` sends it, on the connector that
+        does not retry (see ``_ADMIN_HTTP``); the SDK's own functions offer no way to pass one."""
         options = self._options
         prefix = options.get("upload_prefix") or "https://api.cloudinary.com"
         return execute_request(
             http_connector=_ADMIN_HTTP,
-            method="get",
-            params=cloudinary.utils.normalize_params(params),
+            method=method,
+            params=params,
             headers={"Content-Type": "application/json"},
             auth={"key": options["api_key"], "secret": options["api_secret"]},
             api_url="/".join([prefix, cloudinary.API_VERSION, options["cloud_name"], *uri]),
             timeout=timeout,
+            # The SDK sends a body only when one is given, not an empty one.
+            **({} if body is None else {"body": body}),
         )
 
     async def _admin(self, calls: Sequence[Callable[[float], T]]) -> list[T]:
@@ -353,21 +371,6 @@ class DamClient:
             return []
         responses = await self._admin(calls)
         return [resource for response in responses for resource in response.get("resources", [])]
-
-    def _post_json(self, uri: list[str], body: dict[str, Any], timeout: float) -> Any:
-        """One Admin API POST with a JSON body, as the SDK's ``call_json_api`` sends it."""
-        options = self._options
-        prefix = options.get("upload_prefix") or "https://api.cloudinary.com"
-        return execute_request(
-            http_connector=_ADMIN_HTTP,
-            method="post",
-            params=None,
-            headers={"Content-Type": "application/json"},
-            auth={"key": options["api_key"], "secret": options["api_secret"]},
-            api_url="/".join([prefix, cloudinary.API_VERSION, options["cloud_name"], *uri]),
-            timeout=timeout,
-            body=json.dumps(body),
-        )
 
     async def updated_since(
         self, since: str | None, next_cursor: str | None, max_results: int
