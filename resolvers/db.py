@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
@@ -370,3 +370,9 @@ async def _sync_text_index(products: Collection, locales: Sequence[str]) -> None
             except OperationFailure as exc:
                 if exc.code != INDEX_NOT_FOUND:  # another replica dropped it first
                     raise
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A datetime read from MongoDB, in UTC: PyMongo answers naive ones (UTC) unless the
+    client is tz_aware."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from resolvers.db import Collection, Database, Document
+from resolvers.db import Collection, Database, Document, as_utc
 
 COLLECTION = "leases"
 
@@ -59,9 +59,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _lease(document: Document) -> Lease:
-    expires_at: datetime = document["expiresAt"]
-    if expires_at.tzinfo is None:  # a client without tz_aware reads naive UTC
-        expires_at = expires_at.replace(tzinfo=UTC)
+    expires_at = as_utc(document["expiresAt"])
     return Lease(document["_id"], document["owner"], int(document["token"]), expires_at)
 
 

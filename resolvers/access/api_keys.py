@@ -22,7 +22,7 @@ from pymongo import ReturnDocument
 from resolvers.access.principal import Principal
 from resolvers.access.roles import Role, Roles
 from resolvers.access.scopes import Scope
-from resolvers.db import Collection, Document
+from resolvers.db import Collection, Document, as_utc
 from resolvers.errors import BadUserInputError, CatalogError
 
 PREFIX = "cgw"
@@ -108,7 +108,7 @@ class ApiKey:
             channels=tuple(channels) if channels is not None else None,
             source=document.get("source"),
             env=document["env"],
-            created_at=_aware(document["createdAt"]),
+            created_at=as_utc(document["createdAt"]),
             expires_at=_maybe_aware(document.get("expiresAt")),
             last_used_at=_maybe_aware(document.get("lastUsedAt")),
             revoked_at=_maybe_aware(document.get("revokedAt")),
@@ -263,7 +263,7 @@ class ApiKeys:
         kept = [
             {**stored, "validUntil": _overlap_end(stored, until)}
             for stored in current["secrets"]
-            if stored.get("validUntil") is None or _aware(stored["validUntil"]) > now
+            if stored.get("validUntil") is None or as_utc(stored["validUntil"]) > now
         ]
         fresh = {"hash": hash_secret(self._pepper, secret), "createdAt": now}
         updated = await self.collection.find_one_and_update(
@@ -303,13 +303,13 @@ class ApiKeys:
             return None
         now = self.clock()
         expires = record.get("expiresAt")
-        if expires is not None and _aware(expires) <= now:
+        if expires is not None and as_utc(expires) <= now:
             return None
         presented = hash_secret(self._pepper, parsed.secret)
         matched = False
         for stored in record["secrets"]:
             valid_until = stored.get("validUntil")
-            live = valid_until is None or _aware(valid_until) > now
+            live = valid_until is None or as_utc(valid_until) > now
             matched |= hmac.compare_digest(presented, stored["hash"]) and live
         if not matched:
             return None
@@ -348,16 +348,11 @@ class ApiKeys:
 def _overlap_end(stored: Document, until: datetime) -> datetime:
     """A secret being replaced stays valid until ``until``, or its own earlier end."""
     own = stored.get("validUntil")
-    return until if own is None else min(until, _aware(own))
-
-
-def _aware(moment: datetime) -> datetime:
-    # MongoDB returns naive UTC datetimes unless the client is tz-aware.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return until if own is None else min(until, as_utc(own))
 
 
 def _maybe_aware(moment: Any) -> datetime | None:
-    return _aware(moment) if isinstance(moment, datetime) else None
+    return as_utc(moment) if isinstance(moment, datetime) else None
 
 
 def parse_duration(text: str) -> timedelta:

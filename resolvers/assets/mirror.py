@@ -16,7 +16,7 @@ from pymongo.errors import BulkWriteError
 
 from resolvers.assets.dam import DamBudgetExhaustedError, DamClient, DamUnavailableError
 from resolvers.batching import Loader
-from resolvers.db import Collection, Document
+from resolvers.db import Collection, Document, as_utc
 from resolvers.documents import PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -295,7 +295,7 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
             if key not in found
             or (
                 found[key]["status"] == "missing"
-                and _aware(found[key]["checkedAt"])
+                and as_utc(found[key]["checkedAt"])
                 < now - missing_ttl_of(found[key], self.missing_ttl, self.published_missing_ttl)
             )
         ]
@@ -370,7 +370,3 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
                 "placeholders were used where the mirror had nothing",
             )
         return None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

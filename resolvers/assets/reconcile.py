@@ -45,7 +45,7 @@ from resolvers.assets.mirror import (
     upsert_assets,
 )
 from resolvers.background import running_until_stopped
-from resolvers.db import Catalog, Collection, Document
+from resolvers.db import Catalog, Collection, Document, as_utc
 from resolvers.leases import claim, new_owner, release
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class _Cursor:
             since=document.get("since"),
             started_from=document.get("startedFrom"),
             next_cursor=document.get("nextCursor"),
-            hour=hour if hour is None or hour.tzinfo else hour.replace(tzinfo=UTC),
+            hour=None if hour is None else as_utc(hour),
             calls=int(document.get("calls") or 0),
         )
 
@@ -266,10 +266,7 @@ def _differs(listed: Document, stored: Document | None) -> bool:
 
 
 def _comparable(value: Any) -> Any:
-    # A client without tz_aware reads naive UTC datetimes.
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    return as_utc(value) if isinstance(value, datetime) else value
 
 
 def _updated_at(resource: dict[str, Any]) -> str | None:

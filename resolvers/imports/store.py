@@ -20,12 +20,12 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pymongo.errors import PyMongoError
 
-from resolvers.db import IMPORT_JOBS, Catalog, Collection, Document
+from resolvers.db import IMPORT_JOBS, Catalog, Collection, Document, as_utc
 from resolvers.imports.job import (
     ChecksumMismatchError,
     ErrorPolicy,
@@ -146,7 +146,7 @@ class ImportJobs:
             return None
         document.setdefault("rowErrors", [])
         stale = self.clock() - self.stale_after
-        if document["status"] in ("QUEUED", "RUNNING") and _aware(document["updatedAt"]) < stale:
+        if document["status"] in ("QUEUED", "RUNNING") and as_utc(document["updatedAt"]) < stale:
             document["status"] = "FAILED"
             document["failure"] = INTERRUPTED
         return document
@@ -212,8 +212,3 @@ def report_fields(report: ImportReport) -> Document:
         ],
         "rowErrorCount": len(report.errors),
     }
-
-
-def _aware(moment: datetime) -> datetime:
-    """MongoDB gives naive UTC datetimes unless the client is tz-aware."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

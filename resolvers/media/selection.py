@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from resolvers.channels import ChannelProfile, SlotProfile
-from resolvers.db import Document
+from resolvers.db import Document, as_utc
 
 # The variant option a swatch stands for: variants with the same value share their swatch.
 SWATCH_OPTION = "color"
@@ -28,10 +28,6 @@ def reference_key(reference: Document) -> tuple[str, str]:
     return (resource_type_of(reference.get("role", "")), reference["publicId"])
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def delivery_problem(asset: Document | None, channel: str, now: datetime) -> str | None:
     """Why ``asset`` must not be delivered on ``channel`` now, or None when it may be."""
     if asset is None or asset.get("status") in ("missing", "deleted"):
@@ -42,11 +38,11 @@ def delivery_problem(asset: Document | None, channel: str, now: datetime) -> str
     if asset.get("lifecycle") == "retired":
         return "retired"
     valid_from, valid_to = asset.get("validFrom"), asset.get("validTo")
-    if valid_from is not None and now < _aware(valid_from):
-        return f"promotional window opens {_aware(valid_from).date().isoformat()}"
-    if valid_to is not None and now >= _aware(valid_to):
+    if valid_from is not None and now < as_utc(valid_from):
+        return f"promotional window opens {as_utc(valid_from).date().isoformat()}"
+    if valid_to is not None and now >= as_utc(valid_to):
         # The window ends at valid_to (exclusive): name the last day it was open.
-        last_day = (_aware(valid_to) - timedelta(microseconds=1)).date()
+        last_day = (as_utc(valid_to) - timedelta(microseconds=1)).date()
         return f"expired {last_day.isoformat()} (promotional window over)"
     channels = asset.get("usageChannels")
     if channels is not None and channel not in channels:

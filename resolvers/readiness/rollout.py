@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from resolvers.background import running_until_stopped
-from resolvers.db import Collection, Database, Document
+from resolvers.db import Collection, Database, Document, as_utc
 from resolvers.leases import new_owner
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ async def live_rules(db: Database, now: datetime | None = None) -> list[RulesInU
         {"$sort": {"replicas": -1, "since": -1}},
     ]
     rows = await (await db[REPLICAS].aggregate(pipeline)).to_list()
-    return [RulesInUse(row["_id"], row["replicas"], _utc(row["since"])) for row in rows]
+    return [RulesInUse(row["_id"], row["replicas"], as_utc(row["since"])) for row in rows]
 
 
 async def adopted_rules(db: Database) -> Adopted | None:
@@ -201,9 +201,4 @@ async def beating(heartbeat: Heartbeat) -> AsyncIterator[asyncio.Task[None]]:
 
 
 def _adopted(document: Document) -> Adopted:
-    return Adopted(document["rulesHash"], _utc(document["at"]), document.get("by", ""))
-
-
-def _utc(moment: datetime) -> datetime:
-    # PyMongo answers naive datetimes unless the client is tz_aware.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return Adopted(document["rulesHash"], as_utc(document["at"]), document.get("by", ""))

@@ -20,7 +20,7 @@ from pymongo.errors import PyMongoError
 
 from resolvers.access.principal import Principal
 from resolvers.channels import Channels
-from resolvers.db import Catalog, Document
+from resolvers.db import Catalog, Document, as_utc
 from resolvers.locales import LocaleResolver
 from resolvers.upcasting import upcast_all
 from resolvers.workflow.gates import GateFailure, Gates
@@ -180,7 +180,7 @@ class Workflow:
                 scheduled_at = current.get("scheduledAt")
                 if current.get("state") != State.SCHEDULED.value or scheduled_at is None:
                     continue
-                if _aware(scheduled_at) > now:
+                if as_utc(scheduled_at) > now:
                     continue
                 [outcome] = await self._run(
                     Transition.PUBLISH, [product["sku"]], [channel], actor, provenance, due=True
@@ -517,10 +517,6 @@ class Workflow:
             {"sku": sku, **CONTENT_EVENTS}, {"actor.label": 1}, sort=[("revision", -1)]
         )
         return None if event is None else (event.get("actor") or {}).get("label")
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _invalid(
