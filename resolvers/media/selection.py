@@ -6,7 +6,7 @@ tests share one definition of "deliverable".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -102,6 +102,27 @@ def swatch_siblings(product: Document, variant_sku: str) -> list[str]:
     ]
 
 
+def sibling_sets(product: Document) -> dict[str, frozenset[str]]:
+    """``frozenset(swatch_siblings(product, sku))`` for every variant's sku, in one pass over the
+    variants instead of one per variant: what readiness needs, the siblings whatever their
+    order (every variant of a colour has the same set)."""
+    first_colour: dict[str, str | None] = {}
+    members: dict[str, list[str]] = {}
+    for variant in product.get("variants") or []:
+        colour = option_value(variant)
+        first_colour.setdefault(variant.get("sku"), colour)
+        if colour is not None:
+            members.setdefault(colour, []).append(variant["sku"])
+    groups = {colour: frozenset(skus) for colour, skus in members.items()}
+    # The sku's first variant decides its colour, as in swatch_siblings; that variant is one of
+    # the colour's members, so the colour's set includes the sku itself.
+    return {
+        sku: frozenset((sku,)) if colour is None else groups[colour]
+        for sku, colour in first_colour.items()
+        if sku is not None
+    }
+
+
 def slot_candidates(
     product: Document, roles: Iterable[str], variant_sku: str | None = None
 ) -> list[Document]:
@@ -159,6 +180,15 @@ def fill_slot(
     return choose_for_slot(name, slot, candidates, assets, channel, now)
 
 
+def references_by_role(references: Iterable[Document]) -> dict[str, list[Document]]:
+    """``references`` grouped by role, each group in the given order: what ``choose_for_slot``
+    tries for each of a slot's roles. Grouped once, the groups serve every slot."""
+    by_role: dict[str, list[Document]] = {}
+    for reference in references:
+        by_role.setdefault(reference.get("role"), []).append(reference)  # type: ignore[arg-type]
+    return by_role
+
+
 def choose_for_slot(
     slot_name: str,
     slot: SlotProfile,
@@ -171,9 +201,24 @@ def choose_for_slot(
     """The first deliverable asset in the slot's role order; otherwise the placeholder.
 
     ``problem_of``: ``delivery_problem`` by asset key, when the caller memoizes it."""
+    return choose_by_role(
+        slot_name, slot, references_by_role(references), assets, channel, now, problem_of
+    )
+
+
+def choose_by_role(
+    slot_name: str,
+    slot: SlotProfile,
+    by_role: Mapping[str, Sequence[Document]],
+    assets: Mapping[tuple[str, str], Document | None],
+    channel: str,
+    now: datetime,
+    problem_of: Callable[[tuple[str, str]], str | None] | None = None,
+) -> SlotChoice:
+    """``choose_for_slot`` over references already grouped by ``references_by_role``."""
     reasons: list[str] = []
     for rank, role in enumerate(slot.roles):
-        candidates = [r for r in references if r.get("role") == role]
+        candidates = by_role.get(role)
         if not candidates:
             reasons.append(f"no {role} media")
             continue

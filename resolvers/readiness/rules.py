@@ -6,24 +6,24 @@ page) and the stored scores (materialized on write) both call it, so they cannot
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from resolvers.channels import ChannelProfile, Channels, SlotProfile
+from resolvers.channels import ChannelProfile, Channels, ReadinessConfig, SlotProfile
 from resolvers.db import Document
 from resolvers.locales import LocaleResolver
 from resolvers.media import (
     SlotChoice,
-    choose_for_slot,
     delivery_problem,
     option_value,
+    ordered_references,
     reference_key,
-    slot_candidates,
     swatch_slot,
 )
-from resolvers.media.selection import swatch_siblings
+from resolvers.media.selection import choose_by_role, references_by_role, sibling_sets
 from resolvers.validation.rules import TextLengths
 
 # Formats every client can display: a slot fixed to another one (webp, avif) has no fallback.
@@ -60,30 +60,50 @@ class Readiness:
         return [check.id for check in self.checks if not check.passed]
 
 
-class ScoringMemo:
-    """What the evaluations of one product share across channels (slot candidates, text and alt
-    text per locale, each asset's deliverability per channel): scoring a product on four
-    channels computes each once instead of four times. One memo per product and scoring pass
-    (the same documents, assets and ``now``); never kept beyond it."""
+class _ProductIndex:
+    """A product's references and colour variants, scanned once: the rules and every slot then
+    read them by role, key and colour instead of rescanning the product for each."""
 
-    __slots__ = (
-        "alts",
-        "candidates",
-        "colours",
-        "problems",
-        "siblings",
-        "swatch_placeholders",
-        "texts",
-    )
+    __slots__ = ("by_role", "colours", "media", "siblings", "variant_media")
+
+    def __init__(self, product: Document) -> None:
+        references = product.get("media") or []
+        # In the product's order, with their asset keys.
+        self.media = [(reference, reference_key(reference)) for reference in references]
+        # A product slot's candidates of each role, in the order slot_candidates gives them.
+        self.by_role = references_by_role(ordered_references(references))
+        # What a variant's swatch may come from: (variantSku, role, asset key).
+        self.variant_media = [
+            (reference.get("variantSku"), reference.get("role"), key)
+            for reference, key in self.media
+        ]
+        self.colours: dict[str, list[str]] = {}
+        for variant in product.get("variants") or []:
+            colour = option_value(variant)
+            if colour:
+                self.colours.setdefault(colour, []).append(variant["sku"])
+        self.siblings = sibling_sets(product) if self.colours else {}
+
+
+class ScoringMemo:
+    """What the evaluations of one product share across channels (its references by role and
+    colour, text and alt text per locale, each asset's deliverability per channel): scoring a
+    product on four channels computes each once instead of four times. One memo per product and
+    scoring pass (the same documents, assets and ``now``); never kept beyond it."""
+
+    __slots__ = ("alts", "index", "problems", "swatch_placeholders", "texts")
 
     def __init__(self) -> None:
-        self.candidates: dict[tuple[frozenset[str], str | None], list[Document]] = {}
+        self.index: _ProductIndex | None = None
         self.problems: dict[tuple[str, tuple[str, str]], str | None] = {}
         self.texts: dict[tuple[str, str], int | None] = {}
         self.alts: dict[tuple[str, str], bool] = {}
         self.swatch_placeholders: dict[tuple[str, frozenset[str]], bool] = {}
-        self.colours: dict[str, list[str]] | None = None
-        self.siblings: dict[str, frozenset[str]] = {}
+
+    def index_of(self, product: Document) -> _ProductIndex:
+        if self.index is None:
+            self.index = _ProductIndex(product)
+        return self.index
 
 
 @dataclass
@@ -93,12 +113,13 @@ class _Inputs:
     categories: list[Document]
     attributes: dict[str, Document | None]
     channel: str
-    profile: ChannelProfile
+    plan: _ChannelPlan
     locales: LocaleResolver
     wanted: tuple[str, ...]
     text: TextLengths
     now: datetime
     memo: ScoringMemo
+    index: _ProductIndex
     choices: dict[str, SlotChoice] = field(default_factory=dict)
     missing_locales: set[str] = field(default_factory=set)
 
@@ -110,19 +131,10 @@ class _Inputs:
             problems[memo_key] = delivery_problem(self.assets.get(key), self.channel, self.now)
         return problems[memo_key]
 
-    def fill(self, name: str, slot: SlotProfile, variant_sku: str | None = None) -> SlotChoice:
+    def fill(self, name: str, slot: SlotProfile) -> SlotChoice:
         """``fill_slot`` for this product, with candidates and deliverability memoized."""
-        cache = self.memo.candidates
-        # Candidates are the references with any of the roles, in position order: the order of
-        # the roles does not matter, so slots of several channels share them.
-        roles = frozenset(slot.roles)
-        candidates = cache.get((roles, variant_sku))
-        if candidates is None:
-            candidates = cache[roles, variant_sku] = slot_candidates(
-                self.product, roles, variant_sku
-            )
-        return choose_for_slot(
-            name, slot, candidates, self.assets, self.channel, self.now, self.problem
+        return choose_by_role(
+            name, slot, self.index.by_role, self.assets, self.channel, self.now, self.problem
         )
 
     def text_length(self, field_name: str, tag: str) -> int | None:
@@ -171,27 +183,68 @@ def evaluate(
     """Run every rule of the channel and score the product (0-100; ready = no blocker failed).
 
     Scoring one product on several channels, pass one ``ScoringMemo`` to every call."""
-    profile = channels.profiles[channel]
-    wanted = (locale,) if locale else tuple(profile.locales)
+    plan = _plan(channels, channel)
+    wanted = (locale,) if locale else plan.locales
+    memo = memo if memo is not None else ScoringMemo()
     inputs = _Inputs(
         product,
         assets,
         categories,
         attributes,
         channel,
-        profile,
+        plan,
         locales,
         wanted,
         channels.text_lengths,
         now,
-        memo if memo is not None else ScoringMemo(),
+        memo,
+        memo.index_of(product),
     )
-    inputs.choices = {name: inputs.fill(name, slot) for name, slot in profile.slots.items()}
+    inputs.choices = {name: inputs.fill(name, slot) for name, slot in plan.slots}
     checks = []
-    for rule_id, rule in channels.rules_for(channel).items():
-        passed, message = _RULES[rule_id](inputs)
-        checks.append(Check(rule_id, passed, rule.severity, rule.weight, message, rule.hint))
+    for rule_id, run, severity, weight, hint in plan.rules:
+        passed, message = run(inputs)
+        checks.append(Check(rule_id, passed, severity, weight, message, hint))
     return _score(channel, wanted, checks, inputs)
+
+
+_Rule = Callable[["_Inputs"], tuple[bool, str]]
+
+
+class _ChannelPlan:
+    """What scoring on a channel needs from its profile, worked out once per profile rather
+    than per product (its rules with their weights, its swatch slot)."""
+
+    __slots__ = ("locales", "profile", "readiness", "rules", "slots", "swatch")
+
+    def __init__(self, channels: Channels, channel: str) -> None:
+        self.profile = channels.profiles[channel]
+        self.readiness = channels.readiness
+        self.locales = tuple(self.profile.locales)
+        self.slots = list(self.profile.slots.items())
+        self.rules = [
+            (rule_id, _RULES[rule_id], rule.severity, rule.weight, rule.hint)
+            for rule_id, rule in channels.rules_for(channel).items()
+        ]
+        self.swatch = swatch_slot(self.profile)
+
+    def fits(self, profile: ChannelProfile, readiness: ReadinessConfig) -> bool:
+        return profile is self.profile and readiness is self.readiness
+
+
+# Per Channels object, dropped with it; a plan is rebuilt if the profile it came from was
+# replaced.
+_PLANS: weakref.WeakKeyDictionary[Channels, dict[str, _ChannelPlan]] = weakref.WeakKeyDictionary()
+
+
+def _plan(channels: Channels, channel: str) -> _ChannelPlan:
+    plans = _PLANS.get(channels)
+    if plans is None:
+        plans = _PLANS[channels] = {}
+    plan = plans.get(channel)
+    if plan is None or not plan.fits(channels.profiles[channel], channels.readiness):
+        plan = plans[channel] = _ChannelPlan(channels, channel)
+    return plan
 
 
 def _score(
@@ -221,10 +274,10 @@ def _used_images(inputs: _Inputs) -> list[tuple[str, SlotChoice]]:
 
 def _hero_image(inputs: _Inputs) -> tuple[bool, str]:
     problems = []
-    for reference in inputs.product.get("media") or []:
+    for reference, key in inputs.index.media:
         if reference.get("role") != "hero":
             continue
-        problem = inputs.problem(reference_key(reference))
+        problem = inputs.problem(key)
         if problem is None:
             return True, f"hero image {reference['publicId']}"
         problems.append(f"{reference['publicId']}: {problem}")
@@ -287,22 +340,16 @@ def _delivery_fallback(inputs: _Inputs) -> tuple[bool, str]:
 def _variant_swatches(inputs: _Inputs) -> tuple[bool, str]:
     """Each colour variant's swatch, chosen as the variant's ``swatch`` field chooses it, is no
     placeholder."""
-    by_colour = inputs.memo.colours
-    if by_colour is None:
-        by_colour = inputs.memo.colours = {}
-        for variant in inputs.product.get("variants") or []:
-            colour = option_value(variant)
-            if colour:
-                by_colour.setdefault(colour, []).append(variant["sku"])
+    by_colour = inputs.index.colours
     if not by_colour:
         return True, "no colour variants"
-    found = swatch_slot(inputs.profile)
+    found = inputs.plan.swatch
     if found is None:
         return True, f"{inputs.channel} has no swatch slot"
-    name, slot = found
+    _, slot = found
     problems = []
     for colour, skus in by_colour.items():
-        placeholders = [sku for sku in skus if _swatch_is_placeholder(inputs, name, slot, sku)]
+        placeholders = [sku for sku in skus if _swatch_is_placeholder(inputs, slot, sku)]
         if placeholders:
             verb = "gets" if len(placeholders) == 1 else "get"
             problems.append(
@@ -314,24 +361,27 @@ def _variant_swatches(inputs: _Inputs) -> tuple[bool, str]:
     return True, f"{len(by_colour)} colour(s) have a swatch or image"
 
 
-def _swatch_is_placeholder(inputs: _Inputs, name: str, slot: SlotProfile, sku: str) -> bool:
-    # A variant's swatch candidates are the references of its colour siblings, whatever their
-    # order: whether any of them is deliverable is the same for every variant of the colour.
-    siblings = inputs.memo.siblings.get(sku)
-    if siblings is None:
-        siblings = inputs.memo.siblings[sku] = frozenset(swatch_siblings(inputs.product, sku))
+def _swatch_is_placeholder(inputs: _Inputs, slot: SlotProfile, sku: str) -> bool:
+    # fill_slot gives a variant the placeholder when none of its candidates (the references of
+    # the slot's roles attached to its colour siblings) is deliverable; their order does not
+    # matter for that, so every variant of the colour gets the same answer.
+    siblings = inputs.index.siblings[sku]
     key = (inputs.channel, siblings)
     known = inputs.memo.swatch_placeholders
     if key not in known:
-        known[key] = inputs.fill(name, slot, sku).is_placeholder
+        roles = slot.roles
+        known[key] = not any(
+            variant_sku in siblings and role in roles and inputs.problem(asset_key) is None
+            for variant_sku, role, asset_key in inputs.index.variant_media
+        )
     return known[key]
 
 
 def _video_posters(inputs: _Inputs) -> tuple[bool, str]:
     delivered = [
-        inputs.assets.get(reference_key(r))
-        for r in inputs.product.get("media") or []
-        if r.get("role") == "video" and inputs.problem(reference_key(r)) is None
+        inputs.assets.get(key)
+        for r, key in inputs.index.media
+        if r.get("role") == "video" and inputs.problem(key) is None
     ]
     lacking = [v["publicId"] for v in delivered if v is not None and not v.get("poster")]
     if lacking:
@@ -388,8 +438,8 @@ def _text_lengths(inputs: _Inputs) -> tuple[bool, str]:
 
 def _asset_validity(inputs: _Inputs) -> tuple[bool, str]:
     problems = []
-    for reference in inputs.product.get("media") or []:
-        problem = inputs.problem(reference_key(reference))
+    for reference, key in inputs.index.media:
+        problem = inputs.problem(key)
         if problem is not None:
             problems.append(f"{reference['publicId']}: {problem}")
     if problems:
