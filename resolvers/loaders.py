@@ -13,7 +13,7 @@ from bson import ObjectId
 from resolvers.assets import AssetByKeyLoader, DamClient
 from resolvers.batching import Loader, succeeded
 from resolvers.db import Catalog, Collection, Document
-from resolvers.products import PRODUCT_FIELDS
+from resolvers.products import PRODUCT_FIELDS, product_projection
 from resolvers.upcasting import upcast_or_error
 
 
@@ -210,6 +210,10 @@ class Loaders:
         self.product_by_id = ProductByIdLoader(
             products, max_batch_size, PRODUCT_FIELDS, product_clause
         )
+        # Whole documents (stored scores aside) until the request says what it reads.
+        self._product_fields: frozenset[str] | None = None
+        self._products_projected = False
+        self._page_fields: frozenset[str] | None = None
         self.category_by_slug = CategoryBySlugLoader(catalog.categories, max_batch_size)
         self.category_by_id = CategoryByIdLoader(catalog.categories, max_batch_size)
         self.category_children = CategoryChildrenByParentLoader(catalog.categories, max_batch_size)
@@ -220,6 +224,33 @@ class Loaders:
             if isinstance(loader, DataLoader):
                 loader.clear_all()
         self.taxonomy = Taxonomy(self.taxonomy.catalog)
+
+    def read_product_fields(self, fields: frozenset[str] | None) -> frozenset[str] | None:
+        """Read only these top-level fields of products from now on (None: whole documents);
+        returns what a page of this request must read (``fields`` and what the clause checks),
+        None for whole documents.
+
+        Meant to be said once per request, before the first load, with what every field of the
+        operation reads: a document loaded for one place then serves every other. Said again
+        with other fields, products read whole documents from then on and the loaded ones are
+        forgotten, so that none read with fewer fields serves a field that reads more.
+        """
+        if self._products_projected:
+            if fields == self._product_fields or self._product_fields is None:
+                return self._page_fields
+            fields = None
+            for loader in (self.product_by_sku, self.product_by_id):
+                loader.clear_all()
+        self._products_projected = True
+        self._product_fields = fields
+        if fields is not None:
+            # ``admits`` checks the clause on documents primed from a page: read what it checks.
+            fields = fields | frozenset(self.product_by_sku.clause or ())
+        projection = product_projection(fields)
+        self.product_by_sku.projection = projection
+        self.product_by_id.projection = projection
+        self._page_fields = fields
+        return fields
 
     def prime_products(self, documents: Iterable[Document]) -> None:
         """Make products already fetched (a page, a detail) free for relations that point back."""

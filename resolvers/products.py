@@ -379,10 +379,24 @@ class ProductPage:
 # Stored readiness scores serve filters and sorts in MongoDB; GraphQL fields compute readiness
 # live, so reads for resolvers leave them out (a fifth of a product document's bytes).
 PRODUCT_FIELDS: dict[str, Any] = {"readiness": 0, "readinessBasedOn": 0}
+# What reading a product needs whatever its fields read: its keys (the loaders') and its
+# version (upcasting reads only ``schemaVersion``; an upcaster reading more adds it here).
+LOADER_FIELDS = frozenset({"_id", "sku", "schemaVersion"})
 
 
-def page_projection(sort: SortSpec) -> dict[str, Any] | None:
-    """What a page query reads: everything but stored scores, unless a cursor needs one."""
+def product_projection(fields: Iterable[str] | None, *also: str) -> dict[str, Any]:
+    """What to read of product documents for fields that read ``fields`` (top-level names;
+    None for whole documents, stored scores aside), ``LOADER_FIELDS`` and ``also``."""
+    if fields is None:
+        return PRODUCT_FIELDS
+    return dict.fromkeys(sorted({*fields, *LOADER_FIELDS, *also}), 1)
+
+
+def page_projection(sort: SortSpec, fields: Iterable[str] | None = None) -> dict[str, Any] | None:
+    """What a page query reads: ``product_projection`` of ``fields`` and what its cursors read
+    (the sort's field); whole documents but stored scores, unless a cursor needs one."""
+    if fields is not None:
+        return product_projection(fields, sort.field.split(".", 1)[0])
     return None if sort.field.startswith("readiness.") else PRODUCT_FIELDS
 
 
@@ -393,15 +407,17 @@ async def fetch_page(
     first: int,
     after: str | None,
     products: MongoCollection | None = None,
+    fields: Iterable[str] | None = None,
 ) -> ProductPage:
     """One page of products in one ``find``: ``first`` rows after the cursor, plus one to peek.
-    ``products``: where to read (a channel's publications; the working copy when omitted)."""
+    ``products``: where to read (a channel's publications; the working copy when omitted).
+    ``fields``: the top-level fields to read (see ``page_projection``; None: all)."""
     products = catalog.products if products is None else products
     check_page_size(first)
     keyset = after_clause(sort, decode_cursor(after, sort)) if after is not None else None
     documents: list[Document] = []
     if first > 0 and sort.computed is not None:
-        pipeline = computed_sort_pipeline(query, sort, keyset, first + 1)
+        pipeline = computed_sort_pipeline(query, sort, keyset, first + 1, fields)
         # A first batch larger than the page: the server finds the end in it, no getMore.
         cursor = await products.aggregate(pipeline, collation=sort.collation, batchSize=first + 2)
         documents = await cursor.to_list()
@@ -409,7 +425,7 @@ async def fetch_page(
         page_query = query
         if keyset is not None:
             page_query = {"$and": [query, keyset]} if query else keyset
-        found = products.find(page_query, page_projection(sort))
+        found = products.find(page_query, page_projection(sort, fields))
         found = found.sort(sort.mongo_sort).limit(first + 1)
         if sort.collation is not None:
             found = found.collation(sort.collation)
@@ -419,19 +435,26 @@ async def fetch_page(
 
 
 def computed_sort_pipeline(
-    query: dict[str, Any], sort: SortSpec, keyset: dict[str, Any] | None, limit: int
+    query: dict[str, Any],
+    sort: SortSpec,
+    keyset: dict[str, Any] | None,
+    limit: int,
+    fields: Iterable[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One page sorted on a derived value: the filter (on its indexes), the value added to each
     match, the keyset clause on it, then a top-``limit`` sort (which holds ``limit`` documents,
     not all the matches). Costs a pass over the matches instead of an index walk."""
     pipeline: list[dict[str, Any]] = [{"$match": query}] if query else []
-    projection = page_projection(sort)
-    if projection:
+    projection = page_projection(sort, fields)
+    if projection and fields is None:
         pipeline.append({"$project": projection})
     pipeline.append({"$set": {sort.field: sort.computed}})
     if keyset is not None:
         pipeline.append({"$match": keyset})
     pipeline += [{"$sort": dict(sort.mongo_sort)}, {"$limit": limit}]
+    if projection and fields is not None:
+        # After the derived value is computed from fields the page may not show.
+        pipeline.append({"$project": projection})
     return pipeline
 
 

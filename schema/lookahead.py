@@ -8,11 +8,15 @@ media stay lazy: a query without media fields reads no asset.
 
 What a field reads is declared next to its resolver (``schema.reads``); the lookahead adds up
 the declarations of the selected fields, through fragments, and knows no field by name.
+
+The same declarations say which top-level fields of product documents a query reads
+(``product_fields``): the request's product loaders and pages read only those.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +24,17 @@ from typing import Any
 
 import strawberry
 from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLSchema,
     GraphQLType,
     GraphQLUnionType,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
     get_named_type,
 )
 from strawberry.types.nodes import SelectedField, Selection
@@ -34,7 +44,14 @@ from resolvers.channels import Channels
 from resolvers.db import Document
 from resolvers.media import reference_key
 from schema.context import Context
-from schema.reads import Linked, declared_reads, python_arguments
+from schema.reads import (
+    Linked,
+    built_from,
+    declared_reads,
+    has_resolver,
+    product_document_reads,
+    python_arguments,
+)
 
 Info = strawberry.Info[Context, None]
 log = logging.getLogger(__name__)
@@ -170,6 +187,115 @@ class _Walk:
         fragment_type = self._type(condition)
         if isinstance(fragment_type, GraphQLUnionType | GraphQLInterfaceType):
             return owner in self._objects(fragment_type)
+        return False
+
+
+def product_fields(info: Info) -> frozenset[str] | None:
+    """The top-level fields of product documents that the operation's fields read, wherever
+    products appear in it (pages, products, entities, nodes, linked products): one answer per
+    request, so a product loaded for one place serves every other. None means whole
+    documents: a mutation or a subscription (whose documents may be written back or shown
+    whole), a selected field on a product type that declared nothing, or a walk that fails.
+    """
+    key = ("product fields",)
+    memo = info.context.memo
+    if key not in memo:
+        fields: frozenset[str] | None = None
+        if info.operation.operation is OperationType.QUERY:
+            try:
+                fields = _FieldsWalk(info).of_operation()
+            except Exception:
+                _warn(info, "reading which product fields the operation reads failed")
+        memo[key] = fields
+    found: frozenset[str] | None = memo[key]
+    return found
+
+
+def project_products(info: Info) -> frozenset[str] | None:
+    """Make the request's product loaders read only what the operation reads (see
+    ``product_fields``), before they load; returns what a page must read (None: all)."""
+    return info.context.loaders.read_product_fields(product_fields(info))
+
+
+@functools.cache
+def _read_for_every_product(schema: GraphQLSchema) -> frozenset[str]:
+    """What building the objects every loaded product becomes reads, selected or not."""
+    fields: set[str] = set()
+    for named in schema.type_map.values():
+        found = built_from(named) if isinstance(named, GraphQLObjectType) else None
+        if found is not None and found.every_product:
+            fields |= found.fields
+    return frozenset(fields)
+
+
+class _UndeclaredError(Exception):
+    """A selected field of a product type declared nothing: read whole documents."""
+
+
+class _FieldsWalk:
+    """Adds up ``reads(fields=...)`` over every selection on a type built from product
+    documents, anywhere in the operation; everything else is only walked through."""
+
+    def __init__(self, info: Info) -> None:
+        raw = info._raw_info
+        self.schema = raw.schema
+        self.fragments = raw.fragments
+        self.operation = raw.operation
+        self.fields: set[str] = set()
+
+    def of_operation(self) -> frozenset[str] | None:
+        root = self.schema.query_type
+        if root is None:
+            return None
+        self.fields |= _read_for_every_product(self.schema)
+        try:
+            self._walk(self.operation.selection_set, root)
+        except _UndeclaredError:
+            return None
+        return frozenset(self.fields)
+
+    def _walk(self, selection_set: SelectionSetNode, owner: GraphQLObjectType) -> None:
+        built_from = product_document_reads(owner)
+        if built_from is not None:
+            self.fields |= built_from
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                self._field(node, owner, built_from is not None)
+            elif isinstance(node, InlineFragmentNode):
+                condition = node.type_condition
+                if self._applies(condition.name.value if condition else None, owner):
+                    self._walk(node.selection_set, owner)
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments[node.name.value]
+                if self._applies(fragment.type_condition.name.value, owner):
+                    self._walk(fragment.selection_set, owner)
+
+    def _field(self, node: FieldNode, owner: GraphQLObjectType, of_product: bool) -> None:
+        graphql_field = owner.fields.get(node.name.value)
+        if graphql_field is None:  # __typename and the like
+            return
+        if of_product and has_resolver(graphql_field):
+            declared = declared_reads(graphql_field)
+            if declared is None or declared.fields is None:
+                raise _UndeclaredError(f"{owner.name}.{node.name.value}")
+            self.fields |= declared.fields
+        if node.selection_set is not None:
+            for each in self._objects(get_named_type(graphql_field.type)):
+                self._walk(node.selection_set, each)
+
+    def _objects(self, named: GraphQLNamedType) -> list[GraphQLObjectType]:
+        if isinstance(named, GraphQLObjectType):
+            return [named]
+        if isinstance(named, GraphQLUnionType | GraphQLInterfaceType):
+            return list(self.schema.get_possible_types(named))
+        return []
+
+    def _applies(self, condition: str | None, owner: GraphQLObjectType) -> bool:
+        if condition is None or condition == owner.name:
+            return True
+        named = self.schema.get_type(condition)
+        if isinstance(named, GraphQLUnionType | GraphQLInterfaceType):
+            return self.schema.is_sub_type(named, owner)
         return False
 
 

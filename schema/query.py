@@ -11,7 +11,7 @@ from resolvers.errors import BadUserInputError, ForbiddenError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id
-from schema.lookahead import Needs, prefetch_products
+from schema.lookahead import Needs, prefetch_products, project_products
 from schema.permissions import requires
 from schema.types import arguments as args
 from schema.types.access import ApiKeyType, Viewer, resolve_api_keys
@@ -38,6 +38,7 @@ MAX_NODES = 100
 
 async def _node(info: Info, global_id: str) -> Node | None:
     type_name, key = from_global_id(global_id)
+    project_products(info)
     loaders = info.context.loaders
     oid = object_id(key)
     if type_name == "Product" and oid is not None:

@@ -15,11 +15,11 @@ only slower; ``tests/schema/test_prefetch.py`` finds such fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from graphql import GraphQLField
+from graphql import GraphQLField, GraphQLObjectType
 
 from resolvers.channels import Channels
 from resolvers.db import Document
@@ -32,6 +32,10 @@ Roles = Callable[[Arguments, Channels], frozenset[str] | None]
 
 # Where Strawberry keeps a GraphQL field's definition (and so its metadata).
 _DEFINITION = "strawberry-definition"
+# Where ``product_document`` keeps what building an object of a type reads.
+_TYPE_READS = "__product_document_reads__"
+
+T = TypeVar("T")
 
 
 def every_role(arguments: Arguments, channels: Channels) -> None:
@@ -77,6 +81,11 @@ class Reads:
     # Loads what it shows for itself (one batch per level), and so does everything below it:
     # nothing for the prefetch to do, said so that a check can tell it from an omission.
     loads_itself: bool = False
+    # The top-level fields of its object's product document that it reads, and that the
+    # objects it returns read (except products, which declare their own): product reads are
+    # projected to what the operation's fields declare (``schema.lookahead.product_fields``).
+    # None: the whole document (undeclared is only slower, never wrong).
+    fields: frozenset[str] | None = None
 
 
 def reads(
@@ -86,9 +95,54 @@ def reads(
     attributes: bool = False,
     nested: SameProducts | Linked | None = None,
     loads_itself: bool = False,
+    fields: Iterable[str] | None = None,
 ) -> dict[type[Reads], Reads]:
     """The ``metadata`` of a field that reads these (see ``Reads``)."""
-    return {Reads: Reads(media, categories, attributes, nested, loads_itself)}
+    document = frozenset(fields) if fields is not None else None
+    return {Reads: Reads(media, categories, attributes, nested, loads_itself, document)}
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltFrom:
+    """What building an object of a type reads of its product document."""
+
+    fields: frozenset[str]
+    # Every product loaded becomes one (pages build them whatever their selection).
+    every_product: bool
+
+
+def product_document(*fields: str, every_product: bool = False) -> Callable[[type[T]], type[T]]:
+    """Marks a GraphQL type whose objects are built from a product document, reading ``fields``
+    of it to be built (``from_document``); its fields without a resolver read nothing more,
+    those with one declare what they read (``reads(fields=...)``). ``every_product``: every
+    product a request loads is built as one, selected or not."""
+
+    def mark(cls: type[T]) -> type[T]:
+        setattr(cls, _TYPE_READS, BuiltFrom(frozenset(fields), every_product))
+        return cls
+
+    return mark
+
+
+def built_from(owner: GraphQLObjectType) -> BuiltFrom | None:
+    """What building an object of ``owner`` reads of its product document; None when its
+    objects are not built from product documents."""
+    origin = getattr(owner.extensions.get(_DEFINITION), "origin", None)
+    # Not inherited: a subclass is built its own way, and says so.
+    found = vars(origin).get(_TYPE_READS) if isinstance(origin, type) else None
+    return found if isinstance(found, BuiltFrom) else None
+
+
+def product_document_reads(owner: GraphQLObjectType) -> frozenset[str] | None:
+    """The fields of ``built_from``, None when ``owner`` is not built from product documents."""
+    found = built_from(owner)
+    return found.fields if found is not None else None
+
+
+def has_resolver(field: GraphQLField) -> bool:
+    """Whether a field computes its value (else it was set when its object was built)."""
+    definition = field.extensions.get(_DEFINITION)
+    return getattr(definition, "base_resolver", None) is not None
 
 
 def declared_reads(field: GraphQLField) -> Reads | None:

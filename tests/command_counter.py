@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -29,6 +29,8 @@ _IGNORED = frozenset(
 @dataclass
 class Recorded:
     commands: list[tuple[str, str, str]] = field(default_factory=list)  # (db, command, collection)
+    # The commands as sent, in the same order (what a find projected, for one).
+    sent: list[Mapping[str, object]] = field(default_factory=list)
 
     def names(self) -> Counter[str]:
         return Counter(f"{name}:{coll}" for _, name, coll in self.commands)
@@ -66,6 +68,7 @@ class CommandCounter(monitoring.CommandListener):
                     recorded.commands.append(
                         (event.database_name, event.command_name, str(collection))
                     )
+                    recorded.sent.append(event.command)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass

@@ -17,7 +17,7 @@ from resolvers.products import (
     sort_spec,
 )
 from schema.context import Context
-from schema.lookahead import Needs, prefetch_products
+from schema.lookahead import Needs, prefetch_products, project_products
 from schema.reads import SAME_PRODUCTS, reads
 from schema.types.inputs import ProductFilterInput, ProductSortInput
 from schema.types.product import Product
@@ -129,7 +129,8 @@ async def product_connection(
         source_key=source.key,
     )
     query = await build_query(context.catalog, domain_filter, known, visible=visible)
-    page = await fetch_page(context.catalog, query, spec, first, after, source.collection)
+    fields = project_products(info)
+    page = await fetch_page(context.catalog, query, spec, first, after, source.collection, fields)
     context.loaders.prime_products(page.documents)
     await prefetch_products(info, page.documents, Needs.of(info))
     documents = page.documents

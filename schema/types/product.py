@@ -13,9 +13,9 @@ from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
 from schema.context import Context
 from schema.global_ids import from_global_id, to_global_id
-from schema.lookahead import Needs, prefetch_products
+from schema.lookahead import Needs, prefetch_products, project_products
 from schema.permissions import requires
-from schema.reads import SAME_PRODUCTS, Linked, every_role, reads
+from schema.reads import SAME_PRODUCTS, Linked, every_role, product_document, reads
 from schema.settled import MaybeAwaitable
 from schema.types import arguments as args
 from schema.types.attribute import ProductAttribute, resolve_attributes
@@ -47,6 +47,8 @@ LazyHistory = Annotated["ChangeEventConnection", strawberry.lazy("schema.types.h
 ACCESSORIES = Linked("accessories")
 RELATED = Linked("related")
 BUNDLE = Linked("bundle")
+# What the live readiness evaluator reads of a product (resolvers/readiness/rules.py).
+READINESS_READS = ("media", "variants", "name", "description", "attributes", "categories")
 
 
 def variant_id(product: Document, variant_sku: str) -> str:
@@ -60,6 +62,7 @@ class VariantOption:
     value: str = strawberry.field(description="The option's value, e.g. red or M.")
 
 
+@product_document("_id", "variants")
 @strawberry.type(description="A purchasable variant of a product, e.g. one colour in one size.")
 class ProductVariant(Node):
     sku: str = strawberry.field(description="The variant's SKU.")
@@ -85,7 +88,7 @@ class ProductVariant(Node):
     @strawberry.field(
         graphql_type=list[MediaAsset],
         description="Deliverable media of this variant (its own first, then the product's).",
-        metadata=reads(media=selected_roles),
+        metadata=reads(media=selected_roles, fields=["media"]),
     )
     def media(
         self,
@@ -104,7 +107,7 @@ class ProductVariant(Node):
         "of its colour: the swatch of its colour (its own first, then one attached to another "
         "variant of that colour), else a front or hero image of its colour, else the slot's "
         "placeholder; null if the channel has no swatch slot.",
-        metadata=reads(media=SWATCH.roles),
+        metadata=reads(media=SWATCH.roles, fields=["media", "name"]),
     )
     def swatch(self, info: Info, channel: args.Channel) -> MaybeAwaitable[MediaAsset | None]:
         return chosen_asset(info, self.product_doc, channel, SWATCH, variant_sku=self.sku)
@@ -112,7 +115,7 @@ class ProductVariant(Node):
     @strawberry.field(
         graphql_type=list[ProductAttribute],
         description="The product's attributes with this variant's overrides applied.",
-        metadata=reads(attributes=True),
+        metadata=reads(attributes=True, fields=["attributes"]),
     )
     def attributes(
         self, info: Info, codes: args.AttributeCodes = None
@@ -133,6 +136,9 @@ class BundleItem:
     )
 
 
+@product_document(
+    "_id", "sku", "status", "brand", "schemaVersion", "createdAt", "updatedAt", every_product=True
+)
 @strawberry.federation.type(
     keys=["sku", "id"], description="A product of the catalog (a PIM record)."
 )
@@ -179,7 +185,8 @@ class Product(Node):
 
     @strawberry.field(
         description="1 when the product was created, one more with every write. A product "
-        "stored before revisions existed (schemaVersion 1) is at revision 1."
+        "stored before revisions existed (schemaVersion 1) is at revision 1.",
+        metadata=reads(fields=["revision"]),
     )
     def revision(self) -> int:
         # Read lazily: the document is upcast (resolvers/upcasting.py), so it always has one.
@@ -190,6 +197,7 @@ class Product(Node):
         "state, the revision storefronts read, who approved and published it and when. Needs "
         "catalog:read-drafts.",
         extensions=requires(Scope.CATALOG_READ_DRAFTS),
+        metadata=reads(fields=["workflow"]),
     )
     def publishing(
         self,
@@ -216,7 +224,7 @@ class Product(Node):
         "from what to what. Needs audit:read. On a page of products, the page's histories are "
         "read in one batch.",
         extensions=requires(Scope.AUDIT_READ),
-        metadata=reads(loads_itself=True),
+        metadata=reads(loads_itself=True, fields=["sku"]),
     )
     async def history(
         self, info: Info, first: args.First = 20, after: args.After = None
@@ -225,17 +233,23 @@ class Product(Node):
 
         return await resolve_product_history(info, self.doc["sku"], first, after)
 
-    @strawberry.field(description="Name in the locale; see extensions.localeFallbacks.")
+    @strawberry.field(
+        description="Name in the locale; see extensions.localeFallbacks.",
+        metadata=reads(fields=["name"]),
+    )
     def name(self, info: Info, locale: args.Locale = None) -> str | None:
         return info.context.localized(self.doc.get("name"), locale, info.path)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Description in the locale; see extensions.localeFallbacks.")
+    @strawberry.field(
+        description="Description in the locale; see extensions.localeFallbacks.",
+        metadata=reads(fields=["description"]),
+    )
     def description(self, info: Info, locale: args.Locale = None) -> str | None:
         return info.context.localized(self.doc.get("description"), locale, info.path)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The categories the product is in; unknown slugs are left out.",
-        metadata=reads(loads_itself=True),
+        metadata=reads(loads_itself=True, fields=["categories"]),
     )
     async def categories(self, info: Info) -> list[LazyCategory]:
         from schema.types.category import Category
@@ -248,7 +262,7 @@ class Product(Node):
     @strawberry.field(
         graphql_type=list[ProductAttribute],
         description="Typed attributes; restrict to some codes with 'codes'.",
-        metadata=reads(attributes=True),
+        metadata=reads(attributes=True, fields=["attributes"]),
     )
     def attributes(
         self, info: Info, codes: args.AttributeCodes = None
@@ -257,7 +271,7 @@ class Product(Node):
 
     @strawberry.field(
         description="The product's variants, in their stored order.",
-        metadata=reads(nested=SAME_PRODUCTS),
+        metadata=reads(nested=SAME_PRODUCTS, fields=["variants"]),
     )
     def variants(self) -> list[ProductVariant]:
         return [ProductVariant.from_document(v, self.doc) for v in self.doc.get("variants") or []]
@@ -266,7 +280,7 @@ class Product(Node):
         graphql_type=list[MediaAsset],
         description="Deliverable media for the channel, by position; rejected, expired and "
         "unlicensed assets are left out.",
-        metadata=reads(media=selected_roles),
+        metadata=reads(media=selected_roles, fields=["media"]),
     )
     def media(
         self,
@@ -284,7 +298,7 @@ class Product(Node):
         "first deliverable asset in the slot's role order, else the slot's placeholder; null if "
         "the channel has no such slot. url(slot:) renders this asset in any slot; what each "
         "slot shows is in mediaManifest.",
-        metadata=reads(media=HERO.roles),
+        metadata=reads(media=HERO.roles, fields=["media", "name"]),
     )
     def hero_image(self, info: Info, channel: args.Channel) -> MaybeAwaitable[MediaAsset | None]:
         return chosen_asset(info, self.doc, channel, HERO)
@@ -293,7 +307,7 @@ class Product(Node):
         graphql_type=MediaManifest,
         description="Every slot of the channel filled: asset, URL, size, format and alt text, "
         "with whether a fallback or a placeholder was used and why.",
-        metadata=reads(media=every_role),
+        metadata=reads(media=every_role, fields=["media", "name"]),
     )
     def media_manifest(
         self, info: Info, channel: args.Channel, locale: args.Locale = None
@@ -305,7 +319,7 @@ class Product(Node):
         description="Readiness for the channel (all its locales, or one): score, verdict, and "
         "every check with its message and fix hint. Computed live; filters and sorts use the "
         "stored copy.",
-        metadata=reads(media=every_role, categories=True, attributes=True),
+        metadata=reads(media=every_role, categories=True, attributes=True, fields=READINESS_READS),
     )
     def readiness(
         self, info: Info, channel: args.Channel, locale: args.Locale = None
@@ -315,7 +329,7 @@ class Product(Node):
     @strawberry.field(
         graphql_type=list["Product"],
         description="Accessories; SKUs that match no product are left out.",
-        metadata=reads(nested=ACCESSORIES),
+        metadata=reads(nested=ACCESSORIES, fields=[ACCESSORIES.field]),
     )
     def accessories(self, info: Info) -> MaybeAwaitable[list[Product]]:
         return _products_by_sku(info, self.doc.get(ACCESSORIES.field) or [])
@@ -323,7 +337,7 @@ class Product(Node):
     @strawberry.field(
         graphql_type=list["Product"],
         description="Related products; SKUs that match no product are left out.",
-        metadata=reads(nested=RELATED),
+        metadata=reads(nested=RELATED, fields=[RELATED.field]),
     )
     def related(self, info: Info) -> MaybeAwaitable[list[Product]]:
         return _products_by_sku(info, self.doc.get(RELATED.field) or [])
@@ -331,7 +345,7 @@ class Product(Node):
     @strawberry.field(
         graphql_type=list[BundleItem],
         description="Components of a bundle with their quantities.",
-        metadata=reads(nested=BUNDLE),
+        metadata=reads(nested=BUNDLE, fields=[BUNDLE.field]),
     )
     def bundle_items(self, info: Info) -> MaybeAwaitable[list[BundleItem]]:
         components = self.doc.get(BUNDLE.field) or []
@@ -382,6 +396,7 @@ def _product_document(
     info: Info, *, sku: str | None = None, global_id: str | None = None
 ) -> Awaitable[Document | None] | None:
     """The loader's future for a product, queued now so that a batch of callers shares a query."""
+    project_products(info)
     loaders = info.context.loaders
     if sku is not None:
         return loaders.product_by_sku.load(sku)
