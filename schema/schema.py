@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext, Info
 from resolvers.errors import BadUserInputError
 from schema.document_cache import DocumentCache, PreparedDocuments, PreparedDocumentsSync
 from schema.document_limits import DocumentLimits
+from schema.execution import CatalogExecutionContext
 from schema.extensions import MaskInternalErrors, QueryLimits, ResponseNotes, is_internal
 from schema.known_channels import KnownChannels
 from schema.lean_resolvers import use_lean_resolvers
@@ -153,7 +154,9 @@ class CatalogSchema(strawberry.federation.Schema):
                 )
 
 
-def build_schema(*, lean_resolvers: bool = True) -> CatalogSchema:
+def build_schema(*, lean_resolvers: bool = True, planned_fields: bool = True) -> CatalogSchema:
+    """The schema; ``lean_resolvers`` and ``planned_fields`` off only to compare with
+    Strawberry's resolvers and graphql-core's field execution."""
     limits = QueryLimits.rules(MAX_DEPTH, MAX_ALIASES)
     return CatalogSchema(
         query=Query,
@@ -183,4 +186,5 @@ def build_schema(*, lean_resolvers: bool = True) -> CatalogSchema:
         documents=DocumentCache(),
         document_limits=DocumentLimits(),
         lean_resolvers=lean_resolvers,
+        execution_context_class=CatalogExecutionContext if planned_fields else None,
     )

@@ -1,0 +1,118 @@
+"""Planned field execution (schema.execution) answers exactly as graphql-core's: every benchmark
+query, argument errors at each item's path, and a corpus of schema-generated operations."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis_graphql import Mode
+from strawberry.types import ExecutionResult
+
+from benchmarks.queries import Q1, Q2, Q3, Q4
+from resolvers.services import Services
+from schema import build_schema
+from schema.context import Context
+from schema.execution import CatalogExecutionContext
+from schema.schema import CatalogSchema
+from tests.fuzz.test_fuzz_schema import operations
+from tests.graphql_helpers import shared_schema
+
+
+@cache
+def unplanned_schema() -> CatalogSchema:
+    """The same schema executing every field through graphql-core's ``execute_field``."""
+    return build_schema(planned_fields=False)
+
+
+async def run(
+    schema: CatalogSchema, services: Services, query: str, variables: dict[str, Any]
+) -> ExecutionResult:
+    context = Context.for_request(services, request_id="planned")
+    # Strawberry's _entities takes the representations apart: each run gets its own copy.
+    variables = copy.deepcopy(variables)
+    return await schema.execute(query, variable_values=variables, context_value=context)
+
+
+# Fields that measure the run itself (catalogAudit's seconds) differ between any two runs.
+MEASURED = frozenset({"seconds"})
+
+
+def steady(value: Any) -> Any:
+    """``value`` with the measured fields left out."""
+    if isinstance(value, dict):
+        return {k: steady(v) for k, v in value.items() if k not in MEASURED}
+    if isinstance(value, list):
+        return [steady(v) for v in value]
+    return value
+
+
+async def assert_alike(services: Services, query: str, variables: dict[str, Any]) -> int:
+    """Both paths give the same data, errors and extensions; how many errors."""
+    planned = await run(shared_schema(), services, query, variables)
+    unplanned = await run(unplanned_schema(), services, query, variables)
+    assert steady(planned.data) == steady(unplanned.data), (query, variables)
+    assert [e.formatted for e in planned.errors or []] == [
+        e.formatted for e in unplanned.errors or []
+    ], (query, variables)
+    assert planned.extensions == unplanned.extensions, (query, variables)
+    return len(planned.errors or [])
+
+
+def test_the_schema_plans_its_fields() -> None:
+    assert shared_schema().execution_context_class is CatalogExecutionContext
+    assert unplanned_schema().execution_context_class is not CatalogExecutionContext
+
+
+# An unknown slot (a literal) and an unknown locale (a variable) fail on every item, and a
+# nullable variable is left out: each item must report its own error at its own path.
+PROBLEMS = """query($first: Int!, $locale: String, $slot: String!) {
+  products(first: $first) { edges { node {
+    sku
+    name(locale: $locale)
+    fallback: name
+    heroImage(channel: "mobile") { url(slot: $slot) w: url(slot: "nope") }
+    attributes(codes: ["weight", "nope"]) { code value }
+    readiness(channel: "mobile") { score }
+  } } }
+}"""
+
+
+async def test_benchmark_queries_and_errors_answer_alike(demo: Services) -> None:
+    cursor = demo.catalog.products.find({}, {"sku": 1}).sort("sku", 1).limit(100)
+    some = [document["sku"] async for document in cursor]
+    representations = [{"__typename": "Product", "sku": sku} for sku in [*some, "NOPE"]]
+    cases: list[tuple[str, dict[str, Any]]] = [
+        (Q1, {"first": 48}),
+        (Q1, {"first": 100}),
+        (Q2, {"sku": some[3]}),
+        (Q3, {"representations": representations}),
+        (Q4, {}),
+        (PROBLEMS, {"first": 6, "locale": "de-AT", "slot": "thumbnail"}),
+        (PROBLEMS, {"first": 6, "locale": "xx-NOPE", "slot": "nope"}),
+        (PROBLEMS, {"first": 6, "slot": "thumbnail"}),
+    ]
+    errors = 0
+    for query, variables in cases:
+        errors += await assert_alike(demo, query, variables)
+    assert errors >= 2 * 6  # every item of the error cases went wrong on its own
+
+
+@settings(
+    max_examples=120,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,  # ``demo`` is only read
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
+@given(query=operations(Mode.POSITIVE))
+async def test_schema_generated_operations_answer_alike(demo: Services, query: str) -> None:
+    await assert_alike(demo, query, {})
