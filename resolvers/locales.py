@@ -146,7 +146,11 @@ class LocaleResolver:
         its German alt text)."""
         if not values:
             return False
-        return any(not _is_blank(values.get(t)) for t in self._own_chains[tag])
+        # A loop, not any() over a generator: readiness asks this for every text and alt text.
+        for candidate in self._own_chains[tag]:  # noqa: SIM110
+            if not _is_blank(values.get(candidate)):
+                return True
+        return False
 
     def chain(self, tag: str) -> tuple[str, ...]:
         """The locales tried, in order, for a supported ``tag``."""
@@ -188,6 +192,8 @@ def pick_expression(field: str, chain: Sequence[str]) -> dict[str, Any]:
 def _is_blank(value: Any) -> bool:
     if value is None:
         return True
+    if value.__class__ is str:  # the common case first, without isinstance's subclass walk
+        return not value.strip()
     if isinstance(value, str):
         return not value.strip()
     if isinstance(value, list | tuple):

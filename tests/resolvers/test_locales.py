@@ -60,3 +60,21 @@ def test_the_database_trims_what_pick_calls_blank() -> None:
     from resolvers.locales import WHITESPACE
 
     assert set(WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+class Text(str):
+    """A str subclass: blank by the same rule as a str."""
+
+
+def test_own_value_comes_from_the_locale_or_its_fallbacks_not_the_default() -> None:
+    locales = resolver()
+    assert locales.has_own_value({"de-DE": "Schuh"}, "de-AT")
+    assert not locales.has_own_value({"en-US": "Shoe", "de-AT": " \u3000"}, "de-AT")
+    assert locales.has_own_value({"en-US": "Shoe"}, "en-US")
+    assert not locales.has_own_value({"de-AT": Text("  ")}, "de-AT")
+    assert locales.has_own_value({"de-AT": Text("Schuach")}, "de-AT")
+    assert not locales.has_own_value({"de-AT": []}, "de-AT")
+    assert locales.has_own_value({"de-AT": ["Schuach"]}, "de-AT")
+    assert locales.has_own_value({"de-AT": 0}, "de-AT")
+    assert not locales.has_own_value(None, "de-AT")
+    assert not locales.has_own_value({}, "de-AT")
