@@ -95,7 +95,8 @@ class ScoringMemo:
 
     def __init__(self) -> None:
         self.index: _ProductIndex | None = None
-        self.problems: dict[tuple[str, tuple[str, str]], str | None] = {}
+        # By channel, then asset key.
+        self.problems: dict[str, dict[tuple[str, str], str | None]] = {}
         self.texts: dict[tuple[str, str], int | None] = {}
         self.alts: dict[tuple[str, str], bool] = {}
         self.swatch_placeholders: dict[tuple[str, frozenset[str]], bool] = {}
@@ -106,7 +107,7 @@ class ScoringMemo:
         return self.index
 
 
-@dataclass
+@dataclass(slots=True)
 class _Inputs:
     product: Document
     assets: dict[tuple[str, str], Document | None]
@@ -120,16 +121,18 @@ class _Inputs:
     now: datetime
     memo: ScoringMemo
     index: _ProductIndex
+    # The memo's delivery problems of this channel, by asset key.
+    problems: dict[tuple[str, str], str | None]
     choices: dict[str, SlotChoice] = field(default_factory=dict)
     missing_locales: set[str] = field(default_factory=set)
 
     def problem(self, key: tuple[str, str]) -> str | None:
         """``delivery_problem`` of the asset under ``key`` on this channel."""
-        problems = self.memo.problems
-        memo_key = (self.channel, key)
-        if memo_key not in problems:
-            problems[memo_key] = delivery_problem(self.assets.get(key), self.channel, self.now)
-        return problems[memo_key]
+        problems = self.problems
+        if key in problems:
+            return problems[key]
+        problem = problems[key] = delivery_problem(self.assets.get(key), self.channel, self.now)
+        return problem
 
     def fill(self, name: str, slot: SlotProfile) -> SlotChoice:
         """``fill_slot`` for this product, with candidates and deliverability memoized."""
@@ -141,21 +144,24 @@ class _Inputs:
         """The length of the text ``tag`` shows for a localized field, None when ``tag`` has
         no text of its own (or from its fallbacks, the default locale aside)."""
         texts = self.memo.texts
-        if (field_name, tag) not in texts:
-            values = self.product.get(field_name) or {}
-            texts[field_name, tag] = (
-                len(str(self.locales.pick(values, tag).value))
-                if self.locales.has_own_value(values, tag)
-                else None
-            )
-        return texts[field_name, tag]
+        key = (field_name, tag)
+        if key in texts:
+            return texts[key]
+        values = self.product.get(field_name) or {}
+        length = texts[key] = (
+            len(str(self.locales.pick(values, tag).value))
+            if self.locales.has_own_value(values, tag)
+            else None
+        )
+        return length
 
     def has_alt(self, asset: Document, tag: str) -> bool:
-        alt = self.memo.alts
+        alts = self.memo.alts
         key = (asset["publicId"], tag)
-        if key not in alt:
-            alt[key] = self.locales.has_own_value(asset.get("alt"), tag)
-        return alt[key]
+        if key in alts:
+            return alts[key]
+        found = alts[key] = self.locales.has_own_value(asset.get("alt"), tag)
+        return found
 
 
 def needed_codes(categories: Iterable[Document]) -> list[str]:
@@ -199,6 +205,7 @@ def evaluate(
         now,
         memo,
         memo.index_of(product),
+        memo.problems.setdefault(channel, {}),
     )
     inputs.choices = {name: inputs.fill(name, slot) for name, slot in plan.slots}
     checks = []
