@@ -19,9 +19,10 @@ from gateway.services import load_profiles, product_writer
 from resolvers.db import Document
 from resolvers.products import PRODUCT_FIELDS
 from resolvers.services import Services
+from schema.global_ids import to_global_id
 from schema.reads import declared_reads, has_resolver, product_document_reads
 from schema.schema import MAX_DEPTH
-from schema.types.product import Product
+from schema.types.product import Product, variant_id
 from tests.command_counter import CommandCounter
 from tests.demo_fixtures import SETTINGS
 from tests.graphql_helpers import data_of, execute, services_for
@@ -207,3 +208,26 @@ def test_the_product_types_are_what_the_schema_builds_from_product_documents() -
     assert product_document_reads(types["BundleItem"]) is None
     assert product_document_reads(types["ProductEdge"]) is None
     assert product_document_reads(types["Product"]) == frozenset(PRODUCT_BASE)
+
+
+async def test_nodes_answer_the_same_with_whole_documents(
+    demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A variant's node is found in its product's variants, whatever the selection names."""
+    document = await demo.catalog.products.find_one({"variants.0": {"$exists": True}})
+    assert document is not None
+    ids = [
+        to_global_id("Product", str(document["_id"])),
+        variant_id(document, document["variants"][0]["sku"]),
+    ]
+    queries = [
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }",
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { sku } } }",
+        """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Product { sku name } }
+          products(first: 2) { edges { node { sku related { sku } } } } }""",
+    ]
+    projected = [await data_of(demo, query, {"ids": ids}) for query in queries]
+    assert all(None not in answer["nodes"] for answer in projected), projected
+    monkeypatch.setattr(schema.lookahead, "product_fields", lambda info: None)
+    assert [await data_of(demo, query, {"ids": ids}) for query in queries] == projected
