@@ -126,6 +126,7 @@ class LocaleResolver:
             tag: chain if tag == self.default else tuple(t for t in chain if t != self.default)
             for tag, chain in self._chains.items()
         }
+        self._own_sets = {tag: frozenset(chain) for tag, chain in self._own_chains.items()}
         self._lookup = {t.lower(): t for t in self.locales}
 
     def resolve(self, tag: str | None) -> str:
@@ -151,6 +152,24 @@ class LocaleResolver:
             if not _is_blank(values.get(candidate)):
                 return True
         return False
+
+    def own_value(self, values: Mapping[str, Any] | None, tag: str) -> Any:
+        """``pick(values, tag).value`` when ``has_own_value(values, tag)``, else None: what
+        ``tag`` shows when it has text of its own, in one walk along the chain."""
+        if not values:
+            return None
+        own = self._own_sets[tag]
+        shown = None
+        for candidate in self._chains[tag]:
+            value = values.get(candidate)
+            if _is_blank(value):
+                continue
+            if shown is None:
+                shown = value
+            # Every own locale is on the chain: the walk meets the first one with text.
+            if candidate in own:
+                return shown
+        return None
 
     def chain(self, tag: str) -> tuple[str, ...]:
         """The locales tried, in order, for a supported ``tag``."""

@@ -147,12 +147,8 @@ class _Inputs:
         key = (field_name, tag)
         if key in texts:
             return texts[key]
-        values = self.product.get(field_name) or {}
-        length = texts[key] = (
-            len(str(self.locales.pick(values, tag).value))
-            if self.locales.has_own_value(values, tag)
-            else None
-        )
+        shown = self.locales.own_value(self.product.get(field_name) or {}, tag)
+        length = texts[key] = None if shown is None else len(str(shown))
         return length
 
     def has_alt(self, asset: Document, tag: str) -> bool:

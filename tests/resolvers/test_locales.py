@@ -1,3 +1,6 @@
+import itertools
+from typing import Any
+
 import pytest
 
 from resolvers.locales import LocaleError, LocaleResolver, canonical_tag
@@ -78,3 +81,20 @@ def test_own_value_comes_from_the_locale_or_its_fallbacks_not_the_default() -> N
     assert locales.has_own_value({"de-AT": 0}, "de-AT")
     assert not locales.has_own_value(None, "de-AT")
     assert not locales.has_own_value({}, "de-AT")
+
+
+def test_own_value_is_what_pick_shows_when_the_locale_has_its_own() -> None:
+    # The default listed mid-chain: de-AT's English text comes before its German one.
+    chained = LocaleResolver(["en-US", "de-DE", "de-AT"], "en-US", {"de-AT": ["en-US", "de-DE"]})
+    texts: tuple[Any, ...] = ("Shoe", " ", None, ["Schuh"], [], 0)
+    for locales in (resolver(), chained):
+        for en, de, at in itertools.product(texts, repeat=3):
+            values = {"en-US": en, "de-DE": de, "de-AT": at}
+            for tag in locales.locales:
+                expected = (
+                    locales.pick(values, tag).value if locales.has_own_value(values, tag) else None
+                )
+                assert locales.own_value(values, tag) == expected, (values, tag)
+    assert chained.own_value({"en-US": "Shoe", "de-DE": "Schuh"}, "de-AT") == "Shoe"
+    assert chained.own_value({"en-US": "Shoe"}, "de-AT") is None
+    assert resolver().own_value(None, "de-AT") is None
