@@ -11,6 +11,11 @@ loader results (``schema.settled``). Each field says what it reads in its ``meta
 The lookahead knows no field by name: it walks the selection and adds up these declarations.
 A field that reads a loader without declaring it still answers (through the batching loaders),
 only slower; ``tests/schema/test_prefetch.py`` finds such fields.
+
+A field of a type built from product documents (``product_document``) also says which top-level
+fields of the document it reads, ``reads(fields=...)``: a query reads only those of its products.
+A field that says nothing makes its requests read whole documents, again only slower;
+``tests/schema/test_projection.py`` finds such fields and runs each one both ways.
 """
 
 from __future__ import annotations
