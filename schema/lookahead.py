@@ -255,12 +255,12 @@ class _FieldsWalk:
         return frozenset(self.fields)
 
     def _walk(self, selection_set: SelectionSetNode, owner: GraphQLObjectType) -> None:
-        built_from = product_document_reads(owner)
-        if built_from is not None:
-            self.fields |= built_from
+        to_build = product_document_reads(owner)
+        if to_build is not None:
+            self.fields |= to_build
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                self._field(node, owner, built_from is not None)
+                self._field(node, owner, to_build is not None)
             elif isinstance(node, InlineFragmentNode):
                 condition = node.type_condition
                 if self._applies(condition.name.value if condition else None, owner):
