@@ -4,7 +4,7 @@
 ``store`` keeps the scores on the product documents that filters, sorts and dashboards read.
 """
 
-from resolvers.readiness.rules import Readiness, evaluate, needed_codes
+from resolvers.readiness.rules import PRODUCT_FIELDS_READ, Readiness, evaluate, needed_codes
 from resolvers.readiness.store import (
     materialize,
     rescore_products_using,
@@ -15,6 +15,7 @@ from resolvers.readiness.store import (
 )
 
 __all__ = [
+    "PRODUCT_FIELDS_READ",
     "Readiness",
     "evaluate",
     "materialize",

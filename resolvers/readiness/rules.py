@@ -34,6 +34,12 @@ RULES_VERSION = 2
 
 UNIVERSAL_FORMATS = {"auto", "jpg", "png", "gif", "mp4"}
 
+# The top-level product fields the rules read (categories: their required attributes come from
+# the taxonomy), so that a query scoring products may read only these of each document. A rule
+# that reads another field must add it here: tests/resolvers/readiness/test_fields_read.py
+# scores catalogs on these fields alone.
+PRODUCT_FIELDS_READ = ("media", "variants", "name", "description", "attributes", "categories")
+
 
 @dataclass(frozen=True, slots=True)
 class Check:

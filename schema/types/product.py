@@ -11,6 +11,7 @@ from resolvers.attributes import effective_attributes
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
 from resolvers.loaders import object_id
+from resolvers.readiness import PRODUCT_FIELDS_READ
 from schema.context import Context
 from schema.global_ids import from_global_id, to_global_id
 from schema.lookahead import Needs, prefetch_products, project_products
@@ -47,8 +48,6 @@ LazyHistory = Annotated["ChangeEventConnection", strawberry.lazy("schema.types.h
 ACCESSORIES = Linked("accessories")
 RELATED = Linked("related")
 BUNDLE = Linked("bundle")
-# What the live readiness evaluator reads of a product (resolvers/readiness/rules.py).
-READINESS_READS = ("media", "variants", "name", "description", "attributes", "categories")
 
 
 def variant_id(product: Document, variant_sku: str) -> str:
@@ -319,7 +318,9 @@ class Product(Node):
         description="Readiness for the channel (all its locales, or one): score, verdict, and "
         "every check with its message and fix hint. Computed live; filters and sorts use the "
         "stored copy.",
-        metadata=reads(media=every_role, categories=True, attributes=True, fields=READINESS_READS),
+        metadata=reads(
+            media=every_role, categories=True, attributes=True, fields=PRODUCT_FIELDS_READ
+        ),
     )
     def readiness(
         self, info: Info, channel: args.Channel, locale: args.Locale = None
