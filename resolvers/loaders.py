@@ -56,7 +56,8 @@ class _DocumentLoader(Loader[Hashable, Document | None]):
         if self.clause is not None:
             query.update(self.clause)
         cursor = self.collection.find(query, self.projection).batch_size(len(keys) + 1)
-        async for document in cursor:
+        # to_list, not async for: iterating costs two coroutine steps per document.
+        for document in await cursor.to_list():
             by_key[document[self.field]] = document
         if not self.upcasts:
             return [by_key.get(key) for key in keys]
@@ -153,7 +154,7 @@ class Taxonomy:
 
     @staticmethod
     async def _read(collection: Collection, key: str) -> dict[str, Document]:
-        return {d[key]: d async for d in collection.find({}).batch_size(10_000)}
+        return {d[key]: d for d in await collection.find({}).batch_size(10_000).to_list()}
 
 
 def _settled(task: asyncio.Task[dict[str, Document]] | None) -> dict[str, Document] | None:

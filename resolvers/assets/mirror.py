@@ -286,7 +286,8 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
         found: dict[AssetKey, Document] = {}
         query = {"publicId": {"$in": public_ids}}
         cursor = self.assets.find(query, UNREAD_BY_RESOLVERS).batch_size(len(keys) + 1)
-        async for document in cursor:
+        # to_list, not async for: iterating costs two coroutine steps per document.
+        for document in await cursor.to_list():
             found[key_of(document)] = document
         now = self.now()
         stale = [
