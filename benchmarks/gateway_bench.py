@@ -13,6 +13,8 @@ and Q3. Targets are judged against ``rest``, and against the peers by CPU per re
 1. Payloads: Q1 (two page sizes), Q2, Q3 and Q4 from every server are compared with the one-worker
    gateway's; any difference stops the run before anything is timed.
 2. Cells: every (server, query, concurrency) for ``--duration`` seconds after a short warm-up.
+   Then the peer rounds (``--peer-rounds``, ``benchmarks.peer_rounds``): the peer targets'
+   cells of the gateway, the peers and rest-tuned again, in rotated interleaved rounds.
 3. MongoDB commands (and documents examined) per request: profiler level 2 over a fixed number
    of sequential requests.
 4. Soak: ``--soak`` seconds of mixed load on the multi-worker gateway, RSS sampled throughout.
@@ -42,7 +44,7 @@ import httpx
 import psutil
 from pymongo import AsyncMongoClient
 
-from benchmarks import load, peer_config, report
+from benchmarks import load, peer_config, peer_rounds, report
 from benchmarks.access import bench_key, bench_pepper, unthrottled_roles
 from benchmarks.bench_catalog import BENCH_SEED, seed_bench_catalog, summary_counts
 from benchmarks.naive_app import APP_NAME as NAIVE_APP_NAME
@@ -76,6 +78,9 @@ PEER_QUERIES: tuple[QueryName, ...] = ("Q1", "Q3")
 # concurrency, with pages of LARGE_PAGE_SIZE (against PAGE_SIZE at the same concurrency).
 MARGINAL_CONCURRENCY = report.PEER_CONCURRENCY
 CONCURRENCY: tuple[int, ...] = (1, 16, 64)
+# Who runs in the peer rounds: the gateway and the peers the targets compare, and rest-tuned
+# (Q1 only) beside them for reference, in this order in round 0.
+ROUND_SERVERS = (report.GATEWAY, report.APOLLO, report.JIT, report.REST_TUNED)
 SOAK_CONCURRENCY = 16
 MIB = 1024 * 1024
 COMMANDS_METHOD = (
@@ -103,6 +108,7 @@ class Config:
     quick: bool
     output: Path
     peers: bool = True
+    peer_rounds: int = peer_rounds.DEFAULT_ROUNDS
 
     @property
     def mode(self) -> str:
@@ -111,6 +117,7 @@ class Config:
     def budget_s(self) -> float:
         """An upper bound for the whole run; servers are stopped by their reapers after it."""
         cells = 7 * len(self.queries) * len(self.concurrency)  # at most seven servers
+        cells += self.peer_rounds * len(ROUND_SERVERS) * 3  # three cells each per round
         per_cell = self.duration_s + self.warmup_s + self.max_cell_s
         return 900 + self.products / 20 + cells * per_cell + self.soak_s * 1.5
 
@@ -147,6 +154,14 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         help="leave out the Node.js peers (Apollo Server, graphql-jit; they need node and "
         "benchmarks/peers/node_modules, which `make bench` installs)",
     )
+    parser.add_argument(
+        "--peer-rounds",
+        type=int,
+        default=peer_rounds.DEFAULT_ROUNDS,
+        help="interleaved rounds of the peer targets' cells after the per-server cells, judged "
+        f"on their median (default {peer_rounds.DEFAULT_ROUNDS}; 0: judge on the per-server "
+        "cells)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     queries: tuple[QueryName, ...] = QUERY_NAMES
@@ -171,6 +186,8 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         parser.error("--products: at least 50 (the demo generator plants defects on 2+ each)")
     if args.workers < 1 or duration <= 0 or soak < 0:
         parser.error("--workers must be ≥ 1, --duration > 0, --soak ≥ 0")
+    if args.peer_rounds < 0:
+        parser.error("--peer-rounds: 0 or more")
     return Config(
         products=products,
         duration_s=duration,
@@ -185,6 +202,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         quick=args.quick,
         output=args.output,
         peers=not args.no_peers,
+        peer_rounds=args.peer_rounds,
     )
 
 
@@ -454,6 +472,64 @@ async def run_cells(
                 mongod_pid,
             )
             results.cells.append(cell)
+
+
+def round_plan(
+    specs: Sequence[ServerSpec], queries: Sequence[QueryName]
+) -> dict[str, list[tuple[QueryName, int, str]]]:
+    """The cells of the peer targets each server runs in a round: (query, page size, label),
+    all at ``PEER_CONCURRENCY``; Q1's two page sizes one after the other, so the cost per
+    extra product is a difference of neighbouring cells. Empty without a peer to compare with
+    (``--no-peers``, neither Q1 nor Q3)."""
+    present = {spec.name: spec for spec in specs}
+    if not {report.APOLLO, report.JIT} & set(present):
+        return {}
+    cells: list[tuple[QueryName, int, str]] = []
+    if "Q1" in queries:
+        cells += [("Q1", PAGE_SIZE, "Q1"), ("Q1", LARGE_PAGE_SIZE, report.Q1_LARGE)]
+    if "Q3" in queries:
+        cells.append(("Q3", PAGE_SIZE, "Q3"))
+    plan = {
+        name: [cell for cell in cells if supports(present[name], cell[0])]
+        for name in ROUND_SERVERS
+        if name in present
+    }
+    return {name: planned for name, planned in plan.items() if planned}
+
+
+async def run_peer_rounds(
+    servers: Sequence[ServerProcess],
+    workload: Workload,
+    config: Config,
+    results: report.Results,
+    mongod_pid: int,
+) -> None:
+    """``config.peer_rounds`` rounds of the peer targets' cells; round r runs the servers
+    starting with the (r mod n)-th (``peer_rounds.round_order``). Each cell starts at the first
+    page, so every round and server sees the same requests."""
+    by_name = {server.spec.name: server for server in servers}
+    plan = round_plan([server.spec for server in servers], config.queries)
+    for index in range(config.peer_rounds if plan else 0):
+        order = peer_rounds.round_order(list(plan), index)
+        log(f"peer round {index + 1}/{config.peer_rounds}: {' → '.join(order)}")
+        cells: list[report.Cell] = []
+        for name in order:
+            server = by_name[name]
+            async with load.new_client(server.base_url, MARGINAL_CONCURRENCY) as client:
+                for query, page_size, label in plan[name]:
+                    requests = requests_for(server.spec, workload, query, page_size)
+                    cell, _ = await _measure(
+                        client,
+                        server,
+                        requests,
+                        label,
+                        MARGINAL_CONCURRENCY,
+                        0,
+                        config,
+                        mongod_pid,
+                    )
+                    cells.append(cell)
+        results.peer_rounds.append(cells)
 
 
 async def _measure(
@@ -740,6 +816,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
                 phase("cells")
                 await run_command_counts(server, workload, config, catalog.db, results)
                 phase("count commands")
+            await run_peer_rounds(servers, workload, config, results, mongo.process.pid)
+            phase("peer rounds")
             if config.soak_s > 0:
                 soaked = servers[1] if config.workers > 1 else servers[0]
                 log(
