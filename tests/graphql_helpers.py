@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any
 
@@ -63,13 +64,17 @@ async def execute(
     variables: dict[str, Any] | None = None,
     *,
     max_cost: int | None = None,
+    schema: CatalogSchema | None = None,
 ) -> ExecutionResult:
     """Run ``query`` as the gateway would; ``max_cost`` raises the per-request cost limit for
-    tests that select every field on purpose."""
+    tests that select every field on purpose; ``schema``: another build than the shared one."""
     context = Context.for_request(services, request_id="test")
     if max_cost is not None:
         context.cost.limit = max_cost
-    return await shared_schema().execute(query, variable_values=variables, context_value=context)
+    # Strawberry's _entities takes the representations apart: each run gets its own copy.
+    variables = copy.deepcopy(variables)
+    schema = schema or shared_schema()
+    return await schema.execute(query, variable_values=variables, context_value=context)
 
 
 async def data_of(

@@ -3,37 +3,25 @@ query, argument errors at each item's path, and a corpus of schema-generated ope
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import Mode
-from strawberry.types import ExecutionResult
 
 from benchmarks.queries import Q1, Q2, Q3, Q4
 from resolvers.services import Services
 from schema import build_schema
-from schema.context import Context
 from schema.execution import CatalogExecutionContext
 from schema.schema import CatalogSchema
 from tests.fuzz.test_fuzz_schema import operations
-from tests.graphql_helpers import shared_schema
+from tests.graphql_helpers import execute, shared_schema
 
 
 @cache
 def unplanned_schema() -> CatalogSchema:
     """The same schema executing every field through graphql-core's ``execute_field``."""
     return build_schema(planned_fields=False)
-
-
-async def run(
-    schema: CatalogSchema, services: Services, query: str, variables: dict[str, Any]
-) -> ExecutionResult:
-    context = Context.for_request(services, request_id="planned")
-    # Strawberry's _entities takes the representations apart: each run gets its own copy.
-    variables = copy.deepcopy(variables)
-    return await schema.execute(query, variable_values=variables, context_value=context)
 
 
 # Fields that measure the run itself (catalogAudit's seconds) differ between any two runs.
@@ -51,8 +39,8 @@ def steady(value: Any) -> Any:
 
 async def assert_alike(services: Services, query: str, variables: dict[str, Any]) -> int:
     """Both paths give the same data, errors and extensions; how many errors."""
-    planned = await run(shared_schema(), services, query, variables)
-    unplanned = await run(unplanned_schema(), services, query, variables)
+    planned = await execute(services, query, variables)
+    unplanned = await execute(services, query, variables, schema=unplanned_schema())
     assert steady(planned.data) == steady(unplanned.data), (query, variables)
     assert [e.formatted for e in planned.errors or []] == [
         e.formatted for e in unplanned.errors or []

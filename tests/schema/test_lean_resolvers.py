@@ -3,20 +3,17 @@ Strawberry's resolver wrapper: the benchmark queries, argument errors, locale fa
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from typing import Any
 
 import pytest
-from strawberry.types import ExecutionResult
 
 from benchmarks.queries import Q1, Q2, Q3
 from resolvers.services import Services
 from schema import build_schema
-from schema.context import Context
 from schema.lean_resolvers import lean_resolver
 from schema.schema import CatalogSchema
-from tests.graphql_helpers import shared_schema
+from tests.graphql_helpers import execute, shared_schema
 
 
 @cache
@@ -60,15 +57,6 @@ def test_other_fields_keep_strawberrys_resolver(type_name: str, field_name: str)
     assert not field_resolver(type_name, field_name).__qualname__.startswith("lean_resolver")
 
 
-async def run(
-    schema: CatalogSchema, services: Services, query: str, variables: dict[str, Any]
-) -> ExecutionResult:
-    context = Context.for_request(services, request_id="lean")
-    # Strawberry's _entities takes the representations apart: each run gets its own copy.
-    variables = copy.deepcopy(variables)
-    return await schema.execute(query, variable_values=variables, context_value=context)
-
-
 async def skus(services: Services, count: int) -> list[str]:
     cursor = services.catalog.products.find({}, {"sku": 1}).sort("sku", 1).limit(count)
     return [document["sku"] async for document in cursor]
@@ -100,8 +88,8 @@ async def test_lean_and_strawberry_resolvers_answer_alike(demo: Services) -> Non
     ]
     errors = 0
     for query, variables in cases:
-        lean = await run(shared_schema(), demo, query, variables)
-        strawberry = await run(strawberry_schema(), demo, query, variables)
+        lean = await execute(demo, query, variables)
+        strawberry = await execute(demo, query, variables, schema=strawberry_schema())
         assert lean.data == strawberry.data, variables
         assert [e.formatted for e in lean.errors or []] == [
             e.formatted for e in strawberry.errors or []
