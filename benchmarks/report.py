@@ -632,11 +632,12 @@ def peer_rounds_table(results: Results) -> list[str]:
         "",
         f"## Peer rounds (c={PEER_CONCURRENCY})",
         "",
-        f"The cells of the peer targets again, in {count} rounds, each round every server one "
-        "after another in an order rotated each round (so no server always follows the same "
-        "one), minutes closer together than the per-server cells above. The peer targets are "
-        "judged on the median over the rounds; the spread (max/min over the rounds) is how "
-        f"far the machine moved the same measure. Order: {orders}.",
+        f"The cells of the peer targets again, in {count} rounds: in each, every server one "
+        "after another, round r starting with server r mod n and odd rounds going backward "
+        "(so no server always follows the same one), much closer together in time than the "
+        "per-server cells above. The peer targets are judged on the median over the rounds; "
+        "the spread (max/min over the rounds) is how far the machine moved the same measure. "
+        f"Order: {orders}.",
         "",
         "| Measure | Server | "
         + " | ".join(f"round {i + 1}" for i in range(count))
