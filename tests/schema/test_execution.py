@@ -9,11 +9,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import Mode
 
-from benchmarks.queries import Q1, Q2, Q3, Q4
+from benchmarks.queries import Q4
 from resolvers.services import Services
 from schema import build_schema
 from schema.execution import CatalogExecutionContext
 from schema.schema import CatalogSchema
+from tests.benchmark_cases import benchmark_cases
 from tests.fuzz.test_fuzz_schema import operations
 from tests.graphql_helpers import execute, shared_schema
 
@@ -69,14 +70,8 @@ PROBLEMS = """query($first: Int!, $locale: String, $slot: String!) {
 
 
 async def test_benchmark_queries_and_errors_answer_alike(demo: Services) -> None:
-    cursor = demo.catalog.products.find({}, {"sku": 1}).sort("sku", 1).limit(100)
-    some = [document["sku"] async for document in cursor]
-    representations = [{"__typename": "Product", "sku": sku} for sku in [*some, "NOPE"]]
-    cases: list[tuple[str, dict[str, Any]]] = [
-        (Q1, {"first": 48}),
-        (Q1, {"first": 100}),
-        (Q2, {"sku": some[3]}),
-        (Q3, {"representations": representations}),
+    cases = [
+        *await benchmark_cases(demo),
         (Q4, {}),
         (PROBLEMS, {"first": 6, "locale": "de-AT", "slot": "thumbnail"}),
         (PROBLEMS, {"first": 6, "locale": "xx-NOPE", "slot": "nope"}),

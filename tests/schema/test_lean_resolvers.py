@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from benchmarks.queries import Q1, Q2, Q3
 from resolvers.services import Services
 from schema import build_schema
 from schema.lean_resolvers import lean_resolver
 from schema.schema import CatalogSchema
+from tests.benchmark_cases import benchmark_cases
 from tests.graphql_helpers import execute, shared_schema
 
 
@@ -57,11 +57,6 @@ def test_other_fields_keep_strawberrys_resolver(type_name: str, field_name: str)
     assert not field_resolver(type_name, field_name).__qualname__.startswith("lean_resolver")
 
 
-async def skus(services: Services, count: int) -> list[str]:
-    cursor = services.catalog.products.find({}, {"sku": 1}).sort("sku", 1).limit(count)
-    return [document["sku"] async for document in cursor]
-
-
 PROBLEMS = """query($locale: String, $channel: String!, $slot: String!) {
   products(first: 5) { edges { node {
     sku
@@ -73,13 +68,8 @@ PROBLEMS = """query($locale: String, $channel: String!, $slot: String!) {
 
 
 async def test_lean_and_strawberry_resolvers_answer_alike(demo: Services) -> None:
-    some = await skus(demo, 100)
-    representations = [{"__typename": "Product", "sku": sku} for sku in [*some, "NOPE"]]
-    cases: list[tuple[str, dict[str, Any]]] = [
-        (Q1, {"first": 48}),
-        (Q1, {"first": 100}),
-        (Q2, {"sku": some[3]}),
-        (Q3, {"representations": representations}),
+    cases = [
+        *await benchmark_cases(demo),
         # A locale without its own text (fallbacks), an unknown locale, channel and slot.
         (PROBLEMS, {"locale": "de-AT", "channel": "mobile", "slot": "thumbnail"}),
         (PROBLEMS, {"locale": "xx-NOPE", "channel": "mobile", "slot": "thumbnail"}),
