@@ -30,7 +30,6 @@ from graphql import (
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
-    GraphQLType,
     GraphQLUnionType,
     InlineFragmentNode,
     OperationType,
@@ -113,16 +112,13 @@ class _Walk:
 
     def __init__(self, info: Info) -> None:
         self.info = info
-        self.type_map = info.schema.schema_converter.type_map
+        self.schema: GraphQLSchema = info._raw_info.schema
         self.channels: Channels = info.context.services.channels
-
-    def _type(self, name: str | None) -> GraphQLType | None:
-        concrete = self.type_map.get(name) if name is not None else None
-        return concrete.implementation if concrete is not None else None
 
     def needs_of_field(self) -> Needs:
         info = self.info
-        parent = self._type(info.path.typename)
+        typename = info.path.typename
+        parent = self.schema.get_type(typename) if typename is not None else None
         if not isinstance(parent, GraphQLObjectType):
             raise TypeError(f"no object type for {info.path.as_list()}")
         returned = get_named_type(parent.fields[info.field_name].type)
@@ -133,7 +129,7 @@ class _Walk:
         (``_entities``) the fields of each of its object types add up: only the types that
         stand for products declare what they read."""
         collected = _Collected()
-        for each in self._objects(named):
+        for each in _object_types(self.schema, named):
             self._collect(selections, each, collected)
         return collected.needs()
 
@@ -142,7 +138,7 @@ class _Walk:
     ) -> None:
         for selection in selections:
             if not isinstance(selection, SelectedField):
-                if self._applies(selection.type_condition, owner):
+                if _fragment_applies(self.schema, selection.type_condition, owner):
                     self._collect(selection.selections, owner, into)
                 continue
             graphql_field = owner.fields.get(selection.name)  # None for __typename
@@ -162,32 +158,29 @@ class _Walk:
             if isinstance(declared.nested, Linked):
                 into.relations.append((declared.nested, self.needs(selection.selections, below)))
             elif declared.nested is not None:
-                for each in self._objects(below):
+                for each in _object_types(self.schema, below):
                     self._collect(selection.selections, each, into)
 
-    def _objects(self, named: GraphQLNamedType) -> list[GraphQLObjectType]:
-        """The object types a value of ``named`` may have."""
-        if isinstance(named, GraphQLObjectType):
-            return [named]
-        if isinstance(named, GraphQLUnionType):
-            return list(named.types)
-        if isinstance(named, GraphQLInterfaceType):
-            implementations = (concrete.implementation for concrete in self.type_map.values())
-            return [
-                t
-                for t in implementations
-                if isinstance(t, GraphQLObjectType) and named in t.interfaces
-            ]
-        return []
 
-    def _applies(self, condition: str | None, owner: GraphQLObjectType) -> bool:
-        """A fragment on ``condition`` applies to objects of ``owner``'s type."""
-        if condition is None or condition == owner.name:
-            return True
-        fragment_type = self._type(condition)
-        if isinstance(fragment_type, GraphQLUnionType | GraphQLInterfaceType):
-            return owner in self._objects(fragment_type)
-        return False
+def _object_types(schema: GraphQLSchema, named: GraphQLNamedType) -> list[GraphQLObjectType]:
+    """The object types a value of ``named`` may have."""
+    if isinstance(named, GraphQLObjectType):
+        return [named]
+    if isinstance(named, GraphQLUnionType | GraphQLInterfaceType):
+        return list(schema.get_possible_types(named))
+    return []
+
+
+def _fragment_applies(
+    schema: GraphQLSchema, condition: str | None, owner: GraphQLObjectType
+) -> bool:
+    """A fragment on ``condition`` applies to objects of ``owner``'s type."""
+    if condition is None or condition == owner.name:
+        return True
+    named = schema.get_type(condition)
+    if isinstance(named, GraphQLUnionType | GraphQLInterfaceType):
+        return schema.is_sub_type(named, owner)
+    return False
 
 
 def product_fields(info: Info) -> frozenset[str] | None:
@@ -263,11 +256,12 @@ class _FieldsWalk:
                 self._field(node, owner, to_build is not None)
             elif isinstance(node, InlineFragmentNode):
                 condition = node.type_condition
-                if self._applies(condition.name.value if condition else None, owner):
+                name = condition.name.value if condition else None
+                if _fragment_applies(self.schema, name, owner):
                     self._walk(node.selection_set, owner)
             elif isinstance(node, FragmentSpreadNode):
                 fragment = self.fragments[node.name.value]
-                if self._applies(fragment.type_condition.name.value, owner):
+                if _fragment_applies(self.schema, fragment.type_condition.name.value, owner):
                     self._walk(fragment.selection_set, owner)
 
     def _field(self, node: FieldNode, owner: GraphQLObjectType, of_product: bool) -> None:
@@ -280,23 +274,8 @@ class _FieldsWalk:
                 raise _UndeclaredError(f"{owner.name}.{node.name.value}")
             self.fields |= declared.fields
         if node.selection_set is not None:
-            for each in self._objects(get_named_type(graphql_field.type)):
+            for each in _object_types(self.schema, get_named_type(graphql_field.type)):
                 self._walk(node.selection_set, each)
-
-    def _objects(self, named: GraphQLNamedType) -> list[GraphQLObjectType]:
-        if isinstance(named, GraphQLObjectType):
-            return [named]
-        if isinstance(named, GraphQLUnionType | GraphQLInterfaceType):
-            return list(self.schema.get_possible_types(named))
-        return []
-
-    def _applies(self, condition: str | None, owner: GraphQLObjectType) -> bool:
-        if condition is None or condition == owner.name:
-            return True
-        named = self.schema.get_type(condition)
-        if isinstance(named, GraphQLUnionType | GraphQLInterfaceType):
-            return self.schema.is_sub_type(named, owner)
-        return False
 
 
 async def prefetch_products(info: Info, products: Sequence[Document], needs: Needs) -> None:
