@@ -13,6 +13,10 @@ hands ``execute_field`` the same group object: the plan is keyed on its identity
 group so that the identity cannot be reused while the request runs. What happens after the
 resolver is called (completion, errors, nulls) is graphql-core's own code, unchanged.
 
+Each selection (a grouped field set, also memoized per request) is planned too: fields that
+only read an attribute of their source and return a scalar or an enum, and ``__typename``, are
+answered in place without ``execute_field``, falling back to it when the value would fail.
+
 Arguments whose coercion fails are not kept: each item reports the error at its own path, as
 graphql-core does. Arguments are passed to resolvers as a fresh ``**`` mapping each call, so a
 resolver cannot change another item's; the lean resolvers copy list arguments (they may be the
@@ -25,11 +29,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLOutputType
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql import (
+    FieldNode,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import AwaitableOrValue, Path, Undefined, UndefinedType
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, UndefinedType, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +57,168 @@ class _FieldPlan:
     arguments: dict[str, Any] | None  # None: coerced per call (coercion raised)
 
 
+@dataclass(frozen=True, slots=True)
+class _Attribute:
+    """A field that reads one attribute of its source and returns a scalar or an enum."""
+
+    name: str
+    type: GraphQLLeafType
+    non_null: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _TypeName:
+    """``__typename``: the parent type's name."""
+
+    value: str
+
+
+# Field directives graphql-core has applied before execute_fields sees the field.
+_APPLIED_WHEN_COLLECTED = frozenset({"include", "skip"})
+
+# What execute_fields does for each response key of a selection: read an attribute, answer
+# the type name, or graphql-core's execute_field (None).
+_Entry = tuple[str, FieldDetailsList, _Attribute | _TypeName | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _SelectionPlan:
+    fields: GroupedFieldSet  # held: the plan is keyed on its identity
+    entries: tuple[_Entry, ...] | None  # None: no attribute field, graphql-core's loop
+
+
 class CatalogExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, planning each field group once per request."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[GraphQLObjectType, int], _FieldPlan | None] = {}
+        self._selections: dict[tuple[GraphQLObjectType, int], _SelectionPlan] = {}
+        # Strawberry hands every request a manager, empty unless an extension has resolve().
+        manager = self.middleware_manager
+        self._middleware = bool(manager is not None and manager.middlewares)
+
+    def _in_place(
+        self, parent_type: GraphQLObjectType, group: FieldDetailsList
+    ) -> _Attribute | _TypeName | None:
+        """How to answer a field without ``execute_field``; None when it needs it."""
+        # Middleware (a schema extension's resolve hook) must see every field.
+        if self._middleware or any(
+            directive.name.value not in _APPLIED_WHEN_COLLECTED
+            for details in group
+            for directive in details.node.directives or ()
+        ):
+            return None
+        node = group[0].node
+        if node.name.value == "__typename":
+            return _TypeName(parent_type.name)
+        field = self.schema.get_field(parent_type, node.name.value)
+        if field is None or field.args or node.arguments:
+            return None
+        definition = field.extensions.get("strawberry-definition")
+        if (
+            not isinstance(definition, StrawberryField)
+            or not getattr(field.resolve, "_is_default", False)
+            or not definition.is_basic_field
+            or definition.default_resolver is not getattr
+        ):
+            return None
+        return_type = field.type
+        non_null = isinstance(return_type, GraphQLNonNull)
+        leaf = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        if not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+            return None
+        return _Attribute(definition.python_name, leaf, non_null)
+
+    def _plan_selection(
+        self, parent_type: GraphQLObjectType, fields: GroupedFieldSet
+    ) -> _SelectionPlan:
+        entries = tuple(
+            (name, group, self._in_place(parent_type, group)) for name, group in fields.items()
+        )
+        if all(in_place is None for _, _, in_place in entries):
+            return _SelectionPlan(fields, None)
+        return _SelectionPlan(fields, entries)
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any | None,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core's ``execute_fields`` (3.3), reading attribute fields in place.
+
+        A field that only reads an attribute and returns a scalar (``sku``, ``score``, an
+        attribute's ``code``), and ``__typename``, need no resolve info, no path and no
+        completion chain: on a listing they are half of the fields. When the value is null for
+        a non-null field, or does not serialize, the field goes through ``execute_field`` and
+        fails exactly as there (reading an attribute twice changes nothing).
+        """
+        key = (parent_type, id(grouped_field_set))
+        try:
+            plan = self._selections[key]
+        except KeyError:
+            plan = self._selections[key] = self._plan_selection(parent_type, grouped_field_set)
+        entries = plan.entries
+        if entries is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list, in_place in entries:
+                if type(in_place) is _TypeName:
+                    results[response_name] = in_place.value
+                    continue
+                if type(in_place) is _Attribute:
+                    attribute = in_place
+                    try:
+                        value = getattr(source_value, attribute.name)
+                        if value is None:
+                            if not attribute.non_null:
+                                results[response_name] = None
+                                continue
+                        else:
+                            coerced = attribute.type.coerce_output_value(value)
+                            if coerced is not None and coerced is not Undefined:
+                                results[response_name] = coerced
+                                continue
+                    except Exception:
+                        pass
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return self._gather_fields(results, awaitable_fields)
+
+    @staticmethod
+    async def _gather_fields(
+        results: dict[str, Any], awaitable_fields: list[str]
+    ) -> dict[str, Any]:
+        if len(awaitable_fields) == 1:
+            field = awaitable_fields[0]
+            results[field] = await results[field]
+        else:
+            awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
 
     def _plan(self, parent_type: GraphQLObjectType, group: FieldDetailsList) -> _FieldPlan | None:
         """The group's plan; None for a field the type does not have (graphql-core skips it)."""

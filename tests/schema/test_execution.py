@@ -3,9 +3,12 @@ query, argument errors at each item's path, and a corpus of schema-generated ope
 
 from __future__ import annotations
 
+import enum
 from functools import cache
 from typing import Any
 
+import pytest
+import strawberry
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import Mode
 
@@ -99,3 +102,91 @@ async def test_benchmark_queries_and_errors_answer_alike(demo: Services) -> None
 @given(query=operations(Mode.POSITIVE))
 async def test_schema_generated_operations_answer_alike(demo: Services, query: str) -> None:
     await assert_alike(demo, query, {})
+
+
+# Attribute fields are answered in place; the ways they can fail must fail as in graphql-core.
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+
+
+@strawberry.type
+class Item:
+    sku: str
+    label: str | None
+    colour: Colour
+    count: int
+
+
+@strawberry.type
+class Parcel:
+    item: Item
+    items: list[Item | None]
+
+
+@strawberry.type
+class ParcelQuery:
+    @strawberry.field
+    def parcel(self) -> Parcel | None:
+        good = Item(sku="A", label=None, colour=Colour.RED, count=1)
+        null_sku = Item(sku=None, label="x", colour=Colour.RED, count=2)  # type: ignore[arg-type]
+        bad_colour = Item(sku="C", label="y", colour="mauve", count=3)  # type: ignore[arg-type]
+        bad_count = Item(sku="D", label="z", colour=Colour.RED, count="many")  # type: ignore[arg-type]
+        return Parcel(item=good, items=[good, null_sku, bad_colour, bad_count])
+
+
+PARCEL = """query($withLabel: Boolean!) {
+  parcel {
+    __typename
+    item { sku label colour count kind: __typename }
+    items { sku sku label @include(if: $withLabel) ...More }
+  }
+}
+fragment More on Item { colour count c: count __typename }"""
+
+
+@pytest.mark.parametrize("with_label", [True, False])
+def test_attribute_fields_fail_as_in_graphql_core(
+    with_label: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned = strawberry.Schema(query=ParcelQuery, execution_context_class=CatalogExecutionContext)
+    plain = strawberry.Schema(query=ParcelQuery)
+    variables = {"withLabel": with_label}
+    executed: list[str] = []
+    execute_field = CatalogExecutionContext.execute_field
+
+    def recording(self: CatalogExecutionContext, *args: Any) -> Any:
+        executed.append(".".join(str(key) for key in args[3].as_list()))
+        return execute_field(self, *args)
+
+    monkeypatch.setattr(CatalogExecutionContext, "execute_field", recording)
+    got = planned.execute_sync(PARCEL, variable_values=variables)
+    # Only the fields with resolvers and the failing attributes went through execute_field.
+    assert executed == [
+        "parcel",
+        "parcel.item",
+        "parcel.items",
+        "parcel.items.1.sku",
+        "parcel.items.2.colour",
+        "parcel.items.3.count",
+    ]
+    expected = plain.execute_sync(PARCEL, variable_values=variables)
+    assert got.data == expected.data
+    assert [e.formatted for e in got.errors or []] == [e.formatted for e in expected.errors or []]
+    # The null SKU, the unknown colour and the count that is no Int: each its own item's error.
+    assert [e.path for e in got.errors or []] == [
+        ["parcel", "items", 1, "sku"],
+        ["parcel", "items", 2, "colour"],
+        ["parcel", "items", 3, "count"],
+    ]
+    assert got.data is not None
+    assert got.data["parcel"]["item"] == {
+        "sku": "A",
+        "label": None,
+        "colour": "RED",
+        "count": 1,
+        "kind": "Item",
+    }
+    assert got.data["parcel"]["items"][1:] == [None, None, None]
