@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,32 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
+Command = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Command:
+    """``main`` in this process, in ``clean_env``'s environment: (status, stderr).
+
+    For refusals, which stop before anything starts: a subprocess would spend its ~2 s
+    importing the gateway to print one line. ``test_bad_setting_stops_with_one_line`` runs
+    the installed command, so the status and the line still reach a shell.
+    """
+
+    def call(*args: str, unset: tuple[str, ...] = (), **env: str) -> tuple[int, str]:
+        for name in list(os.environ):
+            if name.startswith("CATALOG_") or name in ("MONGODB_URI", "CLOUDINARY_URL"):
+                monkeypatch.delenv(name)
+        for name, value in clean_env(**env).items():
+            monkeypatch.setenv(name, value)
+        for name in unset:
+            monkeypatch.delenv(name)
+        status = main(list(args))
+        return status, capsys.readouterr().err
+
+    return call
+
+
 @pytest.mark.parametrize(
     "args", [[], ["serve"], ["seed"], ["schema"], ["cloudinary-emulator"], ["audit"], ["media"]]
 )
@@ -77,34 +103,34 @@ def test_bad_setting_stops_with_one_line() -> None:
     ]
 
 
-def test_bad_channel_profile_stops_serve_naming_file_and_line(tmp_path: Path) -> None:
+def test_bad_channel_profile_stops_serve_naming_file_and_line(
+    tmp_path: Path, command: Command
+) -> None:
     shipped = Settings().channels_path.read_text().splitlines()
     line = shipped.index("[channels.web.slots.card]") + 2  # its "width = 400", 1-based
     assert shipped[line - 1] == "width = 400"
     shipped[line - 1] = "width = -1"
     channels = tmp_path / "channels.toml"
     channels.write_text("\n".join(shipped))
-    result = run("serve", env=clean_env(CATALOG_CHANNELS=str(channels)))
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
+    status, stderr = command("serve", CATALOG_CHANNELS=str(channels))
+    assert status == 1
+    assert stderr.strip() == (
         f"catalog-gateway: error: {channels}:{line}: channels.web.slots.card.width: "
         "Input should be greater than or equal to 1"
     )
 
 
-def test_serve_without_a_key_pepper_stops_with_one_line() -> None:
-    env = clean_env()
-    del env["CATALOG_KEY_PEPPER"]
-    result = run("serve", env=env)
-    assert result.returncode == 1
-    assert result.stderr.startswith("catalog-gateway: error: CATALOG_KEY_PEPPER is required")
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_serve_without_a_key_pepper_stops_with_one_line(command: Command) -> None:
+    status, stderr = command("serve", unset=("CATALOG_KEY_PEPPER",))
+    assert status == 1
+    assert stderr.startswith("catalog-gateway: error: CATALOG_KEY_PEPPER is required")
+    assert len(stderr.strip().splitlines()) == 1
 
 
-def test_missing_mongod_is_explained() -> None:
-    result = run("serve", env=clean_env(CATALOG_MONGOD="/nonexistent/mongod"))
-    assert result.returncode == 1
-    assert "CATALOG_MONGOD=/nonexistent/mongod is not an executable file" in result.stderr
+def test_missing_mongod_is_explained(command: Command) -> None:
+    status, stderr = command("serve", CATALOG_MONGOD="/nonexistent/mongod")
+    assert status == 1
+    assert "CATALOG_MONGOD=/nonexistent/mongod is not an executable file" in stderr
 
 
 def test_seed_refuses_to_overwrite_unless_asked(mongodb_uri: str, db_name: str) -> None:
@@ -163,16 +189,19 @@ def test_seed_demo_uploads_the_pictures_into_the_emulator_storage(
     assert "pictures" in result.stdout
 
 
-def test_seed_rejects_bad_numbers() -> None:
-    result = run("seed", "--demo", "--products", "10")
-    assert result.returncode == 2
-    assert "--products: 10 is too few" in result.stderr
+def test_seed_rejects_bad_numbers(command: Command, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        command("seed", "--demo", "--products", "10")
+    assert exit_info.value.code == 2
+    assert "--products: 10 is too few" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "variable", ["CATALOG_PORT", "CATALOG_MONGOD_PORT", "CATALOG_EMULATOR_PORT"]
 )
-def test_serve_stops_on_a_taken_port_with_one_line(variable: str, tmp_path: Path) -> None:
+def test_serve_stops_on_a_taken_port_with_one_line(
+    variable: str, tmp_path: Path, command: Command
+) -> None:
     """Another instance (or anything) on one of the ports: one line naming it, nothing started."""
     ports = {name: str(free_port()) for name in ("CATALOG_PORT", "CATALOG_MONGOD_PORT")}
     ports["CATALOG_EMULATOR_PORT"] = str(free_port())
@@ -181,9 +210,9 @@ def test_serve_stops_on_a_taken_port_with_one_line(variable: str, tmp_path: Path
         holder.listen()
         taken = holder.getsockname()[1]
         ports[variable] = str(taken)
-        result = run("serve", env=clean_env(CATALOG_DATA_DIR=str(tmp_path), **ports))
-    assert result.returncode == 1, result.stderr
-    (line,) = result.stderr.strip().splitlines()
+        status, stderr = command("serve", CATALOG_DATA_DIR=str(tmp_path), **ports)
+    assert status == 1, stderr
+    (line,) = stderr.strip().splitlines()
     assert line.startswith("catalog-gateway: error: ")
     assert f"port {taken}" in line
     assert variable in line
@@ -328,28 +357,30 @@ def test_serve_rejects_bad_worker_counts(
     assert f"argument --workers: {reason}" in capsys.readouterr().err
 
 
-def test_bad_worker_setting_stops_with_one_line() -> None:
-    result = run("serve", env=clean_env(CATALOG_WORKERS="0"))
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
+def test_bad_worker_setting_stops_with_one_line(command: Command) -> None:
+    status, stderr = command("serve", CATALOG_WORKERS="0")
+    assert status == 1
+    assert stderr.strip() == (
         "catalog-gateway: error: CATALOG_WORKERS: Input should be greater than or equal to 1 "
         "(got '0')"
     )
 
 
-def test_several_workers_refuse_the_embedded_mongod_and_emulator(tmp_path: Path) -> None:
-    result = run("serve", "--workers", "2", env=clean_env(CATALOG_DATA_DIR=str(tmp_path)))
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
+def test_several_workers_refuse_the_embedded_mongod_and_emulator(
+    tmp_path: Path, command: Command
+) -> None:
+    status, stderr = command("serve", "--workers", "2", CATALOG_DATA_DIR=str(tmp_path))
+    assert status == 1
+    assert stderr.strip() == (
         "catalog-gateway: error: 2 workers need MONGODB_URI and CLOUDINARY_URL (or "
         "CATALOG_EMULATOR_URL): the embedded "
         "mongod and the Cloudinary emulator cannot be shared between processes (each worker "
         f"would start its own over {tmp_path}); set them, or serve with one worker"
     )
     assert not (tmp_path / "mongo").exists()  # refused before anything started
-    reload = run("serve", "--reload", env=clean_env(CATALOG_WORKERS="2"))
-    assert reload.returncode == 1
-    assert "--reload serves from one process" in reload.stderr
+    status, stderr = command("serve", "--reload", CATALOG_WORKERS="2")
+    assert status == 1
+    assert "--reload serves from one process" in stderr
 
 
 def test_serve_with_workers_shares_one_socket(
