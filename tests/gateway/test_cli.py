@@ -52,19 +52,20 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-Command = Callable[..., tuple[int, str]]
+Command = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
 def command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Command:
-    """``main`` in this process, in ``clean_env``'s environment: (status, stderr).
+    """``main`` in this process, in ``clean_env``'s environment: (status, stdout, stderr).
 
-    For refusals, which stop before anything starts: a subprocess would spend its ~2 s
-    importing the gateway to print one line. ``test_bad_setting_stops_with_one_line`` runs
-    the installed command, so the status and the line still reach a shell.
+    For refusals, which stop before anything starts, and seeding without pictures: a
+    subprocess spends ~2 s importing the gateway before it does anything.
+    ``test_bad_setting_stops_with_one_line`` runs the installed command, so the status and
+    the line still reach a shell.
     """
 
-    def call(*args: str, unset: tuple[str, ...] = (), **env: str) -> tuple[int, str]:
+    def call(*args: str, unset: tuple[str, ...] = (), **env: str) -> tuple[int, str, str]:
         for name in list(os.environ):
             if name.startswith("CATALOG_") or name in ("MONGODB_URI", "CLOUDINARY_URL"):
                 monkeypatch.delenv(name)
@@ -73,7 +74,8 @@ def command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
         for name in unset:
             monkeypatch.delenv(name)
         status = main(list(args))
-        return status, capsys.readouterr().err
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
 
     return call
 
@@ -112,7 +114,7 @@ def test_bad_channel_profile_stops_serve_naming_file_and_line(
     shipped[line - 1] = "width = -1"
     channels = tmp_path / "channels.toml"
     channels.write_text("\n".join(shipped))
-    status, stderr = command("serve", CATALOG_CHANNELS=str(channels))
+    status, _, stderr = command("serve", CATALOG_CHANNELS=str(channels))
     assert status == 1
     assert stderr.strip() == (
         f"catalog-gateway: error: {channels}:{line}: channels.web.slots.card.width: "
@@ -121,31 +123,35 @@ def test_bad_channel_profile_stops_serve_naming_file_and_line(
 
 
 def test_serve_without_a_key_pepper_stops_with_one_line(command: Command) -> None:
-    status, stderr = command("serve", unset=("CATALOG_KEY_PEPPER",))
+    status, _, stderr = command("serve", unset=("CATALOG_KEY_PEPPER",))
     assert status == 1
     assert stderr.startswith("catalog-gateway: error: CATALOG_KEY_PEPPER is required")
     assert len(stderr.strip().splitlines()) == 1
 
 
 def test_missing_mongod_is_explained(command: Command) -> None:
-    status, stderr = command("serve", CATALOG_MONGOD="/nonexistent/mongod")
+    status, _, stderr = command("serve", CATALOG_MONGOD="/nonexistent/mongod")
     assert status == 1
     assert "CATALOG_MONGOD=/nonexistent/mongod is not an executable file" in stderr
 
 
-def test_seed_refuses_to_overwrite_unless_asked(mongodb_uri: str, db_name: str) -> None:
+def test_seed_refuses_to_overwrite_unless_asked(
+    mongodb_uri: str, db_name: str, command: Command
+) -> None:
     # A Cloudinary of its own (never asked): no demo pictures to draw for the emulator.
-    env = clean_env(
-        MONGODB_URI=mongodb_uri, CATALOG_DB=db_name, CLOUDINARY_URL="cloudinary://key:secret@demo"
-    )
-    first = run("seed", "--demo", "--products", "60", env=env)
-    assert first.returncode == 0, first.stderr
-    assert "products=60" in first.stdout
-    again = run("seed", "--demo", "--products", "60", env=env)
-    assert again.returncode == 1
-    assert "--replace" in again.stderr
-    replaced = run("seed", "--demo", "--products", "50", "--replace", env=env)
-    assert replaced.returncode == 0, replaced.stderr
+    env = {
+        "MONGODB_URI": mongodb_uri,
+        "CATALOG_DB": db_name,
+        "CLOUDINARY_URL": "cloudinary://key:secret@demo",
+    }
+    status, out, err = command("seed", "--demo", "--products", "60", **env)
+    assert status == 0, err
+    assert "products=60" in out
+    status, _, err = command("seed", "--demo", "--products", "60", **env)
+    assert status == 1
+    assert "--replace" in err
+    status, _, err = command("seed", "--demo", "--products", "50", "--replace", **env)
+    assert status == 0, err
 
 
 def test_seed_demo_uploads_the_pictures_into_the_emulator_storage(
@@ -210,7 +216,7 @@ def test_serve_stops_on_a_taken_port_with_one_line(
         holder.listen()
         taken = holder.getsockname()[1]
         ports[variable] = str(taken)
-        status, stderr = command("serve", CATALOG_DATA_DIR=str(tmp_path), **ports)
+        status, _, stderr = command("serve", CATALOG_DATA_DIR=str(tmp_path), **ports)
     assert status == 1, stderr
     (line,) = stderr.strip().splitlines()
     assert line.startswith("catalog-gateway: error: ")
@@ -358,7 +364,7 @@ def test_serve_rejects_bad_worker_counts(
 
 
 def test_bad_worker_setting_stops_with_one_line(command: Command) -> None:
-    status, stderr = command("serve", CATALOG_WORKERS="0")
+    status, _, stderr = command("serve", CATALOG_WORKERS="0")
     assert status == 1
     assert stderr.strip() == (
         "catalog-gateway: error: CATALOG_WORKERS: Input should be greater than or equal to 1 "
@@ -369,7 +375,7 @@ def test_bad_worker_setting_stops_with_one_line(command: Command) -> None:
 def test_several_workers_refuse_the_embedded_mongod_and_emulator(
     tmp_path: Path, command: Command
 ) -> None:
-    status, stderr = command("serve", "--workers", "2", CATALOG_DATA_DIR=str(tmp_path))
+    status, _, stderr = command("serve", "--workers", "2", CATALOG_DATA_DIR=str(tmp_path))
     assert status == 1
     assert stderr.strip() == (
         "catalog-gateway: error: 2 workers need MONGODB_URI and CLOUDINARY_URL (or "
@@ -378,7 +384,7 @@ def test_several_workers_refuse_the_embedded_mongod_and_emulator(
         f"would start its own over {tmp_path}); set them, or serve with one worker"
     )
     assert not (tmp_path / "mongo").exists()  # refused before anything started
-    status, stderr = command("serve", "--reload", CATALOG_WORKERS="2")
+    status, _, stderr = command("serve", "--reload", CATALOG_WORKERS="2")
     assert status == 1
     assert "--reload serves from one process" in stderr
 
