@@ -40,6 +40,7 @@ from resolvers.channels import Channels, load_channels
 from resolvers.contracts.config import Contracts
 from resolvers.db import Catalog, ensure_indexes
 from resolvers.locales import LocaleResolver
+from resolvers.readiness.memo import ReadinessMemo
 from resolvers.services import Services
 from resolvers.shared_result import SharedResults
 from resolvers.validation import ValidationRules, Validator, load_validation
@@ -249,6 +250,7 @@ async def open_services(
             profiles.channels,
             dam,
             loader_batch_size=settings.loader_batch_size,
+            readiness_memo=ReadinessMemo(settings.readiness_memo_entries),
             missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_s),
             published_missing_asset_ttl=timedelta(seconds=settings.dam_missing_ttl_published_s),
             dashboards=SharedResults(settings.dashboard_ttl_s),

@@ -317,6 +317,15 @@ class Settings(BaseSettings):
         "in flight), new requests get 503. Unset: no limit.",
     )
     loader_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    readiness_memo_entries: int = Field(
+        default=20_000,
+        ge=0,
+        le=1_000_000,
+        description="Live readiness results kept per process, keyed by what they were computed "
+        "from (a product, its assets, its categories, the channel and locale; about 2 KB each): "
+        "a page of products is scored without running every rule again while nothing changed "
+        "(0: every read runs the rules).",
+    )
     dashboard_ttl_s: float = Field(
         default=5.0,
         ge=0,

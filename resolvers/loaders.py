@@ -14,6 +14,7 @@ from resolvers.assets import AssetByKeyLoader, DamClient
 from resolvers.batching import Loader, succeeded
 from resolvers.db import Catalog, Collection, Document
 from resolvers.products import PRODUCT_FIELDS, product_projection
+from resolvers.raw_documents import RawDocuments, find_documents
 from resolvers.upcasting import upcast_or_error
 
 
@@ -34,11 +35,13 @@ class _DocumentLoader(Loader[Hashable, Document | None]):
         max_batch_size: int,
         projection: Document | None = None,
         clause: Mapping[str, Any] | None = None,
+        raws: RawDocuments | None = None,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size)
         self.collection = collection
         self.projection = projection
         self.clause = _equality_clause(clause)
+        self.raws = raws
 
     def admits(self, document: Document) -> bool:
         """Whether ``document`` satisfies the clause (it may be primed, or returned)."""
@@ -55,9 +58,9 @@ class _DocumentLoader(Loader[Hashable, Document | None]):
         query: dict[str, Any] = {self.field: {"$in": list(keys)}}
         if self.clause is not None:
             query.update(self.clause)
-        cursor = self.collection.find(query, self.projection).batch_size(len(keys) + 1)
-        # to_list, not async for: iterating costs two coroutine steps per document.
-        for document in await cursor.to_list():
+        for document in await find_documents(
+            self.collection, query, self.projection, self.raws, batch_size=len(keys) + 1
+        ):
             by_key[document[self.field]] = document
         if not self.upcasts:
             return [by_key.get(key) for key in keys]
@@ -130,8 +133,9 @@ class Taxonomy:
     the number of queries would vary with the page. Both collections are small: one query each.
     """
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, raws: RawDocuments | None = None) -> None:
         self.catalog = catalog
+        self.raws = raws
         self._categories: asyncio.Task[dict[str, Document]] | None = None
         self._attributes: asyncio.Task[dict[str, Document]] | None = None
 
@@ -152,9 +156,9 @@ class Taxonomy:
     def settled_attributes(self) -> dict[str, Document] | None:
         return _settled(self._attributes)
 
-    @staticmethod
-    async def _read(collection: Collection, key: str) -> dict[str, Document]:
-        return {d[key]: d for d in await collection.find({}).batch_size(10_000).to_list()}
+    async def _read(self, collection: Collection, key: str) -> dict[str, Document]:
+        documents = await find_documents(collection, {}, None, self.raws, batch_size=10_000)
+        return {d[key]: d for d in documents}
 
 
 def _settled(task: asyncio.Task[dict[str, Document]] | None) -> dict[str, Document] | None:
@@ -184,10 +188,13 @@ class Loaders:
         where products are read (the request's ``ProductSource``; the working copy when
         omitted), for every lookup, relation, node and entity reference alike."""
         products = catalog.products if products is None else products
-        self.taxonomy = Taxonomy(catalog)
+        # The BSON of the products, assets and taxonomy read for scoring (readiness.memo).
+        self.raws = RawDocuments()
+        self.taxonomy = Taxonomy(catalog, self.raws)
         self.asset_by_key = AssetByKeyLoader(
             catalog.assets,
             dam,
+            raws=self.raws,
             max_batch_size=max_batch_size,
             missing_ttl=missing_asset_ttl,
             now=now,
@@ -206,10 +213,10 @@ class Loaders:
             warn=warn,
         )
         self.product_by_sku = ProductBySkuLoader(
-            products, max_batch_size, PRODUCT_FIELDS, product_clause
+            products, max_batch_size, PRODUCT_FIELDS, product_clause, self.raws
         )
         self.product_by_id = ProductByIdLoader(
-            products, max_batch_size, PRODUCT_FIELDS, product_clause
+            products, max_batch_size, PRODUCT_FIELDS, product_clause, self.raws
         )
         # Whole documents (stored scores aside) until the request says what it reads.
         self._product_fields: frozenset[str] | None = None
@@ -224,7 +231,8 @@ class Loaders:
         for loader in vars(self).values():
             if isinstance(loader, DataLoader):
                 loader.clear_all()
-        self.taxonomy = Taxonomy(self.taxonomy.catalog)
+        self.taxonomy = Taxonomy(self.taxonomy.catalog, self.raws)
+        self.raws.clear()
 
     def read_product_fields(self, fields: frozenset[str] | None) -> frozenset[str] | None:
         """Read only these top-level fields of products from now on (None: whole documents);

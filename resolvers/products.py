@@ -23,6 +23,7 @@ from resolvers.documents import PRODUCT_STATUSES
 from resolvers.errors import BadUserInputError
 from resolvers.locales import name_collation, pick_expression
 from resolvers.pagination import SortSpec, after_clause, check_page_size, decode_cursor
+from resolvers.raw_documents import RawDocuments, decode_recorded
 from resolvers.shared_result import SharedResults
 from resolvers.upcasting import upcast_all
 
@@ -408,10 +409,12 @@ async def fetch_page(
     after: str | None,
     products: MongoCollection | None = None,
     fields: Iterable[str] | None = None,
+    raws: RawDocuments | None = None,
 ) -> ProductPage:
     """One page of products in one ``find``: ``first`` rows after the cursor, plus one to peek.
     ``products``: where to read (a channel's publications; the working copy when omitted).
-    ``fields``: the top-level fields to read (see ``page_projection``; None: all)."""
+    ``fields``: the top-level fields to read (see ``page_projection``; None: all). ``raws``:
+    where to record the documents' BSON (a ``find`` page only)."""
     products = catalog.products if products is None else products
     check_page_size(first)
     keyset = after_clause(sort, decode_cursor(after, sort)) if after is not None else None
@@ -425,11 +428,16 @@ async def fetch_page(
         page_query = query
         if keyset is not None:
             page_query = {"$and": [query, keyset]} if query else keyset
-        found = products.find(page_query, page_projection(sort, fields))
-        found = found.sort(sort.mongo_sort).limit(first + 1)
+        projection = page_projection(sort, fields)
+        # The same find either way; raw batches when the documents' BSON is to be recorded.
+        find = products.find if raws is None else products.find_raw_batches
+        found = find(page_query, projection).sort(sort.mongo_sort).limit(first + 1)
         if sort.collation is not None:
             found = found.collation(sort.collation)
-        documents = await found.to_list()
+        if raws is None:
+            documents = await found.to_list()
+        else:
+            documents = await decode_recorded(found, products.codec_options, raws)
     # Stored documents may be of an older schemaVersion; a page shows the current shape.
     return ProductPage(upcast_all(documents[:first]), len(documents) > first, sort, query)
 

@@ -15,6 +15,7 @@ from resolvers.db import Catalog
 from resolvers.locales import LocaleResolver
 from resolvers.product_changes import ChangeHub
 from resolvers.readiness import rescore_products_using
+from resolvers.readiness.memo import ReadinessMemo
 from resolvers.shared_result import SharedResults
 from resolvers.validation import ValidationRules
 from resolvers.workflow.service import Workflow
@@ -36,6 +37,8 @@ class Services:
     channels: Channels
     dam: DamClient
     loader_batch_size: int = 1000
+    # Live readiness results shared between requests (resolvers.readiness.memo).
+    readiness_memo: ReadinessMemo = field(default_factory=ReadinessMemo)
     clock: Callable[[], datetime] = utc_now
     missing_asset_ttl: timedelta = timedelta(hours=1)
     # For assets published products reference (resolvers.assets.mirror); None: the one above.

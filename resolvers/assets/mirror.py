@@ -18,6 +18,7 @@ from resolvers.assets.dam import DamBudgetExhaustedError, DamClient, DamUnavaila
 from resolvers.batching import Loader
 from resolvers.db import Collection, Document, as_utc
 from resolvers.documents import PUBLISHED
+from resolvers.raw_documents import RawDocuments, find_documents
 
 log = logging.getLogger(__name__)
 
@@ -270,10 +271,13 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
         warn: Callable[[str, str], None],
         on_mirrored: Callable[[list[str]], None] = lambda public_ids: None,
         published_missing_ttl: timedelta | None = None,
+        raws: RawDocuments | None = None,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size)
         self.assets = assets
         self.dam = dam
+        # Where the mirror's records' BSON is recorded (resolvers.raw_documents).
+        self.raws = raws
         self.missing_ttl = missing_ttl
         # None: every missing mark lasts ``missing_ttl``, and marking asks no more questions.
         self.published_missing_ttl = published_missing_ttl
@@ -285,9 +289,9 @@ class AssetByKeyLoader(Loader[AssetKey, Document | None]):
         public_ids = list({public_id for _, public_id in keys})
         found: dict[AssetKey, Document] = {}
         query = {"publicId": {"$in": public_ids}}
-        cursor = self.assets.find(query, UNREAD_BY_RESOLVERS).batch_size(len(keys) + 1)
-        # to_list, not async for: iterating costs two coroutine steps per document.
-        for document in await cursor.to_list():
+        for document in await find_documents(
+            self.assets, query, UNREAD_BY_RESOLVERS, self.raws, batch_size=len(keys) + 1
+        ):
             found[key_of(document)] = document
         now = self.now()
         stale = [

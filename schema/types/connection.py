@@ -130,7 +130,9 @@ async def product_connection(
     )
     query = await build_query(context.catalog, domain_filter, known, visible=visible)
     fields = project_products(info)
-    page = await fetch_page(context.catalog, query, spec, first, after, source.collection, fields)
+    page = await fetch_page(
+        context.catalog, query, spec, first, after, source.collection, fields, context.loaders.raws
+    )
     context.loaders.prime_products(page.documents)
     await prefetch_products(info, page.documents, Needs.of(info))
     documents = page.documents

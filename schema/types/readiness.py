@@ -8,7 +8,7 @@ import strawberry
 from resolvers.access import Scope
 from resolvers.db import Document
 from resolvers.errors import BadUserInputError
-from resolvers.readiness import Readiness, evaluate, needed_codes, summary
+from resolvers.readiness import Readiness, needed_codes, summary
 from schema.context import Context
 from schema.permissions import requires
 from schema.settled import Loaded, MaybeAwaitable, with_loaded
@@ -95,7 +95,7 @@ def resolve_readiness(
             if slug in loaded.categories
         ]
         codes = needed_codes(categories)
-        result = evaluate(
+        result = context.services.readiness_memo.evaluate(
             product,
             assets=loaded.assets,
             categories=categories,
@@ -105,6 +105,7 @@ def resolve_readiness(
             locales=context.locales,
             locale=tag,
             now=context.now,
+            raws=context.loaders.raws,
         )
         return ProductReadiness(
             channel=channel, score=result.score, ready=result.ready, result=result

@@ -1,0 +1,80 @@
+"""The BSON a request's documents were decoded from, kept beside them.
+
+A digest of those bytes names a document's content for the cost of hashing them, where
+encoding the decoded document again costs half as much as scoring it
+(``resolvers.readiness.memo``). Reads that record go through ``find_documents`` or
+``decode_recorded``: the same ``find`` command, its batches decoded as the driver would.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+import bson
+from bson.codec_options import CodecOptions
+from pymongo.asynchronous.cursor import AsyncCursor
+
+from resolvers.db import Collection, Document
+
+_LENGTH = struct.Struct("<i")
+
+
+class RawDocuments:
+    """Per request: each recorded document's BSON, by identity (never share between requests)."""
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self) -> None:
+        # id -> (the document, its bytes): holding the document keeps its id from being reused.
+        self._by_id: dict[int, tuple[Document, bytes]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def record(self, document: Document, raw: bytes) -> None:
+        self._by_id[id(document)] = (document, raw)
+
+    def of(self, document: Document) -> bytes | None:
+        """The bytes ``document`` was decoded from; None when it was not recorded (built,
+        upcast, or read by a query that does not record)."""
+        entry = self._by_id.get(id(document))
+        return entry[1] if entry is not None and entry[0] is document else None
+
+    def clear(self) -> None:
+        self._by_id.clear()
+
+
+async def decode_recorded(
+    cursor: AsyncCursor[Any], options: CodecOptions[Any], raws: RawDocuments
+) -> list[Document]:
+    """The documents of a ``find_raw_batches`` cursor, as ``to_list`` on ``find`` would give
+    them (``options``: the collection's codec options), each recorded in ``raws``."""
+    documents: list[Document] = []
+    for batch in await cursor.to_list():
+        decoded = bson.decode_all(batch, options)
+        position = 0
+        for document in decoded:
+            (size,) = _LENGTH.unpack_from(batch, position)
+            raws.record(document, batch[position : position + size])
+            position += size
+        documents.extend(decoded)
+    return documents
+
+
+async def find_documents(
+    collection: Collection,
+    query: Mapping[str, Any],
+    projection: Mapping[str, Any] | None,
+    raws: RawDocuments | None,
+    *,
+    batch_size: int,
+) -> list[Document]:
+    """``collection.find(query, projection).batch_size(batch_size).to_list()``, recording
+    every document's bytes in ``raws`` when given. ``to_list``, not ``async for``: iterating
+    costs two coroutine steps per document."""
+    if raws is None:
+        return await collection.find(query, projection).batch_size(batch_size).to_list()
+    cursor = collection.find_raw_batches(query, projection).batch_size(batch_size)
+    return await decode_recorded(cursor, collection.codec_options, raws)
