@@ -318,7 +318,7 @@ class Settings(BaseSettings):
     )
     loader_batch_size: int = Field(default=1000, ge=1, le=10_000)
     readiness_memo_entries: int = Field(
-        default=20_000,
+        default=10_000,
         ge=0,
         le=1_000_000,
         description="Live readiness results kept per process, keyed by what they were computed "

@@ -32,7 +32,7 @@ from resolvers.media.selection import reference_key
 from resolvers.raw_documents import RawDocuments
 from resolvers.readiness.rules import Readiness, evaluate
 
-DEFAULT_ENTRIES = 20_000
+DEFAULT_ENTRIES = 10_000
 _LENGTH = struct.Struct("<i")
 _ABSENT = _LENGTH.pack(-1)
 
