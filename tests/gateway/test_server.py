@@ -2,9 +2,7 @@
 at our floor), a worker that cannot start stops them all, and what they refuse."""
 
 import contextlib
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.embedded_mongo import free_port
 from gateway.server import WorkersConfigError, check_workers, run_workers
@@ -63,61 +60,6 @@ def test_run_workers_is_for_several() -> None:
         run_workers(uvicorn.Config("gateway.asgi:app_factory", workers=1, log_config=None))
 
 
-async def _lifespan(receive: Receive, send: Send, *, fail: bool) -> None:
-    while True:
-        message = await receive()
-        if fail:
-            await send({"type": "lifespan.startup.failed", "message": "no database"})
-            return
-        await send({"type": f"{message['type']}.complete"})
-        if message["type"] == "lifespan.shutdown":
-            return
-
-
-def nodelay_of(peer: tuple[str, int]) -> int | None:
-    """TCP_NODELAY of this process's connection to ``peer``, found among its descriptors."""
-    for name in os.listdir("/proc/self/fd"):
-        # A socket object over the worker's own descriptor, detached (never closed) after:
-        # socket.fromfd would duplicate it first, and leak the duplicate of every descriptor
-        # that is no socket, since the constructor fails after the dup.
-        try:
-            sock = socket.socket(fileno=int(name))
-        except OSError:  # no socket, or closed since the listing
-            continue
-        try:
-            if sock.family == socket.AF_INET and sock.getpeername() == peer:
-                return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-        except OSError:  # a socket without a peer: the listening one
-            pass
-        finally:
-            sock.detach()
-    return None
-
-
-async def _nodelay_app(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] == "lifespan":
-        await _lifespan(receive, send, fail=False)
-        return
-    body = str(nodelay_of(tuple(scope["client"]))).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _failing_app(scope: Scope, receive: Receive, send: Send) -> None:
-    assert scope["type"] == "lifespan"
-    await _lifespan(receive, send, fail=True)
-
-
-def nodelay_app_factory() -> ASGIApp:
-    """Answers with TCP_NODELAY of the connection it answers on, as the worker sees it."""
-    return _nodelay_app
-
-
-def failing_app_factory() -> ASGIApp:
-    """Its lifespan never starts, as when the database is unreachable."""
-    return _failing_app
-
-
 # run_workers as `catalog-gateway serve --workers 2` calls it, for a test app.
 RUN_WORKERS = """
 import sys, uvicorn
@@ -147,7 +89,7 @@ def workers(factory: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds sockets through /proc")
 def test_workers_answer_with_nagle_off_and_stop_on_sigterm() -> None:
     port = free_port()
-    with workers("tests.gateway.test_server:nodelay_app_factory", port) as process:
+    with workers("tests.gateway.worker_apps:nodelay_app_factory", port) as process:
         deadline = time.monotonic() + 60
         answers: list[str] = []
         while len(answers) < 10:
@@ -164,5 +106,5 @@ def test_workers_answer_with_nagle_off_and_stop_on_sigterm() -> None:
 
 
 def test_a_worker_that_cannot_start_stops_the_server_with_status_1() -> None:
-    with workers("tests.gateway.test_server:failing_app_factory", free_port()) as process:
+    with workers("tests.gateway.worker_apps:failing_app_factory", free_port()) as process:
         assert process.wait(60) == 1
