@@ -22,28 +22,51 @@ _LENGTH = struct.Struct("<i")
 
 
 class RawDocuments:
-    """Per request: each recorded document's BSON, by identity (never share between requests)."""
+    """Per request: each recorded document's BSON, by identity (never share between requests).
 
-    __slots__ = ("_by_id",)
+    Batches are kept as they came; the documents' offsets in them are worked out only when a
+    document's bytes are first asked for, so a request that never asks pays nothing per
+    document."""
+
+    __slots__ = ("_batches", "_by_id")
 
     def __init__(self) -> None:
-        # id -> (the document, its bytes): holding the document keeps its id from being reused.
-        self._by_id: dict[int, tuple[Document, bytes]] = {}
+        self._batches: list[tuple[bytes, list[Document]]] = []
+        # id -> (the document, its batch, offset, length): holding the document keeps its id
+        # from being reused while the entry lives.
+        self._by_id: dict[int, tuple[Document, bytes, int, int]] = {}
 
     def __len__(self) -> int:
+        self._index()
         return len(self._by_id)
 
-    def record(self, document: Document, raw: bytes) -> None:
-        self._by_id[id(document)] = (document, raw)
+    def record(self, batch: bytes, documents: list[Document]) -> None:
+        """``documents``: what ``bson.decode_all(batch)`` answered, in its order."""
+        self._batches.append((batch, documents))
 
-    def of(self, document: Document) -> bytes | None:
+    def of(self, document: Document) -> memoryview | None:
         """The bytes ``document`` was decoded from; None when it was not recorded (built,
         upcast, or read by a query that does not record)."""
+        if self._batches:
+            self._index()
         entry = self._by_id.get(id(document))
-        return entry[1] if entry is not None and entry[0] is document else None
+        if entry is None or entry[0] is not document:
+            return None
+        _, batch, offset, length = entry
+        return memoryview(batch)[offset : offset + length]
 
     def clear(self) -> None:
+        self._batches.clear()
         self._by_id.clear()
+
+    def _index(self) -> None:
+        for batch, documents in self._batches:
+            offset = 0
+            for document in documents:
+                (length,) = _LENGTH.unpack_from(batch, offset)
+                self._by_id[id(document)] = (document, batch, offset, length)
+                offset += length
+        self._batches.clear()
 
 
 async def decode_recorded(
@@ -54,11 +77,7 @@ async def decode_recorded(
     documents: list[Document] = []
     for batch in await cursor.to_list():
         decoded = bson.decode_all(batch, options)
-        position = 0
-        for document in decoded:
-            (size,) = _LENGTH.unpack_from(batch, position)
-            raws.record(document, batch[position : position + size])
-            position += size
+        raws.record(batch, decoded)
         documents.extend(decoded)
     return documents
 
