@@ -53,7 +53,8 @@ def test_servers_keep_start_up_objects_out_of_the_collector(tmp_path: Any) -> No
             mongodb_uri="mongodb://127.0.0.1:1/?replicaSet=rs0",  # never connected to
         )
     )
-    assert gc.get_freeze_count() == frozen
+    # Not equal: frozen objects freed meanwhile leave the count; a freeze adds thousands.
+    assert gc.get_freeze_count() <= frozen
 
 
 # --- demo media still uploading (issue 10, item 9) --------------------------------------------
