@@ -414,7 +414,7 @@ async def fetch_page(
     """One page of products in one ``find``: ``first`` rows after the cursor, plus one to peek.
     ``products``: where to read (a channel's publications; the working copy when omitted).
     ``fields``: the top-level fields to read (see ``page_projection``; None: all). ``raws``:
-    where to record the documents' BSON (a ``find`` page only)."""
+    where to record the documents' BSON when it is recording (a ``find`` page only)."""
     products = catalog.products if products is None else products
     check_page_size(first)
     keyset = after_clause(sort, decode_cursor(after, sort)) if after is not None else None
@@ -430,14 +430,15 @@ async def fetch_page(
             page_query = {"$and": [query, keyset]} if query else keyset
         projection = page_projection(sort, fields)
         # The same find either way; raw batches when the documents' BSON is to be recorded.
-        find = products.find if raws is None else products.find_raw_batches
+        recording = raws is not None and raws.recording
+        find = products.find_raw_batches if recording else products.find
         found = find(page_query, projection).sort(sort.mongo_sort).limit(first + 1)
         if sort.collation is not None:
             found = found.collation(sort.collation)
-        if raws is None:
-            documents = await found.to_list()
-        else:
+        if raws is not None and recording:
             documents = await decode_recorded(found, products.codec_options, raws)
+        else:
+            documents = await found.to_list()
     # Stored documents may be of an older schemaVersion; a page shows the current shape.
     return ProductPage(upcast_all(documents[:first]), len(documents) > first, sort, query)
 

@@ -28,9 +28,12 @@ class RawDocuments:
     document's bytes are first asked for, so a request that never asks pays nothing per
     document."""
 
-    __slots__ = ("_batches", "_by_id")
+    __slots__ = ("_batches", "_by_id", "recording")
 
-    def __init__(self) -> None:
+    def __init__(self, *, recording: bool = False) -> None:
+        # Off: reads through find_documents and fetch_page record nothing (raw batches cost
+        # the driver a RawBSONDocument per document); a request turns it on when it will ask.
+        self.recording = recording
         self._batches: list[tuple[bytes, list[Document]]] = []
         # id -> (the document, its batch, offset, length): holding the document keeps its id
         # from being reused while the entry lives.
@@ -91,9 +94,9 @@ async def find_documents(
     batch_size: int,
 ) -> list[Document]:
     """``collection.find(query, projection).batch_size(batch_size).to_list()``, recording
-    every document's bytes in ``raws`` when given. ``to_list``, not ``async for``: iterating
-    costs two coroutine steps per document."""
-    if raws is None:
+    every document's bytes in ``raws`` when given and recording. ``to_list``, not ``async
+    for``: iterating costs two coroutine steps per document."""
+    if raws is None or not raws.recording:
         return await collection.find(query, projection).batch_size(batch_size).to_list()
     cursor = collection.find_raw_batches(query, projection).batch_size(batch_size)
     return await decode_recorded(cursor, collection.codec_options, raws)

@@ -190,24 +190,34 @@ def product_fields(info: Info) -> frozenset[str] | None:
     documents: a mutation or a subscription (whose documents may be written back or shown
     whole), a selected field on a product type that declared nothing, or a walk that fails.
     """
+    return _operation_reads(info)[0]
+
+
+def _operation_reads(info: Info) -> tuple[frozenset[str] | None, bool]:
+    """``product_fields``, and whether a selected field is kept by its documents' bytes."""
     key = ("product fields",)
     memo = info.context.memo
     if key not in memo:
-        fields: frozenset[str] | None = None
+        found: tuple[frozenset[str] | None, bool] = (None, False)
         if info.operation.operation is OperationType.QUERY:
             try:
-                fields = _FieldsWalk(info).of_operation()
+                walk = _FieldsWalk(info)
+                found = (walk.of_operation(), walk.by_content)
             except Exception:
                 _warn(info, "reading which product fields the operation reads failed")
-        memo[key] = fields
-    found: frozenset[str] | None = memo[key]
-    return found
+        memo[key] = found
+    reads: tuple[frozenset[str] | None, bool] = memo[key]
+    return reads
 
 
 def project_products(info: Info) -> frozenset[str] | None:
     """Make the request's product loaders read only what the operation reads (see
-    ``product_fields``), before they load; returns what a page must read (None: all)."""
-    return info.context.loaders.read_product_fields(product_fields(info))
+    ``product_fields``), before they load, and record the documents' bytes when a selected
+    field is kept by them; returns what a page must read (None: all)."""
+    fields, by_content = _operation_reads(info)
+    loaders = info.context.loaders
+    loaders.raws.recording = loaders.raws.recording or by_content
+    return loaders.read_product_fields(fields)
 
 
 @functools.cache
@@ -235,6 +245,7 @@ class _FieldsWalk:
         self.fragments = raw.fragments
         self.operation = raw.operation
         self.fields: set[str] = set()
+        self.by_content = False
 
     def of_operation(self) -> frozenset[str] | None:
         root = self.schema.query_type
@@ -273,6 +284,7 @@ class _FieldsWalk:
             if declared is None or declared.fields is None:
                 raise _UndeclaredError(f"{owner.name}.{node.name.value}")
             self.fields |= declared.fields
+            self.by_content = self.by_content or declared.by_content
         if node.selection_set is not None:
             for each in _object_types(self.schema, get_named_type(graphql_field.type)):
                 self._walk(node.selection_set, each)

@@ -91,6 +91,9 @@ class Reads:
     # projected to what the operation's fields declare (``schema.lookahead.product_fields``).
     # None: the whole document (undeclared is only slower, never wrong).
     fields: frozenset[str] | None = None
+    # Its results are kept by the bytes of the documents it reads (readiness's memo): a
+    # request that selects it records what MongoDB sends (``resolvers.raw_documents``).
+    by_content: bool = False
 
 
 def reads(
@@ -101,10 +104,11 @@ def reads(
     nested: SameProducts | Linked | None = None,
     loads_itself: bool = False,
     fields: Iterable[str] | None = None,
+    by_content: bool = False,
 ) -> dict[type[Reads], Reads]:
     """The ``metadata`` of a field that reads these (see ``Reads``)."""
     document = frozenset(fields) if fields is not None else None
-    return {Reads: Reads(media, categories, attributes, nested, loads_itself, document)}
+    return {Reads: Reads(media, categories, attributes, nested, loads_itself, document, by_content)}
 
 
 @dataclass(frozen=True, slots=True)

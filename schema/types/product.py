@@ -319,7 +319,11 @@ class Product(Node):
         "every check with its message and fix hint. Computed live; filters and sorts use the "
         "stored copy.",
         metadata=reads(
-            media=every_role, categories=True, attributes=True, fields=PRODUCT_FIELDS_READ
+            media=every_role,
+            categories=True,
+            attributes=True,
+            fields=PRODUCT_FIELDS_READ,
+            by_content=True,
         ),
     )
     def readiness(

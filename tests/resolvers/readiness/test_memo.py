@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
+from resolvers import products, raw_documents
 from resolvers.db import Catalog
 from resolvers.readiness.memo import ReadinessMemo
 from resolvers.services import Services
@@ -91,6 +94,35 @@ async def test_a_promotional_window_opening_is_scored_again(fresh_demo: Services
     assert "promotional window opens" not in str(opened[sku]["checks"])
     # Only the product with the window was scored again.
     assert (services.readiness_memo.misses, services.readiness_memo.hits) == (PAGE + 1, PAGE - 1)
+
+
+LISTING_WITHOUT_READINESS = """{
+  products(first: 10) { edges { node {
+    sku name heroImage(channel: "web") { url(slot: "hero") }
+  } } }
+}"""
+
+
+async def test_only_requests_that_score_record_what_mongodb_sends(
+    demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorded: list[int] = []
+    decode = raw_documents.decode_recorded
+
+    async def counting(*args: Any) -> list[dict[str, Any]]:
+        documents = await decode(*args)
+        recorded.append(len(documents))
+        return documents
+
+    monkeypatch.setattr(raw_documents, "decode_recorded", counting)
+    monkeypatch.setattr(products, "decode_recorded", counting)
+    await data_of(demo, LISTING_WITHOUT_READINESS)
+    assert recorded == []
+    await scores(demo, "web")
+    # The page (and the product after it, which says whether there is a next page), its
+    # assets, the categories and the attribute definitions.
+    assert len(recorded) == 4
+    assert recorded[0] == PAGE + 1
 
 
 async def test_the_memo_keeps_at_most_its_entries(demo: Services) -> None:
