@@ -34,18 +34,18 @@ class RawDocuments:
         # Off: reads through find_documents and fetch_page record nothing (raw batches cost
         # the driver a RawBSONDocument per document); a request turns it on when it will ask.
         self.recording = recording
-        self._batches: list[tuple[bytes, list[Document]]] = []
-        # id -> (the document, its batch, offset, length): holding the document keeps its id
-        # from being reused while the entry lives.
-        self._by_id: dict[int, tuple[Document, bytes, int, int]] = {}
+        self._batches: list[tuple[bytes, list[Document], CodecOptions[Any]]] = []
+        # id -> (the document, its batch, offset, length, codec options): holding the document
+        # keeps its id from being reused while the entry lives.
+        self._by_id: dict[int, tuple[Document, bytes, int, int, CodecOptions[Any]]] = {}
 
     def __len__(self) -> int:
         self._index()
         return len(self._by_id)
 
-    def record(self, batch: bytes, documents: list[Document]) -> None:
-        """``documents``: what ``bson.decode_all(batch)`` answered, in its order."""
-        self._batches.append((batch, documents))
+    def record(self, batch: bytes, documents: list[Document], options: CodecOptions[Any]) -> None:
+        """``documents``: what ``bson.decode_all(batch, options)`` answered, in its order."""
+        self._batches.append((batch, documents, options))
 
     def of(self, document: Document) -> memoryview | None:
         """The bytes ``document`` was decoded from; None when it was not recorded (built,
@@ -55,19 +55,31 @@ class RawDocuments:
         entry = self._by_id.get(id(document))
         if entry is None or entry[0] is not document:
             return None
-        _, batch, offset, length = entry
+        _, batch, offset, length, _ = entry
         return memoryview(batch)[offset : offset + length]
+
+    def unchanged(self, document: Document) -> bool:
+        """Whether ``document`` still holds what its bytes say (nothing changed it in place
+        since it was decoded); False when it was not recorded."""
+        if self._batches:
+            self._index()
+        entry = self._by_id.get(id(document))
+        if entry is None or entry[0] is not document:
+            return False
+        _, batch, offset, length, options = entry
+        decoded: Document = bson.decode(batch[offset : offset + length], options)
+        return decoded == document
 
     def clear(self) -> None:
         self._batches.clear()
         self._by_id.clear()
 
     def _index(self) -> None:
-        for batch, documents in self._batches:
+        for batch, documents, options in self._batches:
             offset = 0
             for document in documents:
                 (length,) = _LENGTH.unpack_from(batch, offset)
-                self._by_id[id(document)] = (document, batch, offset, length)
+                self._by_id[id(document)] = (document, batch, offset, length, options)
                 offset += length
         self._batches.clear()
 
@@ -80,7 +92,7 @@ async def decode_recorded(
     documents: list[Document] = []
     for batch in await cursor.to_list():
         decoded = bson.decode_all(batch, options)
-        raws.record(batch, decoded)
+        raws.record(batch, decoded, options)
         documents.extend(decoded)
     return documents
 

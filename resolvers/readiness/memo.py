@@ -13,12 +13,15 @@ rules in force. Documents this request did not read as BSON (built, upcast) are 
 ``now`` enters through the assets' promotional windows alone (``delivery_problem``): a result
 is kept with the interval between the windows' boundaries around the ``now`` it was computed
 at, and is computed again outside it. A changed document changes the digest, so nothing has to
-be invalidated; old entries age out of a bounded LRU.
+be invalidated; old entries age out of a bounded LRU. A result is kept only if every document it
+was computed from still decodes from its bytes (checked once, when it is computed), so code that
+changes a document in place after reading it cannot leave a wrong result under those bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import struct
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -31,6 +34,8 @@ from resolvers.locales import LocaleResolver
 from resolvers.media.selection import reference_key
 from resolvers.raw_documents import RawDocuments
 from resolvers.readiness.rules import Readiness, evaluate
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ENTRIES = 10_000
 _LENGTH = struct.Struct("<i")
@@ -48,6 +53,7 @@ class ReadinessMemo:
         self._locales: LocaleResolver | None = None
         self.hits = 0
         self.misses = 0
+        self.refused = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -100,6 +106,14 @@ class ReadinessMemo:
             return entry.result
         self.misses += 1
         result = live()
+        inputs = [product, *used, *categories, *attributes.values()]
+        if not all(raws.unchanged(d) for d in inputs if d is not None):
+            # Something changed a document in place after it was read: its bytes no longer
+            # name what was scored, so the result must not be kept under them.
+            self.refused += 1
+            if self.refused == 1:
+                log.warning("readiness memo: a document changed in place after it was read")
+            return result
         since, until = _window(used, now)
         self._entries[key] = _Entry(since, until, rules, result)
         self._entries.move_to_end(key)

@@ -11,6 +11,8 @@ import pytest
 
 from resolvers import products, raw_documents
 from resolvers.db import Catalog
+from resolvers.raw_documents import RawDocuments, find_documents
+from resolvers.readiness import evaluate
 from resolvers.readiness.memo import ReadinessMemo
 from resolvers.services import Services
 from tests.demo_fixtures import CHANNELS, NOW
@@ -130,3 +132,25 @@ async def test_the_memo_keeps_at_most_its_entries(demo: Services) -> None:
     await scores(services, "web")
     await scores(services, "mobile")
     assert len(services.readiness_memo) == 10
+
+
+async def test_a_document_changed_in_place_after_it_was_read_is_not_kept(demo: Services) -> None:
+    raws = RawDocuments(recording=True)
+    found = await find_documents(demo.catalog.products, {}, None, raws, batch_size=10)
+    kept, changed = found[0], found[1]
+    changed["name"] = {"en-US": "changed after reading"}
+    memo = ReadinessMemo()
+    arguments: dict[str, Any] = {
+        "assets": {},
+        "categories": [],
+        "attributes": {},
+        "channel": "web",
+        "channels": demo.channels,
+        "locales": demo.locales,
+        "locale": None,
+        "now": NOW,
+    }
+    for product in (kept, changed):
+        result = memo.evaluate(product, **arguments, raws=raws)
+        assert result == evaluate(product, **arguments)
+    assert (memo.misses, memo.refused, len(memo)) == (2, 1, 1)
