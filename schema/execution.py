@@ -17,6 +17,10 @@ Each selection (a grouped field set, also memoized per request) is planned too: 
 only read an attribute of their source and return a scalar or an enum, and ``__typename``, are
 answered in place without ``execute_field``, falling back to it when the value would fail.
 
+A union's member type is found once per class per request where Strawberry's union resolver
+answers from the class alone (``complete_abstract_value``): an ``_entities`` batch searched the
+union's members for every entity.
+
 Arguments whose coercion fails are not kept: each item reports the error at its own path, as
 graphql-core does. Arguments are passed to resolvers as a fresh ``**`` mapping each call, so a
 resolver cannot change another item's; the lean resolvers copy list arguments (they may be the
@@ -31,18 +35,23 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLAbstractType,
     GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLUnionType,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, UndefinedType, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import get_strawberry_type_cast
 from strawberry.types.field import StrawberryField
 
 
@@ -81,6 +90,30 @@ _APPLIED_WHEN_COLLECTED = frozenset({"include", "skip"})
 _Entry = tuple[str, FieldDetailsList, _Attribute | _TypeName | None]
 
 
+def _class_decides(return_type: GraphQLAbstractType, cls: type, value: Any) -> bool:
+    """Whether Strawberry's resolver of this union answers from ``cls`` alone."""
+    if not isinstance(return_type, GraphQLUnionType) or not _is_strawberry_union_resolver(
+        return_type.resolve_type
+    ):
+        return False
+    definition = getattr(cls, "__strawberry_definition__", None)
+    return (
+        isinstance(definition, StrawberryObjectDefinition)
+        and not definition.is_graphql_generic
+        and definition.concrete_of is None
+        and get_strawberry_type_cast(value) is None
+    )
+
+
+def _is_strawberry_union_resolver(resolve_type: Any) -> bool:
+    # Strawberry builds it in StrawberryUnion.get_type_resolver; a union given another
+    # resolver may answer from more than the class.
+    return getattr(resolve_type, "__qualname__", "") == _STRAWBERRY_UNION_RESOLVER
+
+
+_STRAWBERRY_UNION_RESOLVER = "StrawberryUnion.get_type_resolver.<locals>._resolve_union_type"
+
+
 @dataclass(frozen=True, slots=True)
 class _SelectionPlan:
     fields: GroupedFieldSet  # held: the plan is keyed on its identity
@@ -94,6 +127,7 @@ class CatalogExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[GraphQLObjectType, int], _FieldPlan | None] = {}
         self._selections: dict[tuple[GraphQLObjectType, int], _SelectionPlan] = {}
+        self._runtime_types: dict[tuple[GraphQLAbstractType, type], GraphQLObjectType] = {}
         # Strawberry hands every request a manager, empty unless an extension has resolve().
         manager = self.middleware_manager
         self._middleware = bool(manager is not None and manager.middlewares)
@@ -219,6 +253,38 @@ class CatalogExecutionContext(StrawberryGraphQLCoreExecutionContext):
             awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
             results.update(zip(awaitable_fields, awaited, strict=True))
         return results
+
+    def complete_abstract_value(
+        self,
+        return_type: GraphQLAbstractType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any | None,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core's, with a union member's object type found once per class per request.
+
+        Strawberry's union resolver answers from the value's class alone when the class is a
+        plain (not generic) Strawberry type and the value is not cast (``strawberry.cast``):
+        on an ``_entities`` batch it searched the union's members for every entity.
+        """
+        cls = type(result)
+        if not _class_decides(return_type, cls, result):
+            return super().complete_abstract_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        key = (return_type, cls)
+        runtime_type = self._runtime_types.get(key)
+        if runtime_type is None:
+            name = return_type.resolve_type(result, info, return_type)  # type: ignore[misc]
+            runtime_type = self.ensure_valid_runtime_type(
+                name, return_type, field_details_list, info, result
+            )
+            self._runtime_types[key] = runtime_type
+        return self.complete_object_value(
+            runtime_type, field_details_list, info, path, result, position_context
+        )
 
     def _plan(self, parent_type: GraphQLObjectType, group: FieldDetailsList) -> _FieldPlan | None:
         """The group's plan; None for a field the type does not have (graphql-core skips it)."""

@@ -86,6 +86,45 @@ async def test_benchmark_queries_and_errors_answer_alike(demo: Services) -> None
     assert errors >= 2 * 6  # every item of the error cases went wrong on its own
 
 
+MIXED_ENTITIES = """query($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on Product { sku name }
+    ... on Category { slug }
+    ... on MediaAsset { publicId }
+  }
+}"""
+
+
+async def test_entities_of_every_type_answer_alike(demo: Services) -> None:
+    product = await demo.catalog.products.find_one({}, sort=[("sku", 1)])
+    category = await demo.catalog.categories.find_one({}, sort=[("slug", 1)])
+    asset = await demo.catalog.assets.find_one({}, sort=[("publicId", 1)])
+    assert product is not None
+    assert category is not None
+    assert asset is not None
+    representations = [
+        {"__typename": "Product", "sku": product["sku"]},
+        {"__typename": "Category", "slug": category["slug"]},
+        {"__typename": "MediaAsset", "publicId": asset["publicId"]},
+        {"__typename": "Product", "sku": "NOPE"},
+        {"__typename": "Category", "slug": "nope"},
+        {"__typename": "Product", "sku": product["sku"]},
+    ]
+    variables = {"representations": representations}
+    assert await assert_alike(demo, MIXED_ENTITIES, variables) == 0
+    data = (await execute(demo, MIXED_ENTITIES, variables)).data
+    assert data is not None
+    assert [e and e["__typename"] for e in data["_entities"]] == [
+        "Product",
+        "Category",
+        "MediaAsset",
+        None,
+        None,
+        "Product",
+    ]
+
+
 @settings(
     max_examples=120,
     derandomize=True,
