@@ -21,6 +21,10 @@ from resolvers.db import Collection, Document
 _LENGTH = struct.Struct("<i")
 
 
+# A recorded document: itself, its batch, its offset and length there, the codec options.
+_Recorded = tuple[Document, bytes, int, int, CodecOptions[Any]]
+
+
 class RawDocuments:
     """Per request: each recorded document's BSON, by identity (never share between requests).
 
@@ -37,7 +41,7 @@ class RawDocuments:
         self._batches: list[tuple[bytes, list[Document], CodecOptions[Any]]] = []
         # id -> (the document, its batch, offset, length, codec options): holding the document
         # keeps its id from being reused while the entry lives.
-        self._by_id: dict[int, tuple[Document, bytes, int, int, CodecOptions[Any]]] = {}
+        self._by_id: dict[int, _Recorded] = {}
 
     def __len__(self) -> int:
         self._index()
@@ -50,10 +54,8 @@ class RawDocuments:
     def of(self, document: Document) -> memoryview | None:
         """The bytes ``document`` was decoded from; None when it was not recorded (built,
         upcast, or read by a query that does not record)."""
-        if self._batches:
-            self._index()
-        entry = self._by_id.get(id(document))
-        if entry is None or entry[0] is not document:
+        entry = self._entry(document)
+        if entry is None:
             return None
         _, batch, offset, length, _ = entry
         return memoryview(batch)[offset : offset + length]
@@ -61,14 +63,18 @@ class RawDocuments:
     def unchanged(self, document: Document) -> bool:
         """Whether ``document`` still holds what its bytes say (nothing changed it in place
         since it was decoded); False when it was not recorded."""
-        if self._batches:
-            self._index()
-        entry = self._by_id.get(id(document))
-        if entry is None or entry[0] is not document:
+        entry = self._entry(document)
+        if entry is None:
             return False
         _, batch, offset, length, options = entry
         decoded: Document = bson.decode(batch[offset : offset + length], options)
         return decoded == document
+
+    def _entry(self, document: Document) -> _Recorded | None:
+        if self._batches:
+            self._index()
+        entry = self._by_id.get(id(document))
+        return entry if entry is not None and entry[0] is document else None
 
     def clear(self) -> None:
         self._batches.clear()
