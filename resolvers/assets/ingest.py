@@ -41,6 +41,7 @@ from resolvers.channels import Channels
 from resolvers.db import Catalog, Document
 from resolvers.documents import MEDIA_ROLES
 from resolvers.locales import LocaleError, LocaleResolver, canonical_tag
+from resolvers.media import next_position
 from resolvers.validation import ValidationRules, Validator
 from resolvers.writes import (
     Actor,
@@ -557,7 +558,7 @@ class _Ingest:
             reference: dict[str, Any] = {
                 "publicId": public_id,
                 "role": role,
-                "position": max((int(ref.get("position", -1)) for ref in media), default=-1) + 1,
+                "position": next_position(media),
             }
             if variant is not None:
                 reference["variantSku"] = variant

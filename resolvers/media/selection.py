@@ -6,9 +6,13 @@ tests share one definition of "deliverable".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from bson import Decimal128
 
 from resolvers.channels import ChannelProfile, SlotProfile
 from resolvers.db import Document, as_utc
@@ -71,11 +75,36 @@ class SlotChoice:
         return self.asset["publicId"] if self.asset else self.slot.placeholder
 
 
+def numeric_position(reference: Document) -> float | None:
+    """A reference's position as a number (0 when it has none); None when it is not one."""
+    position: Any = reference.get("position", 0)
+    if isinstance(position, Decimal128):
+        position = float(position.to_decimal())
+    # bool is an int to Python, not a position to anyone.
+    if isinstance(position, bool) or not isinstance(position, int | float):
+        return None
+    return position if math.isfinite(position) else None
+
+
+def position_order(reference: Document) -> tuple[bool, float]:
+    """Sort key by position. Documents written around the gateway (the PIM store is shared)
+    may hold a position that is not a number: those come after the numbered ones, in stored
+    order, instead of failing every media field of the product."""
+    position = numeric_position(reference)
+    return (True, 0.0) if position is None else (False, position)
+
+
+def next_position(references: Iterable[Document]) -> int:
+    """The position after every numbered reference's (0 for the first)."""
+    numbered = [p for p in map(numeric_position, references) if p is not None]
+    return math.floor(max(numbered)) + 1 if numbered else 0
+
+
 def ordered_references(
     references: Iterable[Document], variant_sku: str | None = None
 ) -> list[Document]:
     """References by position; for a variant, its own first, then the product's shared ones."""
-    by_position = sorted(references, key=lambda r: r.get("position", 0))
+    by_position = sorted(references, key=position_order)
     if variant_sku is None:
         return sorted(by_position, key=lambda r: "variantSku" in r)
     own = [r for r in by_position if r.get("variantSku") == variant_sku]
@@ -137,7 +166,7 @@ def slot_candidates(
     if variant_sku is None:
         return ordered_references(candidates)
     rank = {sku: index for index, sku in enumerate(swatch_siblings(product, variant_sku))}
-    by_position = sorted(candidates, key=lambda r: r.get("position", 0))
+    by_position = sorted(candidates, key=position_order)
     mine = [r for r in by_position if r.get("variantSku") in rank]
     return sorted(mine, key=lambda r: rank[r["variantSku"]])
 

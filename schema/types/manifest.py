@@ -15,6 +15,7 @@ from resolvers.media import (
     delivery_problem,
     fill_slot,
     hero_slot,
+    position_order,
     reference_key,
     slot_candidates,
     swatch_slot,
@@ -173,7 +174,7 @@ def deliverable_media(
     channel = info.context.channel_name(channel)
     references = references_of(product, variant_sku)
     if variant_sku is None:
-        references.sort(key=lambda r: r.get("position", 0))
+        references.sort(key=position_order)
     if roles:
         wanted = {role.value for role in roles}
         references = [r for r in references if r.get("role") in wanted]

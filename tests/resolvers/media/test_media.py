@@ -539,6 +539,30 @@ async def test_unmirrored_assets_cost_ceil_n_over_100_admin_calls(
     assert emulator.emulator.stats.admin_calls == again
 
 
+async def test_positions_that_are_not_numbers_come_last_instead_of_failing(
+    db: Any, dam: DamClient, emulator: EmulatorServer
+) -> None:
+    """The PIM store is shared: a reference written around the gateway may hold a position
+    that is not a number. Every media field and readiness still answer, numbered first."""
+    catalog = Catalog(db)
+    await load_small_catalog(catalog)
+    references = [
+        {**ref("NW-SOCK-001", "front", n, 0), "position": position}
+        for n, position in enumerate(["2", 1, None, 0])
+    ]
+    await catalog.products.update_one({"sku": "NW-SOCK-001"}, {"$set": {"media": references}})
+    for reference in references:
+        emulator.emulator.seed_image(reference["publicId"], width=2400, height=2400, format="jpg")
+    services = services_for(catalog, dam=dam)
+    query = """{ product(sku: "NW-SOCK-001") {
+      media(channel: "web") { publicId } heroImage(channel: "web") { publicId }
+      mediaManifest(channel: "web") { complete } readiness(channel: "web") { score } } }"""
+    product = (await data_of(services, query))["product"]
+    front = "catalog/NW-SOCK-001/front-"
+    assert [m["publicId"] for m in product["media"]] == [front + n for n in "3102"]
+    assert product["heroImage"]["publicId"] == front + "3"
+
+
 async def test_assets_cloudinary_lacks_are_remembered_until_the_ttl(
     db: Any, dam: DamClient, emulator: EmulatorServer
 ) -> None:
