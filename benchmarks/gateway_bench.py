@@ -662,16 +662,32 @@ async def run_soak(server: ServerProcess, workload: Workload, config: Config) ->
     )
 
 
+def cpu_model() -> str:
+    """The processor's name. Ratios to the Node.js peers differ between machines of this kind
+    (the same code's Q3 was 1.25x graphql-jit on one, 0.86-0.91x on the next), so a run says
+    which processor it had."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
+
+
 def machine_info(mongod_version: str) -> dict[str, Any]:
     memory = psutil.virtual_memory().total / 1024**3
     cpus = os.cpu_count() or 0
+    cpu = cpu_model()
     summary = (
-        f"{cpus} CPUs, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"{cpus} CPUs ({cpu}), {memory:.0f} GiB, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, MongoDB {mongod_version}; load generator "
         f"(httpx) on the same machine"
     )
     return {
         "cpus": cpus,
+        "cpu_model": cpu,
         "memory_gib": round(memory, 1),
         "platform": platform.platform(),
         "python": platform.python_version(),
