@@ -90,8 +90,11 @@ def position_order(reference: Document) -> tuple[bool, float]:
     """Sort key by position. Documents written around the gateway (the PIM store is shared)
     may hold a position that is not a number: those come after the numbered ones, in stored
     order, instead of failing every media field of the product."""
-    position = numeric_position(reference)
-    return (True, 0.0) if position is None else (False, position)
+    position = reference.get("position", 0)
+    if type(position) is int:  # nearly always: the one check on the hot path (not a bool)
+        return (False, position)
+    number = numeric_position(reference)
+    return (True, 0.0) if number is None else (False, number)
 
 
 def next_position(references: Iterable[Document]) -> int:
