@@ -75,31 +75,34 @@ class SlotChoice:
         return self.asset["publicId"] if self.asset else self.slot.placeholder
 
 
-def numeric_position(reference: Document) -> float | None:
-    """A reference's position as a number (0 when it has none); None when it is not one."""
-    position: Any = reference.get("position", 0)
-    if isinstance(position, Decimal128):
-        position = float(position.to_decimal())
+def _as_position(value: Any) -> float | None:
+    """A stored position as a number; None when it is not one."""
+    if isinstance(value, Decimal128):
+        value = float(value.to_decimal())
     # bool is an int to Python, not a position to anyone.
-    if isinstance(position, bool) or not isinstance(position, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return position if math.isfinite(position) else None
+    return value if math.isfinite(value) else None
 
 
 def position_order(reference: Document) -> tuple[bool, float]:
-    """Sort key by position. Documents written around the gateway (the PIM store is shared)
-    may hold a position that is not a number: those come after the numbered ones, in stored
-    order, instead of failing every media field of the product."""
+    """Sort key by position (none counts as 0). Documents written around the gateway (the PIM
+    store is shared) may hold a position that is not a number: those come after the numbered
+    ones, in stored order, instead of failing every media field of the product."""
     position = reference.get("position", 0)
     if type(position) is int:  # nearly always: the one check on the hot path (not a bool)
         return (False, position)
-    number = numeric_position(reference)
+    number = _as_position(position)
     return (True, 0.0) if number is None else (False, number)
 
 
 def next_position(references: Iterable[Document]) -> int:
     """The position after every numbered reference's (0 for the first)."""
-    numbered = [p for p in map(numeric_position, references) if p is not None]
+    numbered = [
+        number
+        for number in (_as_position(r.get("position", 0)) for r in references)
+        if number is not None
+    ]
     return math.floor(max(numbered)) + 1 if numbered else 0
 
 
